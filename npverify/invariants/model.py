@@ -1,0 +1,77 @@
+"""Invariants: what the user asks to be proved about the traffic a cluster allows."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from npverify.model import IPBlock, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
+
+
+class InvariantKind(enum.Enum):
+    """What an invariant claims about the packets from ``src`` to ``dst`` on ``ports``."""
+
+    #: No such packet is allowed.
+    ISOLATED = "isolated"
+    #: Every such packet is allowed.
+    ALLOWED = "allowed"
+    #: At least one such packet is allowed (proved with a witness).
+    REACHABLE = "reachable"
+    #: Every allowed packet into ``dst`` on ``ports`` comes from ``src``.
+    ONLY = "only"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class EndpointKind(enum.Enum):
+    """Restricts a scope to pods or to hosts outside the pod network."""
+
+    POD = "pod"
+    EXTERNAL = "external"
+
+
+@attrs.frozen
+class Scope:
+    """A set of endpoints; every absent field means "any". Fields are ANDed.
+
+    ``namespace`` is a namespace name (str) or a selector over namespace labels.
+    ``workload`` names a loaded workload (``name`` or ``Kind/name``); its pods carry the
+    workload's labels and container ports. Any of namespace / pod / workload implies a pod.
+    """
+
+    namespace: str | LabelSelector | None = None
+    pod: LabelSelector | None = None
+    workload: str | None = None
+    ip_block: IPBlock | None = None
+    kind: EndpointKind | None = None
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def pods_only(self) -> bool:
+        return self.kind is EndpointKind.POD or self.namespace is not None or self.pod is not None or self.workload is not None
+
+
+@attrs.frozen
+class Invariant:
+    """One named claim of the invariants file."""
+
+    name: str
+    kind: InvariantKind
+    src: Scope = Scope()
+    dst: Scope = Scope()
+    #: NetworkPolicyPort entries; empty means every protocol and port.
+    ports: tuple[PolicyPort, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class InvariantsFile:
+    """A parsed invariants file. ``manifests`` are resolved against the file's folder."""
+
+    path: str
+    manifests: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    universe: Universe = Universe()
+    semantics: Semantics = Semantics()
+    invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)

@@ -1,0 +1,405 @@
+"""The policy model: immutable values for policies, selectors, pods, endpoints and packets.
+
+No I/O and no solver here. Everything is ``@attrs.frozen`` with tuple or frozenset fields,
+so values hash, compare by content and can be shared freely between queries.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from collections.abc import Iterator, Mapping
+from typing import Union
+
+import attrs
+
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+
+#: The label Kubernetes puts on every namespace, holding the namespace's name.
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+@attrs.frozen(order=True)
+class SourceLocation:
+    """A position in an input file; line and column are 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class Protocol(enum.Enum):
+    """A transport protocol a NetworkPolicy port can name."""
+
+    TCP = "TCP"
+    UDP = "UDP"
+    SCTP = "SCTP"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Direction(enum.Enum):
+    """A policy type: which direction of a pod's traffic a policy isolates."""
+
+    INGRESS = "Ingress"
+    EGRESS = "Egress"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Operator(enum.Enum):
+    """A label selector requirement's operator."""
+
+    IN = "In"
+    NOT_IN = "NotIn"
+    EXISTS = "Exists"
+    DOES_NOT_EXIST = "DoesNotExist"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _freeze_labels(value: Mapping[str, str] | Labels | None) -> Labels:
+    if isinstance(value, Labels):
+        return value
+    return Labels(tuple(sorted((value or {}).items())))
+
+
+@attrs.frozen
+class Labels(Mapping[str, str]):
+    """An immutable, hashable label map (key -> value)."""
+
+    items_: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of(cls, value: Mapping[str, str] | None = None, /, **kwargs: str) -> Labels:
+        merged = dict(value or {})
+        merged.update(kwargs)
+        return _freeze_labels(merged)
+
+    def __getitem__(self, key: str) -> str:
+        for k, v in self.items_:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self.items_)
+
+    def __len__(self) -> int:
+        return len(self.items_)
+
+    def __repr__(self) -> str:
+        return "Labels(%r)" % dict(self.items_)
+
+
+@attrs.frozen
+class Requirement:
+    """One matchExpressions entry: ``key operator values``."""
+
+    key: str
+    operator: Operator
+    values: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+
+
+@attrs.frozen
+class LabelSelector:
+    """A Kubernetes label selector. The empty selector matches everything."""
+
+    match_labels: Labels = attrs.field(default=Labels(), converter=_freeze_labels)
+    match_expressions: tuple[Requirement, ...] = attrs.field(default=(), converter=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.match_labels and not self.match_expressions
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        """All conditions of the selector as requirements (matchLabels become ``In``)."""
+        return tuple(Requirement(k, Operator.IN, (v,)) for k, v in self.match_labels.items()) + self.match_expressions
+
+    def keys(self) -> frozenset[str]:
+        return frozenset(r.key for r in self.requirements())
+
+
+@attrs.frozen
+class IPBlock:
+    """A CIDR with excepted sub-CIDRs. ``cidr`` is normalised (host bits cleared)."""
+
+    cidr: IPNetwork
+    except_: tuple[IPNetwork, ...] = attrs.field(default=(), converter=tuple)
+
+    def contains(self, ip: IPAddress) -> bool:
+        if ip.version != self.cidr.version or ip not in self.cidr:
+            return False
+        return not any(ip in e for e in self.except_)
+
+
+@attrs.frozen
+class Peer:
+    """One entry of a rule's ``from``/``to`` list.
+
+    Exactly one of: ip_block; or at least one of pod_selector / namespace_selector.
+    ``pod_selector`` alone selects pods in the policy's namespace; ``namespace_selector``
+    alone selects all pods in matching namespaces; both select matching pods in matching
+    namespaces.
+    """
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class PolicyPort:
+    """One entry of a rule's ``ports`` list.
+
+    ``port`` is None (all ports of the protocol), a number, or a named port (str), which
+    is resolved on the destination pod. ``end_port`` makes ``port``..``end_port`` a range.
+    """
+
+    protocol: Protocol = Protocol.TCP
+    port: int | str | None = None
+    end_port: int | None = None
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Rule:
+    """An ingress or egress rule. An empty ``peers`` or ``ports`` tuple means "all"."""
+
+    peers: tuple[Peer, ...] = attrs.field(default=(), converter=tuple)
+    ports: tuple[PolicyPort, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class NetworkPolicy:
+    """A ``networking.k8s.io/v1`` NetworkPolicy after API-server defaulting."""
+
+    namespace: str
+    name: str
+    pod_selector: LabelSelector = LabelSelector()
+    policy_types: frozenset[Direction] = attrs.field(
+        default=frozenset({Direction.INGRESS}), converter=frozenset
+    )
+    ingress: tuple[Rule, ...] = attrs.field(default=(), converter=tuple)
+    egress: tuple[Rule, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[Rule, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+
+@attrs.frozen
+class Namespace:
+    """A declared Namespace object. ``labels`` includes ``kubernetes.io/metadata.name``."""
+
+    name: str
+    labels: Labels = attrs.field(default=Labels(), converter=_freeze_labels)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(order=True)
+class ContainerPort:
+    """A container port of a pod; ``name`` is None for an unnamed port."""
+
+    port: int
+    protocol: Protocol = attrs.field(default=Protocol.TCP, order=lambda p: p.value)
+    name: str | None = attrs.field(default=None, order=lambda n: n or "")
+
+
+@attrs.frozen
+class Workload:
+    """The pods of one workload object (Pod, Deployment, StatefulSet, ...).
+
+    All pods of a workload share namespace, labels and container ports. ``replicas`` is
+    how many pods it has at most when known (a Pod has exactly one); None means unknown
+    (a DaemonSet, a Job with parallelism, a Deployment with an autoscaler), treated as
+    "possibly many". ``ips`` are the pods' IPs when known (``status.podIPs`` of a Pod).
+    """
+
+    kind: str
+    namespace: str
+    name: str
+    labels: Labels = attrs.field(default=Labels(), converter=_freeze_labels)
+    ports: tuple[ContainerPort, ...] = attrs.field(default=(), converter=tuple)
+    host_network: bool = False
+    replicas: int | None = None
+    ips: tuple[IPAddress, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.kind}/{self.name}"
+
+    @property
+    def single_pod(self) -> bool:
+        """True when the workload has at most one pod, so it cannot talk to a sibling."""
+        return self.replicas is not None and self.replicas <= 1
+
+
+@attrs.frozen
+class SkippedDocument:
+    """An input document that was read but is not a kind npverify uses."""
+
+    kind: str
+    name: str
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Cluster:
+    """Everything loaded from manifests: policies, declared namespaces and workloads."""
+
+    policies: tuple[NetworkPolicy, ...] = attrs.field(default=(), converter=tuple)
+    namespaces: tuple[Namespace, ...] = attrs.field(default=(), converter=tuple)
+    workloads: tuple[Workload, ...] = attrs.field(default=(), converter=tuple)
+    skipped: tuple[SkippedDocument, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    warnings: tuple[Diagnostic, ...] = attrs.field(default=(), converter=tuple, eq=False)
+
+    def namespace(self, name: str) -> Namespace | None:
+        for ns in self.namespaces:
+            if ns.name == name:
+                return ns
+        return None
+
+    def namespace_names(self) -> frozenset[str]:
+        """Every namespace the manifests mention: declared, or holding a policy or workload."""
+        return frozenset(
+            [n.name for n in self.namespaces]
+            + [p.namespace for p in self.policies]
+            + [w.namespace for w in self.workloads]
+        )
+
+    def with_policies(self, policies: tuple[NetworkPolicy, ...]) -> Cluster:
+        return attrs.evolve(self, policies=policies)
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class Diagnostic:
+    """A message about the input, located at a file position and a field path."""
+
+    message: str
+    location: SourceLocation | None = None
+    path: str = ""
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        field = f"{self.path}: " if self.path else ""
+        return f"{where}{self.severity.value}: {field}{self.message}"
+
+
+# --- endpoints and packets -------------------------------------------------------------
+
+
+@attrs.frozen
+class PodEndpoint:
+    """A concrete pod: where it is, its labels, IP and container ports.
+
+    ``pod_id`` tells pods apart: two endpoints with the same ``pod_id`` are the same pod.
+    ``host_network`` pods use their node's network namespace (see docs/semantics.md).
+    """
+
+    namespace: str
+    namespace_labels: Labels = attrs.field(converter=_freeze_labels)
+    labels: Labels = attrs.field(converter=_freeze_labels)
+    ip: IPAddress
+    ports: tuple[ContainerPort, ...] = attrs.field(default=(), converter=tuple)
+    host_network: bool = False
+    workload: str | None = None
+    pod_id: str = ""
+
+
+@attrs.frozen
+class ExternalEndpoint:
+    """A host outside the cluster's pod network, known only by its IP."""
+
+    ip: IPAddress
+
+
+@attrs.frozen
+class NodeEndpoint:
+    """A cluster node as the origin of traffic (kubelet probes, node-local agents).
+
+    ``own_node`` says whether it is the node the destination pod runs on.
+    """
+
+    ip: IPAddress
+    own_node: bool = False
+
+
+Endpoint = Union[PodEndpoint, ExternalEndpoint, NodeEndpoint]
+
+
+@attrs.frozen
+class Packet:
+    """One packet: source, destination, protocol and destination port."""
+
+    src: Endpoint
+    dst: Endpoint
+    protocol: Protocol
+    port: int
+
+    @property
+    def is_self(self) -> bool:
+        """True when a pod sends to itself."""
+        return (
+            isinstance(self.src, PodEndpoint)
+            and isinstance(self.dst, PodEndpoint)
+            and self.src.pod_id == self.dst.pod_id
+            and self.src.namespace == self.dst.namespace
+        )
+
+
+# --- semantic options ----------------------------------------------------------------
+
+
+@attrs.frozen
+class Semantics:
+    """Choices for the points the Kubernetes API leaves to the network plugin.
+
+    Defaults follow the upstream conformance tests; docs/semantics.md explains each.
+    """
+
+    #: Does an ipBlock peer match the IPs of (non-hostNetwork) pods?
+    ip_block_matches_pods: bool = True
+    #: Is a pod's traffic to itself always allowed, whatever the policies say?
+    self_traffic_allowed: bool = True
+    #: Is traffic from the node a pod runs on always allowed into that pod?
+    own_node_traffic_allowed: bool = True
+
+
+@attrs.frozen
+class Universe:
+    """Which endpoints a question ranges over."""
+
+    #: "any": namespaces that are not declared yet count too; "declared": only those
+    #: declared by a Namespace object or holding a loaded policy or workload.
+    namespaces: str = "any"
+    #: "any": any pod with any labels; "workloads": only pods of loaded workloads.
+    pods: str = "any"
+    #: Pod IPs lie inside these (external IPs outside); empty: pod IPs unconstrained.
+    pod_cidrs: tuple[IPNetwork, ...] = attrs.field(default=(), converter=tuple)
+    #: Include hostNetwork pods (of workloads, or arbitrary ones in the "any" universe).
+    host_network: bool = False
+    #: Include packets originating on nodes (kubelet probes and node agents).
+    node_traffic: bool = False
+    #: Include a pod's packets to itself in invariant scopes.
+    self_traffic: bool = False

@@ -1,0 +1,296 @@
+"""The reference evaluator: NetworkPolicy semantics for one concrete packet, in plain Python.
+
+This is the executable form of docs/semantics.md. It is deliberately direct, with no
+cleverness, so it can be read against the Kubernetes API reference. The SMT encoding is
+tested against it, and every counterexample the solver finds is replayed through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from npverify.model import (
+    Cluster,
+    Direction,
+    Endpoint,
+    ExternalEndpoint,
+    IPBlock,
+    LabelSelector,
+    NetworkPolicy,
+    NodeEndpoint,
+    Operator,
+    Packet,
+    Peer,
+    PodEndpoint,
+    PolicyPort,
+    Protocol,
+    Requirement,
+    Rule,
+    Semantics,
+    Universe,
+    NAMESPACE_NAME_LABEL,
+)
+
+
+def requirement_matches(req: Requirement, labels: Mapping[str, str]) -> bool:
+    present = req.key in labels
+    if req.operator is Operator.IN:
+        return present and labels[req.key] in req.values
+    if req.operator is Operator.NOT_IN:
+        return not present or labels[req.key] not in req.values
+    if req.operator is Operator.EXISTS:
+        return present
+    return not present
+
+
+def selector_matches(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
+    """All requirements hold; the empty selector matches every label set."""
+    return all(requirement_matches(r, labels) for r in selector.requirements())
+
+
+def ip_block_contains(block: IPBlock, endpoint: Endpoint) -> bool:
+    return block.contains(endpoint.ip)
+
+
+def is_policy_pod(endpoint: Endpoint) -> bool:
+    """A pod that policies select and that pod/namespace selectors can match.
+
+    hostNetwork pods share their node's network namespace: policies neither isolate them
+    nor match them by labels; peers see only their (node) IP.
+    """
+    return isinstance(endpoint, PodEndpoint) and not endpoint.host_network
+
+
+def peer_matches(peer: Peer, policy_namespace: str, endpoint: Endpoint, semantics: Semantics) -> bool:
+    """Does a from/to entry of a policy in ``policy_namespace`` match ``endpoint``?"""
+    if peer.ip_block is not None:
+        if is_policy_pod(endpoint) and not semantics.ip_block_matches_pods:
+            return False
+        return ip_block_contains(peer.ip_block, endpoint)
+    if not is_policy_pod(endpoint):
+        return False
+    assert isinstance(endpoint, PodEndpoint)
+    if peer.namespace_selector is None:
+        namespace_ok = endpoint.namespace == policy_namespace
+    else:
+        namespace_ok = selector_matches(peer.namespace_selector, endpoint.namespace_labels)
+    pod_ok = peer.pod_selector is None or selector_matches(peer.pod_selector, endpoint.labels)
+    return namespace_ok and pod_ok
+
+
+def port_matches(entry: PolicyPort, protocol: Protocol, port: int, dst: Endpoint) -> bool:
+    """Does a ports entry match the packet? Named ports resolve on the destination pod."""
+    if entry.protocol is not protocol:
+        return False
+    if entry.port is None:
+        return True
+    if isinstance(entry.port, int):
+        end = entry.end_port if entry.end_port is not None else entry.port
+        return entry.port <= port <= end
+    if not is_policy_pod(dst):
+        return False
+    assert isinstance(dst, PodEndpoint)
+    return any(
+        cp.name == entry.port and cp.protocol is protocol and cp.port == port for cp in dst.ports
+    )
+
+
+def ports_match(ports: tuple[PolicyPort, ...], protocol: Protocol, port: int, dst: Endpoint) -> bool:
+    """An empty ports list matches every packet."""
+    return not ports or any(port_matches(p, protocol, port, dst) for p in ports)
+
+
+@attrs.frozen
+class RuleMatch:
+    """A rule that matched: the policy, direction, rule index and the peer and port that matched.
+
+    ``peer_index``/``port_index`` are None when the rule has no peers/ports (matches all).
+    """
+
+    policy: NetworkPolicy
+    direction: Direction
+    rule_index: int
+    peer_index: int | None
+    port_index: int | None
+
+    @property
+    def rule(self) -> Rule:
+        return self.policy.rules(self.direction)[self.rule_index]
+
+    def describe(self) -> str:
+        field = "ingress" if self.direction is Direction.INGRESS else "egress"
+        text = f"{self.policy.key} {field}[{self.rule_index}]"
+        where = self.rule.location or self.policy.location
+        return f"{text} ({where})" if where else text
+
+
+@attrs.frozen
+class DirectionDecision:
+    """How one direction (the source's egress or the destination's ingress) decided."""
+
+    direction: Direction
+    #: Policies that select the endpoint for this direction (it is isolated iff non-empty).
+    isolating: tuple[NetworkPolicy, ...]
+    #: Rules of those policies that match the packet.
+    matches: tuple[RuleMatch, ...]
+    #: Why the endpoint is outside policy control, if it is ("external host", ...).
+    unmanaged: str | None = None
+
+    @property
+    def isolated(self) -> bool:
+        return bool(self.isolating)
+
+    @property
+    def allowed(self) -> bool:
+        return not self.isolating or bool(self.matches)
+
+    def describe(self) -> str:
+        side = "source egress" if self.direction is Direction.EGRESS else "destination ingress"
+        if self.unmanaged:
+            return f"{side}: not subject to policy ({self.unmanaged})"
+        if not self.isolating:
+            return f"{side}: allowed, no policy selects the pod for {self.direction}"
+        names = ", ".join(_policy_ref(p) for p in self.isolating)
+        if self.matches:
+            return f"{side}: allowed by " + "; ".join(m.describe() for m in self.matches)
+        return f"{side}: denied; isolated by {names} and no rule matches"
+
+
+def _policy_ref(policy: NetworkPolicy) -> str:
+    return f"{policy.key} ({policy.location})" if policy.location else policy.key
+
+
+@attrs.frozen
+class Decision:
+    """Whether a packet is allowed, and the policies and rules that decided it."""
+
+    packet: Packet
+    allowed: bool
+    egress: DirectionDecision
+    ingress: DirectionDecision
+    #: Set when a rule outside the policies decided (pod to itself, own node).
+    override: str | None = None
+
+    def describe(self) -> list[str]:
+        if self.override:
+            return [f"allowed: {self.override}"]
+        return [self.egress.describe(), self.ingress.describe()]
+
+
+def _namespace_policies(cluster: Cluster, namespace: str) -> list[NetworkPolicy]:
+    return [p for p in cluster.policies if p.namespace == namespace]
+
+
+def decide_direction(
+    cluster: Cluster, packet: Packet, direction: Direction, semantics: Semantics
+) -> DirectionDecision:
+    """Decide the source's egress (EGRESS) or the destination's ingress (INGRESS)."""
+    endpoint, other = (packet.src, packet.dst) if direction is Direction.EGRESS else (packet.dst, packet.src)
+    if isinstance(endpoint, ExternalEndpoint):
+        return DirectionDecision(direction, (), (), "external host")
+    if isinstance(endpoint, NodeEndpoint):
+        return DirectionDecision(direction, (), (), "node")
+    assert isinstance(endpoint, PodEndpoint)
+    if endpoint.host_network:
+        return DirectionDecision(direction, (), (), "hostNetwork pod")
+    isolating = []
+    matches = []
+    for policy in _namespace_policies(cluster, endpoint.namespace):
+        if direction not in policy.policy_types or not selector_matches(policy.pod_selector, endpoint.labels):
+            continue
+        isolating.append(policy)
+        for rule_index, rule in enumerate(policy.rules(direction)):
+            peer_index = _first_index(
+                rule.peers, lambda peer: peer_matches(peer, policy.namespace, other, semantics)
+            )
+            if rule.peers and peer_index is None:
+                continue
+            port_index = _first_index(
+                rule.ports, lambda entry: port_matches(entry, packet.protocol, packet.port, packet.dst)
+            )
+            if rule.ports and port_index is None:
+                continue
+            matches.append(RuleMatch(policy, direction, rule_index, peer_index, port_index))
+    return DirectionDecision(direction, tuple(isolating), tuple(matches))
+
+
+def _first_index(items, predicate) -> int | None:
+    for index, item in enumerate(items):
+        if predicate(item):
+            return index
+    return None
+
+
+def decide(cluster: Cluster, packet: Packet, semantics: Semantics = Semantics()) -> Decision:
+    """Is ``packet`` allowed by the cluster's NetworkPolicies? With the deciding rules."""
+    egress = decide_direction(cluster, packet, Direction.EGRESS, semantics)
+    ingress = decide_direction(cluster, packet, Direction.INGRESS, semantics)
+    if packet.is_self and semantics.self_traffic_allowed:
+        return Decision(packet, True, egress, ingress, "a pod may always send to itself")
+    if (
+        isinstance(packet.src, NodeEndpoint)
+        and packet.src.own_node
+        and isinstance(packet.dst, PodEndpoint)
+        and semantics.own_node_traffic_allowed
+    ):
+        return Decision(packet, True, egress, ingress, "traffic from the pod's own node is always allowed")
+    return Decision(packet, egress.allowed and ingress.allowed, egress, ingress)
+
+
+def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> str | None:
+    """Why ``packet`` lies outside ``universe``, or None when it belongs to it.
+
+    Used to check that every decoded counterexample is a packet the question is about.
+    """
+    declared = {ns.name: ns for ns in cluster.namespaces}
+    workloads = {w.key: w for w in cluster.workloads}
+    endpoints = (packet.src, packet.dst)
+    if not any(isinstance(e, PodEndpoint) for e in endpoints):
+        return "neither end is a pod"
+    if isinstance(packet.dst, NodeEndpoint):
+        return "node traffic must originate on the node"
+    if not 1 <= packet.port <= 65535:
+        return f"port {packet.port} out of range"
+    if packet.src.ip.version != packet.dst.ip.version:
+        return "source and destination IP families differ"
+    for e in endpoints:
+        if isinstance(e, NodeEndpoint) and not universe.node_traffic:
+            return "node traffic is outside the universe"
+        if isinstance(e, ExternalEndpoint) and any(e.ip in c for c in universe.pod_cidrs):
+            return f"external IP {e.ip} lies inside the pod CIDRs"
+        if not isinstance(e, PodEndpoint):
+            continue
+        if e.host_network and not universe.host_network:
+            return "hostNetwork pods are outside the universe"
+        if not e.host_network and universe.pod_cidrs and not any(e.ip in c for c in universe.pod_cidrs):
+            return f"pod IP {e.ip} lies outside the pod CIDRs"
+        if universe.namespaces == "declared" and e.namespace not in cluster.namespace_names():
+            return f"namespace {e.namespace!r} is not declared"
+        if e.namespace in declared and e.namespace_labels != declared[e.namespace].labels:
+            return f"namespace {e.namespace!r} has other labels than its declaration"
+        if e.namespace_labels.get(NAMESPACE_NAME_LABEL) != e.namespace:
+            return f"namespace {e.namespace!r} lacks its kubernetes.io/metadata.name label"
+        if universe.pods == "workloads":
+            w = workloads.get(e.workload or "")
+            if w is None:
+                return "pod is not of a loaded workload"
+            if (e.namespace, e.labels, frozenset(e.ports), e.host_network) != (w.namespace, w.labels, frozenset(w.ports), w.host_network):
+                return f"pod does not look like the pods of {w.key}"
+            if w.ips and e.ip not in w.ips:
+                return f"pod IP {e.ip} is not one of {w.key}'s IPs"
+    if packet.is_self:
+        if not universe.self_traffic:
+            return "a pod's traffic to itself is outside the scope"
+    elif isinstance(packet.src, PodEndpoint) and isinstance(packet.dst, PodEndpoint):
+        if not packet.src.host_network and not packet.dst.host_network and packet.src.ip == packet.dst.ip:
+            return "two distinct pods share an IP"
+        if (
+            universe.pods == "workloads"
+            and packet.src.workload == packet.dst.workload
+            and workloads[packet.src.workload].single_pod
+        ):
+            return f"{packet.src.workload} has a single pod, which cannot be two pods"
+    return None
+
