@@ -1,0 +1,56 @@
+"""What questions return: verdicts and per-invariant results. Plain values, no solver."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from npverify.invariants.model import Invariant, InvariantKind
+from npverify.model import Packet
+from npverify.semantics import Decision
+
+
+class Verdict(enum.Enum):
+    """The answer to one invariant."""
+
+    #: Holds for every packet of the universe (for ``reachable``: a witness exists).
+    PROVED = "proved"
+    #: Fails; ``packet`` is a counterexample (for ``reachable``: no packet is allowed).
+    REFUTED = "refuted"
+    #: Not decided (timeout, resource limit). Never counts as a pass.
+    UNKNOWN = "unknown"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class InvariantResult:
+    """The verdict on one invariant, with the packet that shows it and why it was decided.
+
+    ``packet`` is the counterexample of a refuted isolated/allowed/only invariant, or the
+    witness of a proved ``reachable`` one; ``decision`` is the reference evaluator's
+    account of that packet (the policies and rules that decided it).
+    """
+
+    invariant: Invariant
+    verdict: Verdict
+    packet: Packet | None = None
+    decision: Decision | None = None
+    #: Why the verdict is UNKNOWN, or a note on a packet-less verdict.
+    reason: str = ""
+    #: Wall time spent on this invariant (encode, solve, decode, replay).
+    seconds: float = 0.0
+
+    @property
+    def counterexample(self) -> Packet | None:
+        if self.verdict is Verdict.REFUTED:
+            return self.packet
+        return None
+
+    @property
+    def witness(self) -> Packet | None:
+        if self.verdict is Verdict.PROVED and self.invariant.kind is InvariantKind.REACHABLE:
+            return self.packet
+        return None
