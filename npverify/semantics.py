@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from npverify.invariants.model import EndpointKind, Scope
 from npverify.model import (
     Cluster,
     Direction,
@@ -284,7 +285,7 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
         if not universe.self_traffic:
             return "a pod's traffic to itself is outside the scope"
     elif isinstance(packet.src, PodEndpoint) and isinstance(packet.dst, PodEndpoint):
-        if not packet.src.host_network and not packet.dst.host_network and packet.src.ip == packet.dst.ip:
+        if packet.src.ip == packet.dst.ip and not (packet.src.host_network and packet.dst.host_network):
             return "two distinct pods share an IP"
         if (
             universe.pods == "workloads"
@@ -294,3 +295,23 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
             return f"{packet.src.workload} has a single pod, which cannot be two pods"
     return None
 
+
+
+def scope_matches(scope: Scope, endpoint: Endpoint, workload_key: str | None = None) -> bool:
+    """Is ``endpoint`` in an invariant's scope? ``workload_key`` resolves ``scope.workload``."""
+    if scope.kind is EndpointKind.EXTERNAL and not isinstance(endpoint, ExternalEndpoint):
+        return False
+    if scope.pods_only and not isinstance(endpoint, PodEndpoint):
+        return False
+    if isinstance(endpoint, PodEndpoint):
+        if isinstance(scope.namespace, str) and endpoint.namespace != scope.namespace:
+            return False
+        if isinstance(scope.namespace, LabelSelector) and not selector_matches(scope.namespace, endpoint.namespace_labels):
+            return False
+        if scope.pod is not None and not selector_matches(scope.pod, endpoint.labels):
+            return False
+        if workload_key is not None and endpoint.workload != workload_key:
+            return False
+    if scope.ip_block is not None and not scope.ip_block.contains(endpoint.ip):
+        return False
+    return True

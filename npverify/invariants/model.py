@@ -6,7 +6,7 @@ import enum
 
 import attrs
 
-from npverify.model import IPBlock, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
+from npverify.model import Diagnostic, IPBlock, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
 
 
 class InvariantKind(enum.Enum):
@@ -75,3 +75,5 @@ class InvariantsFile:
     universe: Universe = Universe()
     semantics: Semantics = Semantics()
     invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)
+    #: Problems that do not stop the check: CIDRs with host bits set, scopes no packet can match.
+    warnings: tuple[Diagnostic, ...] = attrs.field(default=(), converter=tuple, eq=False)

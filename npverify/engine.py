@@ -1,0 +1,148 @@
+"""The questions npverify answers, on top of the solver-neutral smt interface.
+
+Every packet the solver produces is replayed through the reference evaluator
+(npverify.semantics) before it is returned; a disagreement raises InternalError.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+import attrs
+
+from npverify.errors import InputError, InternalError
+from npverify.invariants.model import Invariant, InvariantKind, Scope
+from npverify.model import Cluster, Diagnostic, Packet, Semantics, Universe
+from npverify.results import InvariantResult, Verdict
+from npverify.semantics import decide, ports_match, scope_matches, universe_problem
+from npverify.smt import Limits, Outcome, PacketQuery, SolverSession, Status, mentions_of
+
+
+class Verifier:
+    """Answers invariants about one cluster in one universe.
+
+    The encoding of the cluster is built once and shared by all questions; it is rebuilt
+    only when a question mentions labels or names the encoding has not seen.
+    """
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        universe: Universe = Universe(),
+        semantics: Semantics = Semantics(),
+        invariants: Iterable[Invariant] = (),
+        limits: Limits = Limits(),
+    ) -> None:
+        self.cluster = cluster
+        self.universe = universe
+        self.semantics = semantics
+        self.limits = limits
+        self._invariants = tuple(invariants)
+        self._session: SolverSession | None = None
+
+    def _session_for(self, invariant: Invariant) -> SolverSession:
+        wanted = mentions_of((), [invariant])
+        if self._session is None or not self._session.mentions.covers(wanted):
+            base = mentions_of(self.cluster.policies, self._invariants)
+            if self._session is not None:
+                base = base.union(self._session.mentions)
+            self._session = SolverSession(self.cluster, base.union(wanted), self.universe, self.semantics)
+        return self._session
+
+    def resolve_workload(self, scope: Scope, path: str) -> int | None:
+        """The index of the workload a scope names, or None when it names none."""
+        if scope.workload is None:
+            return None
+        kind, _, name = scope.workload.rpartition("/")
+        namespace = scope.namespace if isinstance(scope.namespace, str) else None
+        found = [
+            i
+            for i, w in enumerate(self.cluster.workloads)
+            if w.name == name and (not kind or w.kind == kind) and (namespace is None or w.namespace == namespace)
+        ]
+        where = f" in namespace {namespace!r}" if namespace else ""
+        if not found:
+            raise InputError(Diagnostic(f"workload {scope.workload!r} was not loaded{where}", scope.location, path))
+        if len(found) > 1:
+            keys = ", ".join(self.cluster.workloads[i].key for i in found)
+            raise InputError(
+                Diagnostic(
+                    f"workload {scope.workload!r} is ambiguous{where}: {keys}; name the namespace or write Kind/name",
+                    scope.location,
+                    path,
+                )
+            )
+        return found[0]
+
+    def check(self, invariant: Invariant, limits: Limits | None = None) -> InvariantResult:
+        """Prove or refute one invariant."""
+        started = time.perf_counter()
+        kind = invariant.kind
+        src_workload = self.resolve_workload(invariant.src, f"{kind}.from.workload")
+        dst_workload = self.resolve_workload(invariant.dst, f"{kind}.to.workload")
+        query = PacketQuery(
+            src=invariant.src,
+            dst=invariant.dst,
+            ports=invariant.ports,
+            allowed=kind is not InvariantKind.ALLOWED,
+            src_negated=kind is InvariantKind.ONLY,
+            src_workload=src_workload,
+            dst_workload=dst_workload,
+        )
+        outcome = self._session_for(invariant).solve(query, limits or self.limits)
+        result = self._verdict(invariant, query, outcome, src_workload, dst_workload)
+        return attrs.evolve(result, seconds=time.perf_counter() - started)
+
+    def check_all(self, invariants: Iterable[Invariant]) -> tuple[InvariantResult, ...]:
+        return tuple(self.check(i) for i in invariants)
+
+    def _verdict(
+        self,
+        invariant: Invariant,
+        query: PacketQuery,
+        outcome: Outcome,
+        src_workload: int | None,
+        dst_workload: int | None,
+    ) -> InvariantResult:
+        if outcome.status is Status.UNKNOWN:
+            return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
+        reachable = invariant.kind is InvariantKind.REACHABLE
+        if outcome.status is Status.UNSAT:
+            if reachable:
+                return InvariantResult(invariant, Verdict.REFUTED, reason="no packet in scope is allowed")
+            return InvariantResult(invariant, Verdict.PROVED)
+        assert outcome.packet is not None
+        decision = self._replay(outcome.packet, query, src_workload, dst_workload)
+        return InvariantResult(
+            invariant, Verdict.PROVED if reachable else Verdict.REFUTED, outcome.packet, decision
+        )
+
+    def _workload_key(self, index: int | None) -> str | None:
+        return None if index is None else self.cluster.workloads[index].key
+
+    def _replay(self, packet: Packet, query: PacketQuery, src_workload: int | None, dst_workload: int | None):
+        """Check the solver's packet with the reference evaluator; raise on disagreement."""
+        problems = []
+        outside = universe_problem(self.cluster, packet, self.universe)
+        if outside:
+            problems.append(f"the packet is outside the universe: {outside}")
+        in_src = scope_matches(query.src, packet.src, self._workload_key(src_workload))
+        if in_src == query.src_negated:
+            problems.append("the source is " + ("inside" if in_src else "outside") + " the 'from' scope")
+        if not scope_matches(query.dst, packet.dst, self._workload_key(dst_workload)):
+            problems.append("the destination is outside the 'to' scope")
+        if not ports_match(query.ports, packet.protocol, packet.port, packet.dst):
+            problems.append("the port is outside the invariant's ports")
+        decision = decide(self.cluster, packet, self.semantics)
+        if decision.allowed != query.allowed:
+            problems.append(
+                f"the solver says the packet is {'allowed' if query.allowed else 'denied'}, "
+                f"the reference evaluator says {'allowed' if decision.allowed else 'denied'}"
+            )
+        if problems:
+            raise InternalError(
+                "the SMT encoding and the reference evaluator disagree on "
+                f"{packet!r}: " + "; ".join(problems)
+            )
+        return decision

@@ -1,0 +1,426 @@
+"""The SMT encoding of one symbolic packet and of NetworkPolicy semantics over it.
+
+docs/semantics.md states the semantics; docs/encoding.md explains this encoding. In short:
+each endpoint is a handful of small bit-vectors (kind, namespace code, one code per label
+key that matters, workload code) plus a 128-bit IP; the packet adds protocol, port and an
+IP-family flag. Terms are built once per (cluster, universe, domains) and shared by every
+query; each query adds its scope to a fresh solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Union
+
+import attrs
+import z3
+
+from npverify.invariants.model import EndpointKind, Scope
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Direction,
+    IPBlock,
+    IPNetwork,
+    LabelSelector,
+    NetworkPolicy,
+    Operator,
+    Peer,
+    PolicyPort,
+    Protocol,
+    Requirement,
+    Rule,
+    Semantics,
+    Universe,
+    Workload,
+)
+from npverify.smt.domains import Domains, LabelDomain
+
+Term = Union[z3.BoolRef, bool]
+
+POD, EXTERNAL, NODE = 0, 1, 2
+PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+
+
+def _bits(count: int) -> int:
+    """Bit-vector width that holds the codes 0..count-1."""
+    return max(1, (max(count, 1) - 1).bit_length())
+
+
+@attrs.define
+class EndpointVars:
+    """The variables of one endpoint."""
+
+    kind: z3.BitVecRef
+    host_network: z3.BoolRef
+    namespace: z3.BitVecRef
+    labels: dict[str, z3.BitVecRef]
+    ip: z3.BitVecRef
+    #: Index into the encoding's workloads; ``len(workloads)`` is "a pod of no loaded workload".
+    workload: z3.BitVecRef
+    #: Named ports of the pod: name -> (has it, number, protocol code). Destination only.
+    ports: dict[str, tuple[z3.BoolRef, z3.BitVecRef, z3.BitVecRef]]
+
+
+class Encoding:
+    """Variables and terms for one symbolic packet in one cluster and universe."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        domains: Domains,
+        universe: Universe,
+        semantics: Semantics,
+    ) -> None:
+        self.ctx = z3.Context()
+        self.cluster = cluster
+        self.domains = domains
+        self.universe = universe
+        self.semantics = semantics
+        self.workloads: tuple[Workload, ...] = cluster.workloads
+        self.declared = {ns.name: ns for ns in cluster.namespaces}
+        self._true = z3.BoolVal(True, self.ctx)
+        self._false = z3.BoolVal(False, self.ctx)
+        self._cache: dict[tuple, z3.BoolRef] = {}
+
+        self.ns_bits = _bits(len(domains.namespaces))
+        self.wl_bits = _bits(len(self.workloads) + 1)
+        self.v6 = z3.Bool("v6", self.ctx)
+        self.protocol = z3.BitVec("protocol", 2, self.ctx)
+        self.port = z3.BitVec("port", 16, self.ctx)
+        self.same_pod = z3.Bool("same_pod", self.ctx) if universe.self_traffic else self._false
+        self.own_node = z3.Bool("own_node", self.ctx) if universe.node_traffic else self._false
+        self.namespace_labels = self._namespace_label_table()
+        self.src = self._endpoint("src", with_ports=False)
+        self.dst = self._endpoint("dst", with_ports=True)
+        self.constraints: list[z3.BoolRef] = self._universe_constraints()
+        self.allowed: z3.BoolRef = self._allowed()
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _bv(self, value: int, bits: int) -> z3.BitVecRef:
+        return z3.BitVecVal(value, bits, self.ctx)
+
+    def conj(self, terms: Iterable[Term]) -> z3.BoolRef:
+        items = []
+        for t in terms:
+            if t is False:
+                return self._false
+            if t is True:
+                continue
+            items.append(t)
+        if not items:
+            return self._true
+        return items[0] if len(items) == 1 else z3.And(*items)
+
+    def disj(self, terms: Iterable[Term]) -> z3.BoolRef:
+        items = []
+        for t in terms:
+            if t is True:
+                return self._true
+            if t is False:
+                continue
+            items.append(t)
+        if not items:
+            return self._false
+        return items[0] if len(items) == 1 else z3.Or(*items)
+
+    # --- variables -----------------------------------------------------------------------
+
+    def _namespace_label_table(self) -> dict[str, dict[str, Union[int, z3.BitVecRef]]]:
+        """Label code per namespace name and key: a constant for declared namespaces, a
+        variable shared by both endpoints for the others (so one namespace has one label set).
+        """
+        table: dict[str, dict[str, Union[int, z3.BitVecRef]]] = {}
+        fresh_from = len(self.domains.namespaces) - self.domains.fresh
+        for code, name in enumerate(self.domains.namespaces):
+            row: dict[str, Union[int, z3.BitVecRef]] = {}
+            declared = self.declared.get(name)
+            for dom in self.domains.namespace_keys:
+                if dom.key == NAMESPACE_NAME_LABEL:
+                    row[dom.key] = dom.other if code >= fresh_from else dom.code({dom.key: name})
+                elif declared is not None:
+                    row[dom.key] = dom.code(declared.labels)
+                else:
+                    var = z3.BitVec(f"nslabel[{name}][{dom.key}]", _bits(dom.other + 1), self.ctx)
+                    row[dom.key] = var
+            table[name] = row
+        return table
+
+    def _endpoint(self, side: str, with_ports: bool) -> EndpointVars:
+        ctx = self.ctx
+        host_network = z3.Bool(f"{side}.hostNetwork", ctx) if self.universe.host_network else self._false
+        labels = {
+            dom.key: z3.BitVec(f"{side}.label[{dom.key}]", _bits(dom.other + 1), ctx)
+            for dom in self.domains.pod_keys
+        }
+        ports = {}
+        if with_ports:
+            for name in self.domains.port_names:
+                ports[name] = (
+                    z3.Bool(f"{side}.port[{name}].defined", ctx),
+                    z3.BitVec(f"{side}.port[{name}].number", 16, ctx),
+                    z3.BitVec(f"{side}.port[{name}].protocol", 2, ctx),
+                )
+        return EndpointVars(
+            kind=z3.BitVec(f"{side}.kind", 2, ctx),
+            host_network=host_network,
+            namespace=z3.BitVec(f"{side}.namespace", self.ns_bits, ctx),
+            labels=labels,
+            ip=z3.BitVec(f"{side}.ip", 128, ctx),
+            workload=z3.BitVec(f"{side}.workload", self.wl_bits, ctx),
+            ports=ports,
+        )
+
+    # --- atoms ---------------------------------------------------------------------------
+
+    def is_pod(self, e: EndpointVars) -> z3.BoolRef:
+        return e.kind == self._bv(POD, 2)
+
+    def is_policy_pod(self, e: EndpointVars) -> z3.BoolRef:
+        """A pod that policies select and that label selectors see (not hostNetwork)."""
+        return self.conj([self.is_pod(e), z3.Not(e.host_network)])
+
+    def in_namespace(self, e: EndpointVars, name: str) -> Term:
+        if name not in self.domains.namespaces:
+            return False
+        return e.namespace == self._bv(self.domains.namespace_code(name), self.ns_bits)
+
+    def in_network(self, e: EndpointVars, network: IPNetwork) -> z3.BoolRef:
+        key = ("net", id(e), network)
+        if key not in self._cache:
+            low = int(network.network_address)
+            high = int(network.broadcast_address)
+            family = self.v6 if network.version == 6 else z3.Not(self.v6)
+            range_terms: list[Term] = [family]
+            if network.prefixlen:
+                range_terms.append(z3.ULE(self._bv(low, 128), e.ip))
+                range_terms.append(z3.ULE(e.ip, self._bv(high, 128)))
+            self._cache[key] = self.conj(range_terms)
+        return self._cache[key]
+
+    def in_ip_block(self, e: EndpointVars, block: IPBlock) -> z3.BoolRef:
+        return self.conj(
+            [self.in_network(e, block.cidr)] + [z3.Not(self.in_network(e, x)) for x in block.except_]
+        )
+
+    @staticmethod
+    def _requirement(req: Requirement, dom: LabelDomain, code):
+        """A requirement over a label code; ``code`` is a z3 term or a known int."""
+        wanted = [dom.values.index(v) + 1 for v in req.values]
+        if isinstance(code, int):
+            if req.operator is Operator.IN:
+                return code in wanted
+            if req.operator is Operator.NOT_IN:
+                return code not in wanted
+            if req.operator is Operator.EXISTS:
+                return code != 0
+            return code == 0
+        bits = code.size()
+        if req.operator is Operator.IN:
+            return z3.Or([code == z3.BitVecVal(w, bits, code.ctx) for w in wanted]) if len(wanted) > 1 else code == z3.BitVecVal(wanted[0], bits, code.ctx)
+        if req.operator is Operator.NOT_IN:
+            return z3.And([code != z3.BitVecVal(w, bits, code.ctx) for w in wanted]) if len(wanted) > 1 else code != z3.BitVecVal(wanted[0], bits, code.ctx)
+        if req.operator is Operator.EXISTS:
+            return code != z3.BitVecVal(0, bits, code.ctx)
+        return code == z3.BitVecVal(0, bits, code.ctx)
+
+    def pod_selector(self, e: EndpointVars, selector: LabelSelector) -> z3.BoolRef:
+        key = ("podsel", id(e), selector)
+        if key not in self._cache:
+            domains = {d.key: d for d in self.domains.pod_keys}
+            self._cache[key] = self.conj(
+                self._requirement(r, domains[r.key], e.labels[r.key]) for r in selector.requirements()
+            )
+        return self._cache[key]
+
+    def namespace_selector(self, e: EndpointVars, selector: LabelSelector) -> z3.BoolRef:
+        """The endpoint's namespace carries labels matching ``selector``."""
+        key = ("nssel", id(e), selector)
+        if key not in self._cache:
+            domains = {d.key: d for d in self.domains.namespace_keys}
+            cases = []
+            for name, row in self.namespace_labels.items():
+                match = self.conj(
+                    self._requirement(r, domains[r.key], row[r.key]) for r in selector.requirements()
+                )
+                if not z3.is_false(match):
+                    cases.append(self.conj([self.in_namespace(e, name), match]))
+            self._cache[key] = self.disj(cases)
+        return self._cache[key]
+
+    # --- policy semantics ----------------------------------------------------------------
+
+    def peer(self, peer: Peer, policy_namespace: str, e: EndpointVars) -> z3.BoolRef:
+        key = ("peer", id(e), peer, policy_namespace)
+        if key not in self._cache:
+            if peer.ip_block is not None:
+                term = self.in_ip_block(e, peer.ip_block)
+                if not self.semantics.ip_block_matches_pods:
+                    term = self.conj([term, z3.Not(self.is_policy_pod(e))])
+            else:
+                ns = (
+                    self.in_namespace(e, policy_namespace)
+                    if peer.namespace_selector is None
+                    else self.namespace_selector(e, peer.namespace_selector)
+                )
+                pods = True if peer.pod_selector is None else self.pod_selector(e, peer.pod_selector)
+                term = self.conj([self.is_policy_pod(e), ns, pods])
+            self._cache[key] = term
+        return self._cache[key]
+
+    def port_entry(self, entry: PolicyPort) -> z3.BoolRef:
+        """A ports entry matches the packet; named ports resolve on the destination pod."""
+        key = ("port", entry)
+        if key not in self._cache:
+            protocol = self._bv(PROTOCOLS.index(entry.protocol), 2)
+            terms: list[Term] = [self.protocol == protocol]
+            if isinstance(entry.port, int):
+                if entry.end_port is None or entry.end_port == entry.port:
+                    terms.append(self.port == self._bv(entry.port, 16))
+                else:
+                    terms.append(z3.ULE(self._bv(entry.port, 16), self.port))
+                    terms.append(z3.ULE(self.port, self._bv(entry.end_port, 16)))
+            elif isinstance(entry.port, str):
+                defined, number, proto = self.dst.ports[entry.port]
+                terms += [self.is_policy_pod(self.dst), defined, proto == protocol, self.port == number]
+            self._cache[key] = self.conj(terms)
+        return self._cache[key]
+
+    def ports(self, entries: Sequence[PolicyPort]) -> z3.BoolRef:
+        """An empty ports list matches every packet."""
+        if not entries:
+            return self._true
+        return self.disj(self.port_entry(p) for p in entries)
+
+    def rule(self, rule: Rule, policy: NetworkPolicy, other: EndpointVars) -> z3.BoolRef:
+        peers = self.disj(self.peer(p, policy.namespace, other) for p in rule.peers) if rule.peers else True
+        return self.conj([peers, self.ports(rule.ports)])
+
+    def selects(self, policy: NetworkPolicy, e: EndpointVars) -> z3.BoolRef:
+        return self.conj([self.in_namespace(e, policy.namespace), self.pod_selector(e, policy.pod_selector)])
+
+    def direction_allows(self, direction: Direction, e: EndpointVars, other: EndpointVars) -> z3.BoolRef:
+        """The endpoint's policies allow the packet in ``direction`` (or do not isolate it)."""
+        policies = [p for p in self.cluster.policies if direction in p.policy_types]
+        isolated = self.disj(self.selects(p, e) for p in policies)
+        allows = self.disj(
+            self.conj([self.selects(p, e), self.disj(self.rule(r, p, other) for r in p.rules(direction))])
+            for p in policies
+        )
+        return self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(isolated), allows])
+
+    def _allowed(self) -> z3.BoolRef:
+        regular = self.conj(
+            [
+                self.direction_allows(Direction.EGRESS, self.src, self.dst),
+                self.direction_allows(Direction.INGRESS, self.dst, self.src),
+            ]
+        )
+        overrides: list[Term] = []
+        if self.semantics.self_traffic_allowed:
+            overrides.append(self.same_pod)
+        if self.semantics.own_node_traffic_allowed:
+            overrides.append(self.conj([self.src.kind == self._bv(NODE, 2), self.own_node, self.is_pod(self.dst)]))
+        return self.disj(overrides + [regular])
+
+    # --- the universe --------------------------------------------------------------------
+
+    def _workload_is(self, e: EndpointVars, index: int, w: Workload) -> z3.BoolRef:
+        terms: list[Term] = [self.is_pod(e), self.in_namespace(e, w.namespace)]
+        terms.append(e.host_network if w.host_network else z3.Not(e.host_network))
+        for dom in self.domains.pod_keys:
+            terms.append(e.labels[dom.key] == self._bv(dom.code(w.labels), e.labels[dom.key].size()))
+        for name, (defined, number, proto) in e.ports.items():
+            cp = next((p for p in w.ports if p.name == name), None)
+            if cp is None:
+                terms.append(z3.Not(defined))
+            else:
+                terms += [defined, number == self._bv(cp.port, 16), proto == self._bv(PROTOCOLS.index(cp.protocol), 2)]
+        if w.ips:
+            terms.append(
+                self.disj(
+                    self.conj([self.v6 if ip.version == 6 else z3.Not(self.v6), e.ip == self._bv(int(ip), 128)])
+                    for ip in w.ips
+                )
+            )
+        return self.conj(terms)
+
+    def workload_term(self, e: EndpointVars, index: int) -> z3.BoolRef:
+        return e.workload == self._bv(index, self.wl_bits)
+
+    def _endpoint_constraints(self, e: EndpointVars, may_be_node: bool) -> list[Term]:
+        u = self.universe
+        arbitrary = len(self.workloads)
+        terms: list[Term] = [
+            z3.ULE(e.kind, self._bv(NODE if may_be_node else EXTERNAL, 2)),
+            z3.ULE(e.namespace, self._bv(max(len(self.domains.namespaces) - 1, 0), self.ns_bits)),
+            z3.ULE(e.workload, self._bv(arbitrary if u.pods == "any" else max(arbitrary - 1, 0), self.wl_bits)),
+            z3.Implies(z3.Not(self.v6), z3.Extract(127, 32, e.ip) == z3.BitVecVal(0, 96, self.ctx)),
+        ]
+        if (u.pods == "workloads" and not self.workloads) or not self.domains.namespaces:
+            terms.append(z3.Not(self.is_pod(e)))
+        for dom in self.domains.pod_keys:
+            var = e.labels[dom.key]
+            terms.append(z3.ULE(var, self._bv(dom.other, var.size())))
+        for defined, number, proto in e.ports.values():
+            terms += [number != self._bv(0, 16), z3.ULE(proto, self._bv(2, 2))]
+        for index, w in enumerate(self.workloads):
+            terms.append(z3.Implies(self.conj([self.is_pod(e), self.workload_term(e, index)]), self._workload_is(e, index, w)))
+        if u.pod_cidrs:
+            inside = self.disj(self.in_network(e, c) for c in u.pod_cidrs)
+            terms.append(z3.Implies(self.is_policy_pod(e), inside))
+            terms.append(z3.Implies(z3.Not(self.is_policy_pod(e)), z3.Not(inside)))
+        return terms
+
+    def _namespace_label_constraints(self) -> list[Term]:
+        terms: list[Term] = []
+        for row in self.namespace_labels.values():
+            for dom in self.domains.namespace_keys:
+                code = row[dom.key]
+                if not isinstance(code, int):
+                    terms.append(z3.ULE(code, self._bv(dom.other, code.size())))
+        return terms
+
+    def _universe_constraints(self) -> list[z3.BoolRef]:
+        src, dst = self.src, self.dst
+        terms: list[Term] = self._endpoint_constraints(src, self.universe.node_traffic)
+        terms += self._endpoint_constraints(dst, False)
+        terms += self._namespace_label_constraints()
+        terms += [
+            z3.ULE(self.protocol, self._bv(2, 2)),
+            self.port != self._bv(0, 16),
+            self.disj([self.is_pod(src), self.is_pod(dst)]),
+        ]
+        both_pods = self.conj([self.is_pod(src), self.is_pod(dst)])
+        if self.universe.self_traffic:
+            same = [src.namespace == dst.namespace, src.ip == dst.ip, src.workload == dst.workload, src.host_network == dst.host_network]
+            same += [src.labels[k] == dst.labels[k] for k in src.labels]
+            terms.append(z3.Implies(self.same_pod, self.conj([both_pods] + same)))
+        distinct: list[Term] = [z3.Or(src.ip != dst.ip, self.conj([src.host_network, dst.host_network]))]
+        for index, w in enumerate(self.workloads):
+            if w.single_pod:
+                distinct.append(z3.Not(self.conj([self.workload_term(src, index), self.workload_term(dst, index)])))
+        terms.append(z3.Implies(self.conj([both_pods, z3.Not(self.same_pod)]), self.conj(distinct)))
+        return [t for t in terms if t is not True]
+
+    # --- invariant scopes ----------------------------------------------------------------
+
+    def scope(self, scope: Scope, e: EndpointVars, workload_index: int | None) -> z3.BoolRef:
+        """The endpoint lies in ``scope``; ``workload_index`` is the resolved ``scope.workload``."""
+        terms: list[Term] = []
+        if scope.kind is EndpointKind.EXTERNAL:
+            terms.append(e.kind == self._bv(EXTERNAL, 2))
+        if scope.pods_only:
+            terms.append(self.is_pod(e))
+        if isinstance(scope.namespace, str):
+            terms.append(self.in_namespace(e, scope.namespace))
+        elif scope.namespace is not None:
+            terms.append(self.namespace_selector(e, scope.namespace))
+        if scope.pod is not None:
+            terms.append(self.pod_selector(e, scope.pod))
+        if workload_index is not None:
+            terms.append(self.workload_term(e, workload_index))
+        if scope.ip_block is not None:
+            terms.append(self.in_ip_block(e, scope.ip_block))
+        return self.conj(terms)

@@ -1,0 +1,116 @@
+"""Solving packet queries: the solver-neutral face of the smt package.
+
+A PacketQuery asks "is there a packet of the universe with these properties?"; the
+answer is SAT with a decoded Packet, UNSAT, or UNKNOWN with z3's reason.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+import z3
+
+from npverify.invariants.model import Scope
+from npverify.model import Cluster, Packet, PolicyPort, Semantics, Universe
+from npverify.smt.decode import Decoder
+from npverify.smt.domains import Mentions, build_domains
+from npverify.smt.encode import Encoding
+
+
+@attrs.frozen
+class PacketQuery:
+    """Packets from ``src`` to ``dst`` on ``ports`` that are allowed (or, if not
+    ``allowed``, denied). ``src_negated`` asks for sources outside ``src``.
+    ``*_workload`` are indexes into the cluster's workloads resolving ``scope.workload``.
+    """
+
+    src: Scope
+    dst: Scope
+    ports: tuple[PolicyPort, ...]
+    allowed: bool
+    src_negated: bool = False
+    src_workload: int | None = None
+    dst_workload: int | None = None
+
+
+class Status(enum.Enum):
+    SAT = "sat"
+    UNSAT = "unsat"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class Outcome:
+    status: Status
+    packet: Packet | None = None
+    reason: str = ""
+
+
+@attrs.frozen
+class Limits:
+    """Per-query solver limits. ``rlimit`` is z3's deterministic resource count."""
+
+    timeout_ms: int | None = None
+    rlimit: int | None = None
+
+
+class SolverSession:
+    """One encoding of a cluster in a universe, answering many queries with fresh solvers."""
+
+    def __init__(self, cluster: Cluster, mentions: Mentions, universe: Universe, semantics: Semantics):
+        self.mentions = mentions
+        self.encoding = Encoding(cluster, build_domains(cluster, mentions, universe), universe, semantics)
+
+    def solve(self, query: PacketQuery, limits: Limits = Limits()) -> Outcome:
+        enc = self.encoding
+        solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
+        if limits.timeout_ms is not None:
+            solver.set("timeout", int(limits.timeout_ms))
+        if limits.rlimit is not None:
+            solver.set("rlimit", int(limits.rlimit))
+        solver.add(*enc.constraints)
+        src_scope = enc.scope(query.src, enc.src, query.src_workload)
+        solver.add(z3.Not(src_scope) if query.src_negated else src_scope)
+        solver.add(enc.scope(query.dst, enc.dst, query.dst_workload))
+        solver.add(enc.ports(query.ports))
+        solver.add(enc.allowed if query.allowed else z3.Not(enc.allowed))
+        try:
+            result = solver.check()
+        except z3.Z3Exception as exc:  # e.g. interrupted or out of memory inside z3
+            return Outcome(Status.UNKNOWN, reason=f"solver error: {exc}")
+        if result == z3.sat:
+            model = self._prefer_readable(solver, solver.model())
+            return Outcome(Status.SAT, Decoder(enc, model).packet())
+        if result == z3.unsat:
+            return Outcome(Status.UNSAT)
+        return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
+
+    def _prefer_readable(self, solver: z3.Solver, model: z3.ModelRef) -> z3.ModelRef:
+        """Steer a satisfiable query towards a packet people read easily: IPv4, TCP, a
+        well-known port, IPs from private and documentation ranges, no invented labels.
+
+        Each preference is kept only if the query stays satisfiable, so the packet is
+        still a genuine answer; this only picks among the answers.
+        """
+        enc = self.encoding
+        preferences = [
+            z3.Not(enc.v6),
+            z3.And(enc.is_pod(enc.src), enc.is_pod(enc.dst)),
+            enc.protocol == 0,
+            z3.Or([enc.port == p for p in (80, 443, 8080, 53)]),
+            enc.src.ip == 0x0A000001,
+            enc.src.ip == 0xC0000201,
+            enc.dst.ip == 0x0A000002,
+            enc.dst.ip == 0xC0000202,
+        ]
+        for e in (enc.src, enc.dst):
+            preferences += [z3.ULE(code, 1) for code in e.labels.values()]
+        for preference in preferences:
+            solver.push()
+            solver.add(preference)
+            if solver.check() == z3.sat:
+                model = solver.model()
+            else:
+                solver.pop()
+        return model
