@@ -23,8 +23,11 @@ from npverify.model import (
     IPBlock,
     IPNetwork,
     LabelSelector,
+    ExternalEndpoint,
     NetworkPolicy,
+    NodeEndpoint,
     Operator,
+    Packet,
     Peer,
     PolicyPort,
     Protocol,
@@ -424,3 +427,51 @@ class Encoding:
         if scope.ip_block is not None:
             terms.append(self.in_ip_block(e, scope.ip_block))
         return self.conj(terms)
+
+    # --- concrete packets ----------------------------------------------------------------
+
+    def pin(self, packet: Packet) -> list[Term]:
+        """Constraints that fix every variable to ``packet``'s values (for differential tests).
+
+        A pod in a namespace the domains do not name is placed in a fresh namespace.
+        """
+        fresh = list(self.domains.namespaces[len(self.domains.namespaces) - self.domains.fresh :])
+        placed: dict[str, str] = {}
+        terms: list[Term] = [
+            self.v6 == (packet.src.ip.version == 6),
+            self.protocol == self._bv(PROTOCOLS.index(packet.protocol), 2),
+            self.port == self._bv(packet.port, 16),
+            self.same_pod == packet.is_self,
+        ]
+        for endpoint, e in ((packet.src, self.src), (packet.dst, self.dst)):
+            terms.append(e.ip == self._bv(int(endpoint.ip), 128))
+            if isinstance(endpoint, ExternalEndpoint):
+                terms.append(e.kind == self._bv(EXTERNAL, 2))
+                continue
+            if isinstance(endpoint, NodeEndpoint):
+                terms += [e.kind == self._bv(NODE, 2), self.own_node == endpoint.own_node]
+                continue
+            terms += [self.is_pod(e), e.host_network == endpoint.host_network]
+            name = endpoint.namespace
+            if name not in self.domains.namespaces or self.domains.namespaces.index(name) >= len(self.domains.namespaces) - self.domains.fresh:
+                if name not in placed:
+                    if not fresh:
+                        return [False]
+                    placed[name] = fresh.pop(0)
+                name = placed[name]
+            terms.append(self.in_namespace(e, name))
+            for dom in self.domains.namespace_keys:
+                code = self.namespace_labels[name][dom.key]
+                if not isinstance(code, int):
+                    terms.append(code == self._bv(dom.code(endpoint.namespace_labels), code.size()))
+            for dom in self.domains.pod_keys:
+                terms.append(e.labels[dom.key] == self._bv(dom.code(endpoint.labels), e.labels[dom.key].size()))
+            index = next((i for i, w in enumerate(self.workloads) if w.key == endpoint.workload), len(self.workloads))
+            terms.append(self.workload_term(e, index))
+            for port_name, (defined, number, proto) in e.ports.items():
+                cp = next((p for p in endpoint.ports if p.name == port_name), None)
+                if cp is None:
+                    terms.append(z3.Not(defined))
+                else:
+                    terms += [defined, number == self._bv(cp.port, 16), proto == self._bv(PROTOCOLS.index(cp.protocol), 2)]
+        return terms

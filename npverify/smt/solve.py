@@ -86,6 +86,26 @@ class SolverSession:
             return Outcome(Status.UNSAT)
         return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
 
+    def evaluate(self, packet: Packet) -> bool | None:
+        """Is this concrete packet allowed, according to the encoding? None when the packet
+        is not in the universe. For differential testing against the reference evaluator.
+        """
+        enc = self.encoding
+        results = []
+        for goal in (enc.allowed, z3.Not(enc.allowed)):
+            solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
+            solver.add(*enc.constraints)
+            solver.add(*[t for t in enc.pin(packet) if t is not True])
+            solver.add(goal)
+            results.append(solver.check())
+        if results == [z3.sat, z3.unsat]:
+            return True
+        if results == [z3.unsat, z3.sat]:
+            return False
+        if results == [z3.unsat, z3.unsat]:
+            return None
+        raise AssertionError(f"a pinned packet has both verdicts: {results}")
+
     def _prefer_readable(self, solver: z3.Solver, model: z3.ModelRef) -> z3.ModelRef:
         """Steer a satisfiable query towards a packet people read easily: IPv4, TCP, a
         well-known port, IPs from private and documentation ranges, no invented labels.

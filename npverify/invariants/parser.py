@@ -1,0 +1,418 @@
+"""The invariants file: YAML in, ``InvariantsFile`` out, every problem located.
+
+docs/invariants.md is the user reference for the format and specs/invariants.schema.json
+the same contract as a JSON Schema; change all three together. Every problem raises
+``InputError`` with file:line:col and the field path (``invariants[2].isolated.from.pod``);
+no other exception escapes. Problems that do not stop a check (a CIDR with host bits set,
+a scope no packet can match) become warnings on the result.
+
+Invariant kinds are a table from the key that names the kind to a body parser, so a new
+kind with another body (``equivalent: {to: ../k8s-old}``) is one entry and one function.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any, NoReturn
+
+import attrs
+
+from npverify.errors import InputError
+from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope
+from npverify.load import fields
+from npverify.load.yamlnodes import Cursor, parse_documents
+from npverify.model import Diagnostic, IPNetwork, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
+
+
+@attrs.define
+class _Context:
+    """The state of one parse: where relative paths start, the universe, warnings so far."""
+
+    base_dir: str
+    universe: Universe = Universe()
+    warnings: list[Diagnostic] = attrs.Factory(list)
+
+
+# --- entry points ----------------------------------------------------------------------
+
+
+def load_invariants(path: str | os.PathLike[str]) -> InvariantsFile:
+    """Read and parse an invariants file; ``manifests`` are resolved against its folder."""
+    name = os.fsdecode(path)
+    try:
+        with open(name, "rb") as stream:
+            data = stream.read()
+    except OSError as exc:
+        raise InputError(Diagnostic(f"cannot read invariants file {name!r}: {exc.strerror or exc}")) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start : exc.start].decode("utf-8", errors="replace")) + 1
+        raise InputError(
+            Diagnostic(f"not valid UTF-8: {exc.reason} (byte 0x{data[exc.start]:02x})", SourceLocation(name, line, column))
+        ) from None
+    return parse_invariants(text, name, os.path.dirname(name) or ".")
+
+
+def parse_invariants(text: str, filename: str, base_dir: str | os.PathLike[str] = ".") -> InvariantsFile:
+    """Parse the text of an invariants file named ``filename`` (used in locations only).
+
+    ``manifests`` entries are resolved against ``base_dir``.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    documents = list(parse_documents(text, filename))
+    if len(documents) > 1:
+        raise InputError(
+            Diagnostic("the invariants file must be a single YAML document; remove the '---' before this one", documents[1].location)
+        )
+    if not documents or documents[0].value is None:
+        raise InputError(
+            Diagnostic("the invariants file is empty; expected a mapping with an 'invariants' list", SourceLocation(filename, 1, 1))
+        )
+    root = Cursor(documents[0])
+    top = root.mapping(_TOP_FIELDS, what=" with an 'invariants' list")
+    context = _Context(os.fsdecode(base_dir))
+    manifests = _parse_manifests(top["manifests"], context) if "manifests" in top else ()
+    if "universe" in top:
+        context.universe = _parse_universe(top["universe"])
+    semantics = _parse_semantics(top["semantics"]) if "semantics" in top else Semantics()
+    if "invariants" not in top:
+        root.fail("missing required field 'invariants'")
+    invariants = _parse_invariant_list(top["invariants"], context)
+    return InvariantsFile(
+        path=filename,
+        manifests=manifests,
+        universe=context.universe,
+        semantics=semantics,
+        invariants=invariants,
+        warnings=tuple(context.warnings),
+    )
+
+
+# --- small helpers ---------------------------------------------------------------------
+
+
+def _got(value: Any) -> str:
+    """``value`` described for an error message: its YAML type, and the value if short."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value}"
+
+
+def _fail_key(cursor: Cursor, key: str, message: str) -> NoReturn:
+    """Raise an error located at the key ``key`` of the mapping under ``cursor``."""
+    child = cursor.mapping()[key]
+    location = cursor.node.key_locations.get(key, cursor.location)
+    raise InputError(Diagnostic(message, location, child.path))
+
+
+def _mapping(cursor: Cursor, allowed: tuple[str, ...], hints: Mapping[str, str] = MappingProxyType({})) -> dict[str, Cursor]:
+    """``cursor.mapping(allowed)``, with a tailored hint for keys users commonly mistake."""
+    if isinstance(cursor.value, dict):
+        for key in cursor.value:
+            if key not in allowed and key in hints:
+                _fail_key(cursor, key, f"unknown field {key!r}; {hints[key]}")
+    return cursor.mapping(allowed)
+
+
+def _choice(cursor: Cursor, options: tuple[str, ...]) -> str:
+    """A string that must be one of ``options``."""
+    expected = " or ".join(repr(o) for o in options)
+    if not isinstance(cursor.value, str):
+        cursor.fail(f"must be {expected}, got {_got(cursor.value)}")
+    if cursor.value not in options:
+        close = difflib.get_close_matches(cursor.value.lower(), options, n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        cursor.fail(f"must be {expected}, got {cursor.value!r}{hint}")
+    return cursor.value
+
+
+def _list(cursor: Cursor, example: str) -> list[Cursor]:
+    """A list, where null counts as empty; the error shows an example of the expected list."""
+    if cursor.value is not None and not isinstance(cursor.value, list):
+        cursor.fail(f"must be a list such as {example}, got {_got(cursor.value)}")
+    return cursor.optional_sequence()
+
+
+# --- top level -------------------------------------------------------------------------
+
+_TOP_FIELDS = ("manifests", "universe", "semantics", "invariants")
+
+
+def _parse_manifests(cursor: Cursor, context: _Context) -> tuple[str, ...]:
+    if isinstance(cursor.value, str):
+        items = [cursor]
+    elif cursor.value is None or isinstance(cursor.value, list):
+        items = cursor.optional_sequence()
+    else:
+        cursor.fail(f"must be a path or a list of paths, got {_got(cursor.value)}")
+    paths = []
+    for item in items:
+        text = item.string()
+        if "\0" in text:
+            item.fail("must not contain a NUL character")
+        paths.append(os.path.normpath(os.path.join(context.base_dir, text)))
+    return tuple(paths)
+
+
+_UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffic", "selfTraffic")
+_UNIVERSE_FLAGS = (("hostNetwork", "host_network"), ("nodeTraffic", "node_traffic"), ("selfTraffic", "self_traffic"))
+
+
+def _parse_universe(cursor: Cursor) -> Universe:
+    if cursor.value is None:
+        return Universe()
+    found = cursor.mapping(_UNIVERSE_FIELDS)
+    options: dict[str, Any] = {}
+    if "namespaces" in found:
+        options["namespaces"] = _choice(found["namespaces"], ("any", "declared"))
+    if "pods" in found:
+        options["pods"] = _choice(found["pods"], ("any", "workloads"))
+    if "podCIDRs" in found:
+        # Host bits set is harmless here (the CIDR is what counts) so that warning is dropped.
+        options["pod_cidrs"] = tuple(
+            fields.parse_cidr(item, []) for item in _list(found["podCIDRs"], "[10.244.0.0/16]")
+        )
+    for key, attribute in _UNIVERSE_FLAGS:
+        if key in found:
+            options[attribute] = found[key].boolean()
+    return Universe(**options)
+
+
+_SEMANTICS_FLAGS = (
+    ("ipBlockMatchesPods", "ip_block_matches_pods"),
+    ("selfTrafficAllowed", "self_traffic_allowed"),
+    ("ownNodeTrafficAllowed", "own_node_traffic_allowed"),
+)
+
+
+def _parse_semantics(cursor: Cursor) -> Semantics:
+    if cursor.value is None:
+        return Semantics()
+    found = cursor.mapping(tuple(key for key, _ in _SEMANTICS_FLAGS))
+    return Semantics(**{attribute: found[key].boolean() for key, attribute in _SEMANTICS_FLAGS if key in found})
+
+
+# --- invariants ------------------------------------------------------------------------
+
+#: A body parser turns the value under an invariant's kind key into ``Invariant`` fields.
+_BodyParser = Callable[[Cursor, _Context], dict[str, Any]]
+
+_KIND_LIST = "isolated, allowed, reachable, only"
+
+_INVARIANT_HINTS = MappingProxyType(
+    {
+        **{
+            key: f"{key!r} belongs under the invariant's kind, e.g. isolated: {{from: ..., to: ..., ports: ...}}; check the indentation"
+            for key in ("from", "to", "ports")
+        },
+        "kind": f"write the kind as the key, e.g. isolated: {{from: ..., to: ...}}; kinds: {_KIND_LIST}",
+    }
+)
+
+
+def _parse_invariant_list(cursor: Cursor, context: _Context) -> tuple[Invariant, ...]:
+    names: dict[str, Cursor] = {}
+    invariants = []
+    for item in _list(cursor, "[{name: ..., isolated: {from: ..., to: ...}}]"):
+        invariants.append(_parse_invariant(item, context, names))
+    return tuple(invariants)
+
+
+def _parse_invariant(cursor: Cursor, context: _Context, names: dict[str, Cursor]) -> Invariant:
+    if not isinstance(cursor.value, dict):
+        cursor.fail(f"must be a mapping with a 'name' and one of {_KIND_LIST}, got {_got(cursor.value)}")
+    found = _mapping(cursor, _INVARIANT_FIELDS, _INVARIANT_HINTS)
+    if "name" not in found:
+        cursor.fail("missing required field 'name'")
+    name = _parse_name(found["name"])
+    if name in names:
+        first = names[name]
+        found["name"].fail(f"duplicate invariant name {name!r}; first used by {first.path.rpartition('.')[0]} at {first.location}")
+    names[name] = found["name"]
+    kinds = [key for key in found if key in _KINDS]
+    if not kinds:
+        cursor.fail(f"missing the invariant's kind: one of {_KIND_LIST}")
+    if len(kinds) > 1:
+        _fail_key(cursor, kinds[1], f"an invariant has exactly one kind, but this one has both {kinds[0]!r} and {kinds[1]!r}")
+    kind, parse_body = _KINDS[kinds[0]]
+    return Invariant(name=name, kind=kind, location=cursor.location, **parse_body(found[kinds[0]], context))
+
+
+def _parse_name(cursor: Cursor) -> str:
+    name = cursor.string()
+    if not name.strip():
+        cursor.fail("must not be blank")
+    if "\n" in name or "\r" in name:
+        cursor.fail("must be a single line")
+    return name
+
+
+_FLOW_FIELDS = ("from", "to", "ports")
+_FLOW_HINTS = MappingProxyType(
+    {
+        "src": "did you mean 'from'?",
+        "source": "did you mean 'from'?",
+        "dst": "did you mean 'to'?",
+        "destination": "did you mean 'to'?",
+    }
+)
+
+
+def _parse_flow(cursor: Cursor, context: _Context) -> dict[str, Any]:
+    """The body of isolated / allowed / reachable / only: ``from``, ``to`` and ``ports``."""
+    found = {} if cursor.value is None else _mapping(cursor, _FLOW_FIELDS, _FLOW_HINTS)
+    src = _parse_scope(found["from"], context) if "from" in found else Scope(location=cursor.location)
+    dst = _parse_scope(found["to"], context) if "to" in found else Scope(location=cursor.location)
+    ports = _parse_ports(found["ports"], dst) if "ports" in found else ()
+    if src.kind is EndpointKind.EXTERNAL and dst.kind is EndpointKind.EXTERNAL:
+        found["to"].mapping()["kind"].fail(
+            "no packet matches: 'from' and 'to' are both external hosts, but every packet has a pod at one end"
+        )
+    if src.ip_block and dst.ip_block and src.ip_block.cidr.version != dst.ip_block.cidr.version:
+        found["to"].mapping()["ipBlock"].mapping()["cidr"].fail(
+            f"no packet matches: to.ipBlock is IPv{dst.ip_block.cidr.version} "
+            f"but from.ipBlock is IPv{src.ip_block.cidr.version}"
+        )
+    return {"src": src, "dst": dst, "ports": ports}
+
+
+#: The table of kinds: key in the file -> (kind, parser of the value under that key).
+_KINDS: Mapping[str, tuple[InvariantKind, _BodyParser]] = MappingProxyType(
+    {
+        "isolated": (InvariantKind.ISOLATED, _parse_flow),
+        "allowed": (InvariantKind.ALLOWED, _parse_flow),
+        "reachable": (InvariantKind.REACHABLE, _parse_flow),
+        "only": (InvariantKind.ONLY, _parse_flow),
+    }
+)
+_INVARIANT_FIELDS = ("name", *_KINDS)
+
+
+def _parse_ports(cursor: Cursor, dst: Scope) -> tuple[PolicyPort, ...]:
+    ports = []
+    for item in _list(cursor, "[{protocol: TCP, port: 8080}]"):
+        if isinstance(item.value, (int, str)) and not isinstance(item.value, bool):
+            item.fail(f"must be a mapping such as {{protocol: TCP, port: {item.value}}}, got {_got(item.value)}")
+        port = fields.parse_policy_port(item)
+        if isinstance(port.port, str) and dst.kind is EndpointKind.EXTERNAL:
+            item.mapping()["port"].fail(f"the named port {port.port!r} matches no packet: 'to' is external hosts and only pods have named ports")
+        ports.append(port)
+    return tuple(ports)
+
+
+# --- scopes ----------------------------------------------------------------------------
+
+_SCOPE_FIELDS = ("namespace", "pod", "workload", "ipBlock", "kind")
+_SCOPE_HINTS = MappingProxyType(
+    {
+        "podSelector": "did you mean 'pod'?",
+        "namespaceSelector": "did you mean 'namespace'?",
+        "cidr": "did you mean ipBlock: {cidr: ...}?",
+        "matchLabels": "did you mean pod: {matchLabels: ...}?",
+        "matchExpressions": "did you mean pod: {matchExpressions: ...}?",
+    }
+)
+_POD_IMPLYING = ("namespace", "pod", "workload")
+
+
+def _parse_scope(cursor: Cursor, context: _Context) -> Scope:
+    """A ``from`` or ``to`` scope; null or {} is any endpoint."""
+    if cursor.value is None:
+        return Scope(location=cursor.location)
+    found = _mapping(cursor, _SCOPE_FIELDS, _SCOPE_HINTS)
+    namespace = _parse_namespace(found["namespace"]) if "namespace" in found else None
+    pod = _parse_selector(found["pod"]) if "pod" in found else None
+    workload = _parse_workload(found["workload"]) if "workload" in found else None
+    ip_block = fields.parse_ip_block(found["ipBlock"], context.warnings) if "ipBlock" in found else None
+    kind = EndpointKind(_choice(found["kind"], tuple(k.value for k in EndpointKind))) if "kind" in found else None
+    if kind is EndpointKind.EXTERNAL:
+        for key in _POD_IMPLYING:
+            if key in found:
+                found["kind"].fail(
+                    f"'external' contradicts {key!r}: namespace, pod and workload match only pods; "
+                    "drop one, or use ipBlock alone to match pods and external hosts"
+                )
+    scope = Scope(namespace, pod, workload, ip_block, kind, cursor.location)
+    if ip_block is not None:
+        problem = _pod_cidr_problem(scope, ip_block.cidr, context.universe)
+        if problem:
+            context.warnings.append(found["ipBlock"].warning(problem))
+    return scope
+
+
+def _pod_cidr_problem(scope: Scope, cidr: IPNetwork, universe: Universe) -> str | None:
+    """Why no endpoint of ``scope`` can have an IP in ``cidr`` given the podCIDRs, or None."""
+    if not universe.pod_cidrs:
+        return None
+    same_family = [c for c in universe.pod_cidrs if c.version == cidr.version]
+    if scope.kind is EndpointKind.EXTERNAL and any(cidr.subnet_of(c) for c in same_family):
+        return f"no endpoint matches: {cidr} lies inside universe.podCIDRs, so no external host has an IP in it"
+    if scope.pods_only and not universe.host_network and not any(cidr.overlaps(c) for c in same_family):
+        return f"no endpoint matches: {cidr} lies outside universe.podCIDRs, so no pod has an IP in it"
+    return None
+
+
+def _parse_selector(cursor: Cursor) -> LabelSelector:
+    if isinstance(cursor.value, str):
+        cursor.fail(f"must be a label selector such as {{matchLabels: {{app: api}}}}, got {_got(cursor.value)}")
+    return fields.parse_label_selector(cursor)
+
+
+def _parse_namespace(cursor: Cursor) -> str | LabelSelector:
+    """A namespace name, or a selector over namespace labels."""
+    value = cursor.value
+    if isinstance(value, str):
+        problem = fields.dns_label_problem(value)
+        if problem:
+            cursor.fail(problem)
+        return value
+    if value is None or isinstance(value, dict):
+        return fields.parse_label_selector(cursor)
+    cursor.fail(
+        f"must be a namespace name or a label selector such as {{matchLabels: {{env: prod}}}}, got {_got(value)}"
+        + ("; quote a name that YAML reads as another type" if isinstance(value, (bool, int, float)) else "")
+    )
+
+
+_WORKLOAD_KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+#: Spellings of workload kinds users may type, for did-you-mean (any capitalised kind is accepted).
+_KIND_SPELLINGS = MappingProxyType(
+    {
+        **{kind.lower(): kind for kind in ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob")},
+        **{"po": "Pod", "deploy": "Deployment", "sts": "StatefulSet", "ds": "DaemonSet", "rs": "ReplicaSet", "rc": "ReplicationController", "cj": "CronJob"},
+    }
+)
+
+
+def _parse_workload(cursor: Cursor) -> str:
+    """A workload reference: ``name`` or ``Kind/name``."""
+    text = cursor.string()
+    kind, slash, name = text.rpartition("/")
+    if slash and not _WORKLOAD_KIND.match(kind):
+        proper = _KIND_SPELLINGS.get(kind.lower())
+        hint = f"; did you mean {proper + '/' + name!r}?" if proper else ""
+        cursor.fail(f"invalid workload {text!r}: expected name or Kind/name, e.g. frontend or Deployment/frontend{hint}")
+    problem = fields.dns_subdomain_problem(name)
+    if problem:
+        cursor.fail(f"invalid workload {text!r}: {problem.removeprefix('invalid name ' + repr(name) + ': ')}")
+    return text
