@@ -1,0 +1,91 @@
+"""npverify: formal verification of Kubernetes NetworkPolicies with the Z3 SMT solver.
+
+>>> import npverify
+>>> report = npverify.prove("specs/examples/shop/invariants.yaml")   # doctest: +SKIP
+>>> print(report)                                                     # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from npverify.api import check, prove, summarize
+from npverify.engine import Verifier
+from npverify.errors import InputError, InternalError
+from npverify.invariants import (
+    EndpointKind,
+    Invariant,
+    InvariantKind,
+    InvariantsFile,
+    Scope,
+    load_invariants,
+    parse_invariants,
+)
+from npverify.load import load_manifests, load_text
+from npverify.model import (
+    Cluster,
+    ContainerPort,
+    Direction,
+    ExternalEndpoint,
+    IPBlock,
+    Labels,
+    LabelSelector,
+    Namespace,
+    NetworkPolicy,
+    NodeEndpoint,
+    Operator,
+    Packet,
+    Peer,
+    PodEndpoint,
+    PolicyPort,
+    Protocol,
+    Requirement,
+    Rule,
+    Semantics,
+    Universe,
+    Workload,
+)
+from npverify.results import InvariantResult, ProofReport, Verdict
+from npverify.semantics import Decision, decide
+
+__all__ = [
+    "Cluster",
+    "ContainerPort",
+    "Decision",
+    "Direction",
+    "EndpointKind",
+    "ExternalEndpoint",
+    "IPBlock",
+    "InputError",
+    "InternalError",
+    "Invariant",
+    "InvariantKind",
+    "InvariantResult",
+    "InvariantsFile",
+    "LabelSelector",
+    "Labels",
+    "Namespace",
+    "NetworkPolicy",
+    "NodeEndpoint",
+    "Operator",
+    "Packet",
+    "Peer",
+    "PodEndpoint",
+    "PolicyPort",
+    "ProofReport",
+    "Protocol",
+    "Requirement",
+    "Rule",
+    "Scope",
+    "Semantics",
+    "Universe",
+    "Verdict",
+    "Verifier",
+    "Workload",
+    "check",
+    "decide",
+    "load_invariants",
+    "load_manifests",
+    "load_text",
+    "parse_invariants",
+    "prove",
+    "summarize",
+]

@@ -54,3 +54,44 @@ class InvariantResult:
         if self.verdict is Verdict.PROVED and self.invariant.kind is InvariantKind.REACHABLE:
             return self.packet
         return None
+
+    def __str__(self) -> str:
+        from npverify.report.text import render_result
+
+        return render_result(self)
+
+    def _repr_html_(self) -> str:
+        from npverify.report.html import render_result_html
+
+        return render_result_html(self)
+
+
+@attrs.frozen
+class ProofReport:
+    """The results of proving an invariants file, in file order."""
+
+    results: tuple[InvariantResult, ...]
+    #: The invariants file, or None when invariants were given directly.
+    source: str | None = None
+    cluster_summary: str = ""
+    #: Kinds read from the manifests but not used, as "Kind name (file:line:col)".
+    skipped: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    def count(self, verdict: Verdict) -> int:
+        return sum(1 for r in self.results if r.verdict is verdict)
+
+    @property
+    def all_proved(self) -> bool:
+        return all(r.verdict is Verdict.PROVED for r in self.results)
+
+    def __str__(self) -> str:
+        from npverify.report.text import render_report
+
+        return render_report(self)
+
+    def _repr_html_(self) -> str:
+        from npverify.report.html import render_report_html
+
+        return render_report_html(self)

@@ -121,9 +121,15 @@ class RuleMatch:
         return self.policy.rules(self.direction)[self.rule_index]
 
     def describe(self) -> str:
-        field = "ingress" if self.direction is Direction.INGRESS else "egress"
+        """E.g. ``shop/api ingress[1].from[0] ports[0] (k8s/shop.yaml:49:7)``."""
+        field, peers = ("ingress", "from") if self.direction is Direction.INGRESS else ("egress", "to")
         text = f"{self.policy.key} {field}[{self.rule_index}]"
         where = self.rule.location or self.policy.location
+        if self.peer_index is not None:
+            text += f".{peers}[{self.peer_index}]"
+            where = self.rule.peers[self.peer_index].location or where
+        if self.port_index is not None:
+            text += f" ports[{self.port_index}]"
         return f"{text} ({where})" if where else text
 
 

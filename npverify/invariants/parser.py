@@ -81,7 +81,7 @@ def parse_invariants(text: str, filename: str, base_dir: str | os.PathLike[str] 
     context = _Context(os.fsdecode(base_dir))
     manifests = _parse_manifests(top["manifests"], context) if "manifests" in top else ()
     if "universe" in top:
-        context.universe = _parse_universe(top["universe"])
+        context.universe = _parse_universe(top["universe"], context)
     semantics = _parse_semantics(top["semantics"]) if "semantics" in top else Semantics()
     if "invariants" not in top:
         root.fail("missing required field 'invariants'")
@@ -178,7 +178,7 @@ _UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffi
 _UNIVERSE_FLAGS = (("hostNetwork", "host_network"), ("nodeTraffic", "node_traffic"), ("selfTraffic", "self_traffic"))
 
 
-def _parse_universe(cursor: Cursor) -> Universe:
+def _parse_universe(cursor: Cursor, context: _Context) -> Universe:
     if cursor.value is None:
         return Universe()
     found = cursor.mapping(_UNIVERSE_FIELDS)
@@ -188,9 +188,8 @@ def _parse_universe(cursor: Cursor) -> Universe:
     if "pods" in found:
         options["pods"] = _choice(found["pods"], ("any", "workloads"))
     if "podCIDRs" in found:
-        # Host bits set is harmless here (the CIDR is what counts) so that warning is dropped.
         options["pod_cidrs"] = tuple(
-            fields.parse_cidr(item, []) for item in _list(found["podCIDRs"], "[10.244.0.0/16]")
+            fields.parse_cidr(item, context.warnings) for item in _list(found["podCIDRs"], "[10.244.0.0/16]")
         )
     for key, attribute in _UNIVERSE_FLAGS:
         if key in found:

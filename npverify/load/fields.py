@@ -77,11 +77,11 @@ def port_name_problem(name: str) -> str | None:
 def parse_labels(cursor: Cursor) -> dict[str, str]:
     """A label map, with every key and value validated."""
     labels = cursor.string_map()
+    children = cursor.mapping() if labels else {}
     for key, value in labels.items():
-        child = cursor.mapping()[key]
         problem = label_key_problem(key) or label_value_problem(value)
         if problem:
-            child.fail(problem)
+            children[key].fail(problem)
     return labels
 
 
@@ -127,7 +127,9 @@ def parse_requirement(cursor: Cursor) -> Requirement:
                 item.fail(problem)
             values.append(value)
     if operator in (Operator.IN, Operator.NOT_IN) and not values:
-        (values_cursor or cursor).fail(f"values: must be non-empty when operator is {operator.value}")
+        if values_cursor is None:
+            cursor.fail(f"missing required field 'values' (must be non-empty when operator is {operator.value})")
+        values_cursor.fail(f"must be non-empty when operator is {operator.value}")
     if operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST) and values:
         values_cursor.fail(f"must be empty when operator is {operator.value}")
     return Requirement(key, operator, tuple(values))
@@ -136,7 +138,9 @@ def parse_requirement(cursor: Cursor) -> Requirement:
 def parse_cidr(cursor: Cursor, warnings: list[Diagnostic]) -> IPNetwork:
     """A CIDR; host bits set are accepted (as the API server does) with a warning."""
     text = cursor.string()
-    if "/" not in text:
+    address, slash, prefix = text.partition("/")
+    if not slash or not prefix.isascii() or not prefix.isdigit() or "%" in address:
+        # Python also takes netmasks (10.0.0.0/255.0.0.0) and IPv6 zones; Go's ParseCIDR does not.
         cursor.fail(f"invalid CIDR {text!r}: expected an address and a prefix length, e.g. 10.0.0.0/8")
     try:
         network = ipaddress.ip_network(text, strict=False)

@@ -7,6 +7,7 @@ answer is SAT with a decoded Packet, UNSAT, or UNKNOWN with z3's reason.
 from __future__ import annotations
 
 import enum
+import ipaddress
 
 import attrs
 import z3
@@ -108,29 +109,38 @@ class SolverSession:
 
     def _prefer_readable(self, solver: z3.Solver, model: z3.ModelRef) -> z3.ModelRef:
         """Steer a satisfiable query towards a packet people read easily: IPv4, TCP, a
-        well-known port, IPs from private and documentation ranges, no invented labels.
+        well-known port, small IPs from the pod CIDRs or private and documentation ranges,
+        no invented labels or ports.
 
-        Each preference is kept only if the query stays satisfiable, so the packet is
-        still a genuine answer; this only picks among the answers.
+        Each group of alternatives is tried in order and the first that keeps the query
+        satisfiable is kept, so the packet is still a genuine answer; this only picks
+        among the answers.
         """
         enc = self.encoding
-        preferences = [
-            z3.Not(enc.v6),
-            z3.And(enc.is_pod(enc.src), enc.is_pod(enc.dst)),
-            enc.protocol == 0,
-            z3.Or([enc.port == p for p in (80, 443, 8080, 53)]),
-            enc.src.ip == 0x0A000001,
-            enc.src.ip == 0xC0000201,
-            enc.dst.ip == 0x0A000002,
-            enc.dst.ip == 0xC0000202,
+        groups: list[list[z3.BoolRef]] = [
+            [z3.Not(enc.v6)],
+            [z3.And(enc.is_pod(enc.src), enc.is_pod(enc.dst))],
+            [enc.protocol == 0],
+            [z3.Or([enc.port == p for p in (80, 443, 8080, 53)])],
         ]
-        for e in (enc.src, enc.dst):
-            preferences += [z3.ULE(code, 1) for code in e.labels.values()]
-        for preference in preferences:
-            solver.push()
-            solver.add(preference)
-            if solver.check() == z3.sat:
-                model = solver.model()
-            else:
+        for offset, e in enumerate((enc.src, enc.dst), start=1):
+            candidates = [int(c.network_address) + offset for c in enc.universe.pod_cidrs]
+            candidates += [int(ipaddress.ip_address(a)) + offset for a in ("10.0.0.0", "192.0.2.0", "203.0.113.0", "2001:db8::", "fd00::")]
+            groups.append([e.ip == z3.BitVecVal(c, 128, enc.ctx) for c in candidates])
+            labels = [code == 0 for code in e.labels.values()]
+            if labels:
+                groups.append([z3.And(labels)])
+                groups += [[absent] for absent in labels]
+            ports = [z3.Not(defined) for defined, _, _ in e.ports.values()]
+            if ports:
+                groups.append([z3.And(ports)])
+                groups += [[undefined] for undefined in ports]
+        for alternatives in groups:
+            for preference in alternatives:
+                solver.push()
+                solver.add(preference)
+                if solver.check() == z3.sat:
+                    model = solver.model()
+                    break
                 solver.pop()
         return model

@@ -1,0 +1,78 @@
+"""The library's front door: load manifests, prove invariants files, check one invariant."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Sequence
+
+from npverify.engine import Verifier
+from npverify.invariants import load_invariants
+from npverify.invariants.model import Invariant, InvariantsFile
+from npverify.load import load_manifests
+from npverify.model import Cluster, Semantics, Universe
+from npverify.results import InvariantResult, ProofReport
+from npverify.smt import Limits
+
+
+def summarize(cluster: Cluster) -> str:
+    """"3 NetworkPolicies, 2 Namespaces, 4 workloads (1 Deployment, 3 Pod)"."""
+    kinds = Counter(w.kind for w in cluster.workloads)
+    detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    return (
+        f"{len(cluster.policies)} NetworkPolicies, {len(cluster.namespaces)} Namespaces, "
+        f"{len(cluster.workloads)} workloads" + (f" ({detail})" if detail else "")
+    )
+
+
+def check(
+    cluster: Cluster,
+    invariant: Invariant,
+    universe: Universe = Universe(),
+    semantics: Semantics = Semantics(),
+    timeout: float | None = None,
+) -> InvariantResult:
+    """Prove or refute one invariant about a loaded cluster."""
+    limits = Limits(timeout_ms=None if timeout is None else int(timeout * 1000))
+    return Verifier(cluster, universe, semantics, (invariant,), limits).check(invariant)
+
+
+def prove(
+    invariants: str | os.PathLike | InvariantsFile,
+    *,
+    manifests: Sequence[str | os.PathLike] | None = None,
+    cluster: Cluster | None = None,
+    universe: Universe | None = None,
+    semantics: Semantics | None = None,
+    timeout: float | None = None,
+    rlimit: int | None = None,
+) -> ProofReport:
+    """Prove every invariant of an invariants file.
+
+    ``manifests`` replaces the file's ``manifests``; ``cluster`` skips loading altogether.
+    ``universe``/``semantics`` replace the file's. ``timeout`` is seconds per invariant;
+    ``rlimit`` is z3's deterministic resource limit per invariant.
+    """
+    started = time.perf_counter()
+    spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants)
+    if cluster is None:
+        cluster = load_manifests(list(manifests) if manifests is not None else list(spec.manifests))
+    limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
+    verifier = Verifier(
+        cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits
+    )
+    results = verifier.check_all(spec.invariants)
+    skipped = tuple(f"{s.kind} {s.name} ({s.location})" if s.location else f"{s.kind} {s.name}" for s in cluster.skipped)
+    warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
+    return ProofReport(
+        results,
+        source=spec.path,
+        cluster_summary=summarize(cluster),
+        skipped=skipped,
+        warnings=warnings,
+        seconds=time.perf_counter() - started,
+    )
+
+
+__all__ = ["check", "prove", "summarize"]

@@ -1,0 +1,319 @@
+"""Kubernetes manifests (files, directories, stdin) -> Cluster.
+
+Reads NetworkPolicies, Namespaces and workloads; every other kind becomes a
+SkippedDocument. Errors are collected across documents (the first of each document,
+List items counting as documents) and raised together, sorted by location, as one
+InputError; nothing else escapes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import TextIO, Union
+
+import attrs
+
+from npverify.errors import InputError
+from npverify.load.meta import ObjectMeta, api_group
+from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
+from npverify.load.namespace import parse_namespace
+from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
+from npverify.load.networkpolicy import parse_network_policy
+from npverify.load.workloads import WORKLOAD_KINDS, WorkloadKind, parse_workload
+from npverify.load.yamlnodes import Cursor, parse_documents
+from npverify.model import (
+    Cluster,
+    Diagnostic,
+    Namespace,
+    NetworkPolicy,
+    Severity,
+    SkippedDocument,
+    SourceLocation,
+    Workload,
+)
+
+#: The file name locations show for ``-``.
+STDIN_NAME = "<stdin>"
+
+#: Files a directory is searched for (recursively). Named files are read whatever their name.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+_Object = Union[NetworkPolicy, Namespace, Workload]
+_Parser = Callable[[Cursor, list[Diagnostic]], tuple[_Object, ObjectMeta]]
+
+
+@attrs.frozen
+class _Kind:
+    """A kind npverify reads."""
+
+    api_version: str
+    #: The API groups this kind is built into. Another version in these groups (e.g.
+    #: extensions/v1beta1 NetworkPolicy) is an error; the same kind name in any other group
+    #: is a different resource (Calico's projectcalico.org/v3 NetworkPolicy, Volcano's
+    #: batch.volcano.sh Job) and is skipped.
+    groups: frozenset[str]
+    parse: _Parser
+
+
+def _workload_parser(kind: WorkloadKind) -> _Parser:
+    return lambda doc, warnings: parse_workload(doc, kind, warnings)
+
+
+_LEGACY_GROUPS = {
+    # Removed beta versions of the apps kinds lived in these groups too.
+    "Deployment": ("apps", "extensions"),
+    "ReplicaSet": ("apps", "extensions"),
+    "DaemonSet": ("apps", "extensions"),
+}
+
+_KINDS: dict[str, _Kind] = {
+    "NetworkPolicy": _Kind(
+        NETWORK_POLICY_API_VERSION, frozenset({"networking.k8s.io", "extensions"}), parse_network_policy
+    ),
+    "Namespace": _Kind(NAMESPACE_API_VERSION, frozenset({""}), parse_namespace),
+    **{
+        name: _Kind(
+            kind.api_version,
+            frozenset(_LEGACY_GROUPS.get(name, (api_group(kind.api_version),))),
+            _workload_parser(kind),
+        )
+        for name, kind in WORKLOAD_KINDS.items()
+    },
+}
+
+
+def load_manifests(paths: Sequence[str | os.PathLike], *, stdin: TextIO | None = None) -> Cluster:
+    """Load manifests from files, directories (recursively) and ``-`` (``stdin``, else sys.stdin).
+
+    Directories are searched for ``*.yaml``, ``*.yml`` and ``*.json`` in sorted order,
+    skipping hidden files and directories (names starting with ``.``). A file reached
+    twice (named twice, or named and inside a named directory) is read once.
+    """
+    loader = _Loader()
+    seen: set[str] = set()
+    for path in paths:
+        name = os.fsdecode(path)
+        if name == "-":
+            if name not in seen:
+                seen.add(name)
+                loader.load_stdin(stdin)
+            continue
+        for file in loader.expand(name):
+            key = os.path.realpath(file)
+            if key not in seen:
+                seen.add(key)
+                loader.load_file(file)
+    return loader.result()
+
+
+def load_text(text: str, filename: str = "<string>") -> Cluster:
+    """Load manifests from a string; ``filename`` is what locations show."""
+    loader = _Loader()
+    loader.load_text(text, filename)
+    return loader.result()
+
+
+def _sort_key(diagnostic: Diagnostic) -> tuple:
+    loc = diagnostic.location
+    return (loc is not None, loc or SourceLocation("", 0, 0), diagnostic.path, diagnostic.message)
+
+
+def _decode(data: bytes, filename: str) -> str:
+    """The text of a file: UTF-8 (BOM optional), or UTF-16/32 with a BOM."""
+    for bom, codec in (
+        (codecs.BOM_UTF32_LE, "utf-32"),
+        (codecs.BOM_UTF32_BE, "utf-32"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    Diagnostic(f"not valid {codec.upper()} (it starts with a {codec.upper()} byte-order mark): {exc.reason}", SourceLocation(filename, 1, 1))
+                ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = len(data[line_start:exc.start].decode("utf-8", "replace")) + 1
+        raise InputError(
+            Diagnostic(
+                f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8",
+                SourceLocation(filename, line, column),
+            )
+        ) from None
+
+
+@attrs.define
+class _Loader:
+    """Accumulates objects, warnings and errors over all inputs of one load."""
+
+    policies: list[NetworkPolicy] = attrs.field(factory=list)
+    namespaces: list[Namespace] = attrs.field(factory=list)
+    workloads: list[Workload] = attrs.field(factory=list)
+    skipped: list[SkippedDocument] = attrs.field(factory=list)
+    warnings: list[Diagnostic] = attrs.field(factory=list)
+    errors: list[Diagnostic] = attrs.field(factory=list)
+    #: Where each object was first defined, by identity (kind and namespace/name).
+    defined: dict[tuple[str, ...], SourceLocation] = attrs.field(factory=dict)
+
+    def result(self) -> Cluster:
+        if self.errors:
+            raise InputError(sorted(self.errors, key=_sort_key))
+        return Cluster(
+            policies=tuple(self.policies),
+            namespaces=tuple(self.namespaces),
+            workloads=tuple(self.workloads),
+            skipped=tuple(self.skipped),
+            warnings=tuple(self.warnings),
+        )
+
+    # --- inputs ----------------------------------------------------------------------
+
+    def expand(self, path: str) -> Iterator[str]:
+        """The files ``path`` names: itself, or the manifest files below a directory."""
+        if not os.path.isdir(path):
+            if os.path.exists(path):
+                yield path
+            else:
+                self.errors.append(Diagnostic(f"{path}: no such file or directory"))
+            return
+
+        def walk_error(exc: OSError) -> None:
+            self.errors.append(Diagnostic(f"cannot read directory {exc.filename}: {exc.strerror or exc}"))
+
+        found = []
+        for directory, dirnames, filenames in os.walk(path, onerror=walk_error):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for filename in filenames:
+                if not filename.startswith(".") and filename.lower().endswith(MANIFEST_SUFFIXES):
+                    full = os.path.join(directory, filename)
+                    found.append((os.path.relpath(full, path).split(os.sep), full))
+        if not found:
+            self.warnings.append(
+                Diagnostic(f"directory {path} has no .yaml, .yml or .json files", severity=Severity.WARNING)
+            )
+        for _, full in sorted(found):
+            yield os.path.normpath(full)
+
+    def load_file(self, path: str) -> None:
+        try:
+            with open(path, "rb") as file:
+                data = file.read()
+            text = _decode(data, path)
+        except InputError as exc:
+            self.errors.extend(exc.diagnostics)
+            return
+        except OSError as exc:
+            self.errors.append(Diagnostic(f"cannot read {path}: {exc.strerror or exc}"))
+            return
+        if path.lower().endswith(".json"):
+            # PyYAML rejects tab indentation; in valid JSON a tab can only be whitespace
+            # (tabs inside strings must be escaped), so spaces read the same.
+            text = text.replace("\t", " ")
+        self.load_text(text, path)
+
+    def load_stdin(self, stdin: TextIO | None) -> None:
+        try:
+            if stdin is None:
+                buffer = getattr(sys.stdin, "buffer", None)
+                text = _decode(buffer.read(), STDIN_NAME) if buffer is not None else sys.stdin.read()
+            else:
+                text = stdin.read()
+        except InputError as exc:
+            self.errors.extend(exc.diagnostics)
+            return
+        except (OSError, UnicodeError) as exc:
+            self.errors.append(Diagnostic(f"cannot read standard input: {exc}"))
+            return
+        self.load_text(text, STDIN_NAME)
+
+    def load_text(self, text: str, filename: str) -> None:
+        try:
+            for node in parse_documents(text, filename):
+                self.document(Cursor(node))
+        except InputError as exc:
+            # A YAML error ends the file; the documents before it were read.
+            self.errors.extend(exc.diagnostics)
+
+    # --- documents -------------------------------------------------------------------
+
+    def document(self, doc: Cursor, inherited: tuple[str, str] | None = None) -> None:
+        """One object (or List), keeping its first error and, if none, its warnings."""
+        warnings: list[Diagnostic] = []
+        try:
+            self._object(doc, inherited, warnings)
+        except InputError as exc:
+            self.errors.extend(exc.diagnostics)
+        else:
+            self.warnings.extend(warnings)
+
+    def _object(self, doc: Cursor, inherited: tuple[str, str] | None, warnings: list[Diagnostic]) -> None:
+        fields = doc.mapping(what=" (a Kubernetes object with apiVersion and kind)")
+        kind = _type_field(doc, fields, "kind", inherited[0] if inherited else None)
+        api_version = _type_field(doc, fields, "apiVersion", inherited[1] if inherited else None)
+
+        if kind == "List" or (kind.endswith("List") and "items" in fields):
+            self._list(fields, kind, api_version)
+            return
+        known = _KINDS.get(kind)
+        if known is None or api_group(api_version) not in known.groups:
+            self.skipped.append(SkippedDocument(kind, _name_of(fields), doc.location))
+            return
+        if api_version != known.api_version:
+            where = fields.get("apiVersion", doc)
+            where.fail(f"unsupported apiVersion {api_version!r} for {kind}; npverify reads {known.api_version}")
+
+        obj, meta = known.parse(doc, warnings)
+        if isinstance(obj, NetworkPolicy):
+            self._define(("NetworkPolicy", obj.namespace, obj.name), f"NetworkPolicy {obj.key}", meta, obj.location)
+            self.policies.append(obj)
+        elif isinstance(obj, Namespace):
+            self._define(("Namespace", obj.name), f"Namespace {obj.name}", meta, obj.location)
+            self.namespaces.append(obj)
+        else:
+            self._define(("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}", meta, obj.location)
+            self.workloads.append(obj)
+
+    def _list(self, fields: dict[str, Cursor], kind: str, api_version: str) -> None:
+        """A ``kind: List`` or ``kind: XxxList``: each item is loaded as a document."""
+        items = fields.get("items")
+        # Items of a typed list (NetworkPolicyList) may omit their kind and apiVersion, as
+        # API responses do; they take them from the list.
+        inherited = (kind[: -len("List")], api_version) if kind != "List" else None
+        for item in [] if items is None else items.optional_sequence():
+            self.document(item, inherited)
+
+    def _define(self, key: tuple[str, ...], what: str, meta: ObjectMeta, location: SourceLocation | None) -> None:
+        first = self.defined.get(key)
+        if first is not None:
+            meta.name_cursor.fail(f"{what} is already defined at {first}")
+        self.defined[key] = location or meta.name_cursor.location
+
+
+def _type_field(doc: Cursor, fields: dict[str, Cursor], key: str, default: str | None) -> str:
+    """``kind`` or ``apiVersion``: a required non-empty string (or taken from the enclosing list)."""
+    cursor = fields.get(key)
+    if cursor is None:
+        if default:
+            return default
+        doc.fail(f"missing required field {key!r}")
+    return cursor.string()
+
+
+def _name_of(fields: dict[str, Cursor]) -> str:
+    """``metadata.name`` of a document we do not otherwise read, or ""."""
+    meta = fields.get("metadata")
+    if meta is not None and isinstance(meta.value, dict):
+        name = meta.value.get("name")
+        if name is not None and isinstance(name.value, str):
+            return name.value
+    return ""

@@ -1,0 +1,98 @@
+"""Plain-text rendering of results, for terminals and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from npverify.invariants.model import InvariantKind
+from npverify.model import NAMESPACE_NAME_LABEL, Endpoint, ExternalEndpoint, NodeEndpoint, Packet, PodEndpoint
+from npverify.results import InvariantResult, ProofReport, Verdict
+
+def format_labels(labels: Mapping[str, str], hide: tuple[str, ...] = ()) -> str:
+    shown = [f"{k}={v}" for k, v in labels.items() if k not in hide]
+    return "{" + ", ".join(shown) + "}"
+
+
+def describe_endpoint(endpoint: Endpoint, with_ports: bool = False) -> str:
+    """One line naming an endpoint: a pod with its namespace, labels and IP, or a host."""
+    if isinstance(endpoint, ExternalEndpoint):
+        return f"external host {endpoint.ip}"
+    if isinstance(endpoint, NodeEndpoint):
+        own = "the destination pod's own node" if endpoint.own_node else "another node"
+        return f"node {endpoint.ip} ({own})"
+    assert isinstance(endpoint, PodEndpoint)
+    what = "pod"
+    if endpoint.workload:
+        namespace, kind, name = endpoint.workload.split("/", 2)
+        what = f"pod of {kind} {namespace}/{name}"
+    text = f"{what} in namespace {endpoint.namespace}"
+    ns_labels = format_labels(endpoint.namespace_labels, hide=(NAMESPACE_NAME_LABEL,))
+    if ns_labels != "{}":
+        text += f" {ns_labels}"
+    text += f", labels {format_labels(endpoint.labels)}, ip {endpoint.ip}"
+    if endpoint.host_network:
+        text += " (hostNetwork)"
+    if with_ports and endpoint.ports:
+        ports = ", ".join(f"{p.name or '-'}={p.port}/{p.protocol}" for p in endpoint.ports)
+        text += f", ports {ports}"
+    return text
+
+
+def describe_packet(packet: Packet) -> list[str]:
+    lines = [
+        f"{packet.protocol} port {packet.port}",
+        f"from {describe_endpoint(packet.src)}",
+        f"to   {describe_endpoint(packet.dst, with_ports=True)}",
+    ]
+    if any(isinstance(e, PodEndpoint) and not e.workload for e in (packet.src, packet.dst)):
+        lines.append("labels not shown are arbitrary: no selector involved reads them")
+    return lines
+
+
+def render_result(result: InvariantResult) -> str:
+    inv = result.invariant
+    where = f", {inv.location}" if inv.location else ""
+    lines = [f"{result.verdict.value.upper():8} {inv.name}  ({inv.kind}{where})"]
+    indent = " " * 9
+    if result.packet is not None:
+        label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
+        packet_lines = describe_packet(result.packet)
+        lines.append(f"{indent}{label}: {packet_lines[0]}")
+        lines += [f"{indent}  {line}" for line in packet_lines[1:]]
+        if result.decision is not None:
+            why = "allowed because" if result.decision.allowed else "denied because"
+            lines.append(f"{indent}{why}:")
+            lines += [f"{indent}  {line}" for line in result.decision.describe()]
+    if result.reason:
+        lines.append(f"{indent}{result.reason}")
+    if result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE and not result.packet:
+        lines.append(f"{indent}every packet from 'from' to 'to' on the given ports is denied")
+    return "\n".join(lines)
+
+
+def summary_line(report: ProofReport) -> str:
+    n = len(report.results)
+    return (
+        f"{n} invariant{'s' if n != 1 else ''}: {report.count(Verdict.PROVED)} proved, "
+        f"{report.count(Verdict.REFUTED)} refuted, {report.count(Verdict.UNKNOWN)} unknown "
+        f"({report.seconds:.2f} s)"
+    )
+
+
+def render_report(report: ProofReport) -> str:
+    lines = []
+    if report.source:
+        lines.append(f"npverify: {report.source}")
+    if report.cluster_summary:
+        lines.append(f"loaded {report.cluster_summary}")
+    lines += [f"warning: {w}" for w in report.warnings]
+    if report.skipped:
+        lines.append(f"skipped {len(report.skipped)} document(s) of kinds npverify does not use:")
+        lines += [f"  {s}" for s in report.skipped]
+    if lines:
+        lines.append("")
+    for result in report.results:
+        lines.append(render_result(result))
+    lines.append("")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,8 @@
+"""Make the repository's ``npverify`` importable when the package is not installed."""
+
+import sys
+from pathlib import Path
+
+ROOT = str(Path(__file__).resolve().parents[2])
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
