@@ -25,7 +25,7 @@ from npverify.errors import InputError
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope
 from npverify.load import fields
 from npverify.load.yamlnodes import Cursor, parse_documents
-from npverify.model import Diagnostic, IPNetwork, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
+from npverify.model import Diagnostic, IPBlock, IPNetwork, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
 
 
 @attrs.define
@@ -77,7 +77,7 @@ def parse_invariants(text: str, filename: str, base_dir: str | os.PathLike[str] 
             Diagnostic("the invariants file is empty; expected a mapping with an 'invariants' list", SourceLocation(filename, 1, 1))
         )
     root = Cursor(documents[0])
-    top = root.mapping(_TOP_FIELDS, what=" with an 'invariants' list")
+    top = _mapping(root, _TOP_FIELDS, what=" with an 'invariants' list")
     context = _Context(os.fsdecode(base_dir))
     manifests = _parse_manifests(top["manifests"], context) if "manifests" in top else ()
     if "universe" in top:
@@ -125,12 +125,24 @@ def _fail_key(cursor: Cursor, key: str, message: str) -> NoReturn:
     raise InputError(Diagnostic(message, location, child.path))
 
 
-def _mapping(cursor: Cursor, allowed: tuple[str, ...], hints: Mapping[str, str] = MappingProxyType({})) -> dict[str, Cursor]:
-    """``cursor.mapping(allowed)``, with a tailored hint for keys users commonly mistake."""
-    if isinstance(cursor.value, dict):
-        for key in cursor.value:
-            if key not in allowed and key in hints:
-                _fail_key(cursor, key, f"unknown field {key!r}; {hints[key]}")
+def _mapping(
+    cursor: Cursor, allowed: tuple[str, ...], hints: Mapping[str, str] = MappingProxyType({}), what: str = ""
+) -> dict[str, Cursor]:
+    """``cursor.mapping(allowed)``, with better hints for keys users commonly get wrong.
+
+    A key that differs from a field only in case gets that field as did-you-mean, and the
+    keys in ``hints`` get their own advice; ``Cursor.mapping`` handles the rest.
+    """
+    if not isinstance(cursor.value, dict):
+        cursor.fail(f"must be a mapping{what}, got {_got(cursor.value)}")
+    by_case = {key.lower(): key for key in allowed}
+    for key in cursor.value:
+        if key in allowed:
+            continue
+        if key in hints:
+            _fail_key(cursor, key, f"unknown field {key!r}; {hints[key]}")
+        if key.lower() in by_case:
+            _fail_key(cursor, key, f"unknown field {key!r}; did you mean {by_case[key.lower()]!r}?")
     return cursor.mapping(allowed)
 
 
@@ -181,7 +193,7 @@ _UNIVERSE_FLAGS = (("hostNetwork", "host_network"), ("nodeTraffic", "node_traffi
 def _parse_universe(cursor: Cursor, context: _Context) -> Universe:
     if cursor.value is None:
         return Universe()
-    found = cursor.mapping(_UNIVERSE_FIELDS)
+    found = _mapping(cursor, _UNIVERSE_FIELDS)
     options: dict[str, Any] = {}
     if "namespaces" in found:
         options["namespaces"] = _choice(found["namespaces"], ("any", "declared"))
@@ -207,7 +219,7 @@ _SEMANTICS_FLAGS = (
 def _parse_semantics(cursor: Cursor) -> Semantics:
     if cursor.value is None:
         return Semantics()
-    found = cursor.mapping(tuple(key for key, _ in _SEMANTICS_FLAGS))
+    found = _mapping(cursor, tuple(key for key, _ in _SEMANTICS_FLAGS))
     return Semantics(**{attribute: found[key].boolean() for key, attribute in _SEMANTICS_FLAGS if key in found})
 
 
@@ -342,7 +354,7 @@ def _parse_scope(cursor: Cursor, context: _Context) -> Scope:
     namespace = _parse_namespace(found["namespace"]) if "namespace" in found else None
     pod = _parse_selector(found["pod"]) if "pod" in found else None
     workload = _parse_workload(found["workload"]) if "workload" in found else None
-    ip_block = fields.parse_ip_block(found["ipBlock"], context.warnings) if "ipBlock" in found else None
+    ip_block = _parse_ip_block(found["ipBlock"], context) if "ipBlock" in found else None
     kind = EndpointKind(_choice(found["kind"], tuple(k.value for k in EndpointKind))) if "kind" in found else None
     if kind is EndpointKind.EXTERNAL:
         for key in _POD_IMPLYING:
@@ -372,9 +384,15 @@ def _pod_cidr_problem(scope: Scope, cidr: IPNetwork, universe: Universe) -> str 
 
 
 def _parse_selector(cursor: Cursor) -> LabelSelector:
-    if isinstance(cursor.value, str):
+    if cursor.value is not None and not isinstance(cursor.value, dict):
         cursor.fail(f"must be a label selector such as {{matchLabels: {{app: api}}}}, got {_got(cursor.value)}")
     return fields.parse_label_selector(cursor)
+
+
+def _parse_ip_block(cursor: Cursor, context: _Context) -> IPBlock:
+    if not isinstance(cursor.value, dict):
+        cursor.fail(f"must be a mapping such as {{cidr: 10.0.0.0/8, except: [10.1.0.0/16]}}, got {_got(cursor.value)}")
+    return fields.parse_ip_block(cursor, context.warnings)
 
 
 def _parse_namespace(cursor: Cursor) -> str | LabelSelector:

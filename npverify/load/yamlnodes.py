@@ -169,6 +169,13 @@ def _show(value: Any) -> str:
     return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def _got(value: Any) -> str:
+    """What a wrong value is, for "must be X, got ...": ``list``, ``null``, ``integer 3``, ``string 'x'``."""
+    if value is None or isinstance(value, (dict, list)):
+        return _type_name(value)
+    return f"{_type_name(value)} {_show(value)}"
+
+
 @attrs.frozen
 class Cursor:
     """A node together with its field path, with typed accessors that raise located errors."""
@@ -203,7 +210,7 @@ class Cursor:
     def mapping(self, allowed: tuple[str, ...] | None = None, what: str = "") -> dict[str, Cursor]:
         """The node as a mapping of cursors; unknown keys are errors with a did-you-mean."""
         if not isinstance(self.value, dict):
-            self.fail(f"must be a mapping{what}, got {_type_name(self.value)} {_show(self.value)}".rstrip())
+            self.fail(f"must be a mapping{what}, got {_got(self.value)}")
         result = {}
         for key, child in self.value.items():
             if allowed is not None and key not in allowed:
@@ -215,7 +222,7 @@ class Cursor:
 
     def sequence(self) -> list[Cursor]:
         if not isinstance(self.value, list):
-            self.fail(f"must be a list, got {_type_name(self.value)} {_show(self.value)}")
+            self.fail(f"must be a list, got {_got(self.value)}")
         return [Cursor(item, self._child_path(i)) for i, item in enumerate(self.value)]
 
     def optional_sequence(self) -> list[Cursor]:
@@ -224,19 +231,19 @@ class Cursor:
 
     def string(self, allow_empty: bool = False) -> str:
         if not isinstance(self.value, str):
-            self.fail(f"must be a string, got {_type_name(self.value)} {_show(self.value)}")
+            self.fail(f"must be a string, got {_got(self.value)}")
         if not allow_empty and not self.value:
             self.fail("must not be empty")
         return self.value
 
     def integer(self) -> int:
         if isinstance(self.value, bool) or not isinstance(self.value, int):
-            self.fail(f"must be an integer, got {_type_name(self.value)} {_show(self.value)}")
+            self.fail(f"must be an integer, got {_got(self.value)}")
         return self.value
 
     def boolean(self) -> bool:
         if not isinstance(self.value, bool):
-            self.fail(f"must be true or false, got {_type_name(self.value)} {_show(self.value)}")
+            self.fail(f"must be true or false, got {_got(self.value)}")
         return self.value
 
     def string_map(self) -> dict[str, str]:

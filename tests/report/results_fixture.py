@@ -1,0 +1,99 @@
+"""A fixed report (no solver involved), shared by the renderer golden tests."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    ContainerPort,
+    Direction,
+    ExternalEndpoint,
+    IPBlock,
+    LabelSelector,
+    Namespace,
+    NetworkPolicy,
+    Packet,
+    Peer,
+    PodEndpoint,
+    PolicyPort,
+    Protocol,
+    Rule,
+    SourceLocation,
+)
+from npverify.results import InvariantResult, ProofReport, Verdict
+from npverify.semantics import decide
+
+
+def _loc(line: int, column: int = 1) -> SourceLocation:
+    return SourceLocation("k8s/policies.yaml", line, column)
+
+
+def fixed_report() -> ProofReport:
+    api_policy = NetworkPolicy(
+        "shop",
+        "api",
+        LabelSelector({"app": "api"}),
+        {Direction.INGRESS},
+        ingress=(
+            Rule(
+                (Peer(namespace_selector=LabelSelector({"team": "shop"}), location=_loc(12, 11)),),
+                (PolicyPort(Protocol.TCP, "http", location=_loc(14, 11)),),
+                location=_loc(10, 7),
+            ),
+        ),
+        location=_loc(1),
+    )
+    cluster = Cluster(
+        policies=(api_policy,),
+        namespaces=(
+            Namespace("shop", {"team": "shop", NAMESPACE_NAME_LABEL: "shop"}),
+            Namespace("staging", {"team": "shop", NAMESPACE_NAME_LABEL: "staging"}),
+        ),
+    )
+    src = PodEndpoint("staging", {"team": "shop", NAMESPACE_NAME_LABEL: "staging"}, {}, ipaddress.ip_address("10.244.0.1"), pod_id="a")
+    dst = PodEndpoint(
+        "shop",
+        {"team": "shop", NAMESPACE_NAME_LABEL: "shop"},
+        {"app": "api"},
+        ipaddress.ip_address("10.244.0.2"),
+        (ContainerPort(8080, Protocol.TCP, "http"),),
+        workload="shop/Deployment/api",
+        pod_id="b",
+    )
+    refuting = Packet(src, dst, Protocol.TCP, 8080)
+    external = Packet(ExternalEndpoint(ipaddress.ip_address("203.0.113.7")), dst, Protocol.TCP, 8080)
+    where = SourceLocation("invariants.yaml", 5, 5)
+    only_shop = Invariant(
+        "only shop reaches the api",
+        InvariantKind.ONLY,
+        Scope(namespace="shop"),
+        Scope(namespace="shop", workload="api"),
+        location=where,
+    )
+    internet = Invariant(
+        "the internet reaches the api",
+        InvariantKind.REACHABLE,
+        Scope(ip_block=IPBlock(ipaddress.ip_network("0.0.0.0/0")), kind=EndpointKind.EXTERNAL),
+        Scope(namespace="shop", workload="api"),
+        location=SourceLocation("invariants.yaml", 10, 5),
+    )
+    isolated = Invariant("dev is isolated", InvariantKind.ISOLATED, location=SourceLocation("invariants.yaml", 15, 5))
+    slow = Invariant("a slow one", InvariantKind.ALLOWED, location=SourceLocation("invariants.yaml", 20, 5))
+    results = (
+        InvariantResult(only_shop, Verdict.REFUTED, refuting, decide(cluster, refuting), seconds=0.012),
+        InvariantResult(internet, Verdict.REFUTED, reason="no packet in scope is allowed", seconds=0.004),
+        InvariantResult(isolated, Verdict.PROVED, seconds=0.001),
+        InvariantResult(slow, Verdict.UNKNOWN, reason="timeout", seconds=1.5),
+    )
+    report = ProofReport(
+        results,
+        source="invariants.yaml",
+        cluster_summary="1 NetworkPolicies, 2 Namespaces, 0 workloads",
+        skipped=("Service api (k8s/service.yaml:1:1)",),
+        warnings=("k8s/policies.yaml:3:9: warning: spec.ingress[0].from[0].ipBlock.cidr: CIDR '10.0.0.1/8' has host bits set; it is read as 10.0.0.0/8",),
+        seconds=1.517,
+    )
+    return report, external, cluster

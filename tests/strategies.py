@@ -1,0 +1,558 @@
+"""Hypothesis strategies for small, valid npverify model values.
+
+Alphabets are tiny on purpose (three label keys, three values, three namespaces, a chain
+of nested CIDRs, a handful of port numbers and port names) so that selectors, ipBlocks
+and ports of independently drawn policies and packets collide often. Everything drawn is
+valid the way the API server would store it: ``except`` CIDRs lie strictly inside their
+``cidr``, ``endPort >= port``, container port names are unique per pod, a namespace's
+labels carry ``kubernetes.io/metadata.name``.
+
+A :class:`World` is a cluster plus the labels of the namespaces it does not declare, so
+that every pod drawn in one namespace carries the same namespace labels. Packet and
+endpoint strategies take the World and the Universe the packets must belong to.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Sequence
+
+import attrs
+from hypothesis import strategies as st
+
+from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    ContainerPort,
+    Direction,
+    Endpoint,
+    ExternalEndpoint,
+    IPAddress,
+    IPBlock,
+    IPNetwork,
+    LabelSelector,
+    Labels,
+    Namespace,
+    NetworkPolicy,
+    NodeEndpoint,
+    Operator,
+    Packet,
+    Peer,
+    PodEndpoint,
+    PolicyPort,
+    Protocol,
+    Requirement,
+    Rule,
+    Universe,
+    Workload,
+)
+
+# --- alphabets -------------------------------------------------------------------------
+
+POD_KEYS = ("app", "tier", "env")
+#: Namespace label keys selectors use; ``kubernetes.io/metadata.name`` takes namespace names.
+NAMESPACE_KEYS = ("env", "team", NAMESPACE_NAME_LABEL)
+VALUES = ("a", "b", "c")
+#: Values labels may carry: "d" is never mentioned by a selector (the "other" class).
+LABEL_VALUES = VALUES + ("d",)
+#: A label key no selector mentions.
+UNMENTIONED_KEY = "version"
+#: Namespaces that may be declared and hold policies.
+NAMESPACE_NAMES = ("ns1", "ns2", "ns3")
+#: Namespaces that are never declared and hold no policy (pods may still live there).
+EXTRA_NAMESPACES = ("ns4", "ns5")
+ALL_NAMESPACES = NAMESPACE_NAMES + EXTRA_NAMESPACES
+PORT_NAMES = ("http", "dns", "metrics")
+#: Container port names: "grpc" is never named by a policy.
+CONTAINER_PORT_NAMES = PORT_NAMES + ("grpc",)
+PORT_NUMBERS = (1, 53, 79, 80, 81, 443, 8080, 8443, 65534, 65535)
+PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+
+V4_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/0",
+        "10.0.0.0/8",
+        "10.1.0.0/16",
+        "10.1.2.0/24",
+        "10.1.2.0/28",
+        "10.1.2.4/30",
+        "10.1.2.5/32",
+        "192.168.0.0/16",
+        "192.168.1.0/24",
+    )
+)
+V6_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "::/0",
+        "2001:db8::/32",
+        "2001:db8:1::/48",
+        "2001:db8:1:2::/64",
+        "2001:db8:1:2::/124",
+        "2001:db8:1:2::5/128",
+        "fd00::/8",
+        "::ffff:0:0/96",  # IPv4-mapped: must never match an IPv4 address
+    )
+)
+NETWORKS = {4: V4_NETWORKS, 6: V6_NETWORKS}
+#: Pod CIDRs of the universe that has them.
+POD_CIDRS = (ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("2001:db8::/32"))
+
+
+def _address(family: int, value: int) -> IPAddress:
+    return ipaddress.IPv4Address(value) if family == 4 else ipaddress.IPv6Address(value)
+
+
+def boundary_addresses(networks: Iterable[IPNetwork]) -> list[IPAddress]:
+    """Every address where membership in one of ``networks`` can change, and its neighbours.
+
+    Membership in a CIDR is an interval, so the set {0, each first address, each last
+    address + 1} hits every class of addresses that no combination of the networks tells
+    apart; the other neighbours are there for good measure.
+    """
+    out: set[IPAddress] = set()
+    for net in networks:
+        top = 2**net.max_prefixlen - 1
+        low, high = int(net.network_address), int(net.broadcast_address)
+        for value in (0, top, low - 1, low, low + 1, high - 1, high, high + 1):
+            if 0 <= value <= top:
+                out.add(_address(net.version, value))
+    return sorted(out, key=lambda ip: (ip.version, int(ip)))
+
+
+BOUNDARY_IPS = {family: tuple(a for a in boundary_addresses(NETWORKS[family])) for family in (4, 6)}
+
+
+# --- labels and selectors --------------------------------------------------------------
+
+
+def values_for(key: str) -> tuple[str, ...]:
+    """Selector values for a key: namespace names for kubernetes.io/metadata.name."""
+    return ALL_NAMESPACES if key == NAMESPACE_NAME_LABEL else VALUES
+
+
+def requirements(keys: Sequence[str]) -> st.SearchStrategy[Requirement]:
+    def for_key(key: str) -> st.SearchStrategy[Requirement]:
+        with_values = st.builds(
+            Requirement,
+            st.just(key),
+            st.sampled_from((Operator.IN, Operator.NOT_IN)),
+            st.lists(st.sampled_from(values_for(key)), min_size=1, max_size=2, unique=True).map(tuple),
+        )
+        without_values = st.builds(
+            Requirement, st.just(key), st.sampled_from((Operator.EXISTS, Operator.DOES_NOT_EXIST)), st.just(())
+        )
+        return st.one_of(with_values, without_values)
+
+    return st.sampled_from(keys).flatmap(for_key)
+
+
+@st.composite
+def label_selectors(draw, keys: Sequence[str] = POD_KEYS) -> LabelSelector:
+    """matchLabels and matchExpressions over ``keys``; often empty, which matches all."""
+    match_labels = draw(
+        st.lists(st.sampled_from(keys), max_size=2, unique=True).flatmap(
+            lambda ks: st.tuples(*[st.sampled_from(values_for(k)) for k in ks]).map(lambda vs: dict(zip(ks, vs)))
+        )
+    )
+    expressions = draw(st.lists(requirements(keys), max_size=2))
+    return LabelSelector(match_labels, expressions)
+
+
+def namespace_selectors() -> st.SearchStrategy[LabelSelector]:
+    return label_selectors(NAMESPACE_KEYS)
+
+
+def pod_labels() -> st.SearchStrategy[Labels]:
+    keys = POD_KEYS + (UNMENTIONED_KEY,)
+    return st.dictionaries(st.sampled_from(keys), st.sampled_from(LABEL_VALUES), max_size=4).map(Labels.of)
+
+
+def namespace_labels(name: str) -> st.SearchStrategy[Labels]:
+    """Labels of namespace ``name``: always its kubernetes.io/metadata.name label."""
+    return st.dictionaries(st.sampled_from(("env", "team")), st.sampled_from(LABEL_VALUES), max_size=2).map(
+        lambda labels: Labels.of(labels, **{NAMESPACE_NAME_LABEL: name})
+    )
+
+
+# --- addresses and ipBlocks ------------------------------------------------------------
+
+
+def networks(family: int | None = None) -> st.SearchStrategy[IPNetwork]:
+    if family is None:
+        return st.sampled_from(V4_NETWORKS + V6_NETWORKS)
+    return st.sampled_from(NETWORKS[family])
+
+
+def ip_addresses(family: int) -> st.SearchStrategy[IPAddress]:
+    """Addresses of one family, mostly on CIDR boundaries, sometimes anywhere in a CIDR."""
+    inside = networks(family).flatmap(
+        lambda net: st.integers(int(net.network_address), int(net.broadcast_address)).map(
+            lambda value: _address(family, value)
+        )
+    )
+    return st.one_of(st.sampled_from(BOUNDARY_IPS[family]), inside)
+
+
+@st.composite
+def ip_blocks(draw, family: int | None = None) -> IPBlock:
+    cidr = draw(networks(family))
+    inner = [n for n in NETWORKS[cidr.version] if n != cidr and n.subnet_of(cidr)]
+    excepts = draw(st.lists(st.sampled_from(inner), max_size=2, unique=True)) if inner else []
+    return IPBlock(cidr, tuple(excepts))
+
+
+# --- ports -------------------------------------------------------------------------------
+
+
+def port_numbers() -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from(PORT_NUMBERS), st.integers(1, 65535))
+
+
+@st.composite
+def policy_ports(draw) -> PolicyPort:
+    protocol = draw(st.sampled_from(PROTOCOLS))
+    form = draw(st.sampled_from(("all", "number", "range", "named")))
+    if form == "all":
+        return PolicyPort(protocol)
+    if form == "named":
+        return PolicyPort(protocol, draw(st.sampled_from(PORT_NAMES)))
+    port = draw(port_numbers())
+    if form == "number":
+        return PolicyPort(protocol, port)
+    end = draw(st.one_of(st.integers(port, min(port + 100, 65535)), st.just(65535), st.sampled_from(PORT_NUMBERS).filter(lambda p: p >= port)))
+    return PolicyPort(protocol, port, end)
+
+
+def container_ports() -> st.SearchStrategy[tuple[ContainerPort, ...]]:
+    """A pod's container ports; names are unique, some are unnamed."""
+    port = st.builds(
+        ContainerPort,
+        st.sampled_from(PORT_NUMBERS),
+        st.sampled_from(PROTOCOLS),
+        st.one_of(st.none(), st.sampled_from(CONTAINER_PORT_NAMES)),
+    )
+    return st.lists(port, max_size=3, unique_by=lambda p: p.name or object()).map(lambda ps: tuple(sorted(ps)))
+
+
+# --- peers, rules, policies ------------------------------------------------------------
+
+
+def peers() -> st.SearchStrategy[Peer]:
+    return st.one_of(
+        st.builds(Peer, pod_selector=label_selectors()),
+        st.builds(Peer, namespace_selector=namespace_selectors()),
+        st.builds(Peer, pod_selector=label_selectors(), namespace_selector=namespace_selectors()),
+        st.builds(Peer, ip_block=ip_blocks()),
+    )
+
+
+def rules() -> st.SearchStrategy[Rule]:
+    """Rules, including ones with empty peers (all sources) or empty ports (all ports)."""
+    return st.builds(Rule, st.lists(peers(), max_size=3), st.lists(policy_ports(), max_size=3))
+
+
+DIRECTION_SETS = (
+    frozenset({Direction.INGRESS}),
+    frozenset({Direction.EGRESS}),
+    frozenset({Direction.INGRESS, Direction.EGRESS}),
+)
+
+
+@st.composite
+def network_policies(draw, name: str = "p", namespaces: Sequence[str] = NAMESPACE_NAMES) -> NetworkPolicy:
+    """A policy after defaulting: explicit policy types, rules for those types (and now
+    and then rules for a type the policy does not have, which must be ignored)."""
+    types = draw(st.sampled_from(DIRECTION_SETS))
+    ingress = draw(st.lists(rules(), max_size=3)) if Direction.INGRESS in types or draw(st.integers(0, 9)) == 0 else []
+    egress = draw(st.lists(rules(), max_size=3)) if Direction.EGRESS in types or draw(st.integers(0, 9)) == 0 else []
+    return NetworkPolicy(
+        namespace=draw(st.sampled_from(namespaces)),
+        name=name,
+        pod_selector=draw(label_selectors()),
+        policy_types=types,
+        ingress=ingress,
+        egress=egress,
+    )
+
+
+# --- clusters and worlds -----------------------------------------------------------------
+
+
+@attrs.frozen
+class World:
+    """A cluster and the labels of every namespace pods may live in.
+
+    For a declared namespace the labels are the Namespace object's; for the others they
+    are drawn once, so two pods of one namespace carry the same namespace labels.
+    """
+
+    cluster: Cluster
+    namespace_labels_: tuple[tuple[str, Labels], ...]
+
+    def namespace_labels(self, name: str) -> Labels:
+        return dict(self.namespace_labels_)[name]
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.namespace_labels_)
+
+
+@st.composite
+def workloads(
+    draw,
+    name: str,
+    namespaces: Sequence[str] = ALL_NAMESPACES,
+    *,
+    single_pods: bool = True,
+    host_network: bool = False,
+    pod_cidrs: Sequence[IPNetwork] = (),
+) -> Workload:
+    """A workload. Single pods (kind Pod, replicas 1) have one IP or two (dual stack);
+    with ``single_pods=False`` a Deployment with unknown pods and IPs may come out too.
+    ``host_network`` allows hostNetwork workloads. Pod IPs lie in ``pod_cidrs`` if given."""
+    namespace = draw(st.sampled_from(namespaces))
+    labels = draw(pod_labels())
+    ports = draw(container_ports())
+    hostnet = host_network and draw(st.integers(0, 3)) == 0
+    if not single_pods and draw(st.booleans()):
+        replicas = draw(st.sampled_from((None, 2, 3)))
+        return Workload("Deployment", namespace, name, labels, ports, hostnet, replicas, ())
+    families = draw(st.sampled_from(((4,), (6,), (4, 6), (4,))))
+    ips = tuple(draw(pod_ip_addresses(f, () if hostnet else pod_cidrs)) for f in families)
+    return Workload("Pod", namespace, name, labels, ports, hostnet, 1, ips)
+
+
+def pod_ip_addresses(family: int, pod_cidrs: Sequence[IPNetwork] = ()) -> st.SearchStrategy[IPAddress]:
+    inside = [c for c in pod_cidrs if c.version == family]
+    if pod_cidrs and not inside:
+        raise ValueError(f"no pod CIDR of IPv{family}")
+    if not inside:
+        return ip_addresses(family)
+    return st.one_of(
+        st.sampled_from([a for a in BOUNDARY_IPS[family] if any(a in c for c in inside)]),
+        st.sampled_from(inside).flatmap(
+            lambda net: st.integers(int(net.network_address), int(net.broadcast_address)).map(
+                lambda value: _address(family, value)
+            )
+        ),
+    )
+
+
+def external_ip_addresses(family: int, pod_cidrs: Sequence[IPNetwork] = ()) -> st.SearchStrategy[IPAddress]:
+    strategy = ip_addresses(family)
+    if pod_cidrs:
+        strategy = st.sampled_from(
+            [a for a in BOUNDARY_IPS[family] if not any(a in c for c in pod_cidrs)]
+        )
+    return strategy
+
+
+@st.composite
+def worlds(
+    draw,
+    *,
+    max_policies: int = 6,
+    max_workloads: int = 4,
+    single_pods: bool = True,
+    host_network: bool = False,
+    declare_all: bool = False,
+    pod_cidrs: Sequence[IPNetwork] = (),
+) -> World:
+    """A cluster of 0..max_policies policies in ns1..ns3, some of ns1..ns3 declared
+    (all namespaces holding policies or workloads with ``declare_all``), and workloads
+    with unique names and distinct IPs."""
+    count = draw(st.integers(0, max_workloads))
+    wls: list[Workload] = []
+    taken_ips: set[IPAddress] = set()
+    for i in range(count):
+        w = draw(workloads(f"w{i}", single_pods=single_pods, host_network=host_network, pod_cidrs=pod_cidrs))
+        if not w.host_network and taken_ips & set(w.ips):
+            continue  # distinct pods have distinct IPs
+        taken_ips.update(w.ips)
+        wls.append(w)
+    policies = [draw(network_policies(f"p{i}")) for i in range(draw(st.integers(0, max_policies)))]
+    used = {p.namespace for p in policies} | {w.namespace for w in wls}
+    if declare_all:
+        declared_names = sorted(used | set(draw(st.lists(st.sampled_from(NAMESPACE_NAMES), unique=True))))
+    else:
+        declared_names = draw(st.lists(st.sampled_from(NAMESPACE_NAMES), unique=True))
+    labels = {name: draw(namespace_labels(name)) for name in ALL_NAMESPACES}
+    declared = tuple(Namespace(name, labels[name]) for name in sorted(declared_names))
+    cluster = Cluster(policies=policies, namespaces=declared, workloads=wls)
+    return World(cluster, tuple(sorted(labels.items())))
+
+
+# --- endpoints and packets ---------------------------------------------------------------
+
+
+def boundary_ports(cluster: Cluster, extra: Iterable[PolicyPort] = (), endpoints: Iterable[Endpoint] = ()) -> list[int]:
+    """Ports at which a decision can change: every numeric port and endPort of the policies
+    (and ``extra`` entries) with their neighbours, every container port, 1 and 65535.
+
+    Every decision is constant between two consecutive members, so a check over these
+    ports (and one port nobody names) covers every port.
+    """
+    out = {1, 65535}
+    entries = list(extra)
+    for policy in cluster.policies:
+        for rule in policy.ingress + policy.egress:
+            entries += rule.ports
+    for entry in entries:
+        if isinstance(entry.port, int):
+            for value in (entry.port, entry.end_port or entry.port):
+                out.update((value - 1, value, value + 1))
+    container = [cp for w in cluster.workloads for cp in w.ports]
+    container += [cp for e in endpoints if isinstance(e, PodEndpoint) for cp in e.ports]
+    out.update(cp.port for cp in container)
+    unused = 12345
+    while unused in out:
+        unused += 1
+    out.add(unused)
+    return sorted(p for p in out if 1 <= p <= 65535)
+
+
+def workload_pod(world: World, w: Workload, ip: IPAddress, pod_id: str) -> PodEndpoint:
+    """A pod of workload ``w`` with ``ip``; a single-pod workload's pod id is its key."""
+    return PodEndpoint(
+        namespace=w.namespace,
+        namespace_labels=world.namespace_labels(w.namespace),
+        labels=w.labels,
+        ip=ip,
+        ports=w.ports,
+        host_network=w.host_network,
+        workload=w.key,
+        pod_id=w.key if w.single_pod else pod_id,
+    )
+
+
+def _workload_candidates(world: World, universe: Universe, family: int) -> list[Workload]:
+    return [
+        w
+        for w in world.cluster.workloads
+        if (universe.host_network or not w.host_network)
+        and (not w.ips or any(ip.version == family for ip in w.ips))
+    ]
+
+
+def _pod_namespaces(world: World, universe: Universe) -> list[str]:
+    if universe.namespaces == "any":
+        return list(world.namespaces)
+    return sorted(world.cluster.namespace_names())
+
+
+def pods_possible(world: World, universe: Universe, family: int) -> bool:
+    """Does the universe hold a pod with an IP of ``family`` that we can draw?"""
+    if _workload_candidates(world, universe, family):
+        return True
+    return universe.pods == "any" and bool(_pod_namespaces(world, universe))
+
+
+@st.composite
+def pod_endpoints(draw, world: World, universe: Universe, family: int, pod_id: str) -> PodEndpoint:
+    """A pod of the universe with an IP of ``family``: of a loaded workload, or (when the
+    universe has any pods) an arbitrary one. hostNetwork only if the universe has them.
+    Requires ``pods_possible(world, universe, family)``."""
+    candidates = _workload_candidates(world, universe, family)
+    arbitrary_ok = universe.pods == "any" and bool(_pod_namespaces(world, universe))
+    if candidates and (not arbitrary_ok or draw(st.booleans())):
+        w = draw(st.sampled_from(candidates))
+        if w.ips:
+            ip = draw(st.sampled_from([ip for ip in w.ips if ip.version == family]))
+        else:
+            ip = draw(pod_ip_addresses(family, () if w.host_network else universe.pod_cidrs))
+        return workload_pod(world, w, ip, pod_id)
+    namespace = draw(st.sampled_from(_pod_namespaces(world, universe)))
+    host_network = universe.host_network and draw(st.integers(0, 3)) == 0
+    ip = draw(pod_ip_addresses(family, () if host_network else universe.pod_cidrs))
+    return PodEndpoint(
+        namespace=namespace,
+        namespace_labels=world.namespace_labels(namespace),
+        labels=draw(pod_labels()),
+        ip=ip,
+        ports=draw(container_ports()),
+        host_network=host_network,
+        workload=None,
+        pod_id=pod_id,
+    )
+
+
+@st.composite
+def endpoints(draw, world: World, universe: Universe, family: int, pod_id: str, kinds=("pod", "external", "node")) -> Endpoint:
+    """A pod, an external host or (if the universe has node traffic) a node."""
+    allowed = [k for k in kinds if k != "node" or universe.node_traffic]
+    kind = draw(st.sampled_from(allowed))
+    if kind == "pod":
+        if pods_possible(world, universe, family):
+            return draw(pod_endpoints(world, universe, family, pod_id))
+        kind = "external"
+    if kind == "node":
+        return NodeEndpoint(draw(ip_addresses(family)), draw(st.booleans()))
+    return ExternalEndpoint(draw(external_ip_addresses(family, universe.pod_cidrs)))
+
+
+def families() -> st.SearchStrategy[int]:
+    return st.sampled_from((4, 4, 6))
+
+
+@st.composite
+def packets(draw, world: World, universe: Universe = Universe()) -> Packet:
+    """A packet of (usually) the universe: same IP family at both ends, a pod at one end at
+    least, a self packet (src is dst) now and then when the universe has them, and ports
+    on the boundaries of the policies' ports. Callers still filter with universe_problem
+    (two pods may happen to share an IP)."""
+    family = draw(families())
+    src = draw(endpoints(world, universe, family, "src-pod"))
+    if isinstance(src, PodEndpoint) and universe.self_traffic and draw(st.integers(0, 3)) == 0:
+        dst: Endpoint = src
+    elif isinstance(src, PodEndpoint):
+        dst = draw(endpoints(world, universe, family, "dst-pod", kinds=("pod", "pod", "external")))
+    else:
+        dst = draw(endpoints(world, universe, family, "dst-pod", kinds=("pod",)))
+    ports = boundary_ports(world.cluster, endpoints=(src, dst))
+    port = draw(st.one_of(st.sampled_from(ports), st.integers(1, 65535)))
+    return Packet(src, dst, draw(st.sampled_from(PROTOCOLS)), port)
+
+
+# --- invariants ---------------------------------------------------------------------------
+
+
+@st.composite
+def pod_scopes(draw, world: World, ip_blocks_too: bool = True) -> Scope:
+    """A pod scope: kind POD plus an optional namespace (name or selector), pod selector,
+    workload (``name`` or ``Pod/name``, with a namespace name that agrees) and ipBlock."""
+    workload = None
+    namespace = draw(st.one_of(st.none(), st.sampled_from(ALL_NAMESPACES), namespace_selectors()))
+    if world.cluster.workloads and draw(st.integers(0, 2)) == 0:
+        w = draw(st.sampled_from(world.cluster.workloads))
+        workload = draw(st.sampled_from((w.name, f"{w.kind}/{w.name}")))
+        if isinstance(namespace, str):
+            namespace = w.namespace
+    pod = draw(st.one_of(st.none(), label_selectors()))
+    ip_block = draw(ip_blocks()) if ip_blocks_too and draw(st.integers(0, 4)) == 0 else None
+    return Scope(namespace=namespace, pod=pod, workload=workload, ip_block=ip_block, kind=EndpointKind.POD)
+
+
+@st.composite
+def any_scopes(draw, world: World) -> Scope:
+    """Any scope: everything, pods (see pod_scopes), or external hosts in an ipBlock."""
+    form = draw(st.sampled_from(("any", "pod", "pod", "external")))
+    if form == "pod":
+        scope = draw(pod_scopes(world))
+        return scope if draw(st.booleans()) else attrs.evolve(scope, kind=None)
+    block = draw(st.one_of(st.none(), ip_blocks()))
+    return Scope(ip_block=block, kind=EndpointKind.EXTERNAL if form == "external" else None)
+
+
+@st.composite
+def invariants(draw, world: World, scopes=pod_scopes) -> Invariant:
+    kind = draw(st.sampled_from(tuple(InvariantKind)))
+    return Invariant(
+        name="inv",
+        kind=kind,
+        src=draw(scopes(world)),
+        dst=draw(scopes(world)),
+        ports=tuple(draw(st.lists(policy_ports(), max_size=2))),
+    )
