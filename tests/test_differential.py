@@ -22,7 +22,7 @@ import itertools
 import os
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from npverify.engine import Verifier
@@ -87,8 +87,8 @@ def _world_and_packets(universe: Universe) -> st.SearchStrategy[tuple[s.World, l
     )
 
 
-def _describe(cluster: Cluster, packet: Packet, smt: bool | None, reference: bool) -> str:
-    decision = decide(cluster, packet, Semantics())
+def _describe(cluster: Cluster, packet: Packet, semantics: Semantics, smt: bool | None, reference: bool) -> str:
+    decision = decide(cluster, packet, semantics)
     return (
         f"SMT says {smt}, the evaluator says {reference}\n"
         f"packet: {packet!r}\ncluster: {cluster!r}\nevaluator: {decision.describe()}"
@@ -104,7 +104,7 @@ def check_packets(cluster: Cluster, packets: list[Packet], universe: Universe, s
     for packet in valid:
         reference = decide(cluster, packet, semantics).allowed
         smt = session.evaluate(packet)
-        assert smt == reference, _describe(cluster, packet, smt, reference)
+        assert smt == reference, _describe(cluster, packet, semantics, smt, reference)
 
 
 # --- a. packet level ----------------------------------------------------------------------

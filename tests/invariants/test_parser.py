@@ -540,7 +540,7 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         ("universe: {podCIDRs: [10.0.0.0]}\ninvariants: []\n", "1:23: error: universe.podCIDRs[0]: invalid CIDR '10.0.0.0': expected an address and a prefix length, e.g. 10.0.0.0/8"),
         ("universe: {hostNetwork: 1}\ninvariants: []\n", "1:25: error: universe.hostNetwork: must be true or false, got integer 1"),
         ("universe: {nodeTraffic: 'true'}\ninvariants: []\n", "1:25: error: universe.nodeTraffic: must be true or false, got string 'true'"),
-        ("universe: {selfTraffic: }\ninvariants: []\n", "1:25: error: universe.selfTraffic: must be true or false, got null None"),
+        ("universe: {selfTraffic: }\ninvariants: []\n", "1:25: error: universe.selfTraffic: must be true or false, got null"),
         # semantics
         ("semantics: {ipBlockMatchPods: false}\ninvariants: []\n", "1:13: error: semantics.ipBlockMatchPods: unknown field 'ipBlockMatchPods'; did you mean 'ipBlockMatchesPods'?"),
         ("semantics: {selfTrafficAllowed: no}\ninvariants: []\n", None),  # YAML 1.1: no is false
@@ -645,12 +645,12 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         ),
         (
             I + "    isolated: {to: {pod: {}, kind: external}}\n",
-            "3:35: error: invariants[0].isolated.to.kind: 'external' contradicts 'pod': namespace, pod and workload match only pods; "
+            "3:36: error: invariants[0].isolated.to.kind: 'external' contradicts 'pod': namespace, pod and workload match only pods; "
             "drop one, or use ipBlock alone to match pods and external hosts",
         ),
         (
             I + "    isolated: {to: {workload: w, kind: external}}\n",
-            "3:39: error: invariants[0].isolated.to.kind: 'external' contradicts 'workload': namespace, pod and workload match only pods; "
+            "3:40: error: invariants[0].isolated.to.kind: 'external' contradicts 'workload': namespace, pod and workload match only pods; "
             "drop one, or use ipBlock alone to match pods and external hosts",
         ),
         (
@@ -659,7 +659,7 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         ),
         (
             I + "    isolated: {from: {ipBlock: {cidr: 10.0.0.0/8}}, to: {ipBlock: {cidr: 'fd00::/8'}}}\n",
-            "3:70: error: invariants[0].isolated.to.ipBlock.cidr: no packet matches: to.ipBlock is IPv6 but from.ipBlock is IPv4",
+            "3:74: error: invariants[0].isolated.to.ipBlock.cidr: no packet matches: to.ipBlock is IPv6 but from.ipBlock is IPv4",
         ),
         # ports
         (I + "    allowed: {ports: 8080}\n", "3:22: error: invariants[0].allowed.ports: must be a list such as [{protocol: TCP, port: 8080}], got integer 8080"),
@@ -676,7 +676,7 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         (I + "    allowed: {ports: [{port: http, endPort: 80}]}\n", "3:45: error: invariants[0].allowed.ports[0].endPort: may not be used with a named port (port is 'http')"),
         (
             I + "    allowed: {to: {kind: external}, ports: [{port: http}]}\n",
-            "3:54: error: invariants[0].allowed.ports[0].port: the named port 'http' matches no packet: 'to' is external hosts and only pods have named ports",
+            "3:52: error: invariants[0].allowed.ports[0].port: the named port 'http' matches no packet: 'to' is external hosts and only pods have named ports",
         ),
     ],
 )
@@ -700,7 +700,7 @@ def test_error_in_a_later_invariant_names_its_index():
             isolated:
               from: {ipBlock: {cidr: 10.0.0.0/8, except: [11.0.0.0/8]}}
         """
-    assert error(text) == "8:53: error: invariants[2].isolated.from.ipBlock.except[0]: 11.0.0.0/8 is not inside the ipBlock's cidr 10.0.0.0/8"
+    assert error(text) == "8:51: error: invariants[2].isolated.from.ipBlock.except[0]: 11.0.0.0/8 is not inside the ipBlock's cidr 10.0.0.0/8"
 
 
 def test_named_port_is_fine_when_to_may_be_a_pod():
@@ -746,9 +746,10 @@ def _objects(schema):
 
 
 def test_schema_closes_every_object():
-    for obj in _objects(SCHEMA):
-        if "properties" in obj:
-            assert obj.get("additionalProperties") is False, obj
+    closed = [obj for obj in _objects(SCHEMA) if obj.get("type") == "object" and "properties" in obj]
+    assert len(closed) == 10  # the file, universe, semantics, invariant, body, scope, selector, requirement, ipBlock, port
+    for obj in closed:
+        assert obj.get("additionalProperties") is False, obj
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.name)
@@ -789,7 +790,7 @@ def test_schema_ipv4_pattern_accepts_what_the_parser_accepts(address, prefix):
 
 @pytest.mark.parametrize(
     "text",
-    ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/08", "256.0.0.0/8", "010.0.0.0/8", "10.0.0.0/255.0.0.0", "fe80::1%eth0/64",
+    ["10.0.0.0", "10.0.0.0/33", "10.0.0.0/033", "256.0.0.0/8", "010.0.0.0/8", "10.0.0.0/255.0.0.0", "fe80::1%eth0/64",
      "::/129", "1::2::3/64", "1:2:3:4:5:6:7:8:9/64", "::ffff:1.2.3/96", ":::/1", "g::/8"],
 )
 def test_schema_and_parser_reject_bad_cidrs(text):
@@ -797,6 +798,13 @@ def test_schema_and_parser_reject_bad_cidrs(text):
     assert not VALIDATOR.is_valid(doc)
     with pytest.raises(InputError):
         parse_invariants(json.dumps(doc), FILE)
+
+
+@pytest.mark.parametrize("text", ["10.0.0.0/08", "fd00::/008", "0.0.0.0/0", "::/0", "::ffff:10.0.0.0/104", "10.0.0.1/8"])
+def test_schema_and_parser_accept_cidrs_as_go_parses_them(text):
+    doc = {"invariants": [{"name": "x", "isolated": {"to": {"ipBlock": {"cidr": text}}}}]}
+    assert VALIDATOR.is_valid(doc)
+    parse_invariants(json.dumps(doc), FILE)
 
 
 # Values for the agreement property: each pool mixes valid and invalid shapes. The parser
