@@ -209,6 +209,11 @@ class Namespace:
     labels: Labels = attrs.field(default=Labels(), converter=_freeze_labels)
     location: SourceLocation | None = attrs.field(default=None, eq=False)
 
+    def __attrs_post_init__(self) -> None:
+        # The API server always sets this label to the name, whatever the manifest says.
+        if self.labels.get(NAMESPACE_NAME_LABEL) != self.name:
+            object.__setattr__(self, "labels", Labels.of(self.labels, **{NAMESPACE_NAME_LABEL: self.name}))
+
 
 @attrs.frozen(order=True)
 class ContainerPort:

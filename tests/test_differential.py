@@ -22,7 +22,7 @@ import itertools
 import os
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from npverify.engine import Verifier
@@ -98,13 +98,21 @@ def _describe(cluster: Cluster, packet: Packet, semantics: Semantics, smt: bool 
 def check_packets(cluster: Cluster, packets: list[Packet], universe: Universe, semantics: Semantics) -> None:
     """Every packet of the universe gets the same answer from the encoding and the evaluator."""
     valid = [p for p in packets if universe_problem(cluster, p, universe) is None]
+    event(f"packets in the universe: {'none' if not valid else 'some' if len(valid) < len(packets) else 'all'}")
     if not valid:
         return
     session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
     for packet in valid:
         reference = decide(cluster, packet, semantics).allowed
         smt = session.evaluate(packet)
+        event(f"{_kind(packet.src)} -> {_kind(packet.dst)}: {'allowed' if reference else 'denied'}")
         assert smt == reference, _describe(cluster, packet, semantics, smt, reference)
+
+
+def _kind(endpoint: Endpoint) -> str:
+    if isinstance(endpoint, PodEndpoint):
+        return "hostNetwork pod" if endpoint.host_network else "pod"
+    return "node" if isinstance(endpoint, NodeEndpoint) else "external"
 
 
 # --- a. packet level ----------------------------------------------------------------------
@@ -231,6 +239,7 @@ def test_verdicts_equal_brute_force_over_single_pods(case) -> None:
         holds, deciding = _holds(inv, cluster, packets, semantics)
         expected = Verdict.PROVED if holds else Verdict.REFUTED
         result = verifier.check(inv)
+        event(f"{inv.kind}: {expected}")
         assert result.verdict is expected, (
             f"Verifier says {result.verdict} (packet {result.packet!r}), brute force says {expected} "
             f"(deciding packet {deciding!r})\ninvariant: {inv!r}\ncluster: {cluster!r}"
@@ -284,6 +293,7 @@ def test_proved_is_never_contradicted(config: str, data: st.DataObject) -> None:
     for inv in invs:
         result = verifier.check(inv)  # raises InternalError when a packet does not replay
         assert result.verdict is not Verdict.UNKNOWN, result.reason
+        event(f"{inv.kind}: {result.verdict}")
         holds, deciding = _holds(inv, cluster, sample_packets(world, universe, inv, endpoints), semantics)
         if inv.kind is InvariantKind.REACHABLE:
             # A witness in the sample proves reachability: the Verifier must find one too.

@@ -250,9 +250,7 @@ def _parse_invariant_list(cursor: Cursor, context: _Context) -> tuple[Invariant,
 
 
 def _parse_invariant(cursor: Cursor, context: _Context, names: dict[str, Cursor]) -> Invariant:
-    if not isinstance(cursor.value, dict):
-        cursor.fail(f"must be a mapping with a 'name' and one of {_KIND_LIST}, got {_got(cursor.value)}")
-    found = _mapping(cursor, _INVARIANT_FIELDS, _INVARIANT_HINTS)
+    found = _mapping(cursor, _INVARIANT_FIELDS, _INVARIANT_HINTS, what=f" with a 'name' and one of {_KIND_LIST}")
     if "name" not in found:
         cursor.fail("missing required field 'name'")
     name = _parse_name(found["name"])
@@ -411,7 +409,7 @@ def _parse_namespace(cursor: Cursor) -> str | LabelSelector:
     )
 
 
-_WORKLOAD_KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_WORKLOAD_KIND = re.compile(r"[A-Z][A-Za-z0-9]*")
 #: Spellings of workload kinds users may type, for did-you-mean (any capitalised kind is accepted).
 _KIND_SPELLINGS = MappingProxyType(
     {
@@ -425,7 +423,7 @@ def _parse_workload(cursor: Cursor) -> str:
     """A workload reference: ``name`` or ``Kind/name``."""
     text = cursor.string()
     kind, slash, name = text.rpartition("/")
-    if slash and not _WORKLOAD_KIND.match(kind):
+    if slash and not _WORKLOAD_KIND.fullmatch(kind):
         proper = _KIND_SPELLINGS.get(kind.lower())
         hint = f"; did you mean {proper + '/' + name!r}?" if proper else ""
         cursor.fail(f"invalid workload {text!r}: expected name or Kind/name, e.g. frontend or Deployment/frontend{hint}")

@@ -32,9 +32,9 @@ def label_key_problem(key: str) -> str | None:
     """Why ``key`` is not a valid label key (prefix/name), or None."""
     prefix, slash, name = key.rpartition("/")
     if slash:
-        if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix):
+        if not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.fullmatch(prefix):
             return f"invalid label key {key!r}: the prefix must be a DNS subdomain"
-    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.fullmatch(name):
         return (
             f"invalid label key {key!r}: the name part must be 1-63 characters of letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit"
@@ -44,7 +44,7 @@ def label_key_problem(key: str) -> str | None:
 
 def label_value_problem(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or None."""
-    if len(value) > 63 or not _LABEL_VALUE.match(value):
+    if len(value) > 63 or not _LABEL_VALUE.fullmatch(value):
         return (
             f"invalid label value {value!r}: must be at most 63 characters of letters, digits, "
             "'-', '_' or '.', starting and ending with a letter or digit"
@@ -53,20 +53,20 @@ def label_value_problem(value: str) -> str | None:
 
 
 def dns_label_problem(name: str) -> str | None:
-    if len(name) > 63 or not _DNS_LABEL.match(name):
+    if len(name) > 63 or not _DNS_LABEL.fullmatch(name):
         return f"invalid name {name!r}: must be a DNS label (lowercase letters, digits and '-', at most 63 characters)"
     return None
 
 
 def dns_subdomain_problem(name: str) -> str | None:
-    if len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+    if len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
         return f"invalid name {name!r}: must be a DNS subdomain (lowercase letters, digits, '-' and '.', at most 253 characters)"
     return None
 
 
 def port_name_problem(name: str) -> str | None:
     """Why ``name`` is not a valid named port (IANA_SVC_NAME), or None."""
-    if len(name) > 15 or not _PORT_NAME.match(name) or "--" in name or not re.search("[a-z]", name):
+    if len(name) > 15 or not _PORT_NAME.fullmatch(name) or "--" in name or not re.search("[a-z]", name):
         return (
             f"invalid port name {name!r}: must be 1-15 lowercase letters, digits and '-', "
             "with at least one letter, no '--', and not starting or ending with '-'"

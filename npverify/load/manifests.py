@@ -92,6 +92,8 @@ def load_manifests(paths: Sequence[str | os.PathLike], *, stdin: TextIO | None =
     skipping hidden files and directories (names starting with ``.``). A file reached
     twice (named twice, or named and inside a named directory) is read once.
     """
+    if isinstance(paths, (str, bytes, os.PathLike)):
+        paths = [paths]  # one path, not a sequence of one-character paths
     loader = _Loader()
     seen: set[str] = set()
     for path in paths:
@@ -222,12 +224,13 @@ class _Loader:
         self.load_text(text, path)
 
     def load_stdin(self, stdin: TextIO | None) -> None:
+        stream = sys.stdin if stdin is None else stdin
         try:
-            if stdin is None:
-                buffer = getattr(sys.stdin, "buffer", None)
-                text = _decode(buffer.read(), STDIN_NAME) if buffer is not None else sys.stdin.read()
-            else:
-                text = stdin.read()
+            # Read the bytes under a real text stream (sys.stdin), so the encoding is
+            # ours (UTF-8, or UTF-16/32 with a BOM) rather than the locale's, and a bad
+            # byte is located; a StringIO has text only.
+            buffer = getattr(stream, "buffer", None)
+            text = _decode(buffer.read(), STDIN_NAME) if buffer is not None else stream.read()
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
             return

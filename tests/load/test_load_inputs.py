@@ -303,3 +303,22 @@ def test_errors_are_collected_across_files_and_sorted_by_location(tmp_path):
 def test_only_the_first_error_of_a_document_is_reported():
     text = POLICY.format(name="A") + "  ingress: 3\n"
     assert len(errors_of(load_text, text)) == 1
+
+
+def test_default_stdin_is_read_as_bytes(monkeypatch):
+    class FakeStdin:
+        buffer = io.BytesIO(codecs.BOM_UTF8 + POLICY.format(name="piped").encode())
+
+    monkeypatch.setattr("sys.stdin", FakeStdin())
+    assert [p.name for p in load_manifests(["-"]).policies] == ["piped"]
+
+
+def test_a_single_path_is_not_split_into_characters():
+    assert [p.name for p in load_manifests(str(DATA / "shop" / "policies")).policies] == ["default-deny", "web"]
+
+
+def test_stdin_text_stream_is_decoded_by_the_loader():
+    stream = io.TextIOWrapper(io.BytesIO(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: caf\xe9}\n"), encoding="latin-1")
+    assert errors_of(load_manifests, ["-"], stdin=stream) == [
+        "<stdin>:3:21: error: not valid UTF-8 (byte 0xe9); save the file as UTF-8"
+    ]
