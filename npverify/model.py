@@ -99,7 +99,7 @@ class Labels(Mapping[str, str]):
         return "Labels(%r)" % dict(self.items_)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Requirement:
     """One matchExpressions entry: ``key operator values``."""
 
@@ -108,7 +108,7 @@ class Requirement:
     values: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class LabelSelector:
     """A Kubernetes label selector. The empty selector matches everything."""
 
@@ -127,7 +127,7 @@ class LabelSelector:
         return frozenset(r.key for r in self.requirements())
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class IPBlock:
     """A CIDR with excepted sub-CIDRs. ``cidr`` is normalised (host bits cleared)."""
 
@@ -140,7 +140,7 @@ class IPBlock:
         return not any(ip in e for e in self.except_)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Peer:
     """One entry of a rule's ``from``/``to`` list.
 
@@ -156,7 +156,7 @@ class Peer:
     location: SourceLocation | None = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class PolicyPort:
     """One entry of a rule's ``ports`` list.
 
@@ -170,7 +170,7 @@ class PolicyPort:
     location: SourceLocation | None = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Rule:
     """An ingress or egress rule. An empty ``peers`` or ``ports`` tuple means "all"."""
 
@@ -179,7 +179,7 @@ class Rule:
     location: SourceLocation | None = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class NetworkPolicy:
     """A ``networking.k8s.io/v1`` NetworkPolicy after API-server defaulting."""
 
@@ -408,3 +408,89 @@ class Universe:
     node_traffic: bool = False
     #: Include a pod's packets to itself in invariant scopes.
     self_traffic: bool = False
+
+
+# --- parts of policies -----------------------------------------------------------------
+
+
+@attrs.frozen
+class PolicyItem:
+    """A policy, or one of its rules, peers or port entries (for redundancy and coverage).
+
+    ``direction`` and ``rule_index`` are None for a whole policy; ``peer_index`` or
+    ``port_index`` is set for a peer or port entry of that rule.
+    """
+
+    policy: NetworkPolicy
+    direction: Direction | None = None
+    rule_index: int | None = None
+    peer_index: int | None = None
+    port_index: int | None = None
+
+    @property
+    def kind(self) -> str:
+        if self.rule_index is None:
+            return "policy"
+        if self.peer_index is not None:
+            return "peer"
+        if self.port_index is not None:
+            return "port"
+        return "rule"
+
+    @property
+    def rule(self) -> Rule | None:
+        if self.direction is None or self.rule_index is None:
+            return None
+        return self.policy.rules(self.direction)[self.rule_index]
+
+    @property
+    def location(self) -> SourceLocation | None:
+        rule = self.rule
+        if rule is None:
+            return self.policy.location
+        if self.peer_index is not None:
+            return rule.peers[self.peer_index].location or rule.location
+        if self.port_index is not None:
+            return rule.ports[self.port_index].location or rule.location
+        return rule.location or self.policy.location
+
+    def __str__(self) -> str:
+        text = self.policy.key
+        if self.direction is not None and self.rule_index is not None:
+            field, peers = ("ingress", "from") if self.direction is Direction.INGRESS else ("egress", "to")
+            text += f" {field}[{self.rule_index}]"
+            if self.peer_index is not None:
+                text += f".{peers}[{self.peer_index}]"
+            if self.port_index is not None:
+                text += f".ports[{self.port_index}]"
+        return text
+
+    def without(self) -> NetworkPolicy | None:
+        """The policy with this item removed; None when the item is the whole policy.
+
+        Removing the last peer or port entry of a rule leaves an empty list, which
+        matches everything: that is what such a rule would then mean.
+        """
+        if self.direction is None or self.rule_index is None:
+            return None
+        rules = list(self.policy.rules(self.direction))
+        rule = rules[self.rule_index]
+        if self.peer_index is not None:
+            rules[self.rule_index] = attrs.evolve(rule, peers=rule.peers[: self.peer_index] + rule.peers[self.peer_index + 1 :])
+        elif self.port_index is not None:
+            rules[self.rule_index] = attrs.evolve(rule, ports=rule.ports[: self.port_index] + rule.ports[self.port_index + 1 :])
+        else:
+            del rules[self.rule_index]
+        field = "ingress" if self.direction is Direction.INGRESS else "egress"
+        return attrs.evolve(self.policy, **{field: tuple(rules)})
+
+
+def policy_items(policy: NetworkPolicy) -> list[PolicyItem]:
+    """The policy, then each rule, then each rule's peers and port entries."""
+    items = [PolicyItem(policy)]
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        for r, rule in enumerate(policy.rules(direction)):
+            items.append(PolicyItem(policy, direction, r))
+            items += [PolicyItem(policy, direction, r, peer_index=i) for i in range(len(rule.peers))]
+            items += [PolicyItem(policy, direction, r, port_index=i) for i in range(len(rule.ports))]
+    return items

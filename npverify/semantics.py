@@ -265,14 +265,14 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
     for e in endpoints:
         if isinstance(e, NodeEndpoint) and not universe.node_traffic:
             return "node traffic is outside the universe"
-        if isinstance(e, ExternalEndpoint) and any(e.ip in c for c in universe.pod_cidrs):
-            return f"external IP {e.ip} lies inside the pod CIDRs"
+        in_pod_cidrs = any(e.ip in c for c in universe.pod_cidrs)
+        if universe.pod_cidrs and in_pod_cidrs != is_policy_pod(e):
+            where = "inside" if in_pod_cidrs else "outside"
+            return f"{type(e).__name__} IP {e.ip} lies {where} the pod CIDRs"
         if not isinstance(e, PodEndpoint):
             continue
         if e.host_network and not universe.host_network:
             return "hostNetwork pods are outside the universe"
-        if not e.host_network and universe.pod_cidrs and not any(e.ip in c for c in universe.pod_cidrs):
-            return f"pod IP {e.ip} lies outside the pod CIDRs"
         if universe.namespaces == "declared" and e.namespace not in cluster.namespace_names():
             return f"namespace {e.namespace!r} is not declared"
         if e.namespace in declared and e.namespace_labels != declared[e.namespace].labels:

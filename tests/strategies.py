@@ -161,6 +161,18 @@ def label_selectors(draw, keys: Sequence[str] = POD_KEYS) -> LabelSelector:
     return LabelSelector(match_labels, expressions)
 
 
+@st.composite
+def selectors_matching(draw, labels: Labels, keys: Sequence[str] = POD_KEYS) -> LabelSelector:
+    """A selector that ``labels`` satisfy (so scopes drawn from a world are rarely empty)."""
+    usable = [(k, v) for k, v in labels.items() if k in keys and v in values_for(k)]
+    match = draw(st.lists(st.sampled_from(usable), max_size=2, unique=True)) if usable else []
+    expressions = []
+    if draw(st.booleans()):
+        key = draw(st.sampled_from(keys))
+        expressions.append(Requirement(key, Operator.EXISTS if key in labels else Operator.DOES_NOT_EXIST))
+    return LabelSelector(dict(match), expressions)
+
+
 def namespace_selectors() -> st.SearchStrategy[LabelSelector]:
     return label_selectors(NAMESPACE_KEYS)
 
@@ -222,7 +234,12 @@ def policy_ports(draw) -> PolicyPort:
     port = draw(port_numbers())
     if form == "number":
         return PolicyPort(protocol, port)
-    end = draw(st.one_of(st.integers(port, min(port + 100, 65535)), st.just(65535), st.sampled_from(PORT_NUMBERS).filter(lambda p: p >= port)))
+    end = draw(
+        st.one_of(
+            st.integers(port, min(port + 100, 65535)),
+            st.sampled_from([p for p in PORT_NUMBERS if p >= port]),  # holds 65535
+        )
+    )
     return PolicyPort(protocol, port, end)
 
 
@@ -309,10 +326,12 @@ def workloads(
     single_pods: bool = True,
     host_network: bool = False,
     pod_cidrs: Sequence[IPNetwork] = (),
+    ip_families: Sequence[tuple[int, ...]] = ((4,), (4,), (6,), (4, 6)),
 ) -> Workload:
     """A workload. Single pods (kind Pod, replicas 1) have one IP or two (dual stack);
     with ``single_pods=False`` a Deployment with unknown pods and IPs may come out too.
-    ``host_network`` allows hostNetwork workloads. Pod IPs lie in ``pod_cidrs`` if given."""
+    ``host_network`` allows hostNetwork workloads. Pod IPs lie in ``pod_cidrs`` if given;
+    ``ip_families`` are the choices of IP families a single pod has."""
     namespace = draw(st.sampled_from(namespaces))
     labels = draw(pod_labels())
     ports = draw(container_ports())
@@ -320,8 +339,9 @@ def workloads(
     if not single_pods and draw(st.booleans()):
         replicas = draw(st.sampled_from((None, 2, 3)))
         return Workload("Deployment", namespace, name, labels, ports, hostnet, replicas, ())
-    families = draw(st.sampled_from(((4,), (6,), (4, 6), (4,))))
-    ips = tuple(draw(pod_ip_addresses(f, () if hostnet else pod_cidrs)) for f in families)
+    families = draw(st.sampled_from(ip_families))
+    ip_strategy = external_ip_addresses if hostnet else pod_ip_addresses  # hostNetwork: node IPs
+    ips = tuple(draw(ip_strategy(f, pod_cidrs)) for f in families)
     return Workload("Pod", namespace, name, labels, ports, hostnet, 1, ips)
 
 
@@ -342,6 +362,7 @@ def pod_ip_addresses(family: int, pod_cidrs: Sequence[IPNetwork] = ()) -> st.Sea
 
 
 def external_ip_addresses(family: int, pod_cidrs: Sequence[IPNetwork] = ()) -> st.SearchStrategy[IPAddress]:
+    """Addresses of hosts outside the pod network (external hosts, nodes, hostNetwork pods)."""
     strategy = ip_addresses(family)
     if pod_cidrs:
         strategy = st.sampled_from(
@@ -355,20 +376,26 @@ def worlds(
     draw,
     *,
     max_policies: int = 6,
+    min_workloads: int = 0,
     max_workloads: int = 4,
     single_pods: bool = True,
     host_network: bool = False,
     declare_all: bool = False,
     pod_cidrs: Sequence[IPNetwork] = (),
+    ip_families: Sequence[tuple[int, ...]] = ((4,), (4,), (6,), (4, 6)),
 ) -> World:
     """A cluster of 0..max_policies policies in ns1..ns3, some of ns1..ns3 declared
     (all namespaces holding policies or workloads with ``declare_all``), and workloads
     with unique names and distinct IPs."""
-    count = draw(st.integers(0, max_workloads))
+    count = draw(st.integers(min_workloads, max_workloads))
     wls: list[Workload] = []
     taken_ips: set[IPAddress] = set()
     for i in range(count):
-        w = draw(workloads(f"w{i}", single_pods=single_pods, host_network=host_network, pod_cidrs=pod_cidrs))
+        w = draw(
+            workloads(
+                f"w{i}", single_pods=single_pods, host_network=host_network, pod_cidrs=pod_cidrs, ip_families=ip_families
+            )
+        )
         if not w.host_network and taken_ips & set(w.ips):
             continue  # distinct pods have distinct IPs
         taken_ips.update(w.ips)
@@ -461,12 +488,15 @@ def pod_endpoints(draw, world: World, universe: Universe, family: int, pod_id: s
         w = draw(st.sampled_from(candidates))
         if w.ips:
             ip = draw(st.sampled_from([ip for ip in w.ips if ip.version == family]))
+        elif w.host_network:
+            ip = draw(external_ip_addresses(family, universe.pod_cidrs))
         else:
-            ip = draw(pod_ip_addresses(family, () if w.host_network else universe.pod_cidrs))
+            ip = draw(pod_ip_addresses(family, universe.pod_cidrs))
         return workload_pod(world, w, ip, pod_id)
     namespace = draw(st.sampled_from(_pod_namespaces(world, universe)))
     host_network = universe.host_network and draw(st.integers(0, 3)) == 0
-    ip = draw(pod_ip_addresses(family, () if host_network else universe.pod_cidrs))
+    ip_strategy = external_ip_addresses if host_network else pod_ip_addresses  # hostNetwork: node IPs
+    ip = draw(ip_strategy(family, universe.pod_cidrs))
     return PodEndpoint(
         namespace=namespace,
         namespace_labels=world.namespace_labels(namespace),
@@ -489,7 +519,7 @@ def endpoints(draw, world: World, universe: Universe, family: int, pod_id: str, 
             return draw(pod_endpoints(world, universe, family, pod_id))
         kind = "external"
     if kind == "node":
-        return NodeEndpoint(draw(ip_addresses(family)), draw(st.booleans()))
+        return NodeEndpoint(draw(external_ip_addresses(family, universe.pod_cidrs)), draw(st.booleans()))
     return ExternalEndpoint(draw(external_ip_addresses(family, universe.pod_cidrs)))
 
 
@@ -516,17 +546,49 @@ def packets(draw, world: World, universe: Universe = Universe()) -> Packet:
     return Packet(src, dst, draw(st.sampled_from(PROTOCOLS)), port)
 
 
+def _weighted(*choices: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:
+    """One of the strategies, picked with the given integer weights."""
+    pool = [strategy for weight, strategy in choices for _ in range(weight)]
+    return st.integers(0, len(pool) - 1).flatmap(lambda i: pool[i])
+
+
 # --- invariants ---------------------------------------------------------------------------
 
 
 @st.composite
 def pod_scopes(draw, world: World, ip_blocks_too: bool = True) -> Scope:
     """A pod scope: kind POD plus an optional namespace (name or selector), pod selector,
-    workload (``name`` or ``Pod/name``, with a namespace name that agrees) and ipBlock."""
-    workload = None
+    workload (``name`` or ``Kind/name``, with a namespace name that agrees) and ipBlock.
+
+    Mostly anchored on one workload, every part chosen so that its pods are in the scope
+    (scopes that hold nothing make vacuous invariants); otherwise parts drawn freely.
+    """
+    wls = world.cluster.workloads
+    anchor = draw(st.sampled_from(wls)) if wls and draw(st.integers(0, 9)) < 7 else None
+    if anchor is not None:
+        ns_labels = world.namespace_labels(anchor.namespace)
+        namespace = draw(
+            _weighted(
+                (3, st.none()),
+                (1, st.just(anchor.namespace)),
+                (1, selectors_matching(ns_labels, NAMESPACE_KEYS)),
+            )
+        )
+        pod = draw(st.one_of(st.none(), selectors_matching(anchor.labels)))
+        workload = None
+        if draw(st.integers(0, 2)) == 0:
+            workload = draw(st.sampled_from((anchor.name, f"{anchor.kind}/{anchor.name}")))
+        ip_block = None
+        if ip_blocks_too and anchor.ips and draw(st.integers(0, 3)) == 0:
+            ip = draw(st.sampled_from(anchor.ips))
+            cidr = draw(st.sampled_from([n for n in NETWORKS[ip.version] if ip in n]))
+            excepts = [n for n in NETWORKS[ip.version] if n != cidr and n.subnet_of(cidr) and ip not in n]
+            ip_block = IPBlock(cidr, draw(st.lists(st.sampled_from(excepts), max_size=1)) if excepts else ())
+        return Scope(namespace=namespace, pod=pod, workload=workload, ip_block=ip_block, kind=EndpointKind.POD)
     namespace = draw(st.one_of(st.none(), st.sampled_from(ALL_NAMESPACES), namespace_selectors()))
-    if world.cluster.workloads and draw(st.integers(0, 2)) == 0:
-        w = draw(st.sampled_from(world.cluster.workloads))
+    workload = None
+    if wls and draw(st.integers(0, 2)) == 0:
+        w = draw(st.sampled_from(wls))
         workload = draw(st.sampled_from((w.name, f"{w.kind}/{w.name}")))
         if isinstance(namespace, str):
             namespace = w.namespace
@@ -554,5 +616,5 @@ def invariants(draw, world: World, scopes=pod_scopes) -> Invariant:
         kind=kind,
         src=draw(scopes(world)),
         dst=draw(scopes(world)),
-        ports=tuple(draw(st.lists(policy_ports(), max_size=2))),
+        ports=tuple(draw(st.one_of(st.just([]), st.lists(policy_ports(), min_size=1, max_size=2)))),
     )

@@ -23,6 +23,7 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 from npverify.engine import Verifier
@@ -32,12 +33,15 @@ from npverify.model import (
     Cluster,
     Endpoint,
     ExternalEndpoint,
+    LabelSelector,
     Labels,
     Namespace,
+    Operator,
     NodeEndpoint,
     Packet,
     PodEndpoint,
     Protocol,
+    Requirement,
     Semantics,
     Universe,
 )
@@ -78,13 +82,24 @@ PACKET_CONFIGS = {
 
 
 def _worlds_for(universe: Universe) -> st.SearchStrategy[s.World]:
-    return s.worlds(single_pods=False, host_network=universe.host_network, pod_cidrs=universe.pod_cidrs)
+    return s.worlds(
+        single_pods=False,
+        host_network=universe.host_network,
+        pod_cidrs=universe.pod_cidrs,
+        min_workloads=2 if universe.pods == "workloads" else 0,
+    )
 
 
 def _world_and_packets(universe: Universe) -> st.SearchStrategy[tuple[s.World, list[Packet]]]:
     return _worlds_for(universe).flatmap(
         lambda world: st.tuples(st.just(world), st.lists(s.packets(world, universe), min_size=1, max_size=10))
     )
+
+
+def _event(text: str) -> None:
+    """Count an outcome for --hypothesis-show-statistics (only inside a Hypothesis test)."""
+    if currently_in_test_context():
+        event(text)
 
 
 def _describe(cluster: Cluster, packet: Packet, semantics: Semantics, smt: bool | None, reference: bool) -> str:
@@ -98,14 +113,14 @@ def _describe(cluster: Cluster, packet: Packet, semantics: Semantics, smt: bool 
 def check_packets(cluster: Cluster, packets: list[Packet], universe: Universe, semantics: Semantics) -> None:
     """Every packet of the universe gets the same answer from the encoding and the evaluator."""
     valid = [p for p in packets if universe_problem(cluster, p, universe) is None]
-    event(f"packets in the universe: {'none' if not valid else 'some' if len(valid) < len(packets) else 'all'}")
+    _event(f"packets in the universe: {'none' if not valid else 'some' if len(valid) < len(packets) else 'all'}")
     if not valid:
         return
     session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
     for packet in valid:
         reference = decide(cluster, packet, semantics).allowed
         smt = session.evaluate(packet)
-        event(f"{_kind(packet.src)} -> {_kind(packet.dst)}: {'allowed' if reference else 'denied'}")
+        _event(f"{_kind(packet.src)} -> {_kind(packet.dst)}: {'allowed' if reference else 'denied'}")
         assert smt == reference, _describe(cluster, packet, semantics, smt, reference)
 
 
@@ -140,19 +155,36 @@ def test_packet_verdicts_agree(config: str, data: st.DataObject) -> None:
     [
         NodeEndpoint(ipaddress.ip_address("10.0.0.9"), own_node=False),
         PodEndpoint("ns1", _NS1.labels, Labels(), ipaddress.ip_address("10.0.0.9"), host_network=True, pod_id="h"),
+        NodeEndpoint(ipaddress.ip_address("192.168.0.9"), own_node=False),
+        PodEndpoint("ns1", _NS1.labels, Labels(), ipaddress.ip_address("192.168.0.9"), host_network=True, pod_id="h"),
     ],
-    ids=["node", "hostNetwork-pod"],
+    ids=["node-inside", "hostNetwork-pod-inside", "node-outside", "hostNetwork-pod-outside"],
 )
-def test_node_addresses_inside_pod_cidrs(src: Endpoint) -> None:
-    """A node or hostNetwork pod whose IP lies inside the pod CIDRs: the evaluator's
-    universe admits it, so the encoding must decide it too (minimal pod-cidrs-wide case)."""
+def test_pod_cidrs_bound_the_same_universe(src: Endpoint) -> None:
+    """Nodes and hostNetwork pods with IPs inside or outside the pod CIDRs: the encoding
+    and the evaluator agree on whether the packet is in the universe, and on its verdict."""
     world, packets = _example(src)
-    check_packets(world.cluster, packets, Universe(pod_cidrs=s.POD_CIDRS, **WIDE), Semantics())
+    universe = Universe(pod_cidrs=s.POD_CIDRS, **WIDE)
+    cluster, packet = world.cluster, packets[0]
+    session = SolverSession(cluster, mentions_of(cluster.policies), universe, Semantics())
+    problem = universe_problem(cluster, packet, universe)
+    smt = session.evaluate(packet)
+    assert (problem is None) == (smt is not None), f"evaluator: {problem or 'in the universe'}; SMT: {smt}"
+    check_packets(cluster, packets, universe, Semantics())
 
 
 # --- b. invariant level, exact, in a universe of single pods --------------------------------
 
-EXACT_UNIVERSE = Universe(pods="workloads", namespaces="declared")
+#: Universes of single pods with known IPs, where a brute force over pods is complete.
+EXACT_CONFIGS = {
+    "single-pods": Universe(pods="workloads", namespaces="declared"),
+    "single-pods-wide": Universe(pods="workloads", namespaces="declared", **WIDE),
+}
+SEMANTICS_CHOICES = (
+    Semantics(),
+    Semantics(ip_block_matches_pods=False),
+    Semantics(self_traffic_allowed=False, own_node_traffic_allowed=False),
+)
 
 
 def _workload_key(cluster: Cluster, scope: Scope) -> str | None:
@@ -162,88 +194,124 @@ def _workload_key(cluster: Cluster, scope: Scope) -> str | None:
     return next(w.key for w in cluster.workloads if w.name == name)
 
 
-def _in_scope(inv: Invariant, cluster: Cluster, packet: Packet) -> tuple[bool, bool, bool]:
-    """(source in ``from``, destination in ``to``, port in ``ports``)."""
-    return (
-        scope_matches(inv.src, packet.src, _workload_key(cluster, inv.src)),
-        scope_matches(inv.dst, packet.dst, _workload_key(cluster, inv.dst)),
-        ports_match(inv.ports, packet.protocol, packet.port, packet.dst),
-    )
-
-
-def _holds(inv: Invariant, cluster: Cluster, packets, semantics: Semantics) -> tuple[bool, Packet | None]:
-    """Does the invariant hold over ``packets`` (an iterable of packets of the universe)?
-    Returns the verdict of a check over exactly these packets and the deciding packet."""
+def _holds(
+    inv: Invariant,
+    cluster: Cluster,
+    universe: Universe,
+    semantics: Semantics,
+    pairs,
+    ports: list[int],
+) -> tuple[bool, Packet | None]:
+    """Does the invariant hold over the packets between ``pairs`` of endpoints on every
+    protocol and one of ``ports``? Pairs outside the universe are skipped. Returns the
+    verdict over exactly these packets and the packet that decided it, if one did."""
     kind = inv.kind
-    for packet in packets:
-        in_src, in_dst, in_ports = _in_scope(inv, cluster, packet)
-        if not (in_dst and in_ports):
+    src_key, dst_key = _workload_key(cluster, inv.src), _workload_key(cluster, inv.dst)
+    in_scope = 0
+    for src, dst in pairs:
+        if universe_problem(cluster, Packet(src, dst, Protocol.TCP, 1), universe) is not None:
             continue
-        if kind is InvariantKind.ONLY:
-            if not in_src and decide(cluster, packet, semantics).allowed:
-                return False, packet
+        if not scope_matches(inv.dst, dst, dst_key):
             continue
-        if not in_src:
+        in_src = scope_matches(inv.src, src, src_key)
+        if in_src == (kind is InvariantKind.ONLY):
             continue
-        allowed = decide(cluster, packet, semantics).allowed
-        if kind is InvariantKind.ALLOWED and not allowed:
-            return False, packet
-        if kind is InvariantKind.ISOLATED and allowed:
-            return False, packet
-        if kind is InvariantKind.REACHABLE and allowed:
-            return True, packet
+        for protocol, port in itertools.product(s.PROTOCOLS, ports):
+            if not ports_match(inv.ports, protocol, port, dst):
+                continue
+            in_scope += 1
+            packet = Packet(src, dst, protocol, port)
+            allowed = decide(cluster, packet, semantics).allowed
+            if kind is InvariantKind.REACHABLE:
+                if allowed:
+                    return True, packet
+            elif allowed != (kind is InvariantKind.ALLOWED):
+                return False, packet  # isolated/only: allowed; allowed: denied
+    _event(f"{kind}: {'no' if not in_scope else 'some'} packets in scope")
     return kind is not InvariantKind.REACHABLE, None
 
 
-def exact_packets(world: s.World, inv: Invariant):
-    """Every packet of EXACT_UNIVERSE that can decide ``inv``, up to equivalence.
+def _ip_networks(cluster: Cluster, inv: Invariant):
+    """Every CIDR the policies' ipBlocks and the invariant's scopes name."""
+    blocks = [peer.ip_block for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers]
+    blocks += [inv.src.ip_block, inv.dst.ip_block]
+    return [n for b in blocks if b is not None for n in (b.cidr, *b.except_)]
 
-    Pods: each single-pod workload at each of its IPs. Sources for ``only`` include
-    external hosts at every CIDR boundary (all ipBlocks come from strategies.NETWORKS).
-    Ports: strategies.boundary_ports, between which no decision changes.
-    """
+
+def exact_pairs(world: s.World, inv: Invariant, universe: Universe):
+    """Every (source, destination) pair of the universe that can decide ``inv``, up to
+    equivalence: each single-pod workload at each of its IPs; for ``only`` also external
+    hosts and nodes at every boundary of the CIDRs in play (membership in an ipBlock only
+    changes there, see strategies.boundary_addresses)."""
     cluster = world.cluster
     pods = [s.workload_pod(world, w, ip, w.key) for w in cluster.workloads for ip in w.ips]
-    ports = s.boundary_ports(cluster, extra=inv.ports)
+    networks = _ip_networks(cluster, inv)
+    classes: dict[tuple, ipaddress.IPv4Address | ipaddress.IPv6Address] = {}
+    for ip in s.boundary_addresses(networks + [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]):
+        classes.setdefault((ip.version,) + tuple(ip in n for n in networks), ip)
+    hosts = list(classes.values())  # one address per class no ipBlock tells apart
     for dst in pods:
-        sources: list[Endpoint] = [p for p in pods if p.workload != dst.workload]
+        sources: list[Endpoint] = list(pods)
         if inv.kind is InvariantKind.ONLY:
-            sources += [ExternalEndpoint(ip) for ip in s.BOUNDARY_IPS[dst.ip.version]]
+            sources += [ExternalEndpoint(ip) for ip in hosts]
+            if universe.node_traffic:
+                sources += [NodeEndpoint(ip, own) for ip in hosts for own in (False, True)]
         for src in sources:
-            if src.ip.version != dst.ip.version:
-                continue
-            for protocol, port in itertools.product(s.PROTOCOLS, ports):
-                yield Packet(src, dst, protocol, port)
+            if src.ip.version == dst.ip.version:
+                yield src, dst
 
 
-def _exact_cases():
-    worlds = s.worlds(single_pods=True, declare_all=True, max_workloads=4)
+def _exact_cases(universe: Universe):
+    worlds = s.worlds(
+        single_pods=True,
+        declare_all=True,
+        min_workloads=2,
+        max_workloads=4,
+        ip_families=((4,), (4,), (4,), (4, 6), (6,)),
+        host_network=universe.host_network,
+    )
     return worlds.flatmap(
         lambda world: st.tuples(
             st.just(world),
             st.lists(s.invariants(world, s.pod_scopes), min_size=1, max_size=4),
-            st.sampled_from((Semantics(), Semantics(ip_block_matches_pods=False))),
+            st.sampled_from(SEMANTICS_CHOICES),
         )
     )
 
 
+@pytest.mark.parametrize("session", ["preloaded", "incremental"])
+@pytest.mark.parametrize("config", sorted(EXACT_CONFIGS))
 @DIFF_SETTINGS
-@given(case=_exact_cases())
-def test_verdicts_equal_brute_force_over_single_pods(case) -> None:
-    world, invs, semantics = case
+@given(data=st.data())
+def test_verdicts_equal_brute_force_over_single_pods(config: str, session: str, data: st.DataObject) -> None:
+    """``preloaded``: the Verifier knows every invariant up front (as when checking a file);
+    ``incremental``: it learns them one by one and must widen its encoding as it goes."""
+    universe = EXACT_CONFIGS[config]
+    world, invs, semantics = data.draw(_exact_cases(universe), label="world, invariants, semantics")
     cluster = world.cluster
-    verifier = Verifier(cluster, EXACT_UNIVERSE, semantics)
+    preload = invs if session == "preloaded" else ()
+    verifier = Verifier(cluster, universe, semantics, invariants=preload)
     for inv in invs:
-        packets = list(exact_packets(world, inv))
-        assert all(universe_problem(cluster, p, EXACT_UNIVERSE) is None for p in packets)
-        holds, deciding = _holds(inv, cluster, packets, semantics)
+        ports = s.boundary_ports(cluster, extra=inv.ports)
+        holds, deciding = _holds(inv, cluster, universe, semantics, exact_pairs(world, inv, universe), ports)
         expected = Verdict.PROVED if holds else Verdict.REFUTED
         result = verifier.check(inv)
-        event(f"{inv.kind}: {expected}")
+        _event(f"{inv.kind}: {expected}")
         assert result.verdict is expected, (
             f"Verifier says {result.verdict} (packet {result.packet!r}), brute force says {expected} "
-            f"(deciding packet {deciding!r})\ninvariant: {inv!r}\ncluster: {cluster!r}"
+            f"(deciding packet {deciding!r})\ninvariant: {inv!r}\ncluster: {cluster!r}\nsemantics: {semantics!r}"
         )
+
+
+def test_verifier_widens_its_encoding_for_keys_without_values() -> None:
+    """A later invariant that mentions a label key only with Exists/DoesNotExist (no
+    values) must still get an encoding that knows the key (minimal incremental case)."""
+    cluster = Cluster(namespaces=[_NS1])
+    verifier = Verifier(cluster)
+    assert verifier.check(Invariant("first", InvariantKind.ISOLATED)).verdict is Verdict.REFUTED
+    exists = LabelSelector(match_expressions=[Requirement("app", Operator.EXISTS)])
+    result = verifier.check(Invariant("second", InvariantKind.ISOLATED, dst=Scope(pod=exists)))
+    assert result.verdict is Verdict.REFUTED
 
 
 # --- c. invariant level, soundness in open universes ------------------------------------------
@@ -261,17 +329,6 @@ def _sample_endpoints(draw, world: s.World, universe: Universe) -> list[Endpoint
     return [draw(s.endpoints(world, universe, family, f"pod-{i}")) for i in range(count)]
 
 
-def sample_packets(world: s.World, universe: Universe, inv: Invariant, endpoints: list[Endpoint]):
-    """Every packet between two of ``endpoints`` (a pod to itself too) on every protocol
-    and boundary port that lies in the universe."""
-    ports = s.boundary_ports(world.cluster, extra=inv.ports, endpoints=endpoints)
-    for src, dst in itertools.product(endpoints, repeat=2):
-        for protocol, port in itertools.product(s.PROTOCOLS, ports):
-            packet = Packet(src, dst, protocol, port)
-            if universe_problem(world.cluster, packet, universe) is None:
-                yield packet
-
-
 def _sound_cases(universe: Universe):
     return s.worlds(single_pods=False, host_network=universe.host_network).flatmap(
         lambda world: st.tuples(
@@ -286,17 +343,21 @@ def _sound_cases(universe: Universe):
 @DIFF_SETTINGS
 @given(data=st.data())
 def test_proved_is_never_contradicted(config: str, data: st.DataObject) -> None:
+    """Over every packet between drawn endpoints (a pod to itself too), on every protocol
+    and boundary port: nothing contradicts a PROVED verdict, and an allowed packet in a
+    ``reachable`` scope means the Verifier found a witness too."""
     universe, semantics = SOUND_CONFIGS[config]
     world, invs, endpoints = data.draw(_sound_cases(universe), label="world, invariants, endpoints")
     cluster = world.cluster
-    verifier = Verifier(cluster, universe, semantics)
+    verifier = Verifier(cluster, universe, semantics, invariants=invs)
     for inv in invs:
         result = verifier.check(inv)  # raises InternalError when a packet does not replay
         assert result.verdict is not Verdict.UNKNOWN, result.reason
-        event(f"{inv.kind}: {result.verdict}")
-        holds, deciding = _holds(inv, cluster, sample_packets(world, universe, inv, endpoints), semantics)
+        _event(f"{inv.kind}: {result.verdict}")
+        ports = s.boundary_ports(cluster, extra=inv.ports, endpoints=endpoints)
+        pairs = itertools.product(endpoints, repeat=2)
+        holds, deciding = _holds(inv, cluster, universe, semantics, pairs, ports)
         if inv.kind is InvariantKind.REACHABLE:
-            # A witness in the sample proves reachability: the Verifier must find one too.
             assert holds is False or result.verdict is Verdict.PROVED, (
                 f"Verifier says unreachable, yet {deciding!r} is allowed\ninvariant: {inv!r}\ncluster: {cluster!r}"
             )

@@ -17,6 +17,7 @@ from typing import TextIO, Union
 import attrs
 
 from npverify.errors import InputError
+from npverify.load.git import looks_like_revision, read_revision
 from npverify.load.meta import ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
@@ -102,6 +103,10 @@ def load_manifests(paths: Sequence[str | os.PathLike], *, stdin: TextIO | None =
             if name not in seen:
                 seen.add(name)
                 loader.load_stdin(stdin)
+            continue
+        if looks_like_revision(name) and name not in seen:
+            seen.add(name)
+            loader.load_revision(name)
             continue
         for file in loader.expand(name):
             key = os.path.realpath(file)
@@ -222,6 +227,15 @@ class _Loader:
             # (tabs inside strings must be escaped), so spaces read the same.
             text = text.replace("\t", " ")
         self.load_text(text, path)
+
+    def load_revision(self, spec: str) -> None:
+        """The manifests at ``REV:path`` of the git repository around the current folder."""
+        try:
+            for name, data in read_revision(spec):
+                text = _decode(data, name)
+                self.load_text(text.replace("\t", " ") if name.lower().endswith(".json") else text, name)
+        except InputError as exc:
+            self.errors.extend(exc.diagnostics)
 
     def load_stdin(self, stdin: TextIO | None) -> None:
         stream = sys.stdin if stdin is None else stdin

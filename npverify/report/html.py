@@ -43,3 +43,31 @@ def render_report_html(report: ProofReport) -> str:
         f"{report.count(Verdict.UNKNOWN)} unknown"
     )
     return f"<table>{_HEAD}{rows}</table><p>{escape(summary)}</p>"
+
+
+def render_comparison_html(comparison) -> str:
+    rows = []
+    for name, diffs in ((comparison.left_name, comparison.only_left), (comparison.right_name, comparison.only_right)):
+        for diff in diffs or ():
+            rows.append(
+                f"<tr><td>only {escape(name)} allows</td><td style='text-align:left'>{escape(str(diff.region))}</td>"
+                f"<td style='text-align:left'>{escape(describe_endpoint(diff.region.packet.src))} &rarr; "
+                f"{escape(describe_endpoint(diff.region.packet.dst))} {escape(str(diff.region.packet.protocol))} {diff.region.packet.port}</td></tr>"
+            )
+    verdict = {True: "equivalent", False: "different", None: "unknown"}[comparison.same]
+    head = "<tr><th>difference</th><th>region</th><th>example packet</th></tr>"
+    return f"<p><b>{escape(comparison.left_name)}</b> vs <b>{escape(comparison.right_name)}</b>: {verdict}</p><table>{head}{''.join(rows)}</table>"
+
+
+def render_redundancy_html(report) -> str:
+    rows = [
+        f"<tr><td>redundant</td><td>{escape(r.item.kind)}</td><td style='text-align:left'>{escape(str(r.item))}</td>"
+        f"<td style='text-align:left'>covered by {escape('; '.join(str(c) for c in r.covered_by))}</td></tr>"
+        for r in report.redundant
+    ] + [
+        f"<tr><td>vacuous</td><td>{escape(v.item.kind)}</td><td style='text-align:left'>{escape(str(v.item))}</td>"
+        f"<td style='text-align:left'>{escape(v.reason)}</td></tr>"
+        for v in report.vacuous
+    ]
+    head = "<tr><th>category</th><th>item</th><th>where</th><th>why</th></tr>"
+    return f"<table>{head}{''.join(rows)}</table>"

@@ -115,3 +115,86 @@ def report_json(report: ProofReport) -> dict[str, Any]:
 
 def render_report(report: ProofReport) -> str:
     return json.dumps(report_json(report), indent=2, sort_keys=False) + "\n"
+
+
+def region_json(region) -> dict[str, Any]:
+    def endpoint(e) -> dict[str, Any]:
+        return {
+            "kind": e.kind,
+            "namespace": e.namespace,
+            "unnamed_namespace": e.unnamed_namespace,
+            "namespace_labels": [str(c) for c in e.namespace_labels],
+            "labels": [str(c) for c in e.labels],
+            "workload": e.workload,
+            "not_workloads": e.not_workloads,
+            "cidr": None if e.cidr is None else str(e.cidr),
+            "host_network": e.host_network,
+            "ports": list(e.ports),
+            "text": str(e),
+        }
+
+    return {
+        "source": endpoint(region.src),
+        "destination": endpoint(region.dst),
+        "protocols": [str(p) for p in region.protocols],
+        "ports": {"low": region.ports.low, "high": region.ports.high},
+        "text": str(region),
+        "packet": packet_json(region.packet),
+    }
+
+
+def comparison_json(comparison) -> dict[str, Any]:
+    def side(diffs):
+        if diffs is None:
+            return None
+        return [
+            {"region": region_json(d.region), "left": decision_json(d.left), "right": decision_json(d.right)}
+            for d in diffs
+        ]
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "left": comparison.left_name,
+        "right": comparison.right_name,
+        "same": comparison.same,
+        "only_left": side(comparison.only_left),
+        "only_right": side(comparison.only_right),
+        "left_complete": comparison.left_complete,
+        "right_complete": comparison.right_complete,
+        "reason": comparison.reason or None,
+        "seconds": round(comparison.seconds, 6),
+    }
+
+
+def item_json(item) -> dict[str, Any]:
+    return {
+        "kind": item.kind,
+        "policy": item.policy.key,
+        "direction": None if item.direction is None else str(item.direction),
+        "rule_index": item.rule_index,
+        "peer_index": item.peer_index,
+        "port_index": item.port_index,
+        "location": location_json(item.location),
+        "text": str(item),
+    }
+
+
+def redundancy_json(report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "items_checked": report.items_checked,
+        "redundant": [
+            {"item": item_json(r.item), "covered_by": [item_json(c) for c in r.covered_by]} for r in report.redundant
+        ],
+        "vacuous": [{"item": item_json(v.item), "reason": v.reason} for v in report.vacuous],
+        "undecided": [{"item": item_json(u.item), "reason": u.reason} for u in report.undecided],
+        "seconds": round(report.seconds, 6),
+    }
+
+
+def render_comparison(comparison) -> str:
+    return json.dumps(comparison_json(comparison), indent=2) + "\n"
+
+
+def render_redundancy(report) -> str:
+    return json.dumps(redundancy_json(report), indent=2) + "\n"

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from npverify.invariants.model import InvariantKind
 from npverify.model import NAMESPACE_NAME_LABEL, Endpoint, ExternalEndpoint, NodeEndpoint, Packet, PodEndpoint
 from npverify.results import InvariantResult, ProofReport, Verdict
+
+if TYPE_CHECKING:
+    from npverify.compare import Comparison
+    from npverify.redundancy import RedundancyReport
 
 def format_labels(labels: Mapping[str, str], hide: tuple[str, ...] = ()) -> str:
     shown = [f"{k}={v}" for k, v in labels.items() if k not in hide]
@@ -95,4 +100,75 @@ def render_report(report: ProofReport) -> str:
         lines.append(render_result(result))
     lines.append("")
     lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+# --- comparisons and redundancy ---------------------------------------------------------
+
+
+def _comparison_verdict(comparison: Comparison) -> str:
+    same = comparison.same
+    return {True: "EQUIVALENT", False: "DIFFERENT", None: "UNKNOWN"}[same]
+
+
+def _side_count(diffs, complete: bool) -> str:
+    n = len(diffs)
+    return f"{n} region{'s' if n != 1 else ''}" + ("" if complete else " (more exist; raise --max-diffs)" if n else " (undecided)")
+
+
+def render_comparison(comparison: Comparison) -> str:
+    left, right = comparison.left_name, comparison.right_name
+    containment = comparison.only_left is None
+    lines = [f"npverify: {'does ' + left + ' contain ' + right if containment else left + ' vs ' + right}"]
+    for title, diffs, complete, name in (
+        (f"only {left} allows", comparison.only_left, comparison.left_complete, left),
+        (f"only {right} allows", comparison.only_right, comparison.right_complete, right),
+    ):
+        if diffs is None:
+            continue
+        lines.append("")
+        lines.append(f"{title}: {_side_count(diffs, complete)}")
+        for number, diff in enumerate(diffs, start=1):
+            lines.append(f"  [{number}] {diff.region}")
+            packet = describe_packet(diff.region.packet)
+            lines.append(f"      e.g. {packet[0]} {packet[1]}")
+            lines.append(f"                       {packet[2]}")
+            for side, decision in ((left, diff.left), (right, diff.right)):
+                verdict = "allows" if decision.allowed else "denies"
+                lines.append(f"      {side} {verdict}:")
+                lines += [f"        {line}" for line in decision.describe()]
+    if comparison.reason:
+        lines.append(f"solver: {comparison.reason}")
+    lines.append("")
+    verdict = _comparison_verdict(comparison)
+    if containment and comparison.same is not None:
+        verdict = "CONTAINED" if comparison.same else "NOT CONTAINED"
+    count = len(comparison.differences)
+    lines.append(f"{verdict}: {count} difference region{'s' if count != 1 else ''} ({comparison.seconds:.2f} s)")
+    return "\n".join(lines) + "\n"
+
+
+def _item(item) -> str:
+    return f"{item} ({item.location})" if item.location else str(item)
+
+
+def render_redundancy(report: RedundancyReport) -> str:
+    lines = [f"npverify: {report.items_checked} policy items checked (policies, rules, peers, port entries)"]
+    if report.redundant:
+        lines += ["", "redundant (removing it alone leaves every allowed packet unchanged):"]
+        for entry in report.redundant:
+            lines.append(f"  {entry.item.kind:6} {_item(entry.item)}")
+            if entry.covered_by:
+                lines.append("         covered by: " + "; ".join(str(c) for c in entry.covered_by))
+    if report.vacuous:
+        lines += ["", "vacuous (can never apply):"]
+        lines += [f"  {v.item.kind:6} {_item(v.item)}: {v.reason}" for v in report.vacuous]
+    if report.undecided:
+        lines += ["", "undecided (solver limit):"]
+        lines += [f"  {u.item.kind:6} {_item(u.item)}: {u.reason}" for u in report.undecided]
+    lines.append("")
+    lines.append(
+        f"{len(report.redundant)} redundant, {len(report.vacuous)} vacuous, "
+        f"{len(report.undecided)} undecided ({report.seconds:.2f} s)"
+    )
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from npverify.model import (
     Operator,
     Packet,
     Peer,
+    PolicyItem,
     PolicyPort,
     Protocol,
     Requirement,
@@ -97,7 +98,7 @@ class Encoding:
         self.src = self._endpoint("src", with_ports=False)
         self.dst = self._endpoint("dst", with_ports=True)
         self.constraints: list[z3.BoolRef] = self._universe_constraints()
-        self.allowed: z3.BoolRef = self._allowed()
+        self.allowed: z3.BoolRef = self.allowed_by(cluster.policies)
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -252,6 +253,20 @@ class Encoding:
             self._cache[key] = self.disj(cases)
         return self._cache[key]
 
+    def namespace_label_of(self, e: EndpointVars, key: str) -> z3.BitVecRef:
+        """The code of namespace label ``key`` of the endpoint's namespace."""
+        cache_key = ("nslabel", id(e), key)
+        if cache_key not in self._cache:
+            dom = next(d for d in self.domains.namespace_keys if d.key == key)
+            bits = _bits(dom.other + 1)
+            term = self._bv(0, bits)
+            for name, row in self.namespace_labels.items():
+                code = row[key]
+                value = self._bv(code, bits) if isinstance(code, int) else code
+                term = z3.If(e.namespace == self._bv(self.domains.namespace_code(name), self.ns_bits), value, term)
+            self._cache[cache_key] = term
+        return self._cache[cache_key]
+
     # --- policy semantics ----------------------------------------------------------------
 
     def peer(self, peer: Peer, policy_namespace: str, e: EndpointVars) -> z3.BoolRef:
@@ -303,21 +318,44 @@ class Encoding:
     def selects(self, policy: NetworkPolicy, e: EndpointVars) -> z3.BoolRef:
         return self.conj([self.in_namespace(e, policy.namespace), self.pod_selector(e, policy.pod_selector)])
 
-    def direction_allows(self, direction: Direction, e: EndpointVars, other: EndpointVars) -> z3.BoolRef:
-        """The endpoint's policies allow the packet in ``direction`` (or do not isolate it)."""
-        policies = [p for p in self.cluster.policies if direction in p.policy_types]
-        isolated = self.disj(self.selects(p, e) for p in policies)
-        allows = self.disj(
-            self.conj([self.selects(p, e), self.disj(self.rule(r, p, other) for r in p.rules(direction))])
-            for p in policies
-        )
-        return self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(isolated), allows])
+    def _namespace_denies(
+        self, direction: Direction, e: EndpointVars, other: EndpointVars, namespace: str, policies: tuple[NetworkPolicy, ...]
+    ) -> z3.BoolRef:
+        """Within one namespace: some of ``policies`` isolates ``e`` and none of their rules allows."""
+        key = ("denies", direction, id(e), namespace, policies)
+        if key not in self._cache:
+            isolated = self.disj(self.pod_selector(e, p.pod_selector) for p in policies)
+            allows = self.disj(
+                self.conj([self.pod_selector(e, p.pod_selector), self.disj(self.rule(r, p, other) for r in p.rules(direction))])
+                for p in policies
+            )
+            self._cache[key] = self.conj([isolated, z3.Not(allows)])
+        return self._cache[key]
 
-    def _allowed(self) -> z3.BoolRef:
+    def direction_allows(
+        self, direction: Direction, e: EndpointVars, other: EndpointVars, policies: tuple[NetworkPolicy, ...]
+    ) -> z3.BoolRef:
+        """The endpoint's policies allow the packet in ``direction`` (or do not isolate it).
+
+        Built per namespace, so two policy sets that differ in one namespace share every
+        other namespace's term (equivalence and redundancy rely on this).
+        """
+        by_namespace: dict[str, list[NetworkPolicy]] = {}
+        for p in policies:
+            if direction in p.policy_types:
+                by_namespace.setdefault(p.namespace, []).append(p)
+        denied = self.disj(
+            self.conj([self.in_namespace(e, ns), self._namespace_denies(direction, e, other, ns, tuple(ps))])
+            for ns, ps in sorted(by_namespace.items())
+        )
+        return self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(denied)])
+
+    def allowed_by(self, policies: tuple[NetworkPolicy, ...]) -> z3.BoolRef:
+        """The packet is allowed under ``policies`` (in this encoding's universe)."""
         regular = self.conj(
             [
-                self.direction_allows(Direction.EGRESS, self.src, self.dst),
-                self.direction_allows(Direction.INGRESS, self.dst, self.src),
+                self.direction_allows(Direction.EGRESS, self.src, self.dst, policies),
+                self.direction_allows(Direction.INGRESS, self.dst, self.src, policies),
             ]
         )
         overrides: list[Term] = []
@@ -326,6 +364,36 @@ class Encoding:
         if self.semantics.own_node_traffic_allowed:
             overrides.append(self.conj([self.src.kind == self._bv(NODE, 2), self.own_node, self.is_pod(self.dst)]))
         return self.disj(overrides + [regular])
+
+    def item_match(self, item: PolicyItem) -> z3.BoolRef:
+        """Packets that ``item`` (a policy, rule, peer or port entry) applies to.
+
+        For a policy: pods it selects, in either of its directions. For a rule, peer or
+        port entry: packets to or from a selected pod that it matches, where a peer is
+        taken with its rule's ports and a port entry with its rule's peers.
+        """
+        policy = item.policy
+        if item.rule is None:
+            return self.disj(
+                self.conj([self.is_policy_pod(e), self.selects(policy, e)])
+                for d, e in ((Direction.INGRESS, self.dst), (Direction.EGRESS, self.src))
+                if d in policy.policy_types
+            )
+        assert item.direction is not None
+        rule = item.rule
+        e, other = (self.dst, self.src) if item.direction is Direction.INGRESS else (self.src, self.dst)
+        terms: list[Term] = [self.is_policy_pod(e), self.selects(policy, e)]
+        if item.peer_index is not None:
+            terms += [self.peer(rule.peers[item.peer_index], policy.namespace, other), self.ports(rule.ports)]
+        elif item.port_index is not None:
+            terms += [self.rule(Rule(rule.peers), policy, other), self.port_entry(rule.ports[item.port_index])]
+        else:
+            terms.append(self.rule(rule, policy, other))
+        return self.conj(terms)
+
+    def touches_namespace(self, namespace: str) -> z3.BoolRef:
+        """Either end is a pod in ``namespace``: the only packets its policies can affect."""
+        return self.disj([self.in_namespace(self.src, namespace), self.in_namespace(self.dst, namespace)])
 
     # --- the universe --------------------------------------------------------------------
 

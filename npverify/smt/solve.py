@@ -13,10 +13,12 @@ import attrs
 import z3
 
 from npverify.invariants.model import Scope
-from npverify.model import Cluster, Packet, PolicyPort, Semantics, Universe
+from npverify.model import Cluster, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
+from npverify.regions import Region
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains
 from npverify.smt.encode import Encoding
+from npverify.smt.regions import RegionFinder
 
 
 @attrs.frozen
@@ -45,6 +47,16 @@ class Status(enum.Enum):
 class Outcome:
     status: Status
     packet: Packet | None = None
+    reason: str = ""
+
+
+@attrs.frozen
+class RegionsOutcome:
+    """Regions covering a set of packets: all of it (``complete``) or as many as asked."""
+
+    regions: tuple[Region, ...]
+    complete: bool
+    #: Why enumeration stopped early when the solver could not decide.
     reason: str = ""
 
 
@@ -86,6 +98,79 @@ class SolverSession:
         if result == z3.unsat:
             return Outcome(Status.UNSAT)
         return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
+
+    def _solver(self, limits: Limits) -> z3.Solver:
+        solver = z3.SolverFor("QF_BV", ctx=self.encoding.ctx)
+        if limits.timeout_ms is not None:
+            solver.set("timeout", int(limits.timeout_ms))
+        if limits.rlimit is not None:
+            solver.set("rlimit", int(limits.rlimit))
+        solver.add(*self.encoding.constraints)
+        return solver
+
+    def _status(self, solver: z3.Solver) -> tuple[Status, str]:
+        try:
+            result = solver.check()
+        except z3.Z3Exception as exc:
+            return Status.UNKNOWN, f"solver error: {exc}"
+        if result == z3.sat:
+            return Status.SAT, ""
+        if result == z3.unsat:
+            return Status.UNSAT, ""
+        return Status.UNKNOWN, solver.reason_unknown() or "unknown"
+
+    def difference_regions(
+        self,
+        allowing: tuple[NetworkPolicy, ...],
+        denying: tuple[NetworkPolicy, ...],
+        max_regions: int,
+        limits: Limits = Limits(),
+    ) -> RegionsOutcome:
+        """Regions of the packets that ``allowing`` allows and ``denying`` denies."""
+        enc = self.encoding
+        inside = z3.And(enc.allowed_by(allowing), z3.Not(enc.allowed_by(denying)))
+        solver = self._solver(limits)
+        solver.add(inside)
+        finder = RegionFinder(enc, inside, limits.timeout_ms)
+        regions: list[Region] = []
+        while True:
+            status, reason = self._status(solver)
+            if status is Status.UNSAT:
+                return RegionsOutcome(tuple(regions), True)
+            if status is Status.UNKNOWN:
+                return RegionsOutcome(tuple(regions), False, reason)
+            if len(regions) >= max_regions:
+                return RegionsOutcome(tuple(regions), False)
+            model = self._prefer_readable(solver, solver.model())
+            region, term = finder.widen(model)
+            regions.append(region)
+            solver.add(z3.Not(term))
+
+    def differs(
+        self,
+        left: tuple[NetworkPolicy, ...],
+        right: tuple[NetworkPolicy, ...],
+        namespace: str | None = None,
+        limits: Limits = Limits(),
+    ) -> Outcome:
+        """A packet that one side allows and the other denies. With ``namespace``, only
+        packets with a pod of that namespace at one end are asked about (sound when the
+        two sides differ only in that namespace's policies)."""
+        enc = self.encoding
+        solver = self._solver(limits)
+        solver.add(enc.allowed_by(left) != enc.allowed_by(right))
+        if namespace is not None:
+            solver.add(enc.touches_namespace(namespace))
+        status, reason = self._status(solver)
+        if status is Status.SAT:
+            return Outcome(status, Decoder(enc, self._prefer_readable(solver, solver.model())).packet())
+        return Outcome(status, reason=reason)
+
+    def item_applies(self, *items: PolicyItem, limits: Limits = Limits()) -> Status:
+        """Is there a packet of the universe that every one of ``items`` applies to?"""
+        solver = self._solver(limits)
+        solver.add(*[self.encoding.item_match(i) for i in items])
+        return self._status(solver)[0]
 
     def evaluate(self, packet: Packet) -> bool | None:
         """Is this concrete packet allowed, according to the encoding? None when the packet
@@ -135,12 +220,16 @@ class SolverSession:
             if ports:
                 groups.append([z3.And(ports)])
                 groups += [[undefined] for undefined in ports]
+        kept = 0
         for alternatives in groups:
             for preference in alternatives:
                 solver.push()
                 solver.add(preference)
                 if solver.check() == z3.sat:
                     model = solver.model()
+                    kept += 1
                     break
                 solver.pop()
+        if kept:
+            solver.pop(kept)
         return model

@@ -1,0 +1,185 @@
+"""Comparing two policy sets: equivalence, containment and the regions where they differ.
+
+Both sides are judged over one universe and one context (namespaces and workloads).
+Policies are compared by meaning, never by name: renaming or reordering changes nothing.
+Every region's packet is replayed through the reference evaluator on both sides.
+"""
+
+from __future__ import annotations
+
+import time
+
+import attrs
+
+from npverify.errors import InputError, InternalError
+from npverify.model import Cluster, Diagnostic, NetworkPolicy, Semantics, Universe
+from npverify.regions import Region
+from npverify.semantics import Decision, decide, universe_problem
+from npverify.smt import Limits, SolverSession, mentions_of
+
+#: How many regions to report per direction unless told otherwise.
+DEFAULT_MAX_DIFFS = 10
+
+
+@attrs.frozen
+class Difference:
+    """A region of packets that one side allows and the other denies."""
+
+    region: Region
+    #: The evaluator's account of the region's packet under each side's policies.
+    left: Decision
+    right: Decision
+
+    @property
+    def allowed_by(self) -> str:
+        return "left" if self.left.allowed else "right"
+
+
+@attrs.frozen
+class Comparison:
+    """The outcome of comparing two policy sets (or of a containment check).
+
+    ``only_left``: regions the left allows and the right denies; ``only_right`` the
+    reverse. ``*_complete`` says whether those regions cover the whole difference in that
+    direction (False when ``max_diffs`` stopped the enumeration or the solver gave up).
+    A direction that was not asked (containment) is None.
+    """
+
+    left_name: str
+    right_name: str
+    only_left: tuple[Difference, ...] | None
+    only_right: tuple[Difference, ...] | None
+    left_complete: bool
+    right_complete: bool
+    reason: str = ""
+    seconds: float = 0.0
+
+    @property
+    def differences(self) -> tuple[Difference, ...]:
+        return (self.only_left or ()) + (self.only_right or ())
+
+    @property
+    def same(self) -> bool | None:
+        """True when no difference exists (in the directions asked), False when one does,
+        None when the solver could not decide."""
+        if self.differences:
+            return False
+        if self.left_complete and self.right_complete:
+            return True
+        return None
+
+    def __str__(self) -> str:
+        from npverify.report.text import render_comparison
+
+        return render_comparison(self)
+
+    def _repr_html_(self) -> str:
+        from npverify.report.html import render_comparison_html
+
+        return render_comparison_html(self)
+
+
+def merge_context(*clusters: Cluster) -> Cluster:
+    """Namespaces and workloads of several clusters, without policies.
+
+    The same object from two sources must agree; a namespace declared with other labels
+    on one side is an error (the sides must be judged over one context).
+    """
+    namespaces: dict[str, object] = {}
+    workloads: dict[str, object] = {}
+    for cluster in clusters:
+        for ns in cluster.namespaces:
+            _merge(namespaces, ns.name, ns, "Namespace")
+        for w in cluster.workloads:
+            _merge(workloads, w.key, w, w.kind)
+    return Cluster(namespaces=tuple(namespaces.values()), workloads=tuple(workloads.values()))
+
+
+def _merge(into: dict, key: str, value, kind: str) -> None:
+    existing = into.get(key)
+    if existing is None:
+        into[key] = value
+    elif existing != value:
+        raise InputError(
+            Diagnostic(
+                f"{kind} {key} is defined differently at {existing.location} and here; "
+                "both sides must share one context",
+                value.location,
+            )
+        )
+
+
+def compare(
+    left: tuple[NetworkPolicy, ...],
+    right: tuple[NetworkPolicy, ...],
+    context: Cluster = Cluster(),
+    *,
+    universe: Universe = Universe(),
+    semantics: Semantics = Semantics(),
+    max_diffs: int = DEFAULT_MAX_DIFFS,
+    limits: Limits = Limits(),
+    directions: tuple[str, ...] = ("left", "right"),
+    names: tuple[str, str] = ("left", "right"),
+) -> Comparison:
+    """Where do two policy sets differ? ``directions`` picks "left" (what only the left
+    allows) and/or "right" (what only the right allows)."""
+    started = time.perf_counter()
+    context = attrs.evolve(context, policies=())
+    session = SolverSession(
+        context.with_policies(left), mentions_of(left + right), universe, semantics
+    )
+    left_cluster, right_cluster = context.with_policies(left), context.with_policies(right)
+    outcome: dict[str, tuple[tuple[Difference, ...] | None, bool]] = {"left": (None, True), "right": (None, True)}
+    reasons = []
+    for direction in directions:
+        allowing, denying = (left, right) if direction == "left" else (right, left)
+        found = session.difference_regions(allowing, denying, max_diffs, limits)
+        diffs = tuple(
+            _replayed(region, left_cluster, right_cluster, direction, universe, semantics) for region in found.regions
+        )
+        outcome[direction] = (diffs, found.complete)
+        if found.reason:
+            reasons.append(found.reason)
+    return Comparison(
+        names[0],
+        names[1],
+        outcome["left"][0],
+        outcome["right"][0],
+        outcome["left"][1],
+        outcome["right"][1],
+        "; ".join(reasons),
+        time.perf_counter() - started,
+    )
+
+
+def _replayed(
+    region: Region, left: Cluster, right: Cluster, direction: str, universe: Universe, semantics: Semantics
+) -> Difference:
+    packet = region.packet
+    left_decision, right_decision = decide(left, packet, semantics), decide(right, packet, semantics)
+    problem = universe_problem(left, packet, universe)
+    expected = (True, False) if direction == "left" else (False, True)
+    if problem or (left_decision.allowed, right_decision.allowed) != expected:
+        raise InternalError(
+            f"the SMT encoding and the reference evaluator disagree on a difference packet {packet!r}: "
+            f"solver says only the {direction} allows it; evaluator says left "
+            f"{'allows' if left_decision.allowed else 'denies'}, right {'allows' if right_decision.allowed else 'denies'}"
+            + (f"; outside the universe: {problem}" if problem else "")
+        )
+    return Difference(region, left_decision, right_decision)
+
+
+def equivalence(left: Cluster, right: Cluster, context: Cluster = Cluster(), **options) -> Comparison:
+    """Do the policies of ``left`` and ``right`` allow exactly the same packets?
+
+    The context is ``context`` plus the namespaces and workloads of both sides.
+    """
+    ctx = merge_context(context, left, right)
+    return compare(left.policies, right.policies, ctx, **options)
+
+
+def containment(baseline: Cluster, candidate: Cluster, context: Cluster = Cluster(), **options) -> Comparison:
+    """Does ``baseline`` allow everything ``candidate`` allows? Differences are what only
+    the candidate allows."""
+    ctx = merge_context(context, baseline, candidate)
+    return compare(baseline.policies, candidate.policies, ctx, directions=("right",), **options)
