@@ -47,18 +47,20 @@ def prove(
     semantics: Semantics | None = None,
     timeout: float | None = None,
     rlimit: int | None = None,
+    limits: Limits | None = None,
 ) -> ProofReport:
     """Prove every invariant of an invariants file.
 
     ``manifests`` replaces the file's ``manifests``; ``cluster`` skips loading altogether.
     ``universe``/``semantics`` replace the file's. ``timeout`` is seconds per invariant;
-    ``rlimit`` is z3's deterministic resource limit per invariant.
+    ``rlimit`` is z3's deterministic resource limit per invariant; ``limits`` gives both.
     """
     started = time.perf_counter()
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants)
     if cluster is None:
         cluster = load_manifests(list(manifests) if manifests is not None else list(spec.manifests))
-    limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
+    if limits is None:
+        limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
     verifier = Verifier(
         cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits
     )

@@ -13,7 +13,7 @@ import attrs
 
 from npverify.errors import InputError, InternalError
 from npverify.invariants.model import Invariant, InvariantKind, Scope
-from npverify.model import Cluster, Diagnostic, Packet, Semantics, Universe
+from npverify.model import Cluster, Diagnostic, NetworkPolicy, Packet, Semantics, Universe
 from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, scope_matches, universe_problem
 from npverify.smt import Limits, Outcome, PacketQuery, SolverSession, Status, mentions_of
@@ -78,6 +78,18 @@ class Verifier:
     def check(self, invariant: Invariant, limits: Limits | None = None) -> InvariantResult:
         """Prove or refute one invariant."""
         started = time.perf_counter()
+        limits = limits or self.limits
+        if invariant.is_flow:
+            result = self._check_flow(invariant, limits)
+        elif invariant.kind is InvariantKind.EQUIVALENT:
+            result = self._check_equivalent(invariant, limits)
+        elif invariant.kind is InvariantKind.REDUNDANT:
+            result = self._check_redundant(invariant, limits)
+        else:
+            result = self._check_non_redundant(invariant, limits)
+        return attrs.evolve(result, seconds=time.perf_counter() - started)
+
+    def _check_flow(self, invariant: Invariant, limits: Limits) -> InvariantResult:
         kind = invariant.kind
         src_workload = self.resolve_workload(invariant.src, f"{kind}.from.workload")
         dst_workload = self.resolve_workload(invariant.dst, f"{kind}.to.workload")
@@ -90,9 +102,85 @@ class Verifier:
             src_workload=src_workload,
             dst_workload=dst_workload,
         )
-        outcome = self._session_for(invariant).solve(query, limits or self.limits)
-        result = self._verdict(invariant, query, outcome, src_workload, dst_workload)
-        return attrs.evolve(result, seconds=time.perf_counter() - started)
+        outcome = self._session_for(invariant).solve(query, limits)
+        return self._verdict(invariant, query, outcome, src_workload, dst_workload)
+
+    def _policies_named(self, invariant: Invariant, names: Iterable[str], field: str) -> tuple[NetworkPolicy, ...]:
+        by_key = {p.key: p for p in self.cluster.policies}
+        missing = [n for n in names if n not in by_key]
+        if missing:
+            raise InputError(
+                Diagnostic(f"no NetworkPolicy {', '.join(missing)} in the manifests", invariant.location, f"{invariant.kind}.{field}")
+            )
+        return tuple(by_key[n] for n in names)
+
+    def _check_equivalent(self, invariant: Invariant, limits: Limits) -> InvariantResult:
+        from npverify.compare import compare, merge_context
+        from npverify.load import load_manifests
+
+        other = load_manifests(list(invariant.compare_to))
+        comparison = compare(
+            self.cluster.policies,
+            other.policies,
+            merge_context(self.cluster, other),
+            universe=self.universe,
+            semantics=self.semantics,
+            max_diffs=1,
+            limits=limits,
+            names=("the manifests", ", ".join(invariant.compare_to)),
+        )
+        if comparison.same:
+            return InvariantResult(invariant, Verdict.PROVED)
+        if comparison.same is None:
+            return InvariantResult(invariant, Verdict.UNKNOWN, reason=comparison.reason or "undecided")
+        diff = comparison.differences[0]
+        side = "only the manifests allow" if diff.left.allowed else f"only {comparison.right_name} allows"
+        return InvariantResult(
+            invariant, Verdict.REFUTED, diff.region.packet, diff.left, reason=f"{side}: {diff.region}"
+        )
+
+    def _check_redundant(self, invariant: Invariant, limits: Limits) -> InvariantResult:
+        assert invariant.policy is not None
+        (policy,) = self._policies_named(invariant, [invariant.policy], "policy")
+        if invariant.under is None:
+            under = tuple(p for p in self.cluster.policies if p != policy)
+        else:
+            under = self._policies_named(invariant, invariant.under, "under")
+        with_policy = under + (policy,)
+        session = self._session_for(invariant)
+        outcome = session.differs(with_policy, under, policy.namespace, limits)
+        if outcome.status is Status.UNSAT:
+            return InvariantResult(invariant, Verdict.PROVED)
+        if outcome.status is Status.UNKNOWN:
+            return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
+        assert outcome.packet is not None
+        with_decision = decide(self.cluster.with_policies(with_policy), outcome.packet, self.semantics)
+        without_decision = decide(self.cluster.with_policies(under), outcome.packet, self.semantics)
+        if with_decision.allowed == without_decision.allowed or universe_problem(self.cluster, outcome.packet, self.universe):
+            raise InternalError(f"the SMT encoding and the reference evaluator disagree on {outcome.packet!r}: {policy.key} changes nothing there")
+        change = "allows" if with_decision.allowed else "denies"
+        return InvariantResult(
+            invariant,
+            Verdict.REFUTED,
+            outcome.packet,
+            with_decision,
+            reason=f"with {policy.key} the packet is {'allowed' if with_decision.allowed else 'denied'}, without it {'allowed' if without_decision.allowed else 'denied'} ({policy.key} {change} it)",
+        )
+
+    def _check_non_redundant(self, invariant: Invariant, limits: Limits) -> InvariantResult:
+        from npverify.redundancy import find_redundancy
+
+        names = None
+        if invariant.policies is not None:
+            names = tuple(p.key for p in self._policies_named(invariant, invariant.policies, "policies"))
+        report = find_redundancy(self.cluster, self.universe, self.semantics, limits, names)
+        found = [f"redundant {r.item.kind} {r.item}" for r in report.redundant]
+        found += [f"vacuous {v.item.kind} {v.item}: {v.reason}" for v in report.vacuous]
+        if found:
+            return InvariantResult(invariant, Verdict.REFUTED, reason="; ".join(found))
+        if report.undecided:
+            return InvariantResult(invariant, Verdict.UNKNOWN, reason="; ".join(f"{u.item}: {u.reason}" for u in report.undecided))
+        return InvariantResult(invariant, Verdict.PROVED)
 
     def check_all(self, invariants: Iterable[Invariant]) -> tuple[InvariantResult, ...]:
         return tuple(self.check(i) for i in invariants)

@@ -20,6 +20,12 @@ class InvariantKind(enum.Enum):
     REACHABLE = "reachable"
     #: Every allowed packet into ``dst`` on ``ports`` comes from ``src``.
     ONLY = "only"
+    #: The manifests' policies allow exactly what the policies at ``compare_to`` allow.
+    EQUIVALENT = "equivalent"
+    #: Policy ``policy`` adds nothing to the policies ``under`` (default: all others).
+    REDUNDANT = "redundant"
+    #: No policy, rule, peer or port entry (of ``policies``, default all) is redundant or vacuous.
+    NON_REDUNDANT = "nonRedundant"
 
     def __str__(self) -> str:
         return self.value
@@ -63,7 +69,20 @@ class Invariant:
     dst: Scope = Scope()
     #: NetworkPolicyPort entries; empty means every protocol and port.
     ports: tuple[PolicyPort, ...] = attrs.field(default=(), converter=tuple)
+    #: ``equivalent``: manifests (paths or REV:path) holding the policies to compare with.
+    compare_to: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: ``redundant``: the policy (namespace/name) and the policies it is redundant under
+    #: (None: every other policy).
+    policy: str | None = None
+    under: tuple[str, ...] | None = None
+    #: ``nonRedundant``: the policies to check (None: all).
+    policies: tuple[str, ...] | None = None
     location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def is_flow(self) -> bool:
+        """An invariant about packets between scopes (isolated, allowed, reachable, only)."""
+        return self.kind in (InvariantKind.ISOLATED, InvariantKind.ALLOWED, InvariantKind.REACHABLE, InvariantKind.ONLY)
 
 
 @attrs.frozen

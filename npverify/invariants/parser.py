@@ -24,7 +24,9 @@ import attrs
 from npverify.errors import InputError
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope
 from npverify.load import fields
-from npverify.load.yamlnodes import Cursor, parse_documents
+from npverify.load.git import looks_like_revision
+from npverify.load.limits import DEFAULT_LIMITS, InputLimits
+from npverify.load.yamlnodes import Cursor, check_size, parse_documents
 from npverify.model import Diagnostic, IPBlock, IPNetwork, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
 
 
@@ -40,12 +42,16 @@ class _Context:
 # --- entry points ----------------------------------------------------------------------
 
 
-def load_invariants(path: str | os.PathLike[str]) -> InvariantsFile:
-    """Read and parse an invariants file; ``manifests`` are resolved against its folder."""
+def load_invariants(path: str | os.PathLike[str], *, limits: InputLimits = DEFAULT_LIMITS) -> InvariantsFile:
+    """Read and parse an invariants file; ``manifests`` are resolved against its folder.
+
+    A file over ``limits.max_bytes`` is refused before it is read whole.
+    """
     name = os.fsdecode(path)
     try:
         with open(name, "rb") as stream:
-            data = stream.read()
+            data = stream.read(limits.max_bytes + 1)
+        check_size(len(data), name, limits, at_least=True)
     except OSError as exc:
         raise InputError(Diagnostic(f"cannot read invariants file {name!r}: {exc.strerror or exc}")) from None
     try:
@@ -57,17 +63,20 @@ def load_invariants(path: str | os.PathLike[str]) -> InvariantsFile:
         raise InputError(
             Diagnostic(f"not valid UTF-8: {exc.reason} (byte 0x{data[exc.start]:02x})", SourceLocation(name, line, column))
         ) from None
-    return parse_invariants(text, name, os.path.dirname(name) or ".")
+    return parse_invariants(text, name, os.path.dirname(name) or ".", limits=limits)
 
 
-def parse_invariants(text: str, filename: str, base_dir: str | os.PathLike[str] = ".") -> InvariantsFile:
+def parse_invariants(
+    text: str, filename: str, base_dir: str | os.PathLike[str] = ".", *, limits: InputLimits = DEFAULT_LIMITS
+) -> InvariantsFile:
     """Parse the text of an invariants file named ``filename`` (used in locations only).
 
-    ``manifests`` entries are resolved against ``base_dir``.
+    ``manifests`` entries are resolved against ``base_dir``; ``limits`` bound the input
+    (docs/limits.md).
     """
     if text.startswith("\ufeff"):
         text = text[1:]
-    documents = list(parse_documents(text, filename))
+    documents = list(parse_documents(text, filename, limits))
     if len(documents) > 1:
         raise InputError(
             Diagnostic("the invariants file must be a single YAML document; remove the '---' before this one", documents[1].location)
@@ -177,13 +186,18 @@ def _parse_manifests(cursor: Cursor, context: _Context) -> tuple[str, ...]:
         items = cursor.optional_sequence()
     else:
         cursor.fail(f"must be a path or a list of paths, got {_got(cursor.value)}")
-    paths = []
-    for item in items:
-        text = item.string()
-        if "\0" in text:
-            item.fail("must not contain a NUL character")
-        paths.append(os.path.normpath(os.path.join(context.base_dir, text)))
-    return tuple(paths)
+    return tuple(_resolve_path(item, context) for item in items)
+
+
+def _resolve_path(item: Cursor, context: _Context) -> str:
+    """A manifest path relative to the invariants file, or a git ``REV:path`` as written."""
+    text = item.string()
+    if "\0" in text:
+        item.fail("must not contain a NUL character")
+    resolved = os.path.normpath(os.path.join(context.base_dir, text))
+    if not os.path.exists(resolved) and looks_like_revision(text):
+        return text
+    return resolved
 
 
 _UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffic", "selfTraffic")
@@ -305,6 +319,51 @@ def _parse_flow(cursor: Cursor, context: _Context) -> dict[str, Any]:
     return {"src": src, "dst": dst, "ports": ports}
 
 
+_EQUIVALENT_FIELDS = ("to",)
+
+
+def _parse_equivalent(cursor: Cursor, context: _Context) -> dict[str, Any]:
+    """``equivalent: {to: PATH or [PATHS]}``: the policies to compare the manifests' with."""
+    found = _mapping(cursor, _EQUIVALENT_FIELDS)
+    if "to" not in found:
+        cursor.fail("missing required field 'to' (the manifests to compare with, e.g. to: ../k8s-old)")
+    target = found["to"]
+    items = [target] if isinstance(target.value, str) else _list(target, "[../k8s-old]")
+    if not items:
+        target.fail("must name at least one file, folder or REV:path")
+    return {"compare_to": tuple(_resolve_path(item, context) for item in items)}
+
+
+def _policy_name(cursor: Cursor) -> str:
+    text = cursor.string()
+    namespace, slash, name = text.partition("/")
+    if not slash or fields.dns_label_problem(namespace) or fields.dns_subdomain_problem(name):
+        cursor.fail(f"must name a NetworkPolicy as namespace/name, got {text!r}")
+    return text
+
+
+_REDUNDANT_FIELDS = ("policy", "under")
+
+
+def _parse_redundant(cursor: Cursor, context: _Context) -> dict[str, Any]:
+    """``redundant: {policy: ns/name, under: [ns/other, ...]}``."""
+    found = _mapping(cursor, _REDUNDANT_FIELDS)
+    if "policy" not in found:
+        cursor.fail("missing required field 'policy' (namespace/name)")
+    under = tuple(_policy_name(item) for item in _list(found["under"], "[payments/allow-a]")) if "under" in found else None
+    return {"policy": _policy_name(found["policy"]), "under": under}
+
+
+_NON_REDUNDANT_FIELDS = ("policies",)
+
+
+def _parse_non_redundant(cursor: Cursor, context: _Context) -> dict[str, Any]:
+    """``nonRedundant: {}`` or ``nonRedundant: {policies: [ns/name, ...]}``."""
+    found = {} if cursor.value is None else _mapping(cursor, _NON_REDUNDANT_FIELDS)
+    policies = tuple(_policy_name(item) for item in _list(found["policies"], "[shop/api]")) if "policies" in found else None
+    return {"policies": policies}
+
+
 #: The table of kinds: key in the file -> (kind, parser of the value under that key).
 _KINDS: Mapping[str, tuple[InvariantKind, _BodyParser]] = MappingProxyType(
     {
@@ -312,6 +371,9 @@ _KINDS: Mapping[str, tuple[InvariantKind, _BodyParser]] = MappingProxyType(
         "allowed": (InvariantKind.ALLOWED, _parse_flow),
         "reachable": (InvariantKind.REACHABLE, _parse_flow),
         "only": (InvariantKind.ONLY, _parse_flow),
+        "equivalent": (InvariantKind.EQUIVALENT, _parse_equivalent),
+        "redundant": (InvariantKind.REDUNDANT, _parse_redundant),
+        "nonRedundant": (InvariantKind.NON_REDUNDANT, _parse_non_redundant),
     }
 )
 _INVARIANT_FIELDS = ("name", *_KINDS)

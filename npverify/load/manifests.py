@@ -3,7 +3,11 @@
 Reads NetworkPolicies, Namespaces and workloads; every other kind becomes a
 SkippedDocument. Errors are collected across documents (the first of each document,
 List items counting as documents) and raised together, sorted by location, as one
-InputError; nothing else escapes.
+InputError; nothing else escapes. Every document is used, skipped (Cluster.skipped, with its
+kind and location) or an error: nothing is dropped silently.
+
+Each file is read under InputLimits (docs/limits.md): a file over ``max_bytes`` is refused
+before it is read whole, so ``--manifests /dev/zero`` is an error, not a hang.
 """
 
 from __future__ import annotations
@@ -12,19 +16,20 @@ import codecs
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import TextIO, Union
+from typing import BinaryIO, TextIO, Union
 
 import attrs
 
 from npverify.errors import InputError
 from npverify.load.git import looks_like_revision, read_revision
+from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.meta import ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
 from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
 from npverify.load.networkpolicy import parse_network_policy
 from npverify.load.workloads import WORKLOAD_KINDS, WorkloadKind, parse_workload
-from npverify.load.yamlnodes import Cursor, parse_documents
+from npverify.load.yamlnodes import Cursor, check_size, parse_documents
 from npverify.model import (
     Cluster,
     Diagnostic,
@@ -86,16 +91,19 @@ _KINDS: dict[str, _Kind] = {
 }
 
 
-def load_manifests(paths: Sequence[str | os.PathLike], *, stdin: TextIO | None = None) -> Cluster:
+def load_manifests(
+    paths: Sequence[str | os.PathLike], *, stdin: TextIO | None = None, limits: InputLimits = DEFAULT_LIMITS
+) -> Cluster:
     """Load manifests from files, directories (recursively) and ``-`` (``stdin``, else sys.stdin).
 
     Directories are searched for ``*.yaml``, ``*.yml`` and ``*.json`` in sorted order,
     skipping hidden files and directories (names starting with ``.``). A file reached
-    twice (named twice, or named and inside a named directory) is read once.
+    twice (named twice, or named and inside a named directory) is read once. ``limits``
+    apply to each file (and to stdin) separately.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]  # one path, not a sequence of one-character paths
-    loader = _Loader()
+    loader = _Loader(limits)
     seen: set[str] = set()
     for path in paths:
         name = os.fsdecode(path)
@@ -116,9 +124,9 @@ def load_manifests(paths: Sequence[str | os.PathLike], *, stdin: TextIO | None =
     return loader.result()
 
 
-def load_text(text: str, filename: str = "<string>") -> Cluster:
+def load_text(text: str, filename: str = "<string>", *, limits: InputLimits = DEFAULT_LIMITS) -> Cluster:
     """Load manifests from a string; ``filename`` is what locations show."""
-    loader = _Loader()
+    loader = _Loader(limits)
     loader.load_text(text, filename)
     return loader.result()
 
@@ -163,6 +171,7 @@ def _decode(data: bytes, filename: str) -> str:
 class _Loader:
     """Accumulates objects, warnings and errors over all inputs of one load."""
 
+    limits: InputLimits
     policies: list[NetworkPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
@@ -214,7 +223,7 @@ class _Loader:
     def load_file(self, path: str) -> None:
         try:
             with open(path, "rb") as file:
-                data = file.read()
+                data = _read_bounded(file, path, self.limits)
             text = _decode(data, path)
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
@@ -244,7 +253,10 @@ class _Loader:
             # ours (UTF-8, or UTF-16/32 with a BOM) rather than the locale's, and a bad
             # byte is located; a StringIO has text only.
             buffer = getattr(stream, "buffer", None)
-            text = _decode(buffer.read(), STDIN_NAME) if buffer is not None else stream.read()
+            if buffer is not None:
+                text = _decode(_read_bounded(buffer, STDIN_NAME, self.limits), STDIN_NAME)
+            else:
+                text = stream.read(self.limits.max_bytes + 1)  # characters; parse_documents counts bytes
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
             return
@@ -255,7 +267,7 @@ class _Loader:
 
     def load_text(self, text: str, filename: str) -> None:
         try:
-            for node in parse_documents(text, filename):
+            for node in parse_documents(text, filename, self.limits):
                 self.document(Cursor(node))
         except InputError as exc:
             # A YAML error ends the file; the documents before it were read.
@@ -278,8 +290,8 @@ class _Loader:
         kind = _type_field(doc, fields, "kind", inherited[0] if inherited else None)
         api_version = _type_field(doc, fields, "apiVersion", inherited[1] if inherited else None)
 
-        if kind == "List" or (kind.endswith("List") and "items" in fields):
-            self._list(fields, kind, api_version)
+        if kind == "List" or (kind.endswith("List") and ("items" in fields or kind[: -len("List")] in _KINDS)):
+            self._list(doc, kind, api_version)
             return
         known = _KINDS.get(kind)
         if known is None or api_group(api_version) not in known.groups:
@@ -300,8 +312,13 @@ class _Loader:
             self._define(("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}", meta, obj.location)
             self.workloads.append(obj)
 
-    def _list(self, fields: dict[str, Cursor], kind: str, api_version: str) -> None:
-        """A ``kind: List`` or ``kind: XxxList``: each item is loaded as a document."""
+    def _list(self, doc: Cursor, kind: str, api_version: str) -> None:
+        """A ``kind: List`` or ``kind: XxxList``: each item is loaded as a document.
+
+        Its own fields are checked, so that a misspelt ``items`` is an error rather than an
+        empty list.
+        """
+        fields = doc.mapping(_LIST_FIELDS)
         items = fields.get("items")
         # Items of a typed list (NetworkPolicyList) may omit their kind and apiVersion, as
         # API responses do; they take them from the list.
@@ -314,6 +331,17 @@ class _Loader:
         if first is not None:
             meta.name_cursor.fail(f"{what} is already defined at {first}")
         self.defined[key] = location or meta.name_cursor.location
+
+
+#: The fields of a List (metav1.List, and every typed XxxList).
+_LIST_FIELDS = ("apiVersion", "kind", "metadata", "items")
+
+
+def _read_bounded(stream: BinaryIO, name: str, limits: InputLimits) -> bytes:
+    """The bytes of ``stream``, refusing (before reading it whole) one over ``limits.max_bytes``."""
+    data = stream.read(limits.max_bytes + 1)
+    check_size(len(data), name, limits, at_least=True)
+    return data
 
 
 def _type_field(doc: Cursor, fields: dict[str, Cursor], key: str, default: str | None) -> str:

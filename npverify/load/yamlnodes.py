@@ -1,14 +1,22 @@
 """YAML parsed into nodes that remember where they came from, and a cursor to validate them.
 
-PyYAML's composer gives every node a start mark; we keep it (1-based) so each error can
+PyYAML's parser gives every event a start mark; we keep it (1-based) so each error can
 name file, line, column and the field path. Scalars are resolved with PyYAML's safe
 constructor (YAML 1.1, as kubectl does), so ``port: "80"`` stays a string.
 
-When PyYAML has libyaml, libyaml scans and parses (about 4x faster) while PyYAML's Python
-composer builds the nodes. We do not use ``yaml.CSafeLoader`` whole: its Cython composer
-recurses on the C stack and crashes the interpreter (SIGSEGV) on deeply nested input such
-as 100,000 ``[``; the Python composer raises RecursionError instead, which we report.
-Marks are the same either way (0-based line and column, counted in characters).
+When PyYAML has libyaml, libyaml scans and parses (about 4x faster); otherwise PyYAML's
+Python parser does. Either way we compose the events into nodes ourselves, with loops
+instead of recursion: PyYAML's composers recurse once per nesting level (its Cython one on
+the C stack, which crashes the interpreter on 100,000 ``[``), and a limit on depth must not
+depend on how deep the caller's stack already is. Marks are the same under both parsers
+(0-based line and column, counted in characters).
+
+Hostile input is bounded by :class:`InputLimits` (docs/limits.md): the text's size is
+checked first, the nesting depth and node count while composing, and the node count again
+with aliases and merge keys expanded *before* anything is expanded: the composed document
+is a graph in which an alias is a second edge to the same node, so its expanded size is a
+sum over the graph, and a "billion laughs" document is refused in time and memory
+proportional to its text. Expanded nodes are shared, not copied, for the same reason.
 """
 
 from __future__ import annotations
@@ -19,19 +27,19 @@ from typing import Any, NoReturn
 
 import attrs
 import yaml
-from yaml.composer import Composer
 from yaml.resolver import Resolver
 
 from npverify.errors import InputError
+from npverify.load.limits import DEFAULT_LIMITS, MAX_INTEGER_CHARS, InputLimits
 from npverify.model import Diagnostic, Severity, SourceLocation
-
-#: Refuse documents with more nodes than this (after alias expansion) before they blow up memory.
-MAX_NODES = 2_000_000
 
 
 @attrs.frozen
 class Node:
-    """A YAML value with its location: a dict of str -> Node, a list of Node, or a scalar."""
+    """A YAML value with its location: a dict of str -> Node, a list of Node, or a scalar.
+
+    A node an alias repeats is one shared Node object; nodes are never changed after parsing.
+    """
 
     value: Any
     location: SourceLocation
@@ -42,21 +50,29 @@ class Node:
 if getattr(yaml, "__with_libyaml__", False):
     from yaml.cyaml import CParser
 
-    class _Loader(CParser, Composer, Resolver):  # type: ignore[misc]
-        """libyaml's event parser under PyYAML's Python composer (see the module docstring)."""
+    class _Loader(CParser, Resolver):  # type: ignore[misc]
+        """libyaml's event parser with PyYAML's tag resolver (see the module docstring)."""
 
         def __init__(self, stream: str):
             CParser.__init__(self, stream)
-            Composer.__init__(self)
             Resolver.__init__(self)
-
-        # CParser has C versions of these; take the Python composer's.
-        check_node = Composer.check_node
-        get_node = Composer.get_node
-        get_single_node = Composer.get_single_node
 
 else:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader  # type: ignore[misc,assignment]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
+_INT_TAG = "tag:yaml.org,2002:int"
+
+#: Values longer than this are shortened in messages.
+_SHOWN_CHARS = 60
+
+
+def shorten(text: str, limit: int = _SHOWN_CHARS) -> str:
+    """``text``, cut to about ``limit`` characters with the number of characters left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit:,} more characters)"
 
 
 def _mark(filename: str, mark: yaml.Mark | None) -> SourceLocation:
@@ -65,44 +81,266 @@ def _mark(filename: str, mark: yaml.Mark | None) -> SourceLocation:
     return SourceLocation(filename, mark.line + 1, mark.column + 1)
 
 
-class _Builder:
-    def __init__(self, filename: str):
-        self.filename = filename
-        self.constructor = yaml.SafeLoader("")
-        self.count = 0
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
 
-    def build(self, node: yaml.Node, depth: int = 0) -> Node:
-        self.count += 1
-        loc = _mark(self.filename, node.start_mark)
-        if self.count > MAX_NODES:
-            raise InputError(Diagnostic(f"document too large (more than {MAX_NODES} YAML nodes, aliases expanded)", loc))
-        if depth > 200:
-            raise InputError(Diagnostic("document nested too deeply (more than 200 levels)", loc))
-        if isinstance(node, yaml.MappingNode):
-            self.constructor.flatten_mapping(node)
-            values: dict[str, Node] = {}
-            keys: dict[str, SourceLocation] = {}
-            for key_node, value_node in node.value:
-                key_loc = _mark(self.filename, key_node.start_mark)
-                if not isinstance(key_node, yaml.ScalarNode):
-                    raise InputError(Diagnostic("mapping keys must be strings", key_loc))
-                key = self.constructor.construct_object(key_node, deep=True)
-                if key is None:
-                    key = "null"
-                key = str(key) if not isinstance(key, bool) else ("true" if key else "false")
-                if key in values:
-                    raise InputError(Diagnostic(f"duplicate key {key!r}", key_loc))
-                keys[key] = key_loc
-                values[key] = self.build(value_node, depth + 1)
-            return Node(values, loc, keys)
+
+def check_size(size: int, filename: str, limits: InputLimits, *, at_least: bool = False) -> None:
+    """Refuse an input of ``size`` bytes (or, with ``at_least``, of more than that) over ``limits.max_bytes``."""
+    if size > limits.max_bytes:
+        amount = f"more than {limits.max_bytes:,}" if at_least else f"{size:,}"
+        raise InputError(
+            Diagnostic(f"input too large: {amount} bytes; {limits.explain('max_bytes', 'bytes')}", SourceLocation(filename, 1, 1))
+        )
+
+
+class _Parse:
+    """One file being parsed: its limits, the nodes counted so far, the scalar constructor."""
+
+    def __init__(self, filename: str, limits: InputLimits):
+        self.filename = filename
+        self.limits = limits
+        self.constructor = yaml.SafeLoader("")
+        #: Nodes composed so far in this file, each once (bounds the composer's memory).
+        self.composed = 0
+        #: Nodes so far in this file with aliases expanded, over the documents already built.
+        self.expanded = 0
+
+    def location(self, mark: yaml.Mark | None) -> SourceLocation:
+        return _mark(self.filename, mark)
+
+    def too_many_nodes(self, mark: yaml.Mark | None) -> NoReturn:
+        raise InputError(
+            Diagnostic(
+                f"too many YAML nodes: more than {self.limits.max_nodes:,} in this file, counting each "
+                f"node an alias or merge key (<<) repeats; {self.limits.explain('max_nodes', 'nodes')}",
+                self.location(mark),
+            )
+        )
+
+    def too_deep(self, root: yaml.Node, node: yaml.Node | yaml.Event, height: int | None = None) -> NoReturn:
+        """Refuse the document ``root``: ``node`` starts level max_depth + 1 or, with
+        ``height``, is that many levels tall through aliases."""
+        where = self.location(node.start_mark)
+        if height is None:
+            detail = f"level {self.limits.max_depth + 1:,} starts at line {where.line}, column {where.column}"
+        else:
+            what = "mapping" if isinstance(node, yaml.MappingNode) else "list"
+            detail = f"with aliases expanded, the {what} at line {where.line}, column {where.column} is {height:,} levels deep"
+        raise InputError(
+            Diagnostic(
+                f"document nested too deeply: more than {self.limits.max_depth:,} levels of mappings and lists "
+                f"({detail}); {self.limits.explain('max_depth', 'levels')}",
+                self.location(root.start_mark),
+            )
+        )
+
+    # --- events -> graph of yaml nodes -----------------------------------------------
+
+    def compose(self, loader: Any) -> yaml.Node:
+        """The next document's root node, composed as PyYAML's Composer does but without recursion.
+
+        Aliases become shared nodes (so the result is a graph, possibly with cycles); the
+        nesting depth of the text and the number of nodes are checked as events arrive.
+        """
+        loader.get_event()  # DocumentStartEvent
+        anchors: dict[str, yaml.Node] = {}
+        #: The open collections, outermost first, each with the key waiting for its value.
+        stack: list[list[Any]] = []
+        while True:
+            event = loader.get_event()
+            node: yaml.Node
+            if isinstance(event, yaml.AliasEvent):
+                if event.anchor not in anchors:
+                    raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+                node = anchors[event.anchor]
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                node = stack.pop()[0]
+                node.end_mark = event.end_mark
+            elif isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                anchor = event.anchor
+                if anchor is not None and anchor in anchors:
+                    raise yaml.composer.ComposerError(
+                        f"found duplicate anchor {anchor!r}; first occurrence", anchors[anchor].start_mark, "second occurrence", event.start_mark
+                    )
+                self.composed += 1
+                if self.composed > self.limits.max_nodes:
+                    self.too_many_nodes(event.start_mark)
+                tag = event.tag
+                if isinstance(event, yaml.ScalarEvent):
+                    if tag is None or tag == "!":
+                        tag = loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+                    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                    if anchor is not None:
+                        anchors[anchor] = node
+                else:
+                    kind = yaml.SequenceNode if isinstance(event, yaml.SequenceStartEvent) else yaml.MappingNode
+                    if tag is None or tag == "!":
+                        tag = loader.resolve(kind, None, event.implicit)
+                    node = kind(tag, [], event.start_mark, None, flow_style=event.flow_style)
+                    if len(stack) >= self.limits.max_depth:
+                        self.too_deep(stack[0][0], event)
+                    if anchor is not None:
+                        anchors[anchor] = node
+                    stack.append([node, None])
+                    continue
+            else:  # pragma: no cover - the parser checks the event order
+                raise yaml.YAMLError(f"unexpected {type(event).__name__}")
+            if not stack:
+                loader.get_event()  # DocumentEndEvent
+                return node
+            top = stack[-1]
+            if isinstance(top[0], yaml.SequenceNode):
+                top[0].value.append(node)
+            elif top[1] is None:
+                top[1] = node
+            else:
+                top[0].value.append((top[1], node))
+                top[1] = None
+
+    # --- graph of yaml nodes -> Nodes --------------------------------------------------
+
+    def build(self, root: yaml.Node) -> Node:
+        """The Node of ``root``, with merge keys applied and aliases shared, after checking limits.
+
+        A depth-first walk without recursion that finishes every child before its parent:
+        each graph node is built once, with its expanded size and height, and the limits
+        are checked as each node is finished, so nothing is expanded before it is known to fit.
+        """
+        budget = self.limits.max_nodes - self.expanded
+        built: dict[int, Node] = {}
+        #: (expanded size, height) by id of the built Node; sizes saturate above the budget.
+        measure: dict[int, tuple[int, int]] = {}
+        on_path: set[int] = set()
+        #: Work done so far: each graph node with its keys, counted once. A lower bound of
+        #: the expanded size (each graph node appears at least once), so it bounds the walk.
+        work = 0
+        stack: list[tuple[yaml.Node, Iterator[yaml.Node]]] = [(root, iter(self._children(root)))]
+        on_path.add(id(root))
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is not None:
+                if id(child) in built:
+                    continue
+                if id(child) in on_path:
+                    what = "mapping" if isinstance(child, yaml.MappingNode) else "list"
+                    raise InputError(Diagnostic(f"invalid YAML: recursive alias: this {what} contains an alias to itself", self.location(child.start_mark)))
+                on_path.add(id(child))
+                stack.append((child, iter(self._children(child))))
+                continue
+            stack.pop()
+            on_path.discard(id(node))
+            result, parts = self._finish(node, built)
+            size = 1
+            height = 0
+            for part in parts:
+                part_size, part_height = measure[id(part)]
+                size = min(size + part_size + (1 if isinstance(result.value, dict) else 0), budget + 1)
+                height = max(height, part_height)
+            if isinstance(node, yaml.CollectionNode):
+                height += 1
+            work += 1 + (len(parts) if isinstance(result.value, dict) else 0)
+            if size > budget or work > budget:
+                self.too_many_nodes(node.start_mark)
+            if height > self.limits.max_depth:
+                self.too_deep(root, node, height)
+            built[id(node)] = result
+            measure[id(result)] = (size, height)
+        # Nodes of this document are not needed by the next one.
+        self.constructor.constructed_objects.clear()
+        self.constructor.recursive_objects.clear()
+        self.expanded += measure[id(built[id(root)])][0]
+        return built[id(root)]
+
+    def _children(self, node: yaml.Node) -> list[yaml.Node]:
+        """The nodes ``node`` is built from: items, values and merge sources (not keys)."""
         if isinstance(node, yaml.SequenceNode):
-            return Node([self.build(item, depth + 1) for item in node.value], loc)
+            return list(node.value)
+        if not isinstance(node, yaml.MappingNode):
+            return []
+        children = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                children += self._merge_sources(value_node)
+            else:
+                children.append(value_node)
+        return children
+
+    def _merge_sources(self, value_node: yaml.Node) -> list[yaml.Node]:
+        """The mappings a merge key (``<<``) merges, in their order of precedence (first wins)."""
+        sources = [value_node] if isinstance(value_node, yaml.MappingNode) else value_node.value if isinstance(value_node, yaml.SequenceNode) else None
+        if sources is None or not all(isinstance(source, yaml.MappingNode) for source in sources):
+            bad = value_node if sources is None else next(s for s in sources if not isinstance(s, yaml.MappingNode))
+            raise InputError(
+                Diagnostic(f"invalid YAML: a merge key (<<) takes a mapping or a list of mappings, got {bad.id}", self.location(bad.start_mark))
+            )
+        return list(sources)
+
+    def _finish(self, node: yaml.Node, built: dict[int, Node]) -> tuple[Node, list[Node]]:
+        """The Node of ``node`` (whose children are built) and the Nodes it contains."""
+        location = self.location(node.start_mark)
+        if isinstance(node, yaml.SequenceNode):
+            items = [built[id(item)] for item in node.value]
+            return Node(items, location), items
+        if not isinstance(node, yaml.MappingNode):
+            return Node(self._scalar(node), location), []
+        # Merge keys as PyYAML applies them: the mapping's own keys override merged ones,
+        # and of several merged mappings the first wins. A key written twice is an error.
+        values: dict[str, Node] = {}
+        keys: dict[str, SourceLocation] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                for source in reversed(self._merge_sources(value_node)):
+                    merged = built[id(source)]
+                    values.update(merged.value)
+                    keys.update(merged.key_locations)
+        own: set[str] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue
+            key_location = self.location(key_node.start_mark)
+            key = self._key(key_node)
+            if key in own:
+                raise InputError(Diagnostic(f"duplicate key {shorten(key)!r}", key_location))
+            own.add(key)
+            values[key] = built[id(value_node)]
+            keys[key] = key_location
+        return Node(values, location, keys), list(values.values())
+
+    def _key(self, node: yaml.Node) -> str:
+        if not isinstance(node, yaml.ScalarNode):
+            raise InputError(Diagnostic("mapping keys must be strings", self.location(node.start_mark)))
+        if node.tag == _VALUE_TAG:
+            return str(node.value)  # ``=``, which PyYAML reads as a string key
+        key = self._scalar(node)
+        if key is None:
+            return "null"
+        if isinstance(key, bool):
+            return "true" if key else "false"
+        return str(key)
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _INT_TAG and len(node.value) > MAX_INTEGER_CHARS:
+            raise InputError(
+                Diagnostic(
+                    f"integer too long: {len(node.value):,} characters, more than {MAX_INTEGER_CHARS:,}; quote it if it is a string",
+                    self.location(node.start_mark),
+                )
+            )
         try:
-            value = self.constructor.construct_object(node, deep=True)
-        except (ValueError, OverflowError) as exc:
-            # e.g. ``2024-13-45`` resolves as a timestamp and then fails in datetime.
-            raise InputError(Diagnostic(f"invalid YAML value {node.value!r}: {exc}", loc)) from None
-        return Node(value, loc)
+            return self.constructor.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        # PyYAML's constructors raise what the conversion raises: ValueError for ``2024-13-45``
+        # (a timestamp datetime rejects), KeyError for ``!!bool maybe``, AttributeError for
+        # ``!!timestamp x``, binascii.Error (a ValueError) for bad ``!!binary``.
+        except (ValueError, OverflowError, KeyError, AttributeError, TypeError, IndexError) as exc:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            detail = f": {shorten(str(exc), 200)}" if isinstance(exc, (ValueError, OverflowError)) and str(exc) else ""
+            raise InputError(
+                Diagnostic(f"invalid YAML value {shorten(node.value)!r}: not a valid {tag}{detail}", self.location(node.start_mark))
+            ) from None
 
 
 def _is_empty(node: yaml.Node) -> bool:
@@ -110,14 +348,23 @@ def _is_empty(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value == ""
 
 
-def parse_documents(text: str, filename: str) -> Iterator[Node]:
-    """Parse every document of a YAML (or JSON) stream, skipping empty documents."""
-    builder = _Builder(filename)
+def parse_documents(text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[Node]:
+    """Parse every document of a YAML (or JSON) stream, skipping empty documents.
+
+    Raises InputError, located, for malformed YAML and for input over ``limits``.
+    """
+    check_size(len(text), filename, limits)  # every character is at least one byte
+    check_size(_utf8_size(text), filename, limits)
+    parse = _Parse(filename, limits)
+    loader = None
     try:
-        for document in yaml.compose_all(text, Loader=_Loader):
-            if document is None or _is_empty(document):
+        loader = _Loader(text)
+        loader.get_event()  # StreamStartEvent
+        while not loader.check_event(yaml.StreamEndEvent):
+            document = parse.compose(loader)
+            if _is_empty(document):
                 continue
-            yield builder.build(document)
+            yield parse.build(document)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
@@ -135,8 +382,11 @@ def parse_documents(text: str, filename: str) -> Iterator[Node]:
     except UnicodeError as exc:
         # libyaml encodes the text to UTF-8 first; lone surrogates cannot be encoded.
         raise InputError(Diagnostic(f"invalid text: {exc.reason}", SourceLocation(filename, 1, 1))) from None
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - nothing here recurses per nesting level
         raise InputError(Diagnostic("document nested too deeply", SourceLocation(filename, 1, 1))) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _offset_location(text: str, offset: int, filename: str) -> SourceLocation:

@@ -113,11 +113,21 @@ class ClusterGenerator:
     def policy(self, name: str, namespace: str) -> Doc:
         rng = self.rng
         spec: Doc = {"podSelector": self.selector(namespace_selector=False)}
-        types = rng.choice([None, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"], ["Egress", "Ingress"]])
+        # Not ["Egress", "Ingress"]: NCA rejects that order (docs/crosscheck.md,
+        # "policyTypes in another order").
+        types = rng.choice([None, [], ["Ingress"], ["Egress"], ["Ingress", "Egress"]])
         if types is not None:
             spec["policyTypes"] = types
-        for direction in ("ingress", "egress"):
+        for direction, policy_type in (("ingress", "Ingress"), ("egress", "Egress")):
             shape = rng.choice(["absent", "empty", "rules", "rules", "rules"])
+            if types and policy_type not in types:
+                # NCA rejects rules (even an empty list) for a direction policyTypes leaves
+                # out: docs/crosscheck.md, "Rules for a direction not in policyTypes".
+                shape = "absent"
+            if not types and direction == "egress" and shape == "empty":
+                # NCA reads a bare `egress: []` as adding Egress to defaulted policyTypes:
+                # docs/crosscheck.md, "Defaulted policyTypes and an empty egress list".
+                shape = rng.choice(["absent", "rules"])
             if shape == "empty":
                 spec[direction] = []
             elif shape == "rules":

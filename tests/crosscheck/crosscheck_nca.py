@@ -78,6 +78,8 @@ class NcaRun:
 
 def run_nca(command: list[str], manifests: str, output: str) -> NcaRun:
     """The connectivity map of the manifests in ``manifests`` (a file), written to ``output``."""
+    if os.path.exists(output):
+        os.remove(output)  # NCA appends to an existing output file
     proc = subprocess.run(
         [*command, "--connectivity", "-r", manifests, "-o", "txt_no_fw_rules", "-f", output],
         capture_output=True,

@@ -280,8 +280,8 @@ def test_pod_cidr_with_host_bits_warns():
 # --- invariants ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", list(InvariantKind))
-def test_every_kind_is_a_key(kind):
+@pytest.mark.parametrize("kind", [k for k in InvariantKind if Invariant("x", k).is_flow])
+def test_every_flow_kind_is_a_key(kind):
     invariant = one(f"{kind.value}: {{from: {{namespace: a}}, to: {{namespace: b}}}}\n")
     assert invariant == Invariant("x", kind, Scope(namespace="a"), Scope(namespace="b"))
 
@@ -560,7 +560,7 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         (I, "2:5: error: invariants[0]: missing the invariant's kind: one of isolated, allowed, reachable, only"),
         (I + "    isolated: {}\n    allowed: {}\n", "4:5: error: invariants[0].allowed: an invariant has exactly one kind, but this one has both 'isolated' and 'allowed'"),
         (I + "    isolate: {}\n", "3:5: error: invariants[0].isolate: unknown field 'isolate'; did you mean 'isolated'?"),
-        (I + "    reachable: {}\n    description: y\n", "4:5: error: invariants[0].description: unknown field 'description'; known fields: name, isolated, allowed, reachable, only"),
+        (I + "    reachable: {}\n    description: y\n", "4:5: error: invariants[0].description: unknown field 'description'; known fields: name, isolated, allowed, reachable, only, equivalent, redundant, nonRedundant"),
         (
             I + "    isolated:\n    from: {namespace: a}\n",
             "4:5: error: invariants[0].from: unknown field 'from'; 'from' belongs under the invariant's kind, "
@@ -747,7 +747,9 @@ def _objects(schema):
 
 def test_schema_closes_every_object():
     closed = [obj for obj in _objects(SCHEMA) if obj.get("type") == "object" and "properties" in obj]
-    assert len(closed) == 10  # the file, universe, semantics, invariant, body, scope, selector, requirement, ipBlock, port
+    # the file, universe, semantics, invariant, flow body, equivalent and redundant bodies,
+    # scope, selector, requirement, ipBlock, port
+    assert len(closed) == 12
     for obj in closed:
         assert obj.get("additionalProperties") is False, obj
 
@@ -939,3 +941,44 @@ def test_schema_accepts_exactly_what_the_parser_accepts(doc):
         parsed, reason = False, str(exc)
     errors = [e.message for e in VALIDATOR.iter_errors(doc)]
     assert parsed == (not errors), (text, errors if errors else reason)
+
+
+def test_equivalent_paths_are_relative_to_the_file_and_revisions_stay_as_written(tmp_path):
+    (tmp_path / "old").mkdir()
+    text = "invariants:\n  - name: x\n    equivalent: {to: old}\n  - name: y\n    equivalent: {to: [main:k8s/, old]}\n"
+    spec = parse_invariants(text, "inv.yaml", tmp_path)
+    assert spec.invariants[0].kind is InvariantKind.EQUIVALENT
+    assert spec.invariants[0].compare_to == (str(tmp_path / "old"),)
+    assert spec.invariants[1].compare_to == ("main:k8s/", str(tmp_path / "old"))
+
+
+def test_redundant_and_non_redundant_bodies():
+    spec = parse_invariants(
+        "invariants:\n"
+        "  - name: b adds nothing\n    redundant: {policy: payments/allow-b, under: [payments/allow-a]}\n"
+        "  - name: b adds nothing to the rest\n    redundant: {policy: payments/allow-b}\n"
+        "  - name: lean\n    nonRedundant: {}\n"
+        "  - name: lean payments\n    nonRedundant: {policies: [payments/allow-a]}\n",
+        "inv.yaml",
+    )
+    first, second, third, fourth = spec.invariants
+    assert (first.policy, first.under) == ("payments/allow-b", ("payments/allow-a",))
+    assert (second.policy, second.under) == ("payments/allow-b", None)
+    assert (third.kind, third.policies) == (InvariantKind.NON_REDUNDANT, None)
+    assert fourth.policies == ("payments/allow-a",)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("equivalent: {}\n", "3:17: error: invariants[0].equivalent: missing required field 'to'"),
+        ("equivalent: {to: []}\n", "3:22: error: invariants[0].equivalent.to: must name at least one file, folder or REV:path"),
+        ("redundant: {under: [a/b]}\n", "3:16: error: invariants[0].redundant: missing required field 'policy'"),
+        ("redundant: {policy: allow-b}\n", "3:25: error: invariants[0].redundant.policy: must name a NetworkPolicy as namespace/name, got 'allow-b'"),
+        ("nonRedundant: {policy: [a/b]}\n", "did you mean 'policies'?"),
+    ],
+)
+def test_comparison_kind_errors(body, message):
+    with pytest.raises(InputError) as caught:
+        parse_invariants("invariants:\n  - name: x\n    " + body, "inv.yaml")
+    assert message in str(caught.value)
