@@ -147,8 +147,8 @@ class Verifier:
         else:
             under = self._policies_named(invariant, invariant.under, "under")
         with_policy = under + (policy,)
-        session = self._session_for(invariant)
-        outcome = session.differs(with_policy, under, policy.namespace, limits)
+        checker = self._session_for(invariant).change_checker(with_policy, limits)
+        outcome = checker.differs(policy.namespace, tuple(p for p in under if p.namespace == policy.namespace), packet=True)
         if outcome.status is Status.UNSAT:
             return InvariantResult(invariant, Verdict.PROVED)
         if outcome.status is Status.UNKNOWN:

@@ -14,7 +14,7 @@ import time
 import attrs
 
 from npverify.model import Cluster, Direction, PolicyItem, Semantics, Universe, policy_items
-from npverify.smt import Limits, SolverSession, Status, mentions_of
+from npverify.smt import ChangeChecker, Limits, SolverSession, Status, mentions_of
 
 
 @attrs.frozen
@@ -86,6 +86,7 @@ def find_redundancy(
     started = time.perf_counter()
     session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
     all_policies = cluster.policies
+    checker = session.change_checker(all_policies, limits)
     redundant: list[RedundantItem] = []
     vacuous: list[VacuousItem] = []
     undecided: list[UndecidedItem] = []
@@ -98,16 +99,20 @@ def find_redundancy(
             if any(_descends(item, s) for s in settled):
                 continue
             checked += 1
-            why_vacuous = _vacuity(session, item, limits)
+            why_vacuous = _vacuity(checker, item)
             if why_vacuous:
                 vacuous.append(VacuousItem(item, why_vacuous))
                 settled.append(item)
                 continue
             changed = item.without()
-            others = all_policies[:index] + ((changed,) if changed is not None else ()) + all_policies[index + 1 :]
-            outcome = session.differs(all_policies, others, policy.namespace, limits)
+            namespace_policies = tuple(
+                (changed if i == index else p)
+                for i, p in enumerate(all_policies)
+                if p.namespace == policy.namespace and (i != index or changed is not None)
+            )
+            outcome = checker.differs(policy.namespace, namespace_policies)
             if outcome.status is Status.UNSAT:
-                redundant.append(RedundantItem(item, _covers(session, item, all_policies, limits)))
+                redundant.append(RedundantItem(item, _covers(checker, item, all_policies)))
                 settled.append(item)
             elif outcome.status is Status.UNKNOWN:
                 undecided.append(UndecidedItem(item, outcome.reason))
@@ -116,26 +121,24 @@ def find_redundancy(
     )
 
 
-def _vacuity(session: SolverSession, item: PolicyItem, limits: Limits) -> str | None:
+def _vacuity(checker: ChangeChecker, item: PolicyItem) -> str | None:
     """Why ``item`` can never apply, or None."""
     if item.kind == "policy":
         if not item.policy.policy_types:
             return "its policyTypes is empty"
-        if session.item_applies(item, limits=limits) is Status.UNSAT:
+        if checker.applies(item) is Status.UNSAT:
             return "it selects no pod"
         return None
     assert item.direction is not None
     if item.direction not in item.policy.policy_types:
         field = "ingress" if item.direction is Direction.INGRESS else "egress"
         return f"policyTypes does not include {item.direction}, so {field} rules are ignored"
-    if session.item_applies(item, limits=limits) is Status.UNSAT:
+    if checker.applies(item) is Status.UNSAT:
         return "it matches no packet"
     return None
 
 
-def _covers(
-    session: SolverSession, item: PolicyItem, policies, limits: Limits
-) -> tuple[PolicyItem, ...]:
+def _covers(checker: ChangeChecker, item: PolicyItem, policies) -> tuple[PolicyItem, ...]:
     """The other items of the same namespace and direction that apply to some packet
     ``item`` applies to: what still allows (or isolates) its traffic once it is gone."""
     candidates: list[PolicyItem] = []
@@ -163,4 +166,4 @@ def _covers(
                 for i in range(len(rule.ports))
                 if i != item.port_index
             ]
-    return tuple(c for c in candidates if session.item_applies(item, c, limits=limits) is Status.SAT)
+    return tuple(c for c in candidates if checker.applies(item, c) is Status.SAT)

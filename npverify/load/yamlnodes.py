@@ -426,6 +426,22 @@ def _got(value: Any) -> str:
     return f"{_type_name(value)} {_show(value)}"
 
 
+#: Messages and field paths longer than this are cut in the middle (they quote the input,
+#: which may be a 60 MB string), keeping the end, which says what is wrong.
+_MESSAGE_CHARS = 1000
+
+
+def _clip(text: str) -> str:
+    if len(text) <= _MESSAGE_CHARS:
+        return text
+    keep = _MESSAGE_CHARS // 2
+    return f"{text[:keep]}... ({len(text) - 2 * keep:,} characters left out) ...{text[-keep:]}"
+
+
+def _diagnostic(message: str, location: SourceLocation, path: str, severity: Severity = Severity.ERROR) -> Diagnostic:
+    return Diagnostic(_clip(message), location, _clip(path), severity)
+
+
 @attrs.frozen
 class Cursor:
     """A node together with its field path, with typed accessors that raise located errors."""
@@ -442,15 +458,15 @@ class Cursor:
         return self.node.value
 
     def fail(self, message: str) -> NoReturn:
-        raise InputError(Diagnostic(message, self.location, self.path))
+        raise InputError(_diagnostic(message, self.location, self.path))
 
     def fail_at_key(self, key: str, message: str) -> NoReturn:
         """Raise a located error about the mapping key ``key`` itself (e.g. a misplaced field)."""
         location = self.node.key_locations.get(key, self.location)
-        raise InputError(Diagnostic(message, location, self._child_path(key)))
+        raise InputError(_diagnostic(message, location, self._child_path(key)))
 
     def warning(self, message: str) -> Diagnostic:
-        return Diagnostic(message, self.location, self.path, Severity.WARNING)
+        return _diagnostic(message, self.location, self.path, Severity.WARNING)
 
     def _child_path(self, key: str | int) -> str:
         if isinstance(key, int):
@@ -466,7 +482,8 @@ class Cursor:
             if allowed is not None and key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(allowed)}"
-                raise InputError(Diagnostic(f"unknown field {key!r}{hint}", self.node.key_locations.get(key, self.location), self._child_path(key)))
+                location = self.node.key_locations.get(key, self.location)
+                raise InputError(_diagnostic(f"unknown field {shorten(key)!r}{hint}", location, self._child_path(key)))
             result[key] = Cursor(child, self._child_path(key))
         return result
 

@@ -352,18 +352,35 @@ class Encoding:
 
     def allowed_by(self, policies: tuple[NetworkPolicy, ...]) -> z3.BoolRef:
         """The packet is allowed under ``policies`` (in this encoding's universe)."""
-        regular = self.conj(
-            [
-                self.direction_allows(Direction.EGRESS, self.src, self.dst, policies),
-                self.direction_allows(Direction.INGRESS, self.dst, self.src, policies),
-            ]
+        return self.combine(
+            self.direction_allows(Direction.EGRESS, self.src, self.dst, policies),
+            self.direction_allows(Direction.INGRESS, self.dst, self.src, policies),
         )
+
+    def combine(self, egress_allows: Term, ingress_allows: Term) -> z3.BoolRef:
+        """Allowed: the source's egress and the destination's ingress allow, or an
+        override (a pod to itself, a pod's own node) applies."""
         overrides: list[Term] = []
         if self.semantics.self_traffic_allowed:
             overrides.append(self.same_pod)
         if self.semantics.own_node_traffic_allowed:
             overrides.append(self.conj([self.src.kind == self._bv(NODE, 2), self.own_node, self.is_pod(self.dst)]))
-        return self.disj(overrides + [regular])
+        return self.disj(overrides + [self.conj([egress_allows, ingress_allows])])
+
+    def with_namespace_changed(
+        self, direction: Direction, allows: Term, namespace: str, policies: tuple[NetworkPolicy, ...]
+    ) -> z3.BoolRef:
+        """``allows`` (a direction's term for all namespaces) with ``namespace``'s
+        policies replaced by ``policies``: only endpoints in that namespace see the change.
+        """
+        e, other = (self.src, self.dst) if direction is Direction.EGRESS else (self.dst, self.src)
+        inside = self.in_namespace(e, namespace)
+        if inside is False:
+            return allows
+        local = tuple(p for p in policies if direction in p.policy_types)
+        denies = self._namespace_denies(direction, e, other, namespace, local) if local else self._false
+        changed = self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(denies)])
+        return z3.If(inside, changed, allows)
 
     def item_match(self, item: PolicyItem) -> z3.BoolRef:
         """Packets that ``item`` (a policy, rule, peer or port entry) applies to.
@@ -390,10 +407,6 @@ class Encoding:
         else:
             terms.append(self.rule(rule, policy, other))
         return self.conj(terms)
-
-    def touches_namespace(self, namespace: str) -> z3.BoolRef:
-        """Either end is a pod in ``namespace``: the only packets its policies can affect."""
-        return self.disj([self.in_namespace(self.src, namespace), self.in_namespace(self.dst, namespace)])
 
     # --- the universe --------------------------------------------------------------------
 

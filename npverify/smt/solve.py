@@ -13,7 +13,7 @@ import attrs
 import z3
 
 from npverify.invariants.model import Scope
-from npverify.model import Cluster, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
+from npverify.model import Cluster, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
 from npverify.regions import Region
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains
@@ -146,31 +146,9 @@ class SolverSession:
             regions.append(region)
             solver.add(z3.Not(term))
 
-    def differs(
-        self,
-        left: tuple[NetworkPolicy, ...],
-        right: tuple[NetworkPolicy, ...],
-        namespace: str | None = None,
-        limits: Limits = Limits(),
-    ) -> Outcome:
-        """A packet that one side allows and the other denies. With ``namespace``, only
-        packets with a pod of that namespace at one end are asked about (sound when the
-        two sides differ only in that namespace's policies)."""
-        enc = self.encoding
-        solver = self._solver(limits)
-        solver.add(enc.allowed_by(left) != enc.allowed_by(right))
-        if namespace is not None:
-            solver.add(enc.touches_namespace(namespace))
-        status, reason = self._status(solver)
-        if status is Status.SAT:
-            return Outcome(status, Decoder(enc, self._prefer_readable(solver, solver.model())).packet())
-        return Outcome(status, reason=reason)
-
-    def item_applies(self, *items: PolicyItem, limits: Limits = Limits()) -> Status:
-        """Is there a packet of the universe that every one of ``items`` applies to?"""
-        solver = self._solver(limits)
-        solver.add(*[self.encoding.item_match(i) for i in items])
-        return self._status(solver)[0]
+    def change_checker(self, policies: tuple[NetworkPolicy, ...], limits: Limits = Limits()) -> ChangeChecker:
+        """A checker for many changes to ``policies``, each confined to one namespace."""
+        return ChangeChecker(self, policies, limits)
 
     def evaluate(self, packet: Packet) -> bool | None:
         """Is this concrete packet allowed, according to the encoding? None when the packet
@@ -233,3 +211,51 @@ class SolverSession:
         if kept:
             solver.pop(kept)
         return model
+
+
+class ChangeChecker:
+    """Answers "does this change to one namespace's policies change any allowed packet?"
+    for many changes of one base policy set, with one solver.
+
+    The base set's per-direction terms are asserted once, as definitions of two Booleans;
+    each change adds only its namespace's terms, in a push/pop scope. Sound because a
+    namespace's policies decide only for endpoints in that namespace.
+    """
+
+    def __init__(self, session: SolverSession, policies: tuple[NetworkPolicy, ...], limits: Limits):
+        enc = session.encoding
+        self.session = session
+        self.solver = session._solver(limits)
+        self.egress = z3.Bool("base.egress_allows", enc.ctx)
+        self.ingress = z3.Bool("base.ingress_allows", enc.ctx)
+        self.solver.add(self.egress == enc.direction_allows(Direction.EGRESS, enc.src, enc.dst, policies))
+        self.solver.add(self.ingress == enc.direction_allows(Direction.INGRESS, enc.dst, enc.src, policies))
+        self.allowed = enc.combine(self.egress, self.ingress)
+
+    def differs(self, namespace: str, changed: tuple[NetworkPolicy, ...], packet: bool = False) -> Outcome:
+        """Replace ``namespace``'s policies by ``changed``: is some packet's verdict different?
+
+        ``packet`` asks for the differing packet (decoded and made readable) when there is one.
+        """
+        enc = self.session.encoding
+        egress = enc.with_namespace_changed(Direction.EGRESS, self.egress, namespace, changed)
+        ingress = enc.with_namespace_changed(Direction.INGRESS, self.ingress, namespace, changed)
+        self.solver.push()
+        try:
+            self.solver.add(self.allowed != enc.combine(egress, ingress))
+            status, reason = self.session._status(self.solver)
+            if status is Status.SAT and packet:
+                model = self.session._prefer_readable(self.solver, self.solver.model())
+                return Outcome(status, Decoder(enc, model).packet())
+            return Outcome(status, reason=reason)
+        finally:
+            self.solver.pop()
+
+    def applies(self, *items: PolicyItem) -> Status:
+        """Is there a packet of the universe that every one of ``items`` applies to?"""
+        self.solver.push()
+        try:
+            self.solver.add(*[self.session.encoding.item_match(i) for i in items])
+            return self.session._status(self.solver)[0]
+        finally:
+            self.solver.pop()
