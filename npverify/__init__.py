@@ -8,6 +8,7 @@
 __version__ = "0.1.0"
 
 from npverify.api import check, prove, summarize
+from npverify.compare import Comparison, Difference, compare, containment, equivalence
 from npverify.engine import Verifier
 from npverify.errors import InputError, InternalError
 from npverify.invariants import (
@@ -43,14 +44,19 @@ from npverify.model import (
     Universe,
     Workload,
 )
+from npverify.redundancy import RedundancyReport, find_redundancy
+from npverify.regions import EndpointRegion, PortRange, Region
 from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import Decision, decide
 
 __all__ = [
     "Cluster",
+    "Comparison",
     "ContainerPort",
     "Decision",
+    "Difference",
     "Direction",
+    "EndpointRegion",
     "EndpointKind",
     "ExternalEndpoint",
     "IPBlock",
@@ -70,8 +76,11 @@ __all__ = [
     "Peer",
     "PodEndpoint",
     "PolicyPort",
+    "PortRange",
     "ProofReport",
     "Protocol",
+    "RedundancyReport",
+    "Region",
     "Requirement",
     "Rule",
     "Scope",
@@ -81,7 +90,11 @@ __all__ = [
     "Verifier",
     "Workload",
     "check",
+    "compare",
+    "containment",
     "decide",
+    "equivalence",
+    "find_redundancy",
     "load_invariants",
     "load_manifests",
     "load_text",
