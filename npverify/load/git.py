@@ -50,7 +50,8 @@ def read_revision(spec: str) -> list[tuple[str, bytes]]:
         return [(spec, _git("cat-file", "blob", object_name))]
     if kind != "tree":
         raise InputError(Diagnostic(f"{spec}: a git {kind}, not a file or folder"))
-    names = _git("ls-tree", "-r", "-z", "--name-only", object_name).decode("utf-8", "replace").split("\0")
+    # --full-tree: without it, ls-tree run from a subfolder lists only what lies below it.
+    names = _git("ls-tree", "-r", "-z", "--full-tree", "--name-only", object_name).decode("utf-8", "replace").split("\0")
     files = []
     for name in sorted(n for n in names if n):
         parts = name.split("/")
@@ -58,4 +59,6 @@ def read_revision(spec: str) -> list[tuple[str, bytes]]:
             continue
         full = f"{path}/{name}" if path != "." else name
         files.append((f"{rev}:{full}", _git("cat-file", "blob", f"{rev}:{full}")))
+    if not files:
+        raise InputError(Diagnostic(f"{spec}: the folder has no .yaml, .yml or .json files at that revision"))
     return files
