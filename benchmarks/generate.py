@@ -1,0 +1,723 @@
+"""Deterministic synthetic clusters for benchmarking npverify.
+
+    python benchmarks/generate.py --namespaces 10 --pods-per-namespace 10 \
+        --policies-per-namespace 5 --seed 1 --out /tmp/bench/original
+    python benchmarks/generate.py ... --variant rewrite --out /tmp/bench/rewrite
+    python benchmarks/generate.py ... --variant mutation --mutation-seed 3 --out /tmp/bench/mutation
+
+The same sizes and ``--seed`` always give the same files. ``--variant rewrite`` writes a
+semantically equivalent rewrite of the same cluster (split rules and policies,
+matchLabels <-> matchExpressions In, port pairs <-> endPort ranges, renamed and reordered
+policies); ``--variant mutation`` writes the cluster with one change of meaning, chosen
+by ``--mutation-seed``, and prints which.
+
+Layout of ``--out DIR``::
+
+    DIR/k8s/namespaces.yaml        the app namespaces, plus kube-system and monitoring
+    DIR/k8s/workloads/<ns>.yaml    P workloads per namespace (Deployments, StatefulSets, Pods)
+    DIR/k8s/policies/<ns>.yaml     Q NetworkPolicies per namespace
+    DIR/invariants.yaml            10 invariants over DIR/k8s/
+
+Every workload has one replica, so P workloads are P pods. kube-system (kube-dns) and
+monitoring (prometheus) are added to the N app namespaces; they hold no policies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import random
+import shutil
+import sys
+from collections.abc import Callable
+
+import yaml
+
+TEAMS = ("shop", "payments", "search", "identity", "media", "ads", "analytics", "billing", "catalog", "support")
+ENVS = ("prod", "staging", "dev")
+NAMESPACE_TIERS = ("edge", "core", "data")
+#: The tier of the j-th workload of a namespace; after these, tiers are drawn at random.
+TIER_ORDER = ("web", "api", "db", "worker", "cache", "api", "web", "worker")
+TIERS = ("web", "api", "db", "worker", "cache")
+PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+METADATA = "169.254.169.254/32"
+POD_CIDR = "10.244.0.0/16"
+MUTATIONS = ("port-widened", "except-removed", "label-value-changed", "policy-type-dropped", "peer-and-to-or")
+
+Doc = dict
+
+
+# --------------------------------------------------------------------------- the base cluster
+
+
+class Cluster:
+    """The generated objects, as plain dicts ready for YAML, grouped by namespace."""
+
+    def __init__(self) -> None:
+        self.namespaces: list[Doc] = []
+        self.workloads: dict[str, list[Doc]] = {}
+        self.policies: dict[str, list[Doc]] = {}
+        #: Facts the invariants are written from: namespace name -> its labels, and
+        #: namespace -> tier -> workload names.
+        self.ns_labels: dict[str, dict[str, str]] = {}
+        self.tiers: dict[str, dict[str, list[str]]] = {}
+        self.app_namespaces: list[str] = []
+        #: namespace -> the team whose namespaces its api admits (the cross-namespace rule).
+        self.partner_team: dict[str, str] = {}
+
+
+def _namespace(name: str, labels: dict[str, str]) -> Doc:
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+def _container_ports(tier: str, j: int) -> list[dict]:
+    """Named container ports; the numbers differ between workloads so named ports matter."""
+    http = {"name": "http", "containerPort": 8080 + j % 5}
+    metrics = {"name": "metrics", "containerPort": 9100 + j % 7}
+    if tier == "web":
+        return [http, metrics]
+    if tier == "api":
+        return [http, {"name": "grpc", "containerPort": 9000 + j % 4}, metrics]
+    if tier == "db":
+        return [{"name": "db", "containerPort": 5432 if j % 2 == 0 else 3306}, {"name": "metrics", "containerPort": 9187}]
+    if tier == "cache":
+        return [{"name": "cache", "containerPort": 6379 + j % 3}, metrics]
+    return [metrics]
+
+
+def _workload(namespace: str, name: str, labels: dict[str, str], ports: list[dict], kind: str, image: str) -> Doc:
+    pod_spec = {"containers": [{"name": name, "image": image, "ports": ports}]}
+    if kind == "Pod":
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": labels}, "spec": pod_spec}
+    spec: dict = {"replicas": 1, "selector": {"matchLabels": dict(list(labels.items())[:1])}}
+    if kind == "StatefulSet":
+        spec["serviceName"] = name
+    spec["template"] = {"metadata": {"labels": labels}, "spec": pod_spec}
+    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def _policy(namespace: str, name: str, spec: dict) -> Doc:
+    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": name, "namespace": namespace}, "spec": spec}
+
+
+def _exprs(*requirements: tuple) -> dict:
+    out = []
+    for key, operator, *values in requirements:
+        req: dict = {"key": key, "operator": operator}
+        if values:
+            req["values"] = list(values[0])
+        out.append(req)
+    return {"matchExpressions": out}
+
+
+# The policy shapes, in the order they are added to each namespace: the first Q are used.
+# Between them the first five use every selector operator (In, NotIn, Exists, DoesNotExist).
+
+
+def _default_deny(ctx: dict) -> Doc:
+    return _policy(ctx["ns"], "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})
+
+
+def _allow_dns(ctx: dict) -> Doc:
+    return _policy(
+        ctx["ns"],
+        "allow-dns",
+        {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                }
+            ],
+        },
+    )
+
+
+def _api(ctx: dict) -> Doc:
+    """Same-namespace tier rules around the api: web -> api -> db, and api -> other apis."""
+    return _policy(
+        ctx["ns"],
+        "api",
+        {
+            "podSelector": _exprs(("tier", "In", ["api"])),
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": {"tier": "web"}}}],
+                    "ports": [{"protocol": "TCP", "port": 8080, "endPort": 8081}, {"port": "http"}],
+                }
+            ],
+            "egress": [
+                {
+                    "to": [{"podSelector": {"matchLabels": {"tier": "db"}}}, {"podSelector": {"matchLabels": {"tier": "cache"}}}],
+                    "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 5433}, {"port": 3306}, {"port": 6379, "endPort": 6381}],
+                },
+                {
+                    "to": [
+                        {
+                            "namespaceSelector": _exprs(("env", "In", ["prod", "staging"])),
+                            "podSelector": {"matchLabels": {"tier": "api"}},
+                        }
+                    ],
+                    "ports": [{"port": "grpc"}],
+                },
+            ],
+        },
+    )
+
+
+def _cross_namespace(ctx: dict) -> Doc:
+    """Another team's api and workers (outside dev) call this namespace's api over grpc."""
+    return _policy(
+        ctx["ns"],
+        f"from-{ctx['partner_team']}",
+        {
+            "podSelector": {"matchLabels": {"tier": "api"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"team": ctx["partner_team"]},
+                                **_exprs(("env", "NotIn", ["dev"]), ("tier", "Exists")),
+                            },
+                            "podSelector": _exprs(("tier", "In", ["api", "worker"])),
+                        }
+                    ],
+                    "ports": [{"port": "grpc"}],
+                }
+            ],
+        },
+    )
+
+
+def _egress_internet(ctx: dict) -> Doc:
+    return _policy(
+        ctx["ns"],
+        "egress-internet",
+        {
+            "podSelector": _exprs(("tier", "NotIn", ["db", "cache"]), ("quarantine", "DoesNotExist")),
+            "policyTypes": ["Egress"],
+            "egress": [
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE + [METADATA]}}],
+                    "ports": [{"protocol": "TCP", "port": 443}],
+                }
+            ],
+        },
+    )
+
+
+def _web_public(ctx: dict) -> Doc:
+    return _policy(
+        ctx["ns"],
+        "web-public",
+        {
+            "podSelector": {"matchLabels": {"tier": "web"}},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE)}}],
+                    "ports": [{"port": "http"}, {"protocol": "TCP", "port": 8443}],
+                }
+            ],
+            "egress": [
+                {
+                    "to": [{"podSelector": _exprs(("tier", "In", ["api"]))}],
+                    "ports": [{"protocol": "TCP", "port": 8080}, {"protocol": "TCP", "port": 8081}],
+                }
+            ],
+        },
+    )
+
+
+def _monitoring(ctx: dict) -> Doc:
+    return _policy(
+        ctx["ns"],
+        "allow-monitoring",
+        {
+            "podSelector": _exprs(("tier", "Exists")),
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {"matchLabels": {"tier": "platform"}},
+                            "podSelector": {"matchLabels": {"app": "prometheus"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": 9100, "endPort": 9199}, {"port": "metrics"}],
+                }
+            ],
+        },
+    )
+
+
+def _db(ctx: dict) -> Doc:
+    return _policy(
+        ctx["ns"],
+        "db",
+        {
+            "podSelector": {"matchLabels": {"tier": "db"}},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": _exprs(("tier", "In", ["api", "worker"]))}],
+                    "ports": [{"port": "db"}],
+                }
+            ],
+        },
+    )
+
+
+def _quarantine(ctx: dict) -> Doc:
+    return _policy(
+        ctx["ns"],
+        "quarantine",
+        {"podSelector": _exprs(("quarantine", "Exists")), "policyTypes": ["Ingress", "Egress"]},
+    )
+
+
+def _same_namespace(ctx: dict) -> Doc:
+    peer = {"podSelector": _exprs(("restricted", "DoesNotExist"))}
+    ports = [{"protocol": "TCP", "port": 8000, "endPort": 8999}]
+    return _policy(
+        ctx["ns"],
+        "same-namespace",
+        {
+            "podSelector": _exprs(("restricted", "DoesNotExist")),
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [{"from": [peer], "ports": ports}],
+            "egress": [{"to": [copy.deepcopy(peer)], "ports": copy.deepcopy(ports)}],
+        },
+    )
+
+
+SHAPES: tuple[Callable[[dict], Doc], ...] = (
+    _default_deny,
+    _allow_dns,
+    _api,
+    _cross_namespace,
+    _egress_internet,
+    _web_public,
+    _monitoring,
+    _db,
+    _quarantine,
+    _same_namespace,
+)
+
+
+def _app_pair(ctx: dict, k: int, rng: random.Random) -> Doc:
+    """Past the catalogue: one app admits another app of its namespace on its http port."""
+    apps = ctx["apps"]
+    dst, src = rng.choice(apps), rng.choice(apps)
+    return _policy(
+        ctx["ns"],
+        f"{dst}-from-{src}-{k}",
+        {
+            "podSelector": {"matchLabels": {"app": dst}},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": src}}}], "ports": [{"port": "http"}]}],
+        },
+    )
+
+
+def build(namespaces: int, pods: int, policies: int, seed: int) -> Cluster:
+    """The base cluster; deterministic in its arguments."""
+    rng = random.Random(seed)
+    cluster = Cluster()
+    for i in range(namespaces):
+        team = TEAMS[i % len(TEAMS)] if i < len(TEAMS) else rng.choice(TEAMS)
+        name = f"{team}-{i:03d}"
+        labels = {"team": team, "env": ENVS[i % len(ENVS)], "tier": rng.choice(NAMESPACE_TIERS)}
+        cluster.namespaces.append(_namespace(name, labels))
+        cluster.ns_labels[name] = labels
+        cluster.app_namespaces.append(name)
+    for name, labels in (("kube-system", {}), ("monitoring", {"team": "platform", "env": "prod", "tier": "platform"})):
+        cluster.namespaces.append(_namespace(name, labels) if labels else {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
+        cluster.ns_labels[name] = labels
+    cluster.workloads["kube-system"] = [
+        _workload(
+            "kube-system",
+            "kube-dns",
+            {"k8s-app": "kube-dns"},
+            [{"name": "dns", "containerPort": 53, "protocol": "UDP"}, {"name": "dns-tcp", "containerPort": 53}],
+            "Deployment",
+            "registry.k8s.io/coredns/coredns:v1.11.1",
+        )
+    ]
+    cluster.workloads["monitoring"] = [
+        _workload("monitoring", "prometheus", {"app": "prometheus"}, [{"name": "web", "containerPort": 9090}], "Deployment", "prom/prometheus:v2.53.0")
+    ]
+    for ns in cluster.app_namespaces:
+        workloads, tiers = [], {}
+        for j in range(pods):
+            tier = TIER_ORDER[j] if j < len(TIER_ORDER) else rng.choice(TIERS)
+            app = f"{tier}-{j:02d}"
+            labels = {"app": app, "tier": tier, "version": rng.choice(("v1", "v2"))}
+            roll = rng.random()
+            if roll < 0.1:
+                labels["track"] = "canary"
+            elif roll < 0.15:
+                labels["quarantine"] = "true"
+            if tier == "db" or rng.random() < 0.1:
+                labels["restricted"] = "true"
+            kind = "StatefulSet" if tier in ("db", "cache") else ("Pod" if j % 7 == 6 else "Deployment")
+            workloads.append(_workload(ns, app, labels, _container_ports(tier, j), kind, f"registry.example.com/{ns}/{tier}:{rng.randint(1, 40)}"))
+            tiers.setdefault(tier, []).append(app)
+        cluster.workloads[ns] = workloads
+        cluster.tiers[ns] = tiers
+    for i, ns in enumerate(cluster.app_namespaces):
+        others = [n for n in cluster.app_namespaces if n != ns] or [ns]
+        partner = others[rng.randrange(len(others))]
+        cluster.partner_team[ns] = cluster.ns_labels[partner]["team"]
+        ctx = {
+            "ns": ns,
+            "partner_team": cluster.ns_labels[partner]["team"],
+            "apps": [w["metadata"]["name"] for w in cluster.workloads[ns]],
+        }
+        docs = [shape(ctx) for shape in SHAPES[:policies]]
+        for k in range(len(SHAPES), policies):
+            docs.append(_app_pair(ctx, k, rng))
+        cluster.policies[ns] = docs
+    return cluster
+
+
+# --------------------------------------------------------------------------- the rewrite
+
+
+def _to_expressions(selector: dict) -> dict:
+    """matchLabels -> matchExpressions In with one value (same meaning)."""
+    labels = selector.get("matchLabels") or {}
+    exprs = [{"key": k, "operator": "In", "values": [v]} for k, v in labels.items()]
+    out = {"matchExpressions": exprs + list(selector.get("matchExpressions") or [])}
+    return out if out["matchExpressions"] else {}
+
+
+def _to_labels(selector: dict) -> dict:
+    """matchExpressions In with one value -> matchLabels (same meaning)."""
+    labels = dict(selector.get("matchLabels") or {})
+    rest = []
+    for req in selector.get("matchExpressions") or []:
+        if req["operator"] == "In" and len(req["values"]) == 1 and req["key"] not in labels:
+            labels[req["key"]] = req["values"][0]
+        else:
+            rest.append(req)
+    out: dict = {}
+    if labels:
+        out["matchLabels"] = labels
+    if rest:
+        out["matchExpressions"] = rest
+    return out
+
+
+def _flip_selector(selector: dict) -> dict:
+    if not selector:
+        return selector
+    if selector.get("matchLabels"):
+        return _to_expressions(selector)
+    return _to_labels(selector)
+
+
+def _flip_selectors_of_peer(peer: dict) -> dict:
+    peer = dict(peer)
+    for key in ("podSelector", "namespaceSelector"):
+        if key in peer:
+            peer[key] = _flip_selector(peer[key])
+    return peer
+
+
+def _rewrite_ports(ports: list[dict]) -> list[dict]:
+    """{port: N, endPort: N+1} -> two entries; two entries N, N+1 of one protocol -> a range."""
+    out: list[dict] = []
+    for entry in ports:
+        if isinstance(entry.get("port"), int) and entry.get("endPort") == entry["port"] + 1:
+            base = {k: v for k, v in entry.items() if k != "endPort"}
+            out += [base, {**base, "port": entry["port"] + 1}]
+            continue
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and isinstance(entry.get("port"), int)
+            and isinstance(prev.get("port"), int)
+            and "endPort" not in prev
+            and "endPort" not in entry
+            and prev.get("protocol", "TCP") == entry.get("protocol", "TCP")
+            and entry["port"] == prev["port"] + 1
+        ):
+            out[-1] = {**prev, "endPort": entry["port"]}
+            continue
+        out.append(dict(entry))
+    return out
+
+
+def _split_rule(rule: dict, peers_key: str) -> list[dict]:
+    """One rule per peer (peers of a rule are ORed, so this is the same rule)."""
+    peers = rule.get(peers_key)
+    if not peers or len(peers) < 2:
+        return [rule]
+    return [{**rule, peers_key: [peer]} for peer in peers]
+
+
+def rewrite(cluster: Cluster, seed: int) -> tuple[Cluster, list[str]]:
+    """A semantically equivalent rewrite of the cluster's policies, and what was done."""
+    rng = random.Random(f"rewrite-{seed}")
+    out = copy.deepcopy(cluster)
+    counts = {"rules split": 0, "policies split by direction": 0, "selectors flipped": 0, "port lists rewritten": 0, "policyTypes left to defaulting": 0}
+    for ns, docs in out.policies.items():
+        new_docs: list[Doc] = []
+        for doc in docs:
+            spec = doc["spec"]
+            if spec["podSelector"]:
+                spec["podSelector"] = _flip_selector(spec["podSelector"])
+                counts["selectors flipped"] += 1
+            for direction, peers_key in (("ingress", "from"), ("egress", "to")):
+                if direction not in spec:
+                    continue
+                rules = []
+                for rule in spec[direction]:
+                    rule = dict(rule)
+                    if rule.get(peers_key):
+                        rule[peers_key] = [_flip_selectors_of_peer(p) for p in rule[peers_key]]
+                    if rule.get("ports"):
+                        new_ports = _rewrite_ports(rule["ports"])
+                        if new_ports != rule["ports"]:
+                            counts["port lists rewritten"] += 1
+                        rule["ports"] = new_ports
+                    split = _split_rule(rule, peers_key)
+                    counts["rules split"] += len(split) > 1
+                    rules += split
+                rng.shuffle(rules)
+                spec[direction] = rules
+            name = doc["metadata"]["name"]
+            types = spec.get("policyTypes", [])
+            if set(types) == {"Ingress", "Egress"} and spec.get("ingress") and spec.get("egress"):
+                # Isolation is per direction and allows are a union: one policy per direction.
+                ingress = copy.deepcopy(doc)
+                ingress["metadata"]["name"] = f"{name}-in"
+                ingress["spec"]["policyTypes"] = ["Ingress"]
+                del ingress["spec"]["egress"]
+                egress = copy.deepcopy(doc)
+                egress["metadata"]["name"] = f"{name}-out"
+                egress["spec"]["policyTypes"] = ["Egress"]
+                del egress["spec"]["ingress"]
+                new_docs += [ingress, egress]
+                counts["policies split by direction"] += 1
+                continue
+            if types == ["Ingress"] and "egress" not in spec:
+                # policyTypes absent defaults to [Ingress] when there are no egress rules.
+                del spec["policyTypes"]
+                counts["policyTypes left to defaulting"] += 1
+            doc["metadata"]["name"] = f"{name}-v2"
+            new_docs.append(doc)
+        rng.shuffle(new_docs)
+        out.policies[ns] = new_docs
+    notes = [f"{v} {k}" for k, v in counts.items()] + ["policies renamed and reordered"]
+    return out, notes
+
+
+# --------------------------------------------------------------------------- the mutation
+
+
+def _policy_named(cluster: Cluster, ns: str, name: str) -> Doc | None:
+    return next((d for d in cluster.policies[ns] if d["metadata"]["name"] == name), None)
+
+
+def mutate(cluster: Cluster, mutation_seed: int) -> tuple[Cluster, str]:
+    """The cluster with one change of meaning, and a sentence saying which.
+
+    Each site is chosen so the change is visible over npverify's default universe (no
+    other rule of the generated shapes covers the packets it adds or removes).
+    """
+    rng = random.Random(f"mutation-{mutation_seed}")
+    out = copy.deepcopy(cluster)
+    # Every (kind, namespace, policy name, how) site that exists at these sizes.
+    sites = []
+    for ns in out.app_namespaces:
+        names = {d["metadata"]["name"] for d in out.policies[ns]}
+        for name in names:
+            if name == "web-public":
+                sites += [("port-widened", ns, name), ("except-removed", ns, name), ("label-value-changed", ns, name), ("policy-type-dropped", ns, name)]
+            elif name == "egress-internet":
+                sites += [("port-widened", ns, name), ("except-removed", ns, name)]
+            elif name == "api":
+                sites += [("policy-type-dropped", ns, name), ("peer-and-to-or", ns, name)]
+            elif name == "allow-dns":
+                sites += [("peer-and-to-or", ns, name)]
+            elif name.startswith("from-"):
+                sites += [("label-value-changed", ns, name), ("peer-and-to-or", ns, name)]
+            elif name == "allow-monitoring":
+                sites += [("port-widened", ns, name), ("peer-and-to-or", ns, name), ("label-value-changed", ns, name)]
+    sites.sort()
+    if not sites:
+        raise SystemExit("generate.py: no mutation site at this size; use --policies-per-namespace 2 or more")
+    kinds = sorted({s[0] for s in sites})
+    assert set(kinds) <= set(MUTATIONS)
+    kind = kinds[rng.randrange(len(kinds))]
+    _, ns, name = rng.choice([s for s in sites if s[0] == kind])
+    spec = _policy_named(out, ns, name)["spec"]
+    where = f"{ns}/{name}"
+    if kind == "port-widened":
+        if name == "allow-monitoring":
+            entry = spec["ingress"][0]["ports"][0]
+            entry["endPort"] += 1
+            what = f"{where} ingress[0].ports[0]: endPort {entry['endPort'] - 1} -> {entry['endPort']}"
+        else:
+            direction = "ingress" if name == "web-public" else "egress"
+            entry = next(p for p in spec[direction][0]["ports"] if isinstance(p.get("port"), int))
+            entry["endPort"] = entry["port"] + 1
+            what = f"{where} {direction}[0]: port {entry['port']} -> {entry['port']}-{entry['endPort']}"
+    elif kind == "except-removed":
+        direction, peers = ("ingress", "from") if name == "web-public" else ("egress", "to")
+        block = spec[direction][0][peers][0]["ipBlock"]
+        removed = block["except"].pop(rng.randrange(len(block["except"])))
+        what = f"{where} {direction}[0].{peers}[0].ipBlock: except {removed} removed"
+    elif kind == "label-value-changed":
+        if name == "web-public":
+            spec["podSelector"]["matchLabels"]["tier"] = "frontend"
+            what = f"{where} spec.podSelector: tier=web -> tier=frontend"
+        elif name == "allow-monitoring":
+            spec["ingress"][0]["from"][0]["podSelector"]["matchLabels"]["app"] = "prometheus-operator"
+            what = f"{where} ingress[0].from[0].podSelector: app=prometheus -> app=prometheus-operator"
+        else:
+            labels = spec["ingress"][0]["from"][0]["namespaceSelector"]["matchLabels"]
+            old = labels["team"]
+            labels["team"] = next(t for t in TEAMS[1:] + TEAMS[:1] if t != old)
+            what = f"{where} ingress[0].from[0].namespaceSelector: team={old} -> team={labels['team']}"
+    elif kind == "policy-type-dropped":
+        dropped = "Ingress" if name == "web-public" else "Egress"
+        spec["policyTypes"].remove(dropped)
+        what = f"{where} spec.policyTypes: {dropped} dropped"
+    else:
+        direction, peers = ("egress", "to") if name in ("api", "allow-dns") else ("ingress", "from")
+        index = 1 if name == "api" else 0
+        rule = spec[direction][index]
+        peer = rule[peers][0]
+        rule[peers] = [{"namespaceSelector": peer["namespaceSelector"]}, {"podSelector": peer["podSelector"]}] + rule[peers][1:]
+        what = f"{where} {direction}[{index}].{peers}[0]: namespaceSelector AND podSelector -> two peers (OR)"
+    return out, f"{kind}: {what}"
+
+
+# --------------------------------------------------------------------------- invariants
+
+
+def invariants(cluster: Cluster) -> dict:
+    """Ten invariants across the cluster's namespaces, of the kinds isolated, allowed,
+    reachable and only."""
+    app = cluster.app_namespaces
+    by_env = {env: [n for n in app if cluster.ns_labels[n]["env"] == env] for env in ENVS}
+    prod = by_env["prod"][0] if by_env["prod"] else app[0]
+    other_prod = by_env["prod"][1] if len(by_env["prod"]) > 1 else app[-1]
+    dev = by_env["dev"][0] if by_env["dev"] else app[-1]
+    staging = by_env["staging"][0] if by_env["staging"] else app[-1]
+    db_ns = next((n for n in app if "db" in cluster.tiers[n]), app[0])
+    # A named database when there is one (its pods have its ports), else any db-tier pod.
+    db_scope = {"namespace": db_ns, "workload": cluster.tiers[db_ns]["db"][0]} if "db" in cluster.tiers[db_ns] else {"namespace": db_ns, "pod": {"matchLabels": {"tier": "db"}}}
+    partners = [n for n in app if cluster.ns_labels[n]["team"] == cluster.partner_team.get(prod) and cluster.ns_labels[n]["env"] != "dev"]
+    caller = next((n for n in partners if n != prod), partners[0] if partners else staging)
+    web = {"matchLabels": {"tier": "web"}}
+    internet = {"cidr": "0.0.0.0/0", "except": list(PRIVATE)}
+    items = [
+        {"name": f"dev namespace {dev} cannot reach prod namespace {prod}",
+         "isolated": {"from": {"namespace": dev}, "to": {"namespace": prod}}},
+        {"name": f"{prod} resolves names through kube-dns",
+         "reachable": {"from": {"namespace": prod}, "to": {"namespace": "kube-system", "workload": "kube-dns"}, "ports": [{"protocol": "UDP", "port": 53}]}},
+        {"name": f"the internet reaches the web tier of {prod} on 8443",
+         "allowed": {"from": {"ipBlock": internet, "kind": "external"}, "to": {"namespace": prod, "pod": web}, "ports": [{"protocol": "TCP", "port": 8443}]}},
+        {"name": f"the databases of {db_ns} never talk to the internet",
+         "isolated": {"from": {"namespace": db_ns, "pod": {"matchLabels": {"tier": "db"}}}, "to": {"ipBlock": {"cidr": "0.0.0.0/0"}, "kind": "external"}}},
+        {"name": f"only api and worker pods of {db_ns} reach its database {db_scope.get('workload', '')} on 5432".replace("  ", " "),
+         "only": {"from": {"namespace": db_ns, "pod": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "worker"]}]}},
+                  "to": db_scope, "ports": [{"protocol": "TCP", "port": 5432}]}},
+        {"name": f"no pod of {other_prod} reaches the cloud metadata service",
+         "isolated": {"from": {"namespace": other_prod}, "to": {"ipBlock": {"cidr": METADATA}, "kind": "external"}}},
+        {"name": f"prometheus scrapes the api of {staging}",
+         "reachable": {"from": {"namespace": "monitoring", "workload": "prometheus"}, "to": {"namespace": staging, "pod": {"matchLabels": {"tier": "api"}}}, "ports": [{"port": "metrics"}]}},
+        {"name": f"the api of {caller} reaches the api of {prod} over grpc",
+         "reachable": {"from": {"namespace": caller, "pod": {"matchLabels": {"tier": "api"}}}, "to": {"namespace": prod, "pod": {"matchLabels": {"tier": "api"}}}, "ports": [{"port": "grpc"}]}},
+        {"name": f"staging namespaces never reach prod namespace {prod}",
+         "isolated": {"from": {"namespace": {"matchLabels": {"env": "staging"}}}, "to": {"namespace": prod}}},
+        {"name": f"only pods reach the workers of {prod}",
+         "only": {"from": {"kind": "pod"}, "to": {"namespace": prod, "pod": {"matchLabels": {"tier": "worker"}}}}},
+    ]
+    return {"manifests": ["k8s/"], "universe": {"podCIDRs": [POD_CIDR]}, "invariants": items}
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes shared objects out in full instead of as YAML anchors and aliases."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def _dump(path: str, docs: list[Doc], header: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(f"# {header}\n")
+        f.write(yaml.dump_all(docs, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=120))
+
+
+def write(cluster: Cluster, out: str, header: str) -> None:
+    """Write the manifests under ``out/k8s/`` and the invariants to ``out/invariants.yaml``."""
+    k8s = os.path.join(out, "k8s")
+    if os.path.isdir(k8s):
+        for folder, _, names in os.walk(k8s):
+            for name in names:
+                with open(os.path.join(folder, name), encoding="utf-8", errors="replace") as f:
+                    if not f.readline().startswith("# generated by benchmarks/generate.py"):
+                        raise SystemExit(f"generate.py: {k8s} holds files this script did not write ({name}); choose another --out")
+        shutil.rmtree(k8s)
+    _dump(os.path.join(k8s, "namespaces.yaml"), cluster.namespaces, header)
+    for ns, docs in cluster.workloads.items():
+        _dump(os.path.join(k8s, "workloads", f"{ns}.yaml"), docs, header)
+    for ns, docs in cluster.policies.items():
+        _dump(os.path.join(k8s, "policies", f"{ns}.yaml"), docs, header)
+    with open(os.path.join(out, "invariants.yaml"), "w", encoding="utf-8") as f:
+        f.write(f"# {header}\n")
+        f.write(yaml.dump(invariants(cluster), Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=200))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--namespaces", type=int, required=True, help="app namespaces (kube-system and monitoring are added)")
+    parser.add_argument("--pods-per-namespace", type=int, required=True, help="workloads per namespace, one pod each")
+    parser.add_argument("--policies-per-namespace", type=int, required=True, help="NetworkPolicies per namespace")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--variant", choices=("original", "rewrite", "mutation"), default="original")
+    parser.add_argument("--mutation-seed", type=int, default=1, help=f"picks one of {', '.join(MUTATIONS)} and its site")
+    parser.add_argument("--out", required=True, help="output folder (its k8s/ is replaced)")
+    args = parser.parse_args(argv)
+    if args.namespaces < 1 or args.pods_per_namespace < 1 or args.policies_per_namespace < 1:
+        parser.error("--namespaces, --pods-per-namespace and --policies-per-namespace must be at least 1")
+    cluster = build(args.namespaces, args.pods_per_namespace, args.policies_per_namespace, args.seed)
+    sizes = f"--namespaces {args.namespaces} --pods-per-namespace {args.pods_per_namespace} --policies-per-namespace {args.policies_per_namespace} --seed {args.seed}"
+    header = f"generated by benchmarks/generate.py {sizes} --variant {args.variant}"
+    if args.variant == "rewrite":
+        cluster, notes = rewrite(cluster, args.seed)
+        print("rewrite: " + "; ".join(notes))
+    elif args.variant == "mutation":
+        header += f" --mutation-seed {args.mutation_seed}"
+        cluster, what = mutate(cluster, args.mutation_seed)
+        header += f"\n# mutation: {what}"
+        print(f"mutation: {what}")
+    write(cluster, args.out, header)
+    n_policies = sum(len(d) for d in cluster.policies.values())
+    n_pods = sum(len(d) for d in cluster.workloads.values())
+    print(f"wrote {args.out}: {len(cluster.namespaces)} namespaces, {n_pods} workloads, {n_policies} NetworkPolicies, 10 invariants", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
