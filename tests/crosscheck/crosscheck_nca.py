@@ -5,9 +5,9 @@ environment: ``NPVERIFY_NCA`` names its python (run as ``python -m nca``) or its
 script; without it, ``python -m nca`` in the current environment is used when the
 package is installed there.
 
-The query is ``nca --connectivity -r <manifests> -o txt_no_fw_rules``: one line per
-(source, destination) and connection set, pods written ``ns/name[Pod]`` and IP ranges
-``first-last``, e.g.::
+The query is ``nca --connectivity -r <manifests> -o txt_no_fw_rules --print_ipv6``: one
+line per (source, destination) and connection set, pods written ``ns/name[Pod]`` and IP
+ranges ``first-last``, e.g.::
 
     alpha/p0[Pod] => beta/p1[Pod] : {protocols:TCP,dst_ports:80,8080-8090}
     0.0.0.0-9.255.255.255 => beta/p1[Pod] : All but {protocols:UDP,dst_ports:53}
@@ -15,17 +15,22 @@ The query is ``nca --connectivity -r <manifests> -o txt_no_fw_rules``: one line 
 A pair may have several lines (their connections add up); a pair with no line has no
 connection. Connections are read here into exact per-protocol port sets for TCP, UDP and
 SCTP, the protocols a NetworkPolicy can name; NCA's other protocols (ICMP, ...) are dropped.
+
+NCA takes most of a second to start, so ``run_nca_batch`` runs many clusters in one process
+through nca_batch.py when it can find NCA's python.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import ipaddress
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 
 import attrs
@@ -35,7 +40,7 @@ NCA_VERSION = "2.1.0"
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 MAX_PORT = 65535
 
-#: An inclusive range of ports (or of IPv4 addresses as integers).
+#: An inclusive range of ports (or of IP addresses as integers).
 Range = tuple[int, int]
 
 
@@ -62,7 +67,7 @@ def nca_version(command: list[str]) -> str:
 
 @attrs.frozen
 class NcaRun:
-    """NCA's answer for one manifest file: its output lines, or why it failed."""
+    """NCA's answer for one manifest file: its connectivity map, or why it failed."""
 
     returncode: int
     output: str
@@ -70,27 +75,75 @@ class NcaRun:
 
     @property
     def error(self) -> str | None:
-        """NCA rejected the input or crashed."""
-        if self.returncode != 0 or re.search(r"^Error|Traceback", self.stderr, re.M):
+        """NCA rejected the input or crashed (its exit code is 0 for a connectivity map)."""
+        if self.returncode != 0 or re.search(r"^(Error|Traceback)", self.stderr, re.M):
             return f"exit {self.returncode}: {self.stderr.strip()}"
         return None
 
 
+def connectivity_argv(manifests: str, output: str) -> list[str]:
+    # --print_ipv6: report IPv6 peers too, not only when a policy names an IPv6 block.
+    return ["--connectivity", "-r", manifests, "-o", "txt_no_fw_rules", "--print_ipv6", "-f", output]
+
+
+def _read_output(output: str) -> str:
+    if not os.path.exists(output):
+        return ""
+    with open(output, encoding="utf-8") as f:
+        return f.read()
+
+
 def run_nca(command: list[str], manifests: str, output: str) -> NcaRun:
-    """The connectivity map of the manifests in ``manifests`` (a file), written to ``output``."""
+    """The connectivity map of the manifests in ``manifests`` (a file), via ``output``."""
     if os.path.exists(output):
         os.remove(output)  # NCA appends to an existing output file
     proc = subprocess.run(
-        [*command, "--connectivity", "-r", manifests, "-o", "txt_no_fw_rules", "-f", output],
-        capture_output=True,
-        text=True,
-        timeout=600,
+        [*command, *connectivity_argv(manifests, output)], capture_output=True, text=True, timeout=600
     )
-    text = ""
-    if os.path.exists(output):
-        with open(output, encoding="utf-8") as f:
-            text = f.read()
-    return NcaRun(proc.returncode, text, proc.stderr)
+    return NcaRun(proc.returncode, _read_output(output), proc.stderr)
+
+
+def nca_python(command: list[str]) -> str | None:
+    """The python NCA is installed in, read from the command (or an ``nca`` script's #! line)."""
+    if command[1:] == ["-m", "nca"]:
+        return command[0]
+    try:
+        with open(command[0], encoding="utf-8", errors="replace") as f:
+            first = f.readline()
+    except OSError:
+        return None
+    interpreter = first[2:].strip().split(" ")[0] if first.startswith("#!") else ""
+    if os.path.basename(interpreter).startswith("python") and os.path.isfile(interpreter):
+        return interpreter
+    return None
+
+
+BATCH_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nca_batch.py")
+
+
+def run_nca_batch(command: list[str], jobs: list[tuple[str, str]], workdir: str) -> list[NcaRun]:
+    """``run_nca`` for each (manifests, output) job, in one NCA process when possible."""
+    python = nca_python(command)
+    if python is None:
+        return [run_nca(command, manifests, output) for manifests, output in jobs]
+    for _, output in jobs:
+        if os.path.exists(output):
+            os.remove(output)  # NCA appends to an existing output file
+    fd, jobs_file = tempfile.mkstemp(suffix=".json", dir=workdir)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump([connectivity_argv(manifests, output) for manifests, output in jobs], f)
+    results_file = jobs_file[: -len(".json")] + "-results.json"
+    proc = subprocess.run(
+        [python, BATCH_SCRIPT, jobs_file, results_file], capture_output=True, text=True, timeout=1800
+    )
+    if proc.returncode != 0 or not os.path.exists(results_file):
+        raise RuntimeError(f"{python} {BATCH_SCRIPT} failed (exit {proc.returncode}):\n{proc.stderr}")
+    with open(results_file, encoding="utf-8") as f:
+        results = json.load(f)
+    return [
+        NcaRun(r["returncode"], _read_output(output), r["stderr"] + proc.stderr)
+        for r, (_, output) in zip(results, jobs)
+    ]
 
 
 # --- the connectivity map ----------------------------------------------------------------
@@ -110,12 +163,17 @@ class PodRef:
 
 @attrs.frozen
 class IpRanges:
-    """A set of IPv4 addresses (as integers), as sorted disjoint ranges."""
+    """A set of IP addresses of one family (4 or 6), as sorted disjoint integer ranges."""
 
+    version: int
     ranges: tuple[Range, ...]
 
     def __str__(self) -> str:
-        return ",".join(f"{ipaddress.IPv4Address(a)}-{ipaddress.IPv4Address(b)}" for a, b in self.ranges)
+        return ",".join(f"{ip(self.version, a)}-{ip(self.version, b)}" for a, b in self.ranges)
+
+
+def ip(version: int, value: int) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
 
 
 Endpoint = PodRef | IpRanges
@@ -165,15 +223,18 @@ def parse_endpoint(text: str) -> Endpoint:
     match = _POD.match(text)
     if match:
         return PodRef(match["ns"], match["name"])
-    ranges = []
+    ranges, versions = [], set()
     for part in text.split(","):
         if "-" in part:
-            first, last = part.split("-")
-            ranges.append((int(ipaddress.IPv4Address(first)), int(ipaddress.IPv4Address(last))))
+            first, last = (ipaddress.ip_address(a) for a in part.split("-"))
         else:
-            network = ipaddress.IPv4Network(part)
-            ranges.append((int(network.network_address), int(network.broadcast_address)))
-    return IpRanges(tuple(sorted(ranges)))
+            network = ipaddress.ip_network(part)
+            first, last = network.network_address, network.broadcast_address
+        versions |= {first.version, last.version}
+        ranges.append((int(first), int(last)))
+    if len(versions) != 1:
+        raise ValueError(f"unexpected NCA endpoint: {text!r}")
+    return IpRanges(versions.pop(), tuple(sorted(ranges)))
 
 
 ALL_PORTS: tuple[Range, ...] = ((1, MAX_PORT),)

@@ -1,7 +1,7 @@
 """npverify's connectivity map of a loaded cluster, in the shape NCA reports it.
 
-For every ordered pair of distinct Pods, and for every Pod and IPv4 address range in either
-direction, the allowed destination ports per protocol, as exact ranges. They are exact
+For every ordered pair of distinct Pods, and for every Pod and IP address range (IPv4 and
+IPv6) in either direction, the allowed destination ports per protocol, as exact ranges. They are exact
 because the reference evaluator ``decide()`` is piecewise constant in the port: it can only
 change value at a policy port, one past a policy port or endPort, or at (one past) a
 container port number, since named ports resolve to those. Evaluating at each such
@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
-from crosscheck_nca import MAX_PORT, PROTOCOLS, PortSets, Range, normalize
+from crosscheck_nca import MAX_PORT, PROTOCOLS, PortSets, Range, ip, normalize
 
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -32,7 +32,7 @@ from npverify.semantics import decide
 #: NCA's model has no pod IPs: an ipBlock never matches a pod (docs/crosscheck.md,
 #: "ipBlocks and pod IPs"). npverify's option for that reading; the rest is the default.
 SEMANTICS = Semantics(ip_block_matches_pods=False)
-MAX_IPV4 = 2**32 - 1
+MAX_IP = {4: 2**32 - 1, 6: 2**128 - 1}
 
 
 def pod_endpoints(cluster: Cluster) -> dict[str, PodEndpoint]:
@@ -69,17 +69,16 @@ def port_boundaries(cluster: Cluster) -> dict[str, set[int]]:
     return bounds
 
 
-def ip_boundaries(cluster: Cluster) -> set[int]:
-    """IPv4 addresses where a decision may change: the edges of every cidr and except."""
-    bounds = {0}
+def ip_boundaries(cluster: Cluster) -> dict[int, set[int]]:
+    """Per IP version, the addresses where a decision may change: edges of cidrs and excepts."""
+    bounds: dict[int, set[int]] = {4: {0}, 6: {0}}
     for policy in cluster.policies:
         for rule in policy.ingress + policy.egress:
             for peer in rule.peers:
                 if peer.ip_block is None:
                     continue
                 for net in (peer.ip_block.cidr, *peer.ip_block.except_):
-                    if net.version == 4:
-                        bounds |= {int(net.network_address), int(net.broadcast_address) + 1}
+                    bounds[net.version] |= {int(net.network_address), int(net.broadcast_address) + 1}
     return bounds
 
 
@@ -104,5 +103,5 @@ def allowed_ports(cluster: Cluster, src, dst, bounds: dict[str, Iterable[int]]) 
     return result
 
 
-def external(ip: int) -> ExternalEndpoint:
-    return ExternalEndpoint(ipaddress.IPv4Address(ip))
+def external(version: int, address: int) -> ExternalEndpoint:
+    return ExternalEndpoint(ip(version, address))
