@@ -13,20 +13,25 @@ from npverify.model import IPNetwork, Packet, Protocol
 
 @attrs.frozen
 class LabelCondition:
-    """A condition on one label: absent, equal to a value, or any value but some."""
+    """A condition on one label: absent, equal to a value, or present with any value
+    except some (``exists``)."""
 
     key: str
-    #: The value, or None for "absent" (when ``other_than`` is empty).
+    #: The value the label must have; None: see ``exists``.
     value: str | None = None
-    #: Non-empty: the label is present with any value except these.
+    #: With ``value`` None: True for "present with any value not in ``other_than``",
+    #: False for "absent".
+    exists: bool = False
     other_than: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        if self.other_than:
-            return f"{self.key} not in ({', '.join(self.other_than)})"
-        if self.value is None:
+        if self.value is not None:
+            return f"{self.key}={self.value}"
+        if not self.exists:
             return f"!{self.key}"
-        return f"{self.key}={self.value}"
+        if self.other_than:
+            return f"{self.key} exists, not in ({', '.join(self.other_than)})"
+        return f"{self.key} exists"
 
 
 @attrs.frozen
@@ -54,7 +59,7 @@ class EndpointRegion:
     def __str__(self) -> str:
         if self.kind != "pod":
             text = "external hosts" if self.kind == "external" else "nodes"
-            return f"{text} in {self.cidr}"
+            return f"{text} in {self.cidr}" if self.cidr is not None else f"{text} with any IP"
         if self.workload:
             namespace, kind, name = self.workload.split("/", 2)
             text = f"pods of {kind} {namespace}/{name}"

@@ -176,7 +176,7 @@ class RegionFinder:
             return LabelCondition(dom.key)
         if code <= len(dom.values):
             return LabelCondition(dom.key, dom.values[code - 1])
-        return LabelCondition(dom.key, other_than=dom.values)
+        return LabelCondition(dom.key, exists=True, other_than=dom.values)
 
     def _describe(
         self,

@@ -1,0 +1,274 @@
+"""Redundancy and vacuity: exact items reported, with exactly the items that cover them.
+
+Fixtures are ``tests/data/refactor/redundancy/<case>.yaml``, loaded with the shop context
+(``tests/data/refactor/context.yaml``). Each redundant finding is also checked
+semantically here: removing the item alone must leave every decision unchanged on a set
+of concrete packets between the shop's workloads.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+from pathlib import Path
+
+import pytest
+
+from npverify.load import load_manifests, load_text
+from npverify.model import (
+    Cluster,
+    Direction,
+    Packet,
+    PodEndpoint,
+    PolicyItem,
+    Protocol,
+    Universe,
+    policy_items,
+)
+from npverify.redundancy import RedundancyReport, find_redundancy
+from npverify.semantics import decide
+
+DATA = Path(__file__).resolve().parent / "data" / "refactor"
+ANY = Universe()
+WORKLOADS = Universe(pods="workloads")
+
+
+def load(case: str) -> Cluster:
+    return load_manifests([DATA / "context.yaml", DATA / "redundancy" / f"{case}.yaml"])
+
+
+def report_for(case: str, universe: Universe = ANY) -> tuple[RedundancyReport, Cluster]:
+    cluster = load(case)
+    report = find_redundancy(cluster, universe)
+    assert report.undecided == (), report.undecided
+    return report, cluster
+
+
+def redundant(report: RedundancyReport) -> dict[str, set[str]]:
+    return {str(r.item): {str(c) for c in r.covered_by} for r in report.redundant}
+
+
+def vacuous(report: RedundancyReport) -> dict[str, str]:
+    return {str(v.item): v.reason for v in report.vacuous}
+
+
+def workload_packets(cluster: Cluster) -> list[Packet]:
+    """Packets between distinct pods of the loaded workloads on every protocol and a few
+    ports (each port the fixtures name, its neighbours, and 1)."""
+    labels = {ns.name: ns.labels for ns in cluster.namespaces}
+    pods = [
+        PodEndpoint(w.namespace, labels[w.namespace], w.labels, ipaddress.ip_address(f"10.0.0.{i + 1}"), w.ports, workload=w.key, pod_id=w.key)
+        for i, w in enumerate(cluster.workloads)
+    ]
+    ports = {1, 79, 80, 81, 443, 5432, 8080, 8081, 8090, 8091, 9090}
+    return [
+        Packet(src, dst, protocol, port)
+        for src, dst in itertools.permutations(pods, 2)
+        for protocol in Protocol
+        for port in sorted(ports)
+    ]
+
+
+def assert_removal_changes_nothing(cluster: Cluster, item: PolicyItem) -> None:
+    """The reference evaluator agrees that removing ``item`` alone changes no decision
+    between the loaded workloads."""
+    changed = item.without()
+    others = tuple(p for p in cluster.policies if p != item.policy) + ((changed,) if changed is not None else ())
+    without = cluster.with_policies(others)
+    for packet in workload_packets(cluster):
+        assert decide(cluster, packet).allowed == decide(without, packet).allowed, f"removing {item} changes {packet!r}"
+
+
+def assert_removal_changes_something(cluster: Cluster, item: PolicyItem) -> None:
+    changed = item.without()
+    others = tuple(p for p in cluster.policies if p != item.policy) + ((changed,) if changed is not None else ())
+    without = cluster.with_policies(others)
+    assert any(
+        decide(cluster, packet).allowed != decide(without, packet).allowed for packet in workload_packets(cluster)
+    ), f"removing {item} changes nothing between the workloads"
+
+
+def item(cluster: Cluster, text: str) -> PolicyItem:
+    for policy in cluster.policies:
+        for candidate in policy_items(policy):
+            if str(candidate) == text:
+                return candidate
+    raise KeyError(text)
+
+
+# --- redundant ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_duplicated_rule_both_copies_cover_each_other(universe: Universe) -> None:
+    report, cluster = report_for("duplicate-rule", universe)
+    assert redundant(report) == {
+        "shop/api ingress[0]": {"shop/api ingress[1]"},
+        "shop/api ingress[1]": {"shop/api ingress[0]"},
+    }
+    assert vacuous(report) == {}
+    assert report.clean is False
+    assert [r.item.kind for r in report.redundant] == ["rule", "rule"]
+    for entry in report.redundant:
+        assert_removal_changes_nothing(cluster, entry.item)
+    # removing both is not the same as removing one: the pair is needed
+    assert_removal_changes_something(cluster, item(cluster, "shop/api"))
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_rule_subsumed_by_a_broader_rule_of_another_policy(universe: Universe) -> None:
+    report, cluster = report_for("subsumed-rule", universe)
+    assert redundant(report) == {"shop/api ingress[1]": {"shop/backend ingress[0]"}}
+    assert vacuous(report) == {}
+    assert_removal_changes_nothing(cluster, item(cluster, "shop/api ingress[1]"))
+    # the broader rule is not redundant: it also admits other sources and the workers
+    assert_removal_changes_something(cluster, item(cluster, "shop/backend ingress[0]"))
+    assert_removal_changes_something(cluster, item(cluster, "shop/api ingress[0]"))
+
+
+def test_peer_subsumed_by_another_peer_of_the_same_rule() -> None:
+    report, cluster = report_for("subsumed-peer")
+    assert redundant(report) == {"shop/api ingress[0].from[0]": {"shop/api ingress[0].from[1]"}}
+    assert vacuous(report) == {}
+    [entry] = report.redundant
+    assert entry.item.kind == "peer"
+    assert entry.item.location is not None
+    assert (entry.item.location.line, entry.item.location.column) == (13, 7)
+    assert entry.item.location.file.endswith("subsumed-peer.yaml")
+
+
+def test_peers_redundant_each_way_when_no_admin_pod_is_loaded() -> None:
+    """Among the loaded workloads app In [web, admin] and app=web select the same pods,
+    so either peer alone can go."""
+    report, cluster = report_for("subsumed-peer", WORKLOADS)
+    assert redundant(report) == {
+        "shop/api ingress[0].from[0]": {"shop/api ingress[0].from[1]"},
+        "shop/api ingress[0].from[1]": {"shop/api ingress[0].from[0]"},
+    }
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_port_inside_another_entrys_range(universe: Universe) -> None:
+    report, cluster = report_for("subsumed-port", universe)
+    assert redundant(report) == {"shop/api ingress[0].ports[1]": {"shop/api ingress[0].ports[0]"}}
+    assert vacuous(report) == {}
+    assert report.redundant[0].item.kind == "port"
+    assert_removal_changes_nothing(cluster, item(cluster, "shop/api ingress[0].ports[1]"))
+    assert_removal_changes_something(cluster, item(cluster, "shop/api ingress[0].ports[0]"))
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_duplicated_policy_both_copies_cover_each_other(universe: Universe) -> None:
+    report, cluster = report_for("duplicate-policy", universe)
+    assert redundant(report) == {"shop/db": {"shop/db-copy"}, "shop/db-copy": {"shop/db"}}
+    assert vacuous(report) == {}
+    assert [r.item.kind for r in report.redundant] == ["policy", "policy"]
+    # a redundant policy settles its parts: none of its rules, peers or ports is listed
+    assert report.items_checked == 2
+
+
+# --- vacuous ---------------------------------------------------------------------------------------
+
+
+def test_policy_selecting_no_loaded_pod_is_vacuous_among_workloads() -> None:
+    report, cluster = report_for("selects-no-pod", WORKLOADS)
+    assert vacuous(report) == {"shop/legacy-cart": "it selects no pod"}
+    assert redundant(report) == {}
+    assert report.clean is False
+    [entry] = report.vacuous
+    assert entry.item.kind == "policy" and entry.item.policy.name == "legacy-cart"
+
+
+def test_policy_selecting_no_loaded_pod_still_counts_when_any_pod_may_come() -> None:
+    report, _ = report_for("selects-no-pod", ANY)
+    assert vacuous(report) == {} and redundant(report) == {}
+    assert report.clean is True
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_egress_rules_of_an_ingress_only_policy_are_vacuous(universe: Universe) -> None:
+    report, cluster = report_for("ignored-egress", universe)
+    assert vacuous(report) == {"shop/api egress[0]": "policyTypes does not include Egress, so egress rules are ignored"}
+    assert redundant(report) == {}
+    [entry] = report.vacuous
+    assert entry.item.direction is Direction.EGRESS and entry.item.kind == "rule"
+
+
+def test_named_port_no_pod_defines_never_matches_among_workloads() -> None:
+    report, cluster = report_for("unused-named-port", WORKLOADS)
+    assert vacuous(report) == {
+        "shop/api ingress[1]": "it matches no packet",
+        "shop/api ingress[2].ports[1]": "it matches no packet",
+    }
+    assert redundant(report) == {}, "a vacuous item must not be reported again as redundant"
+
+
+def test_named_port_counts_when_any_pod_may_define_it() -> None:
+    report, _ = report_for("unused-named-port", ANY)
+    assert report.clean is True, str(report)
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_self_contradicting_selectors_are_vacuous_in_any_universe(universe: Universe) -> None:
+    report, cluster = report_for("never-matches", universe)
+    assert vacuous(report) == {
+        "shop/never": "it selects no pod",
+        "shop/api ingress[0].from[0]": "it matches no packet",
+    }
+    assert redundant(report) == {}
+
+
+# --- clean -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("universe", [ANY, WORKLOADS], ids=["any-pods", "workload-pods"])
+def test_clean_policy_set_reports_nothing(universe: Universe) -> None:
+    report, cluster = report_for("clean", universe)
+    assert report.redundant == () and report.vacuous == () and report.undecided == (), str(report)
+    assert report.clean is True
+    every = [i for p in cluster.policies for i in policy_items(p)]
+    assert report.items_checked == len(every)
+    # and each of its items really matters, by the reference evaluator
+    for candidate in every:
+        assert_removal_changes_something(cluster, candidate)
+
+
+def test_only_named_policies_are_checked() -> None:
+    cluster = load("duplicate-policy")
+    report = find_redundancy(cluster, ANY, policies=("shop/db-copy",))
+    assert redundant(report) == {"shop/db-copy": {"shop/db"}}
+    assert report.items_checked == 1
+
+
+def test_port_entries_covered_from_the_other_end() -> None:
+    """web may send to api only on 80 and api admits web only on 80: each port entry
+    alone is redundant, because the other end's rule already restricts the port."""
+    text = (DATA / "redundancy" / "clean.yaml").read_text()
+    mirrored = text + """\
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: web-egress
+  namespace: shop
+spec:
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes:
+  - Egress
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          app: api
+    ports:
+    - port: 80
+"""
+    cluster = load("clean").with_policies(load_text(mirrored, "mirrored.yaml").policies)
+    report = find_redundancy(cluster, ANY)
+    assert report.undecided == ()
+    assert set(redundant(report)) == {"shop/web-egress egress[0].ports[0]", "shop/api ingress[0].ports[0]"}
+    assert vacuous(report) == {}
+    for entry in report.redundant:
+        assert_removal_changes_nothing(cluster, entry.item)
