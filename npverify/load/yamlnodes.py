@@ -63,6 +63,10 @@ else:  # pragma: no cover - depends on how PyYAML was built
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
 _INT_TAG = "tag:yaml.org,2002:int"
+#: The tags a mapping or list may have: other tags (``!!set``, ``!!omap``, ``!!python/...``,
+#: ``!Ref``) ask for a meaning npverify does not give them, so they are errors, as they
+#: are on scalars.
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 #: Values longer than this are shortened in messages.
 _SHOWN_CHARS = 60
@@ -160,8 +164,12 @@ class _Parse:
             elif isinstance(event, (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 anchor = event.anchor
                 if anchor is not None and anchor in anchors:
-                    raise yaml.composer.ComposerError(
-                        f"found duplicate anchor {anchor!r}; first occurrence", anchors[anchor].start_mark, "second occurrence", event.start_mark
+                    first = self.location(anchors[anchor].start_mark)
+                    raise InputError(
+                        Diagnostic(
+                            f"invalid YAML: duplicate anchor {shorten(anchor)!r} (first defined at line {first.line}, column {first.column})",
+                            self.location(event.start_mark),
+                        )
                     )
                 self.composed += 1
                 if self.composed > self.limits.max_nodes:
@@ -280,6 +288,10 @@ class _Parse:
     def _finish(self, node: yaml.Node, built: dict[int, Node]) -> tuple[Node, list[Node]]:
         """The Node of ``node`` (whose children are built) and the Nodes it contains."""
         location = self.location(node.start_mark)
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _COLLECTION_TAGS:
+            what = "mapping" if isinstance(node, yaml.MappingNode) else "list"
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise InputError(Diagnostic(f"invalid YAML: unsupported tag {shorten(tag)!r} on a {what}", location))
         if isinstance(node, yaml.SequenceNode):
             items = [built[id(item)] for item in node.value]
             return Node(items, location), items
@@ -353,7 +365,8 @@ def parse_documents(text: str, filename: str, limits: InputLimits = DEFAULT_LIMI
 
     Raises InputError, located, for malformed YAML and for input over ``limits``.
     """
-    check_size(len(text), filename, limits)  # every character is at least one byte
+    if len(text) > limits.max_bytes and not text.isascii():
+        check_size(len(text), filename, limits, at_least=True)  # without encoding a huge text
     check_size(_utf8_size(text), filename, limits)
     parse = _Parse(filename, limits)
     loader = None

@@ -226,7 +226,11 @@ def test_duplicate_yaml_key():
 
 def test_deeply_nested_input_is_an_error_not_a_crash():
     [error] = errors_of(load_text, "a: " + "[" * 100_000, "deep.yaml")
-    assert error == "deep.yaml:1:1: error: document nested too deeply"
+    assert error == (
+        "deep.yaml:1:1: error: document nested too deeply: more than 200 levels of mappings and lists "
+        "(level 201 starts at line 1, column 203); the limit is 200 levels; raise it with --max-nesting-depth "
+        "(InputLimits.max_depth)"
+    )
 
 
 def test_control_character_is_located():
