@@ -11,6 +11,7 @@ from npverify.engine import Verifier
 from npverify.invariants import load_invariants
 from npverify.invariants.model import Invariant, InvariantsFile
 from npverify.load import load_manifests
+from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
 from npverify.results import InvariantResult, ProofReport
 from npverify.smt import Limits
@@ -48,21 +49,28 @@ def prove(
     timeout: float | None = None,
     rlimit: int | None = None,
     limits: Limits | None = None,
+    check_samples: int = 0,
+    input_limits: InputLimits = InputLimits(),
 ) -> ProofReport:
     """Prove every invariant of an invariants file.
 
     ``manifests`` replaces the file's ``manifests``; ``cluster`` skips loading altogether.
     ``universe``/``semantics`` replace the file's. ``timeout`` is seconds per invariant;
     ``rlimit`` is z3's deterministic resource limit per invariant; ``limits`` gives both.
+    ``check_samples`` > 0 re-checks every proved isolated/allowed/only invariant on that
+    many packets sampled from its scope with the reference evaluator (check mode); a
+    disagreement raises InternalError. ``input_limits`` bounds what reading files may cost.
     """
     started = time.perf_counter()
-    spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants)
+    spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
     if cluster is None:
-        cluster = load_manifests(list(manifests) if manifests is not None else list(spec.manifests))
+        paths = list(manifests) if manifests is not None else list(spec.manifests)
+        cluster = load_manifests(paths, limits=input_limits)
     if limits is None:
         limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
     verifier = Verifier(
-        cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits
+        cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits,
+        check_samples=check_samples, input_limits=input_limits,
     )
     results = verifier.check_all(spec.invariants)
     skipped = tuple(f"{s.kind} {s.name} ({s.location})" if s.location else f"{s.kind} {s.name}" for s in cluster.skipped)

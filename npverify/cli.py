@@ -14,6 +14,7 @@ from npverify.errors import InputError, InternalError
 from npverify.invariants import load_invariants
 from npverify.load import load_manifests
 from npverify.load.fields import parse_cidr
+from npverify.load.limits import InputLimits
 from npverify.load.yamlnodes import Cursor, Node
 from npverify.model import Cluster, Diagnostic, Semantics, SourceLocation, Universe
 from npverify.report import json as json_report
@@ -71,6 +72,27 @@ def universe_options(command):
     return command
 
 
+def input_limit_options(command):
+    """Limits on input files, so hostile or broken input is refused before it costs much."""
+    options = [
+        click.option("--max-input-bytes", type=click.IntRange(min=1), default=None, help="Refuse an input file larger than this many bytes (default 64 MiB)."),
+        click.option("--max-yaml-nodes", type=click.IntRange(min=1), default=None, help="Refuse a file with more YAML nodes, aliases expanded (default 2,000,000)."),
+        click.option("--max-nesting-depth", type=click.IntRange(min=1), default=None, help="Refuse mappings and lists nested deeper (default 200)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _input_limits(options: dict) -> InputLimits:
+    given = {
+        "max_bytes": options.pop("max_input_bytes"),
+        "max_nodes": options.pop("max_yaml_nodes"),
+        "max_depth": options.pop("max_nesting_depth"),
+    }
+    return attrs.evolve(InputLimits(), **{k: v for k, v in given.items() if v is not None})
+
+
 def _universe(base: Universe, options: dict) -> Universe:
     overrides = {
         "namespaces": options.pop("namespaces"),
@@ -125,8 +147,11 @@ def main() -> None:
 @click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
 @click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the file's 'manifests'.")
 @universe_options
+@input_limit_options
+@click.option("--check", "check_mode", is_flag=True, default=False, help="Check mode: replay packets sampled from the scope of every proved isolated/allowed/only invariant through the reference evaluator; a disagreement is an internal error (exit 3).")
+@click.option("--check-samples", type=click.IntRange(min=1), default=20, show_default=True, metavar="N", help="Packets to sample per proved invariant with --check.")
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout.")
-def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], output, **options) -> None:
+def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], output, check_mode: bool, check_samples: int, **options) -> None:
     """Prove the invariants of INVARIANTS_FILE against the manifests it names.
 
     Each invariant is PROVED for every packet of the universe, or REFUTED with a concrete
@@ -135,12 +160,22 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
     from npverify.api import prove as prove_file
 
     with _failures_to_exit_codes():
-        spec = load_invariants(invariants_file)
+        input_limits = _input_limits(options)
+        spec = load_invariants(invariants_file, limits=input_limits)
         universe = _universe(spec.universe, options)
         semantics = _semantics(spec.semantics, options)
         limits = _limits(options)
-        cluster = load_manifests(list(manifests) if manifests else list(spec.manifests), stdin=sys.stdin)
-        report = prove_file(spec, cluster=cluster, universe=universe, semantics=semantics, limits=limits)
+        paths = list(manifests) if manifests else list(spec.manifests)
+        cluster = load_manifests(paths, stdin=sys.stdin, limits=input_limits)
+        report = prove_file(
+            spec,
+            cluster=cluster,
+            universe=universe,
+            semantics=semantics,
+            limits=limits,
+            check_samples=check_samples if check_mode else 0,
+            input_limits=input_limits,
+        )
     output.write(RENDERERS[output_format](report))
     output.flush()
     sys.exit(_exit_code(report))
@@ -163,12 +198,14 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
     from npverify.compare import compare, merge_context
 
     with _failures_to_exit_codes():
+        input_limits = _input_limits(options)
         universe = _universe(Universe(), options)
         semantics = _semantics(Semantics(), options)
         limits = _limits(options)
-        left_cluster = load_manifests([left], stdin=sys.stdin)
-        right_cluster = load_manifests([right], stdin=sys.stdin)
-        context = merge_context(load_manifests(list(manifests), stdin=sys.stdin) if manifests else Cluster(), left_cluster, right_cluster)
+        left_cluster = load_manifests([left], stdin=sys.stdin, limits=input_limits)
+        right_cluster = load_manifests([right], stdin=sys.stdin, limits=input_limits)
+        shared = load_manifests(list(manifests), stdin=sys.stdin, limits=input_limits) if manifests else Cluster()
+        context = merge_context(shared, left_cluster, right_cluster)
         comparison = compare(
             left_cluster.policies,
             right_cluster.policies,
@@ -193,6 +230,7 @@ def compare_options(command):
             click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format."),
             click.option("--max-diffs", type=click.IntRange(min=1), default=10, show_default=True, help="Regions to report per direction before stopping."),
             universe_options,
+            input_limit_options,
             click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout."),
         ]
     ):
@@ -240,6 +278,7 @@ Exit codes:
 @click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
 @click.option("--policy", "policies", multiple=True, metavar="NAMESPACE/NAME", help="Check only these policies (against all); repeatable.")
 @universe_options
+@input_limit_options
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout.")
 def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, ...], output, **options) -> None:
     """List the policies, rules, peers and port entries of PATHS that change nothing.
@@ -251,10 +290,11 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     from npverify.redundancy import find_redundancy
 
     with _failures_to_exit_codes():
+        input_limits = _input_limits(options)
         universe = _universe(Universe(), options)
         semantics = _semantics(Semantics(), options)
         limits = _limits(options)
-        cluster = load_manifests(list(paths), stdin=sys.stdin)
+        cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
         known = {p.key for p in cluster.policies}
         for name in policies:
             if name not in known:

@@ -13,6 +13,7 @@ import attrs
 
 from npverify.errors import InputError, InternalError
 from npverify.invariants.model import Invariant, InvariantKind, Scope
+from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Diagnostic, NetworkPolicy, Packet, Semantics, Universe
 from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, scope_matches, universe_problem
@@ -33,8 +34,16 @@ class Verifier:
         semantics: Semantics = Semantics(),
         invariants: Iterable[Invariant] = (),
         limits: Limits = Limits(),
+        check_samples: int = 0,
+        input_limits: InputLimits = InputLimits(),
     ) -> None:
+        """``input_limits`` bounds reading the manifests ``equivalent`` invariants name.
+        ``check_samples`` > 0 turns on check mode: every PROVED isolated, allowed or only
+        invariant is re-checked on that many packets sampled from its scope (see ``_check_proof``).
+        """
         self.cluster = cluster
+        self.check_samples = check_samples
+        self.input_limits = input_limits
         self.universe = universe
         self.semantics = semantics
         self.limits = limits
@@ -103,7 +112,59 @@ class Verifier:
             dst_workload=dst_workload,
         )
         outcome = self._session_for(invariant).solve(query, limits)
-        return self._verdict(invariant, query, outcome, src_workload, dst_workload)
+        result = self._verdict(invariant, query, outcome, src_workload, dst_workload)
+        if self.check_samples > 0 and result.verdict is Verdict.PROVED and kind is not InvariantKind.REACHABLE:
+            checked = self._check_proof(invariant, src_workload, dst_workload, limits)
+            result = attrs.evolve(result, reason=f"check: {checked} sampled packets agree with the reference evaluator")
+        return result
+
+    def _check_proof(self, invariant: Invariant, src_workload: int | None, dst_workload: int | None, limits: Limits) -> int:
+        """Check mode: sample packets from a proved invariant's scope, replay each through the
+        reference evaluator, and raise InternalError when one contradicts the proof. Returns
+        how many packets were checked.
+
+        A proof is a claim about every packet of the scope; a sample at corner values (port
+        and CIDR boundaries, every protocol, label and namespace code) that the evaluator
+        decides otherwise means the encoding and the evaluator disagree.
+        """
+        kind = invariant.kind
+        only = kind is InvariantKind.ONLY
+        # ``only`` constrains every packet into ``to``: sample sources from anywhere.
+        query = PacketQuery(
+            src=Scope() if only else invariant.src,
+            dst=invariant.dst,
+            ports=invariant.ports,
+            allowed=kind is InvariantKind.ALLOWED,
+            src_workload=None if only else src_workload,
+            dst_workload=dst_workload,
+        )
+        packets = self._session_for(invariant).sample(query, self.check_samples, limits)
+        src_key, dst_key = self._workload_key(src_workload), self._workload_key(dst_workload)
+        for packet in packets:
+            problems = []
+            outside = universe_problem(self.cluster, packet, self.universe)
+            if outside:
+                problems.append(f"the sample is outside the universe: {outside}")
+            in_src = scope_matches(invariant.src, packet.src, src_key)
+            if not only and not in_src:
+                problems.append("the source is outside the 'from' scope")
+            if not scope_matches(invariant.dst, packet.dst, dst_key):
+                problems.append("the destination is outside the 'to' scope")
+            if not ports_match(invariant.ports, packet.protocol, packet.port, packet.dst):
+                problems.append("the port is outside the invariant's ports")
+            allowed = decide(self.cluster, packet, self.semantics).allowed
+            if kind is InvariantKind.ISOLATED and allowed:
+                problems.append("the invariant is proved isolated, the reference evaluator allows the packet")
+            elif kind is InvariantKind.ALLOWED and not allowed:
+                problems.append("the invariant is proved allowed, the reference evaluator denies the packet")
+            elif only and allowed and not in_src:
+                problems.append("the invariant is proved only, the reference evaluator allows the packet from outside 'from'")
+            if problems:
+                raise InternalError(
+                    f"check mode: the proof of {invariant.name!r} and the reference evaluator disagree on "
+                    f"{packet!r}: " + "; ".join(problems)
+                )
+        return len(packets)
 
     def _policies_named(self, invariant: Invariant, names: Iterable[str], field: str) -> tuple[NetworkPolicy, ...]:
         by_key = {p.key: p for p in self.cluster.policies}
@@ -118,7 +179,7 @@ class Verifier:
         from npverify.compare import compare, merge_context
         from npverify.load import load_manifests
 
-        other = load_manifests(list(invariant.compare_to))
+        other = load_manifests(list(invariant.compare_to), limits=self.input_limits)
         comparison = compare(
             self.cluster.policies,
             other.policies,
@@ -183,6 +244,7 @@ class Verifier:
         return InvariantResult(invariant, Verdict.PROVED)
 
     def check_all(self, invariants: Iterable[Invariant]) -> tuple[InvariantResult, ...]:
+        """Check each invariant in order."""
         return tuple(self.check(i) for i in invariants)
 
     def _verdict(

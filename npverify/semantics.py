@@ -279,10 +279,12 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
             return f"namespace {e.namespace!r} has other labels than its declaration"
         if e.namespace_labels.get(NAMESPACE_NAME_LABEL) != e.namespace:
             return f"namespace {e.namespace!r} lacks its kubernetes.io/metadata.name label"
-        if universe.pods == "workloads":
-            w = workloads.get(e.workload or "")
+        if universe.pods == "workloads" and e.workload not in workloads:
+            return "pod is not of a loaded workload"
+        if e.workload is not None:
+            w = workloads.get(e.workload)
             if w is None:
-                return "pod is not of a loaded workload"
+                return f"no loaded workload {e.workload}"
             if (e.namespace, e.labels, frozenset(e.ports), e.host_network) != (w.namespace, w.labels, frozenset(w.ports), w.host_network):
                 return f"pod does not look like the pods of {w.key}"
             if w.ips and e.ip not in w.ips:
@@ -290,12 +292,18 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
     if packet.is_self:
         if not universe.self_traffic:
             return "a pod's traffic to itself is outside the scope"
+        src, dst = packet.src, packet.dst
+        if (src.ip, src.labels, src.namespace_labels, src.host_network, src.workload) != (
+            dst.ip, dst.labels, dst.namespace_labels, dst.host_network, dst.workload
+        ):
+            return "a pod sending to itself is one pod: one IP, one set of labels"
     elif isinstance(packet.src, PodEndpoint) and isinstance(packet.dst, PodEndpoint):
         if packet.src.ip == packet.dst.ip and not (packet.src.host_network and packet.dst.host_network):
             return "two distinct pods share an IP"
         if (
-            universe.pods == "workloads"
+            packet.src.workload is not None
             and packet.src.workload == packet.dst.workload
+            and packet.src.workload in workloads
             and workloads[packet.src.workload].single_pod
         ):
             return f"{packet.src.workload} has a single pod, which cannot be two pods"

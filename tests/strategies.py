@@ -346,6 +346,7 @@ def workloads(
 
 
 def pod_ip_addresses(family: int, pod_cidrs: Sequence[IPNetwork] = ()) -> st.SearchStrategy[IPAddress]:
+    """Addresses of (non-hostNetwork) pods: inside ``pod_cidrs`` when there are any."""
     inside = [c for c in pod_cidrs if c.version == family]
     if pod_cidrs and not inside:
         raise ValueError(f"no pod CIDR of IPv{family}")
@@ -389,16 +390,19 @@ def worlds(
     with unique names and distinct IPs."""
     count = draw(st.integers(min_workloads, max_workloads))
     wls: list[Workload] = []
-    taken_ips: set[IPAddress] = set()
+    pod_ips: set[IPAddress] = set()
+    node_ips: set[IPAddress] = set()
     for i in range(count):
         w = draw(
             workloads(
                 f"w{i}", single_pods=single_pods, host_network=host_network, pod_cidrs=pod_cidrs, ip_families=ip_families
             )
         )
-        if not w.host_network and taken_ips & set(w.ips):
-            continue  # distinct pods have distinct IPs
-        taken_ips.update(w.ips)
+        # Distinct pods have distinct IPs; hostNetwork pods share their node's IP, which
+        # two of them may have in common, but no ordinary pod has.
+        if pod_ips & set(w.ips) or (not w.host_network and node_ips & set(w.ips)):
+            continue
+        (node_ips if w.host_network else pod_ips).update(w.ips)
         wls.append(w)
     policies = [draw(network_policies(f"p{i}")) for i in range(draw(st.integers(0, max_policies)))]
     used = {p.namespace for p in policies} | {w.namespace for w in wls}
@@ -608,9 +612,14 @@ def any_scopes(draw, world: World) -> Scope:
     return Scope(ip_block=block, kind=EndpointKind.EXTERNAL if form == "external" else None)
 
 
+#: Invariant kinds about packets between two scopes.
+FLOW_KINDS = (InvariantKind.ISOLATED, InvariantKind.ALLOWED, InvariantKind.REACHABLE, InvariantKind.ONLY)
+
+
 @st.composite
 def invariants(draw, world: World, scopes=pod_scopes) -> Invariant:
-    kind = draw(st.sampled_from(tuple(InvariantKind)))
+    """A flow invariant (isolated, allowed, reachable, only) between two drawn scopes."""
+    kind = draw(st.sampled_from(FLOW_KINDS))
     return Invariant(
         name="inv",
         kind=kind,

@@ -152,6 +152,10 @@ def _endpoint_variants(region: EndpointRegion, endpoint: Endpoint, pod_keys: set
             yield attrs.evolve(endpoint, ip=ip)
     if not isinstance(endpoint, PodEndpoint):
         return
+    if region.workload is not None:
+        return  # the region is that workload's pods: their labels and namespace are fixed
+    # Other labels or another namespace make it a pod of no loaded workload.
+    endpoint = attrs.evolve(endpoint, workload=None)
     constrained = {c.key: c for c in region.labels}
     for key in sorted(pod_keys):
         condition = constrained.get(key)

@@ -36,9 +36,10 @@ class Mentions:
     port_names: frozenset[str] = frozenset()
 
     def covers(self, other: Mentions) -> bool:
+        # A key counts even with no values (Exists/DoesNotExist): it needs a variable.
         return (
-            all(v <= self.pod_values.get(k, frozenset()) for k, v in other.pod_values.items())
-            and all(v <= self.namespace_values.get(k, frozenset()) for k, v in other.namespace_values.items())
+            all(k in self.pod_values and v <= self.pod_values[k] for k, v in other.pod_values.items())
+            and all(k in self.namespace_values and v <= self.namespace_values[k] for k, v in other.namespace_values.items())
             and other.namespace_names <= self.namespace_names
             and other.port_names <= self.port_names
         )

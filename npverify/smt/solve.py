@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
+import random
 
 import attrs
 import z3
@@ -169,6 +170,148 @@ class SolverSession:
         if results == [z3.unsat, z3.unsat]:
             return None
         raise AssertionError(f"a pinned packet has both verdicts: {results}")
+
+    def evaluate_many(self, packets: list[Packet]) -> list[bool | None]:
+        """``evaluate`` for many packets with one solver (each packet pinned in a push/pop
+        scope): the same question, asked faster, for deep differential runs.
+        """
+        enc = self.encoding
+        solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
+        solver.add(*enc.constraints)
+        answers: list[bool | None] = []
+        for packet in packets:
+            solver.push()
+            solver.add(*[t for t in enc.pin(packet) if t is not True])
+            results = []
+            for goal in (enc.allowed, z3.Not(enc.allowed)):
+                solver.push()
+                solver.add(goal)
+                results.append(solver.check())
+                solver.pop()
+            solver.pop()
+            if results == [z3.sat, z3.unsat]:
+                answers.append(True)
+            elif results == [z3.unsat, z3.sat]:
+                answers.append(False)
+            elif results == [z3.unsat, z3.unsat]:
+                answers.append(None)
+            else:
+                raise AssertionError(f"a pinned packet has both verdicts: {results}")
+        return answers
+
+    def sample(self, query: PacketQuery, count: int, limits: Limits = Limits(), seed: int = 0) -> list[Packet]:
+        """Up to ``count`` distinct packets of the universe in the query's scope, steered
+        towards corner values, for ``--check`` mode to replay through the reference evaluator.
+
+        The query's ``allowed`` goal is ignored: samples cover the scope whatever the
+        policies decide. Each sample picks a target for every dimension (IP family, endpoint
+        kinds, protocol, port 1, 65535 and every policy or invariant port boundary +-1,
+        IPs at the network and broadcast addresses +-1 of every CIDR and except mentioned,
+        namespace, every pod and namespace label code incl. absent and other, named ports
+        defined or not) and
+        keeps each target that leaves the scope satisfiable. Stops early when the scope is
+        exhausted or the solver cannot decide within ``limits``.
+        """
+        enc = self.encoding
+        solver = self._solver(limits)
+        src_scope = enc.scope(query.src, enc.src, query.src_workload)
+        solver.add(z3.Not(src_scope) if query.src_negated else src_scope)
+        solver.add(enc.scope(query.dst, enc.dst, query.dst_workload))
+        solver.add(enc.ports(query.ports))
+        rng = random.Random(seed)
+        ports, addresses = self._corners(query)
+        packets: list[Packet] = []
+        seen: set[Packet] = set()
+        for _ in range(count * 3):
+            if len(packets) >= count:
+                break
+            # One scope per sample; each target that keeps the scope satisfiable stays in it.
+            solver.push()
+            model = None
+            for target in self._targets(rng, ports, addresses):
+                solver.push()
+                solver.add(target)
+                status, _ = self._status(solver)
+                if status is Status.SAT:
+                    model = solver.model()
+                solver.pop()
+                if status is Status.SAT:
+                    solver.add(target)
+                elif status is Status.UNKNOWN:
+                    model = None
+                    break
+            if model is None and self._status(solver)[0] is Status.SAT:
+                model = solver.model()
+            packet = Decoder(enc, model).packet() if model is not None else None
+            solver.pop()
+            if packet is None:
+                break
+            if packet not in seen:
+                seen.add(packet)
+                packets.append(packet)
+        return packets
+
+    def _corners(self, query: PacketQuery) -> tuple[list[int], dict[int, list[int]]]:
+        """Corner ports and IPs (per family) of the cluster's policies, the universe and a query."""
+        enc = self.encoding
+        entries = list(query.ports)
+        networks = list(enc.universe.pod_cidrs)
+        for scope in (query.src, query.dst):
+            if scope.ip_block is not None:
+                networks += [scope.ip_block.cidr, *scope.ip_block.except_]
+        for policy in enc.cluster.policies:
+            for rule in policy.ingress + policy.egress:
+                entries += rule.ports
+                for peer in rule.peers:
+                    if peer.ip_block is not None:
+                        networks += [peer.ip_block.cidr, *peer.ip_block.except_]
+        numbers = {1, 65535}
+        for entry in entries:
+            if isinstance(entry.port, int):
+                for edge in (entry.port, entry.end_port if entry.end_port is not None else entry.port):
+                    numbers.update((edge - 1, edge, edge + 1))
+        for workload in enc.workloads:
+            numbers.update(cp.port for cp in workload.ports)
+        ports = sorted(n for n in numbers if 1 <= n <= 65535)
+        addresses: dict[int, set[int]] = {4: {0, 2**32 - 1}, 6: {0, 2**128 - 1}}
+        for network in networks:
+            top = 2 ** network.max_prefixlen - 1
+            for edge in (int(network.network_address), int(network.broadcast_address)):
+                addresses[network.version].update(a for a in (edge - 1, edge, edge + 1) if 0 <= a <= top)
+        return ports, {family: sorted(values) for family, values in addresses.items()}
+
+    def _targets(self, rng: random.Random, ports: list[int], addresses: dict[int, list[int]]) -> list[z3.BoolRef]:
+        """Corner targets for one sample, most important first: the IP family, protocol,
+        port, endpoint kinds and IPs, then a few of the others (namespaces, pod and
+        namespace label codes, named ports, self and own-node traffic) picked at random,
+        so that each sample costs a handful of solver calls and the samples together
+        still visit every dimension.
+        """
+        enc = self.encoding
+        v6 = rng.random() < 0.3
+        family = 6 if v6 else 4
+        targets = [enc.v6 if v6 else z3.Not(enc.v6), enc.protocol == rng.randrange(3), enc.port == rng.choice(ports)]
+        for e in (enc.src, enc.dst):
+            targets.append(e.kind == rng.randrange(3))
+            targets.append(e.ip == z3.BitVecVal(rng.choice(addresses[family]), 128, enc.ctx))
+        others: list[z3.BoolRef] = []
+        pod_others = {dom.key: dom.other for dom in enc.domains.pod_keys}
+        for e in (enc.src, enc.dst):
+            others.append(e.namespace == rng.randrange(max(len(enc.domains.namespaces), 1)))
+            for key, code in e.labels.items():
+                others.append(code == rng.randrange(pod_others[key] + 1))
+            for defined, number, _ in e.ports.values():
+                others.append(z3.And(defined, number == rng.choice(ports)) if rng.random() < 0.5 else z3.Not(defined))
+        namespace_others = {dom.key: dom.other for dom in enc.domains.namespace_keys}
+        for row in enc.namespace_labels.values():
+            for key, code in row.items():
+                if not isinstance(code, int):
+                    others.append(code == rng.randrange(namespace_others[key] + 1))
+        if not z3.is_false(enc.same_pod):
+            others.append(enc.same_pod == (rng.random() < 0.2))
+        if not z3.is_false(enc.own_node):
+            others.append(enc.own_node == (rng.random() < 0.5))
+        return targets + rng.sample(others, min(len(others), 4))
 
     def _prefer_readable(self, solver: z3.Solver, model: z3.ModelRef) -> z3.ModelRef:
         """Steer a satisfiable query towards a packet people read easily: IPv4, TCP, a
