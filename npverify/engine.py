@@ -141,17 +141,8 @@ class Verifier:
         packets = self._session_for(invariant).sample(query, self.check_samples, limits)
         src_key, dst_key = self._workload_key(src_workload), self._workload_key(dst_workload)
         for packet in packets:
-            problems = []
-            outside = universe_problem(self.cluster, packet, self.universe)
-            if outside:
-                problems.append(f"the sample is outside the universe: {outside}")
+            problems = self._placement_problems(packet, query, None if only else src_key, dst_key)
             in_src = scope_matches(invariant.src, packet.src, src_key)
-            if not only and not in_src:
-                problems.append("the source is outside the 'from' scope")
-            if not scope_matches(invariant.dst, packet.dst, dst_key):
-                problems.append("the destination is outside the 'to' scope")
-            if not ports_match(invariant.ports, packet.protocol, packet.port, packet.dst):
-                problems.append("the port is outside the invariant's ports")
             allowed = decide(self.cluster, packet, self.semantics).allowed
             if kind is InvariantKind.ISOLATED and allowed:
                 problems.append("the invariant is proved isolated, the reference evaluator allows the packet")
@@ -271,19 +262,25 @@ class Verifier:
     def _workload_key(self, index: int | None) -> str | None:
         return None if index is None else self.cluster.workloads[index].key
 
-    def _replay(self, packet: Packet, query: PacketQuery, src_workload: int | None, dst_workload: int | None):
-        """Check the solver's packet with the reference evaluator; raise on disagreement."""
+    def _placement_problems(self, packet: Packet, query: PacketQuery, src_key: str | None, dst_key: str | None) -> list[str]:
+        """Why ``packet`` is not a packet ``query`` asks about: outside the universe, the
+        scopes (the source inside ``from`` when it is negated) or the ports."""
         problems = []
         outside = universe_problem(self.cluster, packet, self.universe)
         if outside:
             problems.append(f"the packet is outside the universe: {outside}")
-        in_src = scope_matches(query.src, packet.src, self._workload_key(src_workload))
+        in_src = scope_matches(query.src, packet.src, src_key)
         if in_src == query.src_negated:
             problems.append("the source is " + ("inside" if in_src else "outside") + " the 'from' scope")
-        if not scope_matches(query.dst, packet.dst, self._workload_key(dst_workload)):
+        if not scope_matches(query.dst, packet.dst, dst_key):
             problems.append("the destination is outside the 'to' scope")
         if not ports_match(query.ports, packet.protocol, packet.port, packet.dst):
             problems.append("the port is outside the invariant's ports")
+        return problems
+
+    def _replay(self, packet: Packet, query: PacketQuery, src_workload: int | None, dst_workload: int | None):
+        """Check the solver's packet with the reference evaluator; raise on disagreement."""
+        problems = self._placement_problems(packet, query, self._workload_key(src_workload), self._workload_key(dst_workload))
         decision = decide(self.cluster, packet, self.semantics)
         if decision.allowed != query.allowed:
             problems.append(

@@ -135,6 +135,17 @@ def _kind(endpoint: Endpoint) -> str:
 
 # --- a. packet level ----------------------------------------------------------------------
 
+
+@pytest.mark.parametrize("config", sorted(PACKET_CONFIGS))
+@DIFF_SETTINGS
+@given(data=st.data())
+def test_packet_verdicts_agree(config: str, data: st.DataObject) -> None:
+    """Packets drawn for a cluster: the pinned encoding and the evaluator agree."""
+    universe, semantics = PACKET_CONFIGS[config]
+    world, packets = data.draw(_world_and_packets(universe), label="world and packets")
+    check_packets(world.cluster, packets, universe, semantics)
+
+
 _NS1 = Namespace("ns1", Labels.of({NAMESPACE_NAME_LABEL: "ns1"}))
 _SINGLE = Workload("Pod", "ns1", "w0", replicas=1)  # a Pod manifest without status.podIPs
 _CLUSTER = Cluster(namespaces=[_NS1], workloads=[_SINGLE])
