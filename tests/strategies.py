@@ -47,6 +47,7 @@ from npverify.model import (
     Universe,
     Workload,
 )
+from npverify.semantics import selector_matches
 
 # --- alphabets -------------------------------------------------------------------------
 
@@ -532,7 +533,7 @@ def families() -> st.SearchStrategy[int]:
 
 
 @st.composite
-def packets(draw, world: World, universe: Universe = Universe()) -> Packet:
+def random_packets(draw, world: World, universe: Universe = Universe()) -> Packet:
     """A packet of (usually) the universe: same IP family at both ends, a pod at one end at
     least, a self packet (src is dst) now and then when the universe has them, and ports
     on the boundaries of the policies' ports. Callers still filter with universe_problem
@@ -548,6 +549,150 @@ def packets(draw, world: World, universe: Universe = Universe()) -> Packet:
     ports = boundary_ports(world.cluster, endpoints=(src, dst))
     port = draw(st.one_of(st.sampled_from(ports), st.integers(1, 65535)))
     return Packet(src, dst, draw(st.sampled_from(PROTOCOLS)), port)
+
+
+def packets(world: World, universe: Universe = Universe()) -> st.SearchStrategy[Packet]:
+    """Packets of (usually) the universe: half drawn at random (random_packets), half aimed
+    at one rule of one policy (targeted_packets), so that rules decide often."""
+    return st.one_of(random_packets(world, universe), targeted_packets(world, universe))
+
+
+# --- packets aimed at a rule ----------------------------------------------------------------
+
+
+@st.composite
+def labels_for(draw, selector: LabelSelector, base: Labels, values: Sequence[str] = LABEL_VALUES) -> Labels:
+    """``base`` changed so that it (usually) satisfies ``selector``; now and then one
+    requirement is left to chance, to land just outside the selector."""
+    labels = dict(base)
+    for req in selector.requirements():
+        if draw(st.integers(0, 7)) == 0:
+            continue
+        if req.operator is Operator.IN:
+            labels[req.key] = draw(st.sampled_from(req.values))
+        elif req.operator is Operator.NOT_IN:
+            if labels.get(req.key) in req.values:
+                others = [v for v in values if v not in req.values]
+                if others and draw(st.booleans()):
+                    labels[req.key] = draw(st.sampled_from(others))
+                else:
+                    del labels[req.key]
+        elif req.operator is Operator.EXISTS:
+            labels.setdefault(req.key, draw(st.sampled_from(values)))
+        else:
+            labels.pop(req.key, None)
+    return Labels.of(labels)
+
+
+@st.composite
+def pods_matching(
+    draw,
+    world: World,
+    universe: Universe,
+    family: int,
+    pod_id: str,
+    namespaces: Sequence[str],
+    selector: LabelSelector | None,
+) -> Endpoint:
+    """A pod of the universe in one of ``namespaces`` whose labels (usually) satisfy
+    ``selector``: a loaded workload's pod that does, or an arbitrary pod made to."""
+    selector = selector or LabelSelector()
+    candidates = [
+        w for w in _workload_candidates(world, universe, family) if w.namespace in namespaces and not w.host_network
+    ]
+    fitting = [w for w in candidates if selector_matches(selector, w.labels)]
+    allowed_namespaces = [n for n in namespaces if n in _pod_namespaces(world, universe)]
+    if universe.pods == "workloads" or not allowed_namespaces:
+        pool = fitting or candidates
+        if not pool:
+            return draw(endpoints(world, universe, family, pod_id))
+        w = draw(st.sampled_from(pool))
+        ips = [ip for ip in w.ips if ip.version == family]
+        ip = draw(st.sampled_from(ips)) if ips else draw(pod_ip_addresses(family, universe.pod_cidrs))
+        return workload_pod(world, w, ip, pod_id)
+    if fitting and draw(st.booleans()):
+        w = draw(st.sampled_from(fitting))
+        ips = [ip for ip in w.ips if ip.version == family]
+        if ips or not w.ips:
+            ip = draw(st.sampled_from(ips)) if ips else draw(pod_ip_addresses(family, universe.pod_cidrs))
+            return workload_pod(world, w, ip, pod_id)
+    namespace = draw(st.sampled_from(allowed_namespaces))
+    return PodEndpoint(
+        namespace=namespace,
+        namespace_labels=world.namespace_labels(namespace),
+        labels=draw(labels_for(selector, draw(pod_labels()))),
+        ip=draw(pod_ip_addresses(family, universe.pod_cidrs)),
+        ports=draw(container_ports()),
+        workload=None,
+        pod_id=pod_id,
+    )
+
+
+@st.composite
+def peer_endpoints(draw, world: World, universe: Universe, family: int, pod_id: str, peer: Peer | None, policy_namespace: str) -> Endpoint:
+    """An endpoint that (usually) matches ``peer`` of a policy in ``policy_namespace``:
+    for an ipBlock, a host or pod at an address on one of its CIDR boundaries; for pod and
+    namespace selectors, a pod made to fit them. Any endpoint when ``peer`` is None."""
+    if peer is None:
+        return draw(endpoints(world, universe, family, pod_id))
+    if peer.ip_block is not None:
+        block = peer.ip_block
+        candidates = [a for a in boundary_addresses((block.cidr, *block.except_)) if a.version == family]
+        ip = draw(st.sampled_from(candidates))
+        kind = draw(st.sampled_from(("external", "external", "pod") + (("node",) if universe.node_traffic else ())))
+        if kind == "external" or (kind == "pod" and universe.pods != "any"):
+            return ExternalEndpoint(ip)
+        if kind == "node":
+            return NodeEndpoint(ip, draw(st.booleans()))
+        pod = draw(pod_endpoints(world, universe, family, pod_id))
+        return attrs.evolve(pod, ip=ip) if pod.workload is None else pod
+    if peer.namespace_selector is None:
+        names = [policy_namespace]
+    else:
+        names = [n for n in _pod_namespaces(world, universe) if selector_matches(peer.namespace_selector, world.namespace_labels(n))]
+        names = names or _pod_namespaces(world, universe)
+    return draw(pods_matching(world, universe, family, pod_id, names, peer.pod_selector))
+
+
+def _entry_ports(entry: PolicyPort, dst: Endpoint) -> list[int]:
+    if isinstance(entry.port, int):
+        end = entry.end_port or entry.port
+        return [p for p in {entry.port - 1, entry.port, entry.port + 1, end - 1, end, end + 1} if 1 <= p <= 65535]
+    if isinstance(entry.port, str) and isinstance(dst, PodEndpoint):
+        return [cp.port for cp in dst.ports if cp.name == entry.port] or [1]
+    return [1]
+
+
+@st.composite
+def targeted_packets(draw, world: World, universe: Universe = Universe()) -> Packet:
+    """A packet aimed at one rule: the policy's own end is a pod it selects (usually), the
+    other end matches one of the rule's peers (usually), the protocol and port sit on a
+    boundary of one of the rule's ports. Falls back to random_packets without policies."""
+    policies = world.cluster.policies
+    if not policies:
+        return draw(random_packets(world, universe))
+    policy = draw(st.sampled_from(policies))
+    direction = draw(st.sampled_from([d for d in (Direction.INGRESS, Direction.EGRESS) if d in policy.policy_types]))
+    rules_ = policy.rules(direction)
+    rule = draw(st.sampled_from(rules_)) if rules_ else None
+    peer = draw(st.sampled_from(rule.peers)) if rule is not None and rule.peers else None
+    family = peer.ip_block.cidr.version if peer is not None and peer.ip_block is not None else draw(families())
+    own_id, other_id = ("dst-pod", "src-pod") if direction is Direction.INGRESS else ("src-pod", "dst-pod")
+    own = draw(pods_matching(world, universe, family, own_id, [policy.namespace], policy.pod_selector))
+    other = draw(peer_endpoints(world, universe, family, other_id, peer, policy.namespace))
+    src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
+    entry = draw(st.sampled_from(rule.ports)) if rule is not None and rule.ports else None
+    if entry is None:
+        protocol = draw(st.sampled_from(PROTOCOLS))
+        port = draw(st.sampled_from(boundary_ports(world.cluster, endpoints=(src, dst))))
+        return Packet(src, dst, protocol, port)
+    if isinstance(entry.port, str) and isinstance(dst, PodEndpoint) and dst.workload is None:
+        if not any(cp.name == entry.port for cp in dst.ports) and draw(st.integers(0, 3)) > 0:
+            named = ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), draw(st.sampled_from((entry.protocol, *PROTOCOLS))), entry.port)
+            dst = attrs.evolve(dst, ports=tuple(sorted([cp for cp in dst.ports if cp.name != entry.port] + [named])))
+    protocol = entry.protocol if draw(st.integers(0, 4)) else draw(st.sampled_from(PROTOCOLS))
+    port = draw(st.sampled_from(_entry_ports(entry, dst)))
+    return Packet(src, dst, protocol, port)
 
 
 def _weighted(*choices: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:
