@@ -26,27 +26,13 @@ import attrs  # noqa: E402
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from npverify.model import Packet, PodEndpoint, Semantics, Universe  # noqa: E402
+from npverify.model import Packet, PodEndpoint, Universe  # noqa: E402
 from npverify.semantics import decide, universe_problem  # noqa: E402
 from npverify.smt import SolverSession, mentions_of  # noqa: E402
 from tests import strategies as s  # noqa: E402
 
-WIDE = dict(host_network=True, node_traffic=True, self_traffic=True)
-
 #: The (universe, semantics) pairs of tests/test_differential.py's packet-level property.
-CONFIGS = {
-    "default": (Universe(), Semantics()),
-    "ipblock-not-pods": (Universe(), Semantics(ip_block_matches_pods=False)),
-    "wide": (Universe(**WIDE), Semantics()),
-    "wide-all-flipped": (
-        Universe(**WIDE),
-        Semantics(ip_block_matches_pods=False, self_traffic_allowed=False, own_node_traffic_allowed=False),
-    ),
-    "pod-cidrs": (Universe(pod_cidrs=s.POD_CIDRS), Semantics()),
-    "pod-cidrs-wide": (Universe(pod_cidrs=s.POD_CIDRS, **WIDE), Semantics(ip_block_matches_pods=False)),
-    "declared": (Universe(namespaces="declared", self_traffic=True), Semantics(self_traffic_allowed=False)),
-    "workloads": (Universe(pods="workloads", namespaces="declared", host_network=True, self_traffic=True), Semantics()),
-}
+CONFIGS = s.PACKET_CONFIGS
 
 
 class Tally:

@@ -18,6 +18,7 @@ import ipaddress
 from collections.abc import Iterable, Sequence
 
 import attrs
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
@@ -44,10 +45,23 @@ from npverify.model import (
     Protocol,
     Requirement,
     Rule,
+    Semantics,
     Universe,
     Workload,
 )
 from npverify.semantics import selector_matches
+
+
+def differential_settings(examples: int) -> settings:
+    """Reproducible settings for the differential properties (CI runs them derandomized)."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        print_blob=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    )
 
 # --- alphabets -------------------------------------------------------------------------
 
@@ -772,3 +786,23 @@ def invariants(draw, world: World, scopes=pod_scopes) -> Invariant:
         dst=draw(scopes(world)),
         ports=tuple(draw(st.one_of(st.just([]), st.lists(policy_ports(), min_size=1, max_size=2)))),
     )
+
+
+# --- the universes and semantics the packet-level comparison runs in -------------------
+
+WIDE = dict(host_network=True, node_traffic=True, self_traffic=True)
+
+#: (universe, semantics) pairs: every semantic option flipped, every universe option on.
+PACKET_CONFIGS = {
+    "default": (Universe(), Semantics()),
+    "ipblock-not-pods": (Universe(), Semantics(ip_block_matches_pods=False)),
+    "wide": (Universe(**WIDE), Semantics()),
+    "wide-all-flipped": (
+        Universe(**WIDE),
+        Semantics(ip_block_matches_pods=False, self_traffic_allowed=False, own_node_traffic_allowed=False),
+    ),
+    "pod-cidrs": (Universe(pod_cidrs=POD_CIDRS), Semantics()),
+    "pod-cidrs-wide": (Universe(pod_cidrs=POD_CIDRS, **WIDE), Semantics(ip_block_matches_pods=False)),
+    "declared": (Universe(namespaces="declared", self_traffic=True), Semantics(self_traffic_allowed=False)),
+    "workloads": (Universe(pods="workloads", namespaces="declared", host_network=True, self_traffic=True), Semantics()),
+}

@@ -24,7 +24,7 @@ import itertools
 import os
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
@@ -57,31 +57,9 @@ from tests import strategies as s
 #: Examples per test; the default is sized for CI (the module runs in about a minute).
 EXAMPLES = int(os.environ.get("NPVERIFY_DIFF_EXAMPLES", "40"))
 
-DIFF_SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
-
-WIDE = dict(host_network=True, node_traffic=True, self_traffic=True)
-
-#: (universe, semantics) pairs the packet-level property runs in.
-PACKET_CONFIGS = {
-    "default": (Universe(), Semantics()),
-    "ipblock-not-pods": (Universe(), Semantics(ip_block_matches_pods=False)),
-    "wide": (Universe(**WIDE), Semantics()),
-    "wide-all-flipped": (
-        Universe(**WIDE),
-        Semantics(ip_block_matches_pods=False, self_traffic_allowed=False, own_node_traffic_allowed=False),
-    ),
-    "pod-cidrs": (Universe(pod_cidrs=s.POD_CIDRS), Semantics()),
-    "pod-cidrs-wide": (Universe(pod_cidrs=s.POD_CIDRS, **WIDE), Semantics(ip_block_matches_pods=False)),
-    "declared": (Universe(namespaces="declared", self_traffic=True), Semantics(self_traffic_allowed=False)),
-    "workloads": (Universe(pods="workloads", namespaces="declared", host_network=True, self_traffic=True), Semantics()),
-}
+DIFF_SETTINGS = s.differential_settings(EXAMPLES)
+WIDE = s.WIDE
+PACKET_CONFIGS = s.PACKET_CONFIGS
 
 
 def _worlds_for(universe: Universe) -> st.SearchStrategy[s.World]:

@@ -38,7 +38,7 @@ import os
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from npverify.compare import equivalence
@@ -66,14 +66,7 @@ from tests.test_compare import check_difference, region_problems
 #: Examples per kind of pair (20 kinds); the default keeps the module near 30-60 s.
 EXAMPLES = int(os.environ.get("NPVERIFY_DIFF_EXAMPLES", "10"))
 
-SETTINGS = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
-)
+SETTINGS = s.differential_settings(EXAMPLES)
 
 UNIVERSE = Universe(pods="workloads", namespaces="declared")
 SEMANTICS = (Semantics(), Semantics(ip_block_matches_pods=False))
