@@ -63,6 +63,7 @@ def differential_settings(examples: int) -> settings:
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     )
 
+
 # --- alphabets -------------------------------------------------------------------------
 
 POD_KEYS = ("app", "tier", "env")
@@ -78,6 +79,10 @@ NAMESPACE_NAMES = ("ns1", "ns2", "ns3")
 #: Namespaces that are never declared and hold no policy (pods may still live there).
 EXTRA_NAMESPACES = ("ns4", "ns5")
 ALL_NAMESPACES = NAMESPACE_NAMES + EXTRA_NAMESPACES
+#: The last namespace is never named (no selector value, no workload): the encoding
+#: places its pods in a "fresh" namespace.
+UNNAMED_NAMESPACE = ALL_NAMESPACES[-1]
+NAMED_NAMESPACES = ALL_NAMESPACES[:-1]
 PORT_NAMES = ("http", "dns", "metrics")
 #: Container port names: "grpc" is never named by a policy.
 CONTAINER_PORT_NAMES = PORT_NAMES + ("grpc",)
@@ -144,8 +149,9 @@ BOUNDARY_IPS = {family: tuple(a for a in boundary_addresses(NETWORKS[family])) f
 
 
 def values_for(key: str) -> tuple[str, ...]:
-    """Selector values for a key: namespace names for kubernetes.io/metadata.name."""
-    return ALL_NAMESPACES if key == NAMESPACE_NAME_LABEL else VALUES
+    """Selector values for a key: namespace names for kubernetes.io/metadata.name (except
+    UNNAMED_NAMESPACE)."""
+    return NAMED_NAMESPACES if key == NAMESPACE_NAME_LABEL else VALUES
 
 
 def requirements(keys: Sequence[str]) -> st.SearchStrategy[Requirement]:
@@ -336,7 +342,7 @@ class World:
 def workloads(
     draw,
     name: str,
-    namespaces: Sequence[str] = ALL_NAMESPACES,
+    namespaces: Sequence[str] = NAMED_NAMESPACES,
     *,
     single_pods: bool = True,
     host_network: bool = False,
@@ -748,7 +754,7 @@ def pod_scopes(draw, world: World, ip_blocks_too: bool = True) -> Scope:
             excepts = [n for n in NETWORKS[ip.version] if n != cidr and n.subnet_of(cidr) and ip not in n]
             ip_block = IPBlock(cidr, draw(st.lists(st.sampled_from(excepts), max_size=1)) if excepts else ())
         return Scope(namespace=namespace, pod=pod, workload=workload, ip_block=ip_block, kind=EndpointKind.POD)
-    namespace = draw(st.one_of(st.none(), st.sampled_from(ALL_NAMESPACES), namespace_selectors()))
+    namespace = draw(st.one_of(st.none(), st.sampled_from(NAMED_NAMESPACES), namespace_selectors()))
     workload = None
     if wls and draw(st.integers(0, 2)) == 0:
         w = draw(st.sampled_from(wls))
@@ -769,6 +775,30 @@ def any_scopes(draw, world: World) -> Scope:
         return scope if draw(st.booleans()) else attrs.evolve(scope, kind=None)
     block = draw(st.one_of(st.none(), ip_blocks()))
     return Scope(ip_block=block, kind=EndpointKind.EXTERNAL if form == "external" else None)
+
+
+@st.composite
+def scopes_containing(draw, world: World, endpoint: Endpoint) -> Scope:
+    """A scope that holds ``endpoint``: its namespace (by name or selector), a selector its
+    labels satisfy, its workload, a CIDR around its IP; any of them, all optional."""
+    ip_block = None
+    if draw(st.integers(0, 3)) == 0:
+        ip_block = IPBlock(draw(st.sampled_from([n for n in NETWORKS[endpoint.ip.version] if endpoint.ip in n])))
+    if not isinstance(endpoint, PodEndpoint):
+        external = isinstance(endpoint, ExternalEndpoint) and draw(st.booleans())
+        return Scope(ip_block=ip_block, kind=EndpointKind.EXTERNAL if external else None)
+    namespace = draw(
+        st.one_of(
+            st.none(), st.just(endpoint.namespace), selectors_matching(endpoint.namespace_labels, NAMESPACE_KEYS)
+        )
+    )
+    pod = draw(st.one_of(st.none(), selectors_matching(endpoint.labels)))
+    workload = None
+    owner = next((w for w in world.cluster.workloads if w.key == endpoint.workload), None)
+    if owner is not None and draw(st.booleans()):
+        workload = f"{owner.kind}/{owner.name}"
+    kind = draw(st.sampled_from((None, EndpointKind.POD)))
+    return Scope(namespace=namespace, pod=pod, workload=workload, ip_block=ip_block, kind=kind)
 
 
 #: Invariant kinds about packets between two scopes.

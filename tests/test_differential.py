@@ -23,6 +23,7 @@ import ipaddress
 import itertools
 import os
 
+import attrs
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
@@ -331,19 +332,38 @@ SOUND_CONFIGS = {
 
 @st.composite
 def _sample_endpoints(draw, world: s.World, universe: Universe) -> list[Endpoint]:
+    """2..6 endpoints of one IP family: drawn at random, or the two ends of a packet aimed
+    at a rule (so that policies decide between them). Every pod gets its own id."""
     family = draw(s.families())
-    count = draw(st.integers(2, 6))
-    return [draw(s.endpoints(world, universe, family, f"pod-{i}")) for i in range(count)]
+    found: list[Endpoint] = []
+    for _ in range(draw(st.integers(1, 3))):
+        if draw(st.booleans()):
+            packet = draw(s.targeted_packets(world, universe))
+            found += [e for e in (packet.src, packet.dst) if e.ip.version == family]
+        else:
+            found += [draw(s.endpoints(world, universe, family, "pod")) for _ in range(2)]
+    while len(found) < 2:  # targeted packets of the other family add nothing
+        found.append(draw(s.endpoints(world, universe, family, "pod")))
+    out = []
+    for i, e in enumerate(found[:6]):
+        single = isinstance(e, PodEndpoint) and e.workload is not None and e.pod_id == e.workload
+        out.append(attrs.evolve(e, pod_id=f"pod-{i}") if isinstance(e, PodEndpoint) and not single else e)
+    return out
 
 
-def _sound_cases(universe: Universe):
-    return s.worlds(single_pods=False, host_network=universe.host_network).flatmap(
-        lambda world: st.tuples(
-            st.just(world),
-            st.lists(s.invariants(world, s.any_scopes), min_size=1, max_size=4),
-            _sample_endpoints(world, universe),
-        )
-    )
+@st.composite
+def _sound_cases(draw, universe: Universe):
+    """A world, sample endpoints, and invariants whose scopes are drawn freely or around
+    one of the endpoints (so the sample has packets in scope)."""
+    world = draw(s.worlds(single_pods=False, host_network=universe.host_network))
+    endpoints = draw(_sample_endpoints(world, universe))
+
+    def scopes(world: s.World) -> st.SearchStrategy[Scope]:
+        around = st.sampled_from(endpoints).flatmap(lambda e: s.scopes_containing(world, e))
+        return st.one_of(s.any_scopes(world), around, around)
+
+    invs = draw(st.lists(s.invariants(world, scopes), min_size=1, max_size=4))
+    return world, invs, endpoints
 
 
 @pytest.mark.parametrize("config", sorted(SOUND_CONFIGS))
