@@ -7,7 +7,7 @@ Every packet the solver produces is replayed through the reference evaluator
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import attrs
 
@@ -17,7 +17,7 @@ from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Diagnostic, NetworkPolicy, Packet, Semantics, Universe
 from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, scope_matches, universe_problem
-from npverify.smt import Limits, Outcome, PacketQuery, SolverSession, Status, mentions_of
+from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
 
 
 class Verifier:
@@ -50,10 +50,24 @@ class Verifier:
         self._invariants = tuple(invariants)
         self._session: SolverSession | None = None
 
+    def _mentions(self, invariants: Iterable[Invariant], policies: Iterable[NetworkPolicy] = ()) -> Mentions:
+        """What ``invariants`` and ``policies`` mention, with the workloads the invariants name."""
+        invariants = tuple(invariants)
+        named = set()
+        for invariant in invariants:
+            for scope in (invariant.src, invariant.dst):
+                try:
+                    index = self.resolve_workload(scope, "")
+                except InputError:
+                    continue  # reported when the invariant is checked
+                if index is not None:
+                    named.add(self.cluster.workloads[index].key)
+        return attrs.evolve(mentions_of(policies, invariants), workloads=frozenset(named))
+
     def _session_for(self, invariant: Invariant) -> SolverSession:
-        wanted = mentions_of((), [invariant])
+        wanted = self._mentions([invariant])
         if self._session is None or not self._session.mentions.covers(wanted):
-            base = mentions_of(self.cluster.policies, self._invariants)
+            base = self._mentions(self._invariants, self.cluster.policies)
             if self._session is not None:
                 base = base.union(self._session.mentions)
             self._session = SolverSession(self.cluster, base.union(wanted), self.universe, self.semantics)
@@ -234,9 +248,18 @@ class Verifier:
             return InvariantResult(invariant, Verdict.UNKNOWN, reason="; ".join(f"{u.item}: {u.reason}" for u in report.undecided))
         return InvariantResult(invariant, Verdict.PROVED)
 
-    def check_all(self, invariants: Iterable[Invariant]) -> tuple[InvariantResult, ...]:
-        """Check each invariant in order."""
-        return tuple(self.check(i) for i in invariants)
+    def check_all(
+        self, invariants: Iterable[Invariant], progress: Callable[[int, int, str], None] | None = None
+    ) -> tuple[InvariantResult, ...]:
+        """Check each invariant in order. ``progress(number, total, name)`` is called as
+        the invariant numbered ``number`` (from 1) starts, for a progress display."""
+        invariants = tuple(invariants)
+        results = []
+        for number, invariant in enumerate(invariants, start=1):
+            if progress is not None:
+                progress(number, len(invariants), invariant.name)
+            results.append(self.check(invariant))
+        return tuple(results)
 
     def _verdict(
         self,

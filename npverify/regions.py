@@ -34,6 +34,15 @@ class LabelCondition:
         return f"{self.key} exists"
 
 
+#: Workloads named in a region's description before "and N more".
+_SHOWN_WORKLOADS = 5
+
+
+def _workload_name(key: str) -> str:
+    namespace, kind, name = key.split("/", 2)
+    return f"{kind} {namespace}/{name}"
+
+
 @attrs.frozen
 class EndpointRegion:
     """A set of endpoints. Every condition left out is free ("any")."""
@@ -48,6 +57,8 @@ class EndpointRegion:
     labels: tuple[LabelCondition, ...] = ()
     #: "namespace/Kind/name" of a loaded workload, when the region is its pods.
     workload: str | None = None
+    #: The region is the pods of any of these loaded workloads (which no policy tells apart).
+    workloads: tuple[str, ...] = ()
     #: The pods belong to no loaded workload.
     not_workloads: bool = False
     #: IPs in this network (a /0 for any IP of its family).
@@ -63,6 +74,10 @@ class EndpointRegion:
         if self.workload:
             namespace, kind, name = self.workload.split("/", 2)
             text = f"pods of {kind} {namespace}/{name}"
+        elif self.workloads:
+            shown = [_workload_name(key) for key in self.workloads[:_SHOWN_WORKLOADS]]
+            more = len(self.workloads) - len(shown)
+            text = "pods of " + ", ".join(shown) + (f" and {more} more workloads alike" if more else "")
         else:
             text = "pods of no loaded workload" if self.not_workloads else "pods"
             if self.labels:

@@ -38,6 +38,8 @@ class Decoder:
     def __init__(self, encoding: Encoding, model: z3.ModelRef):
         self.enc = encoding
         self.model = model
+        #: The workload the source was decoded as (see _member).
+        self._taken: int | None = None
 
     def _int(self, term) -> int:
         if isinstance(term, int):
@@ -80,6 +82,20 @@ class Decoder:
             return ipaddress.IPv6Address(value)
         return ipaddress.IPv4Address(value & 0xFFFFFFFF)
 
+    def _member(self, class_index: int, namespace: str, same_pod: bool) -> int:
+        """A workload of the class in the namespace: the first, except that a second pod
+        distinct from an already decoded single Pod is another workload."""
+        workloads = self.enc.workloads
+        members = [i for i in self.enc.classes[class_index].members if workloads[i].namespace == namespace]
+        taken = self._taken
+        if not same_pod and taken is not None and taken in members and workloads[taken].single_pod:
+            others = [i for i in members if i != taken]
+            if others:
+                self._taken = None
+                return others[0]
+        self._taken = members[0]
+        return members[0]
+
     def endpoint(self, e: EndpointVars, side: str) -> Endpoint:
         enc = self.enc
         kind = self._int(e.kind)
@@ -97,11 +113,11 @@ class Decoder:
         else:
             ns_labels = self._labels(enc.domains.namespace_keys, enc.namespace_labels[raw_name])
         ns_labels[NAMESPACE_NAME_LABEL] = namespace
-        workload_index = self._int(e.workload)
+        class_index = self._int(e.workload_class)
         host_network = self._bool(e.host_network)
         same_pod = self._bool(enc.same_pod)
-        if workload_index < len(enc.workloads):
-            w = enc.workloads[workload_index]
+        if class_index < len(enc.classes):
+            w = enc.workloads[self._member(class_index, raw_name, same_pod)]
             labels = dict(w.labels)
             ports = w.ports
             name = w.key

@@ -34,6 +34,9 @@ class Mentions:
     namespace_values: dict[str, frozenset[str]] = attrs.field(factory=dict)
     namespace_names: frozenset[str] = frozenset()
     port_names: frozenset[str] = frozenset()
+    #: Keys (``ns/Kind/name``) of workloads a question names: each gets an encoding class
+    #: of its own, so "a pod of this workload" is exact (see Encoding's workload classes).
+    workloads: frozenset[str] = frozenset()
 
     def covers(self, other: Mentions) -> bool:
         # A key counts even with no values (Exists/DoesNotExist): it needs a variable.
@@ -42,6 +45,7 @@ class Mentions:
             and all(k in self.namespace_values and v <= self.namespace_values[k] for k, v in other.namespace_values.items())
             and other.namespace_names <= self.namespace_names
             and other.port_names <= self.port_names
+            and other.workloads <= self.workloads
         )
 
     def union(self, other: Mentions) -> Mentions:
@@ -56,6 +60,7 @@ class Mentions:
             merge(self.namespace_values, other.namespace_values),
             self.namespace_names | other.namespace_names,
             self.port_names | other.port_names,
+            self.workloads | other.workloads,
         )
 
 
@@ -147,9 +152,14 @@ class Domains:
     namespaces: tuple[str, ...]
     fresh: int
     port_names: tuple[str, ...]
+    #: Code by namespace name.
+    namespace_codes: dict[str, int] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "namespace_codes", {name: code for code, name in enumerate(self.namespaces)})
 
     def namespace_code(self, name: str) -> int:
-        return self.namespaces.index(name)
+        return self.namespace_codes[name]
 
 
 def build_domains(cluster: Cluster, mentions: Mentions, universe: Universe) -> Domains:

@@ -14,11 +14,13 @@ from typing import Union
 
 import attrs
 import z3
+from z3 import z3core
 
 from npverify.invariants.model import EndpointKind, Scope
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ContainerPort,
     Direction,
     IPBlock,
     IPNetwork,
@@ -60,10 +62,63 @@ class EndpointVars:
     namespace: z3.BitVecRef
     labels: dict[str, z3.BitVecRef]
     ip: z3.BitVecRef
-    #: Index into the encoding's workloads; ``len(workloads)`` is "a pod of no loaded workload".
-    workload: z3.BitVecRef
+    #: Index into the encoding's workload classes; ``len(classes)`` is "a pod of no loaded workload".
+    workload_class: z3.BitVecRef
     #: Named ports of the pod: name -> (has it, number, protocol code). Destination only.
     ports: dict[str, tuple[z3.BoolRef, z3.BitVecRef, z3.BitVecRef]]
+
+
+@attrs.frozen
+class WorkloadClass:
+    """Loaded workloads that no policy can tell apart, apart from their namespace.
+
+    Their pods agree on every label code, named port, hostNetwork and status IP the
+    domains see, so the encoding needs one set of constraints per class, not per
+    workload (20,000 workloads typically make a few hundred classes); the namespace is
+    the endpoint's own variable. Workloads a question names get classes of their own.
+    """
+
+    label_codes: tuple[int, ...]
+    #: Per name in ``Domains.port_names``: the container port of that name, or None.
+    named_ports: tuple[ContainerPort | None, ...]
+    host_network: bool
+    ips: tuple
+    #: Indexes into the cluster's workloads, in order.
+    members: tuple[int, ...]
+    #: The namespaces with a pod of this class, sorted.
+    namespaces: tuple[str, ...]
+    #: Namespaces where the class's only workload is a single Pod: two distinct pods of
+    #: the class cannot both be there.
+    lone_pods: tuple[str, ...]
+
+
+def workload_classes(
+    workloads: Sequence[Workload], domains: Domains, distinguish: frozenset[str] = frozenset()
+) -> tuple[tuple[WorkloadClass, ...], tuple[int, ...]]:
+    """The classes of ``workloads`` and, per workload, the index of its class."""
+    groups: dict[tuple, list[int]] = {}
+    for index, w in enumerate(workloads):
+        ports = {p.name: p for p in w.ports if p.name}
+        key = (
+            tuple(dom.code(w.labels) for dom in domains.pod_keys),
+            tuple(ports.get(name) for name in domains.port_names),
+            w.host_network,
+            w.ips,
+            w.key if w.key in distinguish else None,
+        )
+        groups.setdefault(key, []).append(index)
+    classes = []
+    class_of = [0] * len(workloads)
+    for code, ((labels, ports, host_network, ips, _), members) in enumerate(groups.items()):
+        by_namespace: dict[str, list[int]] = {}
+        for index in members:
+            class_of[index] = code
+            by_namespace.setdefault(workloads[index].namespace, []).append(index)
+        lone = tuple(
+            sorted(ns for ns, ms in by_namespace.items() if len(ms) == 1 and workloads[ms[0]].single_pod)
+        )
+        classes.append(WorkloadClass(labels, ports, host_network, ips, tuple(members), tuple(sorted(by_namespace)), lone))
+    return tuple(classes), tuple(class_of)
 
 
 class Encoding:
@@ -75,7 +130,9 @@ class Encoding:
         domains: Domains,
         universe: Universe,
         semantics: Semantics,
+        distinguish: frozenset[str] = frozenset(),
     ) -> None:
+        """``distinguish``: keys of workloads that get a class of their own (see WorkloadClass)."""
         self.ctx = z3.Context()
         self.cluster = cluster
         self.domains = domains
@@ -87,8 +144,9 @@ class Encoding:
         self._false = z3.BoolVal(False, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
 
+        self.classes, self.class_of = workload_classes(cluster.workloads, domains, distinguish)
         self.ns_bits = _bits(len(domains.namespaces))
-        self.wl_bits = _bits(len(self.workloads) + 1)
+        self.wl_bits = _bits(len(self.classes) + 1)
         self.v6 = z3.Bool("v6", self.ctx)
         self.protocol = z3.BitVec("protocol", 2, self.ctx)
         self.port = z3.BitVec("port", 16, self.ctx)
@@ -115,7 +173,7 @@ class Encoding:
             items.append(t)
         if not items:
             return self._true
-        return items[0] if len(items) == 1 else z3.And(*items)
+        return items[0] if len(items) == 1 else self._apply(z3core.Z3_mk_and, items)
 
     def disj(self, terms: Iterable[Term]) -> z3.BoolRef:
         items = []
@@ -127,7 +185,16 @@ class Encoding:
             items.append(t)
         if not items:
             return self._false
-        return items[0] if len(items) == 1 else z3.Or(*items)
+        return items[0] if len(items) == 1 else self._apply(z3core.Z3_mk_or, items)
+
+    def _apply(self, make, items: list[z3.BoolRef]) -> z3.BoolRef:
+        """``And``/``Or`` of Boolean terms of this context, without z3's per-argument
+        coercion and sort checks, which cost more than building the term (the encoding
+        makes hundreds of thousands of them)."""
+        args = (z3.Ast * len(items))()
+        for i, item in enumerate(items):
+            args[i] = item.as_ast()
+        return z3.BoolRef(make(self.ctx.ref(), len(items), args), self.ctx)
 
     # --- variables -----------------------------------------------------------------------
 
@@ -172,23 +239,35 @@ class Encoding:
             namespace=z3.BitVec(f"{side}.namespace", self.ns_bits, ctx),
             labels=labels,
             ip=z3.BitVec(f"{side}.ip", 128, ctx),
-            workload=z3.BitVec(f"{side}.workload", self.wl_bits, ctx),
+            workload_class=z3.BitVec(f"{side}.workload_class", self.wl_bits, ctx),
             ports=ports,
         )
 
     # --- atoms ---------------------------------------------------------------------------
 
     def is_pod(self, e: EndpointVars) -> z3.BoolRef:
-        return e.kind == self._bv(POD, 2)
+        key = ("pod", id(e))
+        if key not in self._cache:
+            self._cache[key] = e.kind == self._bv(POD, 2)
+        return self._cache[key]
 
     def is_policy_pod(self, e: EndpointVars) -> z3.BoolRef:
         """A pod that policies select and that label selectors see (not hostNetwork)."""
-        return self.conj([self.is_pod(e), z3.Not(e.host_network)])
+        key = ("policy-pod", id(e))
+        if key not in self._cache:
+            self._cache[key] = self.conj([self.is_pod(e), self.negate(e.host_network)])
+        return self._cache[key]
+
+    def negate(self, term: z3.BoolRef) -> z3.BoolRef:
+        """``Not(term)``, without z3's argument checks (see ``_apply``)."""
+        return z3.BoolRef(z3core.Z3_mk_not(self.ctx.ref(), term.as_ast()), self.ctx)
 
     def in_namespace(self, e: EndpointVars, name: str) -> Term:
-        if name not in self.domains.namespaces:
-            return False
-        return e.namespace == self._bv(self.domains.namespace_code(name), self.ns_bits)
+        key = ("ns", id(e), name)
+        if key not in self._cache:
+            code = self.domains.namespace_codes.get(name)
+            self._cache[key] = False if code is None else e.namespace == self._bv(code, self.ns_bits)
+        return self._cache[key]
 
     def in_network(self, e: EndpointVars, network: IPNetwork) -> z3.BoolRef:
         key = ("net", id(e), network)
@@ -204,9 +283,7 @@ class Encoding:
         return self._cache[key]
 
     def in_ip_block(self, e: EndpointVars, block: IPBlock) -> z3.BoolRef:
-        return self.conj(
-            [self.in_network(e, block.cidr)] + [z3.Not(self.in_network(e, x)) for x in block.except_]
-        )
+        return self.conj([self.in_network(e, block.cidr)] + [self.negate(self.in_network(e, x)) for x in block.except_])
 
     @staticmethod
     def _requirement(req: Requirement, dom: LabelDomain, code):
@@ -275,7 +352,7 @@ class Encoding:
             if peer.ip_block is not None:
                 term = self.in_ip_block(e, peer.ip_block)
                 if not self.semantics.ip_block_matches_pods:
-                    term = self.conj([term, z3.Not(self.is_policy_pod(e))])
+                    term = self.conj([term, self.negate(self.is_policy_pod(e))])
             else:
                 ns = (
                     self.in_namespace(e, policy_namespace)
@@ -329,7 +406,7 @@ class Encoding:
                 self.conj([self.pod_selector(e, p.pod_selector), self.disj(self.rule(r, p, other) for r in p.rules(direction))])
                 for p in policies
             )
-            self._cache[key] = self.conj([isolated, z3.Not(allows)])
+            self._cache[key] = self.conj([isolated, self.negate(allows)])
         return self._cache[key]
 
     def direction_allows(
@@ -348,7 +425,7 @@ class Encoding:
             self.conj([self.in_namespace(e, ns), self._namespace_denies(direction, e, other, ns, tuple(ps))])
             for ns, ps in sorted(by_namespace.items())
         )
-        return self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(denied)])
+        return self.disj([self.negate(self.is_policy_pod(e)), self.negate(denied)])
 
     def allowed_by(self, policies: tuple[NetworkPolicy, ...]) -> z3.BoolRef:
         """The packet is allowed under ``policies`` (in this encoding's universe)."""
@@ -410,36 +487,49 @@ class Encoding:
 
     # --- the universe --------------------------------------------------------------------
 
-    def _workload_is(self, e: EndpointVars, index: int, w: Workload) -> z3.BoolRef:
-        terms: list[Term] = [self.is_pod(e), self.in_namespace(e, w.namespace)]
-        terms.append(e.host_network if w.host_network else z3.Not(e.host_network))
-        for dom in self.domains.pod_keys:
-            terms.append(e.labels[dom.key] == self._bv(dom.code(w.labels), e.labels[dom.key].size()))
-        for name, (defined, number, proto) in e.ports.items():
-            cp = next((p for p in w.ports if p.name == name), None)
+    def _class_is(self, e: EndpointVars, cls: WorkloadClass) -> z3.BoolRef:
+        """The properties every pod of ``cls`` has, and the namespaces it has pods in."""
+        terms: list[Term] = [self.disj(self.in_namespace(e, ns) for ns in cls.namespaces)]
+        terms.append(e.host_network if cls.host_network else z3.Not(e.host_network))
+        for dom, code in zip(self.domains.pod_keys, cls.label_codes):
+            terms.append(e.labels[dom.key] == self._bv(code, e.labels[dom.key].size()))
+        for name, cp in zip(self.domains.port_names, cls.named_ports):
+            defined, number, proto = e.ports.get(name, (None, None, None))
+            if defined is None:
+                continue
             if cp is None:
                 terms.append(z3.Not(defined))
             else:
                 terms += [defined, number == self._bv(cp.port, 16), proto == self._bv(PROTOCOLS.index(cp.protocol), 2)]
-        if w.ips:
+        if cls.ips:
             terms.append(
                 self.disj(
                     self.conj([self.v6 if ip.version == 6 else z3.Not(self.v6), e.ip == self._bv(int(ip), 128)])
-                    for ip in w.ips
+                    for ip in cls.ips
                 )
             )
         return self.conj(terms)
 
+    def class_term(self, e: EndpointVars, index: int) -> z3.BoolRef:
+        """The endpoint is a pod of workload class ``index`` (``len(classes)``: of no workload)."""
+        key = ("class", id(e), index)
+        if key not in self._cache:
+            self._cache[key] = e.workload_class == self._bv(index, self.wl_bits)
+        return self._cache[key]
+
     def workload_term(self, e: EndpointVars, index: int) -> z3.BoolRef:
-        return e.workload == self._bv(index, self.wl_bits)
+        """The endpoint is a pod of workload ``index``, or of a workload no policy can tell
+        apart from it (same namespace and class); workloads named in ``distinguish`` are exact."""
+        w = self.workloads[index]
+        return self.conj([self.in_namespace(e, w.namespace), self.class_term(e, self.class_of[index])])
 
     def _endpoint_constraints(self, e: EndpointVars, may_be_node: bool) -> list[Term]:
         u = self.universe
-        arbitrary = len(self.workloads)
+        arbitrary = len(self.classes)
         terms: list[Term] = [
             z3.ULE(e.kind, self._bv(NODE if may_be_node else EXTERNAL, 2)),
             z3.ULE(e.namespace, self._bv(max(len(self.domains.namespaces) - 1, 0), self.ns_bits)),
-            z3.ULE(e.workload, self._bv(arbitrary if u.pods == "any" else max(arbitrary - 1, 0), self.wl_bits)),
+            z3.ULE(e.workload_class, self._bv(arbitrary if u.pods == "any" else max(arbitrary - 1, 0), self.wl_bits)),
             z3.Implies(z3.Not(self.v6), z3.Extract(127, 32, e.ip) == z3.BitVecVal(0, 96, self.ctx)),
         ]
         if (u.pods == "workloads" and not self.workloads) or not self.domains.namespaces:
@@ -449,8 +539,8 @@ class Encoding:
             terms.append(z3.ULE(var, self._bv(dom.other, var.size())))
         for defined, number, proto in e.ports.values():
             terms += [number != self._bv(0, 16), z3.ULE(proto, self._bv(2, 2))]
-        for index, w in enumerate(self.workloads):
-            terms.append(z3.Implies(self.conj([self.is_pod(e), self.workload_term(e, index)]), self._workload_is(e, index, w)))
+        for index, cls in enumerate(self.classes):
+            terms.append(z3.Implies(self.conj([self.is_pod(e), self.class_term(e, index)]), self._class_is(e, cls)))
         if u.pod_cidrs:
             inside = self.disj(self.in_network(e, c) for c in u.pod_cidrs)
             terms.append(z3.Implies(self.is_policy_pod(e), inside))
@@ -478,13 +568,22 @@ class Encoding:
         ]
         both_pods = self.conj([self.is_pod(src), self.is_pod(dst)])
         if self.universe.self_traffic:
-            same = [src.namespace == dst.namespace, src.ip == dst.ip, src.workload == dst.workload, src.host_network == dst.host_network]
+            same = [src.namespace == dst.namespace, src.ip == dst.ip, src.workload_class == dst.workload_class, src.host_network == dst.host_network]
             same += [src.labels[k] == dst.labels[k] for k in src.labels]
             terms.append(z3.Implies(self.same_pod, self.conj([both_pods] + same)))
         distinct: list[Term] = [z3.Or(src.ip != dst.ip, self.conj([src.host_network, dst.host_network]))]
-        for index, w in enumerate(self.workloads):
-            if w.single_pod:
-                distinct.append(z3.Not(self.conj([self.workload_term(src, index), self.workload_term(dst, index)])))
+        # Two distinct pods of one class in one namespace need two pods there: not possible
+        # where the class's only workload in that namespace is a single Pod.
+        for index, cls in enumerate(self.classes):
+            if cls.lone_pods:
+                distinct.append(
+                    z3.Not(
+                        self.conj(
+                            [self.class_term(src, index), self.class_term(dst, index), src.namespace == dst.namespace]
+                            + [self.disj(self.in_namespace(src, ns) for ns in cls.lone_pods)]
+                        )
+                    )
+                )
         terms.append(z3.Implies(self.conj([both_pods, z3.Not(self.same_pod)]), self.conj(distinct)))
         return [t for t in terms if t is not True]
 
@@ -547,8 +646,8 @@ class Encoding:
                     terms.append(code == self._bv(dom.code(endpoint.namespace_labels), code.size()))
             for dom in self.domains.pod_keys:
                 terms.append(e.labels[dom.key] == self._bv(dom.code(endpoint.labels), e.labels[dom.key].size()))
-            index = next((i for i, w in enumerate(self.workloads) if w.key == endpoint.workload), len(self.workloads))
-            terms.append(self.workload_term(e, index))
+            index = next((i for i, w in enumerate(self.workloads) if w.key == endpoint.workload), None)
+            terms.append(self.class_term(e, len(self.classes)) if index is None else self.workload_term(e, index))
             for port_name, (defined, number, proto) in e.ports.items():
                 cp = next((p for p in endpoint.ports if p.name == port_name), None)
                 if cp is None:

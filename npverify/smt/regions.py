@@ -84,7 +84,7 @@ class RegionFinder:
             pins[f"{side}.ip"] = e.ip == value(e.ip)
             if number(e.kind) != POD:
                 continue
-            pins[f"{side}.workload"] = e.workload == value(e.workload)
+            pins[f"{side}.workload"] = e.workload_class == value(e.workload_class)
             pins[f"{side}.namespace"] = e.namespace == value(e.namespace)
             for dom in enc.domains.namespace_keys:
                 term = enc.namespace_label_of(e, dom.key)
@@ -223,11 +223,18 @@ class RegionFinder:
                 if f"{side}.label.{dom.key}" in pins
             )
             workload = None
+            workloads: tuple[str, ...] = ()
             not_workloads = False
             if f"{side}.workload" in pins:
-                index = number(e.workload)
-                if index < len(enc.workloads):
-                    workload = enc.workloads[index].key
+                index = number(e.workload_class)
+                if index < len(enc.classes):
+                    members = [enc.workloads[i] for i in enc.classes[index].members]
+                    if f"{side}.namespace" in pins:
+                        members = [w for w in members if w.namespace == enc.domains.namespaces[number(e.namespace)]]
+                    if len(members) == 1:
+                        workload = members[0].key
+                    else:
+                        workloads = tuple(w.key for w in members)
                 else:
                     not_workloads = True
             host_network = None
@@ -249,6 +256,7 @@ class RegionFinder:
                     namespace_labels=namespace_labels,
                     labels=labels,
                     workload=workload,
+                    workloads=workloads,
                     not_workloads=not_workloads,
                     cidr=cidr,
                     host_network=host_network,

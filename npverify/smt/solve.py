@@ -74,7 +74,7 @@ class SolverSession:
 
     def __init__(self, cluster: Cluster, mentions: Mentions, universe: Universe, semantics: Semantics):
         self.mentions = mentions
-        self.encoding = Encoding(cluster, build_domains(cluster, mentions, universe), universe, semantics)
+        self.encoding = Encoding(cluster, build_domains(cluster, mentions, universe), universe, semantics, mentions.workloads)
 
     def solve(self, query: PacketQuery, limits: Limits = Limits()) -> Outcome:
         enc = self.encoding
