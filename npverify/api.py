@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from npverify.engine import Verifier
 from npverify.invariants import load_invariants
@@ -51,6 +51,7 @@ def prove(
     limits: Limits | None = None,
     check_samples: int = 0,
     input_limits: InputLimits = InputLimits(),
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> ProofReport:
     """Prove every invariant of an invariants file.
 
@@ -60,6 +61,7 @@ def prove(
     ``check_samples`` > 0 re-checks every proved isolated/allowed/only invariant on that
     many packets sampled from its scope with the reference evaluator (check mode); a
     disagreement raises InternalError. ``input_limits`` bounds what reading files may cost.
+    ``progress(number, total, name)`` is called as each invariant starts (number from 1).
     """
     started = time.perf_counter()
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
@@ -72,7 +74,7 @@ def prove(
         cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits,
         check_samples=check_samples, input_limits=input_limits,
     )
-    results = verifier.check_all(spec.invariants)
+    results = verifier.check_all(spec.invariants, progress)
     skipped = tuple(f"{s.kind} {s.name} ({s.location})" if s.location else f"{s.kind} {s.name}" for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
     return ProofReport(

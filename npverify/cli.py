@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import time
 
 import attrs
 import click
@@ -17,7 +19,10 @@ from npverify.load.fields import parse_cidr
 from npverify.load.limits import InputLimits
 from npverify.load.yamlnodes import Cursor, Node
 from npverify.model import Cluster, Diagnostic, Semantics, SourceLocation, Universe
+from npverify.report import github as github_report
 from npverify.report import json as json_report
+from npverify.report import junit as junit_report
+from npverify.report import sarif as sarif_report
 from npverify.report import text as text_report
 from npverify.results import ProofReport, Verdict
 from npverify.smt import Limits
@@ -36,6 +41,105 @@ Exit codes:
 """
 
 RENDERERS = {"text": text_report.render_report, "json": json_report.render_report}
+
+#: The output formats of every command that yields results: per format, the renderers of a
+#: proof report (prove), a comparison (equiv, contains) and a redundancy report (redundant).
+FORMAT_RENDERERS = {
+    "text": (text_report.render_report, text_report.render_comparison, text_report.render_redundancy),
+    "json": (json_report.render_report, json_report.render_comparison, json_report.render_redundancy),
+    "sarif": (sarif_report.render_report, sarif_report.render_comparison, sarif_report.render_redundancy),
+    "junit": (junit_report.render_report, junit_report.render_comparison, junit_report.render_redundancy),
+    "github": (github_report.render_report, github_report.render_comparison, github_report.render_redundancy),
+}
+FORMAT_HELP = (
+    "Output format: text (coloured on a terminal unless NO_COLOR is set), json (versioned; "
+    "JSON Schemas in specs/), sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML), "
+    "github (GitHub Actions annotations)."
+)
+
+
+def format_option(command):
+    """``--format text|json|sarif|junit|github``."""
+    return click.option(
+        "--format", "output_format", type=click.Choice(list(FORMAT_RENDERERS)), default="text", show_default=True, help=FORMAT_HELP
+    )(command)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def use_color(stream) -> bool:
+    """Colour verdicts on a terminal, unless NO_COLOR is set to anything but "" (no-color.org)."""
+    return not os.environ.get("NO_COLOR") and _is_terminal(stream)
+
+
+def _render(output_format: str, value, output) -> str:
+    """``value`` (ProofReport, Comparison or RedundancyReport) in ``output_format``.
+
+    The renderers are pure; what depends on where the output goes is decided here: colour
+    for a terminal, and the working directory that SARIF and annotation paths are relative to.
+    """
+    from npverify.compare import Comparison
+    from npverify.redundancy import RedundancyReport
+
+    index = 1 if isinstance(value, Comparison) else 2 if isinstance(value, RedundancyReport) else 0
+    render = FORMAT_RENDERERS[output_format][index]
+    if output_format == "text":
+        return render(value, color=use_color(output))
+    if output_format in ("sarif", "github"):
+        return render(value, root=os.getcwd())
+    return render(value)
+
+
+class ProgressLine:
+    """A progress line on ``stream``, ``[3/10] checking NAME…``, rewritten in place with CR."""
+
+    #: Redraw at most this often: redundant may report thousands of items a second.
+    INTERVAL = 0.1
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.shown = False
+        self._last = 0.0
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        self._ellipsis = "…" if encoding == "utf8" else "..."
+
+    def __call__(self, number: int, total: int, name: str) -> None:
+        now = time.monotonic()
+        if self.shown and now - self._last < self.INTERVAL and number != total:
+            return
+        self._last = now
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        line = f"[{number}/{total}] checking {name}{self._ellipsis}"
+        if len(line) > width:
+            line = line[: width - len(self._ellipsis)] + self._ellipsis
+        self.stream.write("\r\x1b[K" + line)
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+@contextlib.contextmanager
+def _progress():
+    """A progress callback for the library when stderr is a terminal, else None (CI logs
+    and redirected output stay clean); the line is cleared when the work ends or fails."""
+    if not _is_terminal(sys.stderr):
+        yield None
+        return
+    line = ProgressLine(sys.stderr)
+    try:
+        yield line
+    finally:
+        line.clear()
 
 
 def _exit_code(report: ProofReport) -> int:
@@ -144,7 +248,7 @@ def main() -> None:
 
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("invariants_file", type=click.Path(dir_okay=False, allow_dash=False))
-@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
+@format_option
 @click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the file's 'manifests'.")
 @universe_options
 @input_limit_options
@@ -167,16 +271,18 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
         limits = _limits(options)
         paths = list(manifests) if manifests else list(spec.manifests)
         cluster = load_manifests(paths, stdin=sys.stdin, limits=input_limits)
-        report = prove_file(
-            spec,
-            cluster=cluster,
-            universe=universe,
-            semantics=semantics,
-            limits=limits,
-            check_samples=check_samples if check_mode else 0,
-            input_limits=input_limits,
-        )
-    output.write(RENDERERS[output_format](report))
+        with _progress() as progress:
+            report = prove_file(
+                spec,
+                cluster=cluster,
+                universe=universe,
+                semantics=semantics,
+                limits=limits,
+                check_samples=check_samples if check_mode else 0,
+                input_limits=input_limits,
+                progress=progress,
+            )
+    output.write(_render(output_format, report, output))
     output.flush()
     sys.exit(_exit_code(report))
 
@@ -206,19 +312,20 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
         right_cluster = load_manifests([right], stdin=sys.stdin, limits=input_limits)
         shared = load_manifests(list(manifests), stdin=sys.stdin, limits=input_limits) if manifests else Cluster()
         context = merge_context(shared, left_cluster, right_cluster)
-        comparison = compare(
-            left_cluster.policies,
-            right_cluster.policies,
-            context,
-            universe=universe,
-            semantics=semantics,
-            max_diffs=max_diffs,
-            limits=limits,
-            directions=("right",) if containment else ("left", "right"),
-            names=(left, right),
-        )
-    render = json_report.render_comparison if output_format == "json" else text_report.render_comparison
-    output.write(render(comparison))
+        with _progress() as progress:
+            comparison = compare(
+                left_cluster.policies,
+                right_cluster.policies,
+                context,
+                universe=universe,
+                semantics=semantics,
+                max_diffs=max_diffs,
+                limits=limits,
+                directions=("right",) if containment else ("left", "right"),
+                names=(left, right),
+                progress=progress,
+            )
+    output.write(_render(output_format, comparison, output))
     output.flush()
     sys.exit({True: EXIT_PROVED, False: EXIT_REFUTED, None: EXIT_UNKNOWN}[comparison.same])
 
@@ -227,7 +334,7 @@ def compare_options(command):
     for option in reversed(
         [
             click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Context shared by both sides (Namespaces, workloads); repeatable."),
-            click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format."),
+            format_option,
             click.option("--max-diffs", type=click.IntRange(min=1), default=10, show_default=True, help="Regions to report per direction before stopping."),
             universe_options,
             input_limit_options,
@@ -275,7 +382,7 @@ Exit codes:
 
 @main.command(epilog=REDUNDANT_EXIT_HELP)
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "output_format", type=click.Choice(sorted(RENDERERS)), default="text", show_default=True, help="Output format.")
+@format_option
 @click.option("--policy", "policies", multiple=True, metavar="NAMESPACE/NAME", help="Check only these policies (against all); repeatable.")
 @universe_options
 @input_limit_options
@@ -299,12 +406,64 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
         for name in policies:
             if name not in known:
                 raise InputError(Diagnostic(f"--policy {name}: no such NetworkPolicy in the manifests (write namespace/name)"))
-        report = find_redundancy(cluster, universe, semantics, limits, policies or None)
-    render = json_report.render_redundancy if output_format == "json" else text_report.render_redundancy
-    output.write(render(report))
+        with _progress() as progress:
+            report = find_redundancy(cluster, universe, semantics, limits, policies or None, progress)
+    output.write(_render(output_format, report, output))
     output.flush()
     clean = report.clean
     sys.exit({True: EXIT_PROVED, False: EXIT_REFUTED, None: EXIT_UNKNOWN}[clean])
+
+
+EXPLAIN_EXIT_HELP = """\b
+Exit codes:
+  0  the packet is allowed
+  1  the packet is denied
+  2  bad usage or bad input (a manifest, or a --from/--to/--port spec)
+  3  internal error
+
+\b
+--from and --to take:
+  NS/POD or NS/KIND/NAME   a loaded pod or workload (e.g. shop/api, shop/Deployment/api),
+                           optionally @IP (shop/api@10.244.1.7)
+  NS/key=value,...         a pod with these labels in namespace NS (optionally @IP)
+  IP                       a loaded pod with that IP, else an external host
+  node:IP, own-node:IP     a node; own-node: is the destination pod's own node (--from only)
+--port takes 8080/TCP, 53/udp, 8080 (TCP) or a port name of the destination (http, http/TCP).
+See docs/explain.md.
+"""
+
+
+@main.command(epilog=EXPLAIN_EXIT_HELP)
+@click.option("--manifests", "manifests", multiple=True, required=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable.")
+@click.option("--from", "source", required=True, metavar="SPEC", help="The packet's source (see below).")
+@click.option("--to", "destination", required=True, metavar="SPEC", help="The packet's destination (see below).")
+@click.option("--port", "port", required=True, metavar="PORT[/PROTOCOL]", help="Destination port: 8080/TCP, 53/udp, 8080 (TCP) or a named port of the destination.")
+@click.option("--format", "output_format", type=click.Choice(["json", "text"]), default="text", show_default=True, help="Output format.")
+@click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect).")
+@click.option("--pod-cidr", "pod_cidrs", multiple=True, metavar="CIDR", help="Where to take pod IPs the manifests do not give (default 10.244.0.0/16, fd00:10:244::/64); repeatable.")
+@input_limit_options
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Write the explanation here instead of stdout.")
+def explain(manifests: tuple[str, ...], source: str, destination: str, port: str, output_format: str, pod_cidrs: tuple[str, ...], output, **options) -> None:
+    """Say whether one packet is allowed, and why.
+
+    Names the policies that select the source for egress and the destination for
+    ingress, the rule and peer that matched (with file:line), or for each rule why it
+    did not match. The verdict is the reference evaluator's.
+    """
+    from npverify.explain import explain as explain_packet_spec
+    from npverify.report.text import render_explanation as render_text
+    from npverify.report.json import render_explanation as render_json
+
+    with _failures_to_exit_codes():
+        input_limits = _input_limits(options)
+        semantics = _semantics(Semantics(), options)
+        cidrs = _parse_cidrs(pod_cidrs)
+        cluster = load_manifests(list(manifests), stdin=sys.stdin, limits=input_limits)
+        explanation = explain_packet_spec(cluster, source, destination, port, semantics=semantics, pod_cidrs=cidrs)
+        rendered = (render_json if output_format == "json" else render_text)(explanation)
+    output.write(rendered)
+    output.flush()
+    sys.exit(EXIT_PROVED if explanation.allowed else EXIT_REFUTED)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ Every region's packet is replayed through the reference evaluator on both sides.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import attrs
 
@@ -33,6 +34,11 @@ class Difference:
     @property
     def allowed_by(self) -> str:
         return "left" if self.left.allowed else "right"
+
+    def _repr_html_(self) -> str:
+        from npverify.report.html import render_difference_html
+
+        return render_difference_html(self)
 
 
 @attrs.frozen
@@ -120,9 +126,11 @@ def compare(
     limits: Limits = Limits(),
     directions: tuple[str, ...] = ("left", "right"),
     names: tuple[str, str] = ("left", "right"),
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Comparison:
     """Where do two policy sets differ? ``directions`` picks "left" (what only the left
-    allows) and/or "right" (what only the right allows)."""
+    allows) and/or "right" (what only the right allows). ``progress(number, total,
+    what)`` is called as each direction starts (number from 1)."""
     started = time.perf_counter()
     context = attrs.evolve(context, policies=())
     session = SolverSession(
@@ -131,7 +139,9 @@ def compare(
     left_cluster, right_cluster = context.with_policies(left), context.with_policies(right)
     outcome: dict[str, tuple[tuple[Difference, ...] | None, bool]] = {"left": (None, True), "right": (None, True)}
     reasons = []
-    for direction in directions:
+    for number, direction in enumerate(directions, start=1):
+        if progress is not None:
+            progress(number, len(directions), f"what only {names[0] if direction == 'left' else names[1]} allows")
         allowing, denying = (left, right) if direction == "left" else (right, left)
         found = session.difference_regions(allowing, denying, max_diffs, limits)
         diffs = tuple(

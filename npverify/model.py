@@ -372,6 +372,12 @@ class Packet:
             and self.src.namespace == self.dst.namespace
         )
 
+    def _repr_html_(self) -> str:
+        # Imported here: the model stays free of rendering (and report imports the model).
+        from npverify.report.html import render_packet_html
+
+        return render_packet_html(self)
+
 
 # --- semantic options ----------------------------------------------------------------
 

@@ -10,6 +10,7 @@ cover it: the others of its namespace and direction that apply to some of its pa
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import attrs
 
@@ -80,9 +81,11 @@ def find_redundancy(
     semantics: Semantics = Semantics(),
     limits: Limits = Limits(),
     policies: tuple[str, ...] | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> RedundancyReport:
     """Every redundant or vacuous item of the cluster's policies (or of those named
-    ``namespace/name`` in ``policies``)."""
+    ``namespace/name`` in ``policies``). ``progress(number, total, item)`` is called as
+    each item comes up (number from 1; items inside a settled one are skipped but counted)."""
     started = time.perf_counter()
     session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
     all_policies = cluster.policies
@@ -91,11 +94,15 @@ def find_redundancy(
     vacuous: list[VacuousItem] = []
     undecided: list[UndecidedItem] = []
     checked = 0
-    for index, policy in enumerate(all_policies):
-        if policies is not None and policy.key not in policies:
-            continue
+    selected = [(i, p) for i, p in enumerate(all_policies) if policies is None or p.key in policies]
+    total = sum(len(policy_items(p)) for _, p in selected) if progress is not None else 0
+    number = 0
+    for index, policy in selected:
         settled: list[PolicyItem] = []
         for item in policy_items(policy):
+            number += 1
+            if progress is not None:
+                progress(number, total, str(item))
             if any(_descends(item, s) for s in settled):
                 continue
             checked += 1

@@ -1,4 +1,8 @@
-"""JSON rendering of results: a stable, versioned document (specs/report.schema.json)."""
+"""JSON rendering of results: stable, versioned documents.
+
+Schemas: specs/report.schema.json (prove), specs/comparison.schema.json (equiv, contains),
+specs/redundancy.schema.json (redundant).
+"""
 
 from __future__ import annotations
 
@@ -126,6 +130,7 @@ def region_json(region) -> dict[str, Any]:
             "namespace_labels": [str(c) for c in e.namespace_labels],
             "labels": [str(c) for c in e.labels],
             "workload": e.workload,
+            "workloads": list(e.workloads),
             "not_workloads": e.not_workloads,
             "cidr": None if e.cidr is None else str(e.cidr),
             "host_network": e.host_network,
@@ -198,3 +203,42 @@ def render_comparison(comparison) -> str:
 
 def render_redundancy(report) -> str:
     return json.dumps(redundancy_json(report), indent=2) + "\n"
+
+
+# --- explain (specs/explain.schema.json) -------------------------------------------------
+
+
+def explanation_json(explanation) -> dict[str, Any]:
+    """``npverify explain --format json``: the packet, the evaluator's decision, every rule and the sentences."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "allowed": explanation.allowed,
+        "packet": packet_json(explanation.packet),
+        "decision": decision_json(explanation.decision),
+        "semantics": {
+            "ip_block_matches_pods": explanation.semantics.ip_block_matches_pods,
+            "self_traffic_allowed": explanation.semantics.self_traffic_allowed,
+            "own_node_traffic_allowed": explanation.semantics.own_node_traffic_allowed,
+        },
+        "rules": [
+            {
+                "policy": r.policy.key,
+                "direction": str(r.direction),
+                "rule_index": r.rule_index,
+                "matched": r.matched,
+                "peer_index": r.peer_index,
+                "port_index": r.port_index,
+                "location": location_json(r.location),
+                "text": r.text,
+            }
+            for r in explanation.rules
+        ],
+        "sentences": [
+            {"topic": s.topic, "detail": s.detail, "text": s.text, "location": location_json(s.location)}
+            for s in explanation.sentences
+        ],
+    }
+
+
+def render_explanation(explanation) -> str:
+    return json.dumps(explanation_json(explanation), indent=2) + "\n"

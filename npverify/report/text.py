@@ -13,6 +13,33 @@ if TYPE_CHECKING:
     from npverify.compare import Comparison
     from npverify.redundancy import RedundancyReport
 
+#: ANSI colours of verdict words on a terminal (the CLI decides when; see --help and NO_COLOR).
+_GREEN, _RED, _YELLOW, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[33m", "\x1b[0m"
+VERDICT_COLOURS = {
+    "PROVED": _GREEN,
+    "REFUTED": _RED,
+    "UNKNOWN": _YELLOW,
+    "EQUIVALENT": _GREEN,
+    "CONTAINED": _GREEN,
+    "DIFFERENT": _RED,
+    "NOT CONTAINED": _RED,
+    "redundant": _RED,
+    "vacuous": _RED,
+    "undecided": _YELLOW,
+}
+
+
+def paint(word: str, color: bool, width: int = 0) -> str:
+    """``word`` padded to ``width``, coloured by its verdict when ``color`` is set.
+
+    The padding stays outside the escape codes so columns line up either way.
+    """
+    padding = " " * max(0, width - len(word))
+    if not color or word not in VERDICT_COLOURS:
+        return word + padding
+    return f"{VERDICT_COLOURS[word]}{word}{_RESET}{padding}"
+
+
 def format_labels(labels: Mapping[str, str], hide: tuple[str, ...] = ()) -> str:
     shown = [f"{k}={v}" for k, v in labels.items() if k not in hide]
     return "{" + ", ".join(shown) + "}"
@@ -54,10 +81,10 @@ def describe_packet(packet: Packet) -> list[str]:
     return lines
 
 
-def render_result(result: InvariantResult) -> str:
+def render_result(result: InvariantResult, color: bool = False) -> str:
     inv = result.invariant
     where = f", {inv.location}" if inv.location else ""
-    lines = [f"{result.verdict.value.upper():8} {inv.name}  ({inv.kind}{where})"]
+    lines = [f"{paint(result.verdict.value.upper(), color, 8)} {inv.name}  ({inv.kind}{where})"]
     indent = " " * 9
     if result.packet is not None:
         label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
@@ -84,7 +111,7 @@ def summary_line(report: ProofReport) -> str:
     )
 
 
-def render_report(report: ProofReport) -> str:
+def render_report(report: ProofReport, color: bool = False) -> str:
     lines = []
     if report.source:
         lines.append(f"npverify: {report.source}")
@@ -97,7 +124,7 @@ def render_report(report: ProofReport) -> str:
     if lines:
         lines.append("")
     for result in report.results:
-        lines.append(render_result(result))
+        lines.append(render_result(result, color))
     lines.append("")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
@@ -116,7 +143,7 @@ def _side_count(diffs, complete: bool) -> str:
     return f"{n} region{'s' if n != 1 else ''}" + ("" if complete else " (more exist; raise --max-diffs)" if n else " (undecided)")
 
 
-def render_comparison(comparison: Comparison) -> str:
+def render_comparison(comparison: Comparison, color: bool = False) -> str:
     left, right = comparison.left_name, comparison.right_name
     containment = comparison.only_left is None
     lines = [f"npverify: {'does ' + left + ' contain ' + right if containment else left + ' vs ' + right}"]
@@ -144,7 +171,7 @@ def render_comparison(comparison: Comparison) -> str:
     if containment and comparison.same is not None:
         verdict = "CONTAINED" if comparison.same else "NOT CONTAINED"
     count = len(comparison.differences)
-    lines.append(f"{verdict}: {count} difference region{'s' if count != 1 else ''} ({comparison.seconds:.2f} s)")
+    lines.append(f"{paint(verdict, color)}: {count} difference region{'s' if count != 1 else ''} ({comparison.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
 
 
@@ -152,23 +179,40 @@ def _item(item) -> str:
     return f"{item} ({item.location})" if item.location else str(item)
 
 
-def render_redundancy(report: RedundancyReport) -> str:
+def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
     lines = [f"npverify: {report.items_checked} policy items checked (policies, rules, peers, port entries)"]
     if report.redundant:
-        lines += ["", "redundant (removing it alone leaves every allowed packet unchanged):"]
+        lines += ["", f"{paint('redundant', color)} (removing it alone leaves every allowed packet unchanged):"]
         for entry in report.redundant:
             lines.append(f"  {entry.item.kind:6} {_item(entry.item)}")
             if entry.covered_by:
                 lines.append("         covered by: " + "; ".join(str(c) for c in entry.covered_by))
     if report.vacuous:
-        lines += ["", "vacuous (can never apply):"]
+        lines += ["", f"{paint('vacuous', color)} (can never apply):"]
         lines += [f"  {v.item.kind:6} {_item(v.item)}: {v.reason}" for v in report.vacuous]
     if report.undecided:
-        lines += ["", "undecided (solver limit):"]
+        lines += ["", f"{paint('undecided', color)} (solver limit):"]
         lines += [f"  {u.item.kind:6} {_item(u.item)}: {u.reason}" for u in report.undecided]
     lines.append("")
     lines.append(
         f"{len(report.redundant)} redundant, {len(report.vacuous)} vacuous, "
         f"{len(report.undecided)} undecided ({report.seconds:.2f} s)"
     )
+    return "\n".join(lines) + "\n"
+
+
+# --- explain ---------------------------------------------------------------------------
+
+
+def render_explanation(explanation) -> str:
+    """``npverify explain`` as text: a headline, then one sentence a line (details indented)."""
+    from npverify.explain import endpoint_name
+
+    packet = explanation.packet
+    verdict = "ALLOWED" if explanation.allowed else "DENIED"
+    lines = [
+        f"{packet.protocol}/{packet.port} from {endpoint_name(packet.src)} to {endpoint_name(packet.dst)}: {verdict}",
+        "",
+    ]
+    lines += [("  " if s.detail else "") + s.text for s in explanation.sentences]
     return "\n".join(lines) + "\n"

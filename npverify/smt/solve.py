@@ -326,6 +326,16 @@ class SolverSession:
         groups: list[list[z3.BoolRef]] = [
             [z3.Not(enc.v6)],
             [z3.And(enc.is_pod(enc.src), enc.is_pod(enc.dst))],
+        ]
+        # Pods of loaded workloads (and so of declared namespaces) read best of all.
+        arbitrary = len(enc.classes)
+        named = len(enc.domains.namespaces) - enc.domains.fresh
+        for e in (enc.src, enc.dst):
+            if arbitrary:
+                groups.append([z3.Implies(enc.is_pod(e), z3.ULT(e.workload_class, arbitrary))])
+            if enc.domains.fresh and named:
+                groups.append([z3.Implies(enc.is_pod(e), z3.ULT(e.namespace, named))])
+        groups += [
             [enc.protocol == 0],
             [z3.Or([enc.port == p for p in (80, 443, 8080, 53)])],
         ]

@@ -1,9 +1,19 @@
-"""A fixed report (no solver involved), shared by the renderer golden tests."""
+"""Fixed results shared by the renderer golden tests: a proof report (no solver involved),
+and a comparison and a redundancy report from small real runs."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import ipaddress
+from pathlib import Path
 
+import attrs
+
+from npverify.compare import containment as containment_of
+from npverify.compare import equivalence
+from npverify.load import load_manifests
+from npverify.redundancy import find_redundancy
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -22,6 +32,7 @@ from npverify.model import (
     Protocol,
     Rule,
     SourceLocation,
+    Universe,
 )
 from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import decide
@@ -97,3 +108,33 @@ def fixed_report() -> ProofReport:
         seconds=1.517,
     )
     return report, external, cluster
+
+
+# --- comparisons and redundancy: small real runs over tests/report/data/ -------------------
+
+HERE = Path(__file__).resolve().parent
+
+
+@functools.lru_cache(maxsize=None)
+def fixed_comparison(containment: bool = False):
+    """``equiv data/old.yaml data/new.yaml`` (or ``contains``), one region each way.
+
+    Loaded from this folder with relative paths, so locations read ``data/old.yaml:14:7``
+    wherever the tests run; the time is fixed so golden files stay put.
+    """
+    with contextlib.chdir(HERE):
+        context = load_manifests(["data/context.yaml"])
+        old, new = load_manifests(["data/old.yaml"]), load_manifests(["data/new.yaml"])
+        check = containment_of if containment else equivalence
+        comparison = check(old, new, context, universe=Universe(pods="workloads"), names=("data/old.yaml", "data/new.yaml"))
+    return attrs.evolve(comparison, seconds=0.25)
+
+
+@functools.lru_cache(maxsize=None)
+def fixed_redundancy():
+    """``redundant data/context.yaml data/redundancy.yaml``: a rule pasted twice (each
+    covers the other) and an egress rule under policyTypes [Ingress] (vacuous)."""
+    with contextlib.chdir(HERE):
+        cluster = load_manifests(["data/context.yaml", "data/redundancy.yaml"])
+        report = find_redundancy(cluster, Universe(pods="workloads"))
+    return attrs.evolve(report, seconds=0.125)

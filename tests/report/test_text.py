@@ -1,6 +1,11 @@
-from results_fixture import fixed_report
+import re
 
-from npverify.report.text import render_report
+import pytest
+from results_fixture import fixed_comparison, fixed_redundancy, fixed_report
+
+from npverify.report.text import render_comparison, render_redundancy, render_report
+
+ANSI = re.compile("\x1b\\[[0-9;]*m")
 
 
 def test_text_report_matches_golden(golden):
@@ -17,3 +22,32 @@ def test_str_of_report_is_the_text_rendering():
 def test_summary_counts_every_verdict():
     report, _, _ = fixed_report()
     assert render_report(report).rstrip().splitlines()[-1] == "4 invariants: 1 proved, 2 refuted, 1 unknown (1.52 s)"
+
+
+# --- comparisons and redundancy; colour ----------------------------------------------------
+
+@pytest.mark.parametrize(
+    "name, render",
+    [
+        ("equiv.txt", lambda color=False: render_comparison(fixed_comparison(), color=color)),
+        ("contains.txt", lambda color=False: render_comparison(fixed_comparison(containment=True), color=color)),
+        ("redundancy.txt", lambda color=False: render_redundancy(fixed_redundancy(), color=color)),
+    ],
+)
+def test_text_matches_golden_and_colour_only_adds_escape_codes(golden, name, render):
+    plain = render()
+    golden(name, plain)
+    coloured = render(color=True)
+    assert ANSI.search(coloured) and not ANSI.search(plain)
+    assert ANSI.sub("", coloured) == plain
+
+
+def test_verdict_words_are_coloured_only_when_asked():
+    report, _, _ = fixed_report()
+    plain, coloured = render_report(report), render_report(report, color=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[31mREFUTED\x1b[0m  only shop reaches the api" in coloured
+    assert "\x1b[32mPROVED\x1b[0m   dev is isolated" in coloured
+    assert "\x1b[33mUNKNOWN\x1b[0m  a slow one" in coloured
+    assert ANSI.sub("", coloured) == plain
+    assert render_comparison(fixed_comparison(), color=True).rstrip().splitlines()[-1].startswith("\x1b[31mDIFFERENT\x1b[0m: ")

@@ -1,0 +1,479 @@
+"""Results as findings: what failed or was not decided, where, and which rules decided it.
+
+SARIF, JUnit XML and GitHub annotations all say the same thing in different shapes: a
+check, an outcome, a message and a source location, with the policy rules that decided
+the packet as related locations. This module decides once what each result means as a
+finding, so the three renderers agree. Plain values, no formatting of any output format.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+import attrs
+
+from npverify.invariants.model import InvariantKind
+from npverify.model import Direction, PolicyItem, SourceLocation
+from npverify.report.text import describe_packet
+from npverify.results import InvariantResult, ProofReport, Verdict
+from npverify.semantics import Decision, DirectionDecision, RuleMatch
+
+if TYPE_CHECKING:
+    from npverify.compare import Comparison, Difference
+    from npverify.redundancy import RedundancyReport
+
+
+class Outcome(enum.Enum):
+    """How one check came out, in the terms of test reports and code scanning."""
+
+    #: The invariant holds (or there is nothing to report).
+    PASSED = "passed"
+    #: Refuted, a difference, a redundant or vacuous item: the command exits 1.
+    FAILED = "failed"
+    #: Not decided (timeout, solver limit): never a pass; the command exits 3.
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class Check:
+    """A kind of question, reported as one SARIF rule: ``npverify/<id>``."""
+
+    id: str
+    name: str
+    short: str
+    full: str
+    help: str
+
+
+@attrs.frozen
+class Related:
+    """A source location that took part in a finding, e.g. the rule that allowed the packet."""
+
+    location: SourceLocation
+    text: str
+
+
+@attrs.frozen
+class Finding:
+    """One check's outcome, with a one-sentence headline and further lines of detail."""
+
+    check: Check
+    outcome: Outcome
+    #: What was checked: the invariant's name, a region, a policy item.
+    name: str
+    headline: str
+    details: tuple[str, ...] = ()
+    location: SourceLocation | None = None
+    related: tuple[Related, ...] = ()
+    seconds: float | None = None
+    #: The verdict word as the text output says it (REFUTED, UNKNOWN, redundant, ...).
+    verdict: str = ""
+
+    @property
+    def message(self) -> str:
+        return "\n".join((self.headline, *self.details))
+
+
+_HELP_PROVE = (
+    "Run `npverify prove` on the invariants file to see the counterexample and the rules that "
+    "decided it; fix the policies (or the invariant) and run it again. An UNKNOWN verdict is "
+    "not a pass: raise --timeout or --rlimit."
+)
+
+#: One check per invariant kind (docs/invariants.md), in the order of InvariantKind.
+INVARIANT_CHECKS: dict[InvariantKind, Check] = {
+    InvariantKind.ISOLATED: Check(
+        "isolated",
+        "Isolated",
+        "No packet from 'from' to 'to' is allowed.",
+        "An isolated invariant holds when the NetworkPolicies deny every packet from the "
+        "'from' scope to the 'to' scope on the given ports; it is refuted by an allowed packet.",
+        _HELP_PROVE,
+    ),
+    InvariantKind.ALLOWED: Check(
+        "allowed",
+        "Allowed",
+        "Every packet from 'from' to 'to' is allowed.",
+        "An allowed invariant holds when the NetworkPolicies allow every packet from the "
+        "'from' scope to the 'to' scope on the given ports; it is refuted by a denied packet.",
+        _HELP_PROVE,
+    ),
+    InvariantKind.REACHABLE: Check(
+        "reachable",
+        "Reachable",
+        "Some packet from 'from' to 'to' is allowed.",
+        "A reachable invariant holds when at least one packet from the 'from' scope to the "
+        "'to' scope on the given ports is allowed (a witness); it is refuted when all are denied.",
+        _HELP_PROVE,
+    ),
+    InvariantKind.ONLY: Check(
+        "only",
+        "Only",
+        "Only 'from' reaches 'to'.",
+        "An only invariant holds when every allowed packet into the 'to' scope on the given "
+        "ports comes from the 'from' scope; it is refuted by an allowed packet from elsewhere.",
+        _HELP_PROVE,
+    ),
+    InvariantKind.EQUIVALENT: Check(
+        "equivalent",
+        "Equivalent",
+        "The policies allow exactly what the policies at 'compareTo' allow.",
+        "An equivalent invariant holds when the manifests' NetworkPolicies and those at "
+        "'compareTo' allow the same packets; it is refuted by a packet one side allows and the "
+        "other denies.",
+        _HELP_PROVE,
+    ),
+    InvariantKind.REDUNDANT: Check(
+        "redundant",
+        "Redundant",
+        "The policy adds nothing to the others.",
+        "A redundant invariant holds when removing the named policy leaves every allowed "
+        "packet unchanged; it is refuted by a packet the policy changes.",
+        _HELP_PROVE,
+    ),
+    InvariantKind.NON_REDUNDANT: Check(
+        "nonRedundant",
+        "NonRedundant",
+        "No policy, rule, peer or port entry is redundant or vacuous.",
+        "A nonRedundant invariant holds when removing any one policy, rule, peer or port "
+        "entry would change the allowed packets, and each can apply to some packet.",
+        _HELP_PROVE,
+    ),
+}
+
+_HELP_COMPARE = (
+    "Run `npverify equiv` or `npverify contains` to see every region with a packet and the "
+    "rules on each side that decide it. If the change was meant to keep the traffic as it "
+    "was, fix the new policies; if it was meant to change it, this is the change."
+)
+
+ONLY_LEFT = Check(
+    "equiv/only-left",
+    "OnlyLeftAllows",
+    "Packets the left side allows and the right side denies.",
+    "A region of packets (sources, destinations, protocols and a port range) that the left "
+    "policy set of `npverify equiv` allows and the right one denies.",
+    _HELP_COMPARE,
+)
+ONLY_RIGHT = Check(
+    "equiv/only-right",
+    "OnlyRightAllows",
+    "Packets the right side allows and the left side denies.",
+    "A region of packets (sources, destinations, protocols and a port range) that the right "
+    "policy set of `npverify equiv` allows and the left one denies.",
+    _HELP_COMPARE,
+)
+NOT_CONTAINED = Check(
+    "contains/only-candidate",
+    "OnlyCandidateAllows",
+    "Packets the candidate allows and the baseline denies.",
+    "A region of packets (sources, destinations, protocols and a port range) that the "
+    "candidate policy set of `npverify contains` allows and the baseline denies, so the "
+    "baseline does not contain the candidate.",
+    _HELP_COMPARE,
+)
+
+_HELP_REDUNDANCY = (
+    "Run `npverify redundant` to see each item with the items that cover it. Remove a "
+    "redundant or vacuous item, or fix it if it was meant to allow something."
+)
+
+REDUNDANT_ITEM = Check(
+    "redundancy/redundant",
+    "RedundantItem",
+    "Removing this item alone leaves every allowed packet unchanged.",
+    "A policy, rule, peer or port entry is redundant when the other items (listed as "
+    "covering it) already allow, or isolate, everything it does.",
+    _HELP_REDUNDANCY,
+)
+VACUOUS_ITEM = Check(
+    "redundancy/vacuous",
+    "VacuousItem",
+    "This item can never apply.",
+    "A policy that selects no pod, a rule that matches no packet, or rules of a direction the "
+    "policy's policyTypes does not include: the item changes nothing.",
+    _HELP_REDUNDANCY,
+)
+UNDECIDED_ITEM = Check(
+    "redundancy/undecided",
+    "UndecidedItem",
+    "The solver could not decide whether this item is redundant.",
+    "The question was not decided within the solver's limits; the item may or may not be "
+    "redundant. Undecided is not a pass.",
+    "Raise --timeout or --rlimit and run `npverify redundant` again.",
+)
+
+COMPARISON_CHECKS = (ONLY_LEFT, ONLY_RIGHT, NOT_CONTAINED)
+REDUNDANCY_CHECKS = (REDUNDANT_ITEM, VACUOUS_ITEM, UNDECIDED_ITEM)
+
+
+# --- locations ---------------------------------------------------------------------------
+
+
+def is_working_tree_file(location: SourceLocation | None) -> bool:
+    """Does the location name a file of the working tree (not stdin, not ``REV:path``)?
+
+    Locations read from a git revision are written ``REV:path``; they point at no file a
+    code-scanning view or an annotation could open, so renderers show them only in text.
+    """
+    if location is None or not location.file or location.file.startswith("<"):
+        return False
+    head, colon, _ = location.file.partition(":")
+    windows_drive = len(head) == 1 and head.isalpha()
+    return not colon or windows_drive
+
+
+def relative_path(file: str, root: str | None) -> str:
+    """``file`` with forward slashes, relative to ``root`` when it lies below it."""
+    if root is not None and os.path.isabs(file):
+        try:
+            relative = os.path.relpath(file, root)
+        except ValueError:  # another drive on Windows
+            relative = None
+        if relative is not None and relative != ".." and not relative.startswith(".." + os.sep):
+            file = relative
+    return PurePosixPath(file.replace("\\", "/")).as_posix() if file else file
+
+
+# --- invariants --------------------------------------------------------------------------
+
+
+def _match_label(match: RuleMatch) -> str:
+    field, peers = ("ingress", "from") if match.direction is Direction.INGRESS else ("egress", "to")
+    text = f"{match.policy.key} {field}[{match.rule_index}]"
+    if match.peer_index is not None:
+        text += f".{peers}[{match.peer_index}]"
+    if match.port_index is not None:
+        text += f" ports[{match.port_index}]"
+    return text
+
+
+def _match_location(match: RuleMatch) -> SourceLocation | None:
+    """Where the matching entry is written: the peer, else the rule, else the policy."""
+    rule = match.rule
+    where = rule.location or match.policy.location
+    if match.peer_index is not None:
+        where = rule.peers[match.peer_index].location or where
+    return where
+
+
+def _side(direction: DirectionDecision) -> str:
+    return "source egress" if direction.direction is Direction.EGRESS else "destination ingress"
+
+
+def direction_related(decision: DirectionDecision, prefix: str = "") -> list[Related]:
+    """The rules that allowed the packet in one direction, or the policies that isolated
+    the endpoint when none did."""
+    if decision.matches:
+        return [
+            Related(where, f"{prefix}{_side(decision)}: allowed by {_match_label(m)}")
+            for m in decision.matches
+            if (where := _match_location(m)) is not None
+        ]
+    return [
+        Related(p.location, f"{prefix}{_side(decision)}: isolated by {p.key}, no rule matches")
+        for p in decision.isolating
+        if p.location is not None
+    ]
+
+
+def decision_related(decision: Decision | None, prefix: str = "") -> tuple[Related, ...]:
+    """The policy rules that decided a packet, as related locations (egress, then ingress)."""
+    if decision is None or decision.override:
+        return ()
+    return _unique(direction_related(decision.egress, prefix) + direction_related(decision.ingress, prefix))
+
+
+def _unique(related: list[Related]) -> tuple[Related, ...]:
+    seen: set[tuple[str, int, int]] = set()
+    kept = []
+    for r in related:
+        key = (r.location.file, r.location.line, r.location.column)
+        if key not in seen:
+            seen.add(key)
+            kept.append(r)
+    return tuple(kept)
+
+
+def _packet_lines(label: str, result_packet, decision: Decision | None) -> list[str]:
+    lines = describe_packet(result_packet)
+    out = [f"{label}: {lines[0]}", *(f"  {line}" for line in lines[1:])]
+    if decision is not None:
+        out.append("allowed because:" if decision.allowed else "denied because:")
+        out += [f"  {line}" for line in decision.describe()]
+    return out
+
+
+def invariant_finding(result: InvariantResult) -> Finding:
+    """One invariant's result as a finding (passed, failed or unknown)."""
+    inv = result.invariant
+    check = INVARIANT_CHECKS[inv.kind]
+    details: list[str] = []
+    if result.packet is not None:
+        label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
+        details += _packet_lines(label, result.packet, result.decision)
+    if result.reason:
+        details.append(result.reason)
+    if result.verdict is Verdict.PROVED:
+        outcome, headline = Outcome.PASSED, f"Proved: {inv.name} ({inv.kind})."
+    elif result.verdict is Verdict.REFUTED:
+        outcome, headline = Outcome.FAILED, f"Refuted: {inv.name} ({inv.kind})."
+        if inv.kind is InvariantKind.REACHABLE and result.packet is None:
+            details.append("every packet from 'from' to 'to' on the given ports is denied")
+    else:
+        outcome = Outcome.UNKNOWN
+        headline = f"Unknown: {inv.name} ({inv.kind}) was not decided, which is not a pass."
+    return Finding(
+        check,
+        outcome,
+        inv.name,
+        headline,
+        tuple(details),
+        inv.location,
+        decision_related(result.decision) if outcome is Outcome.FAILED else (),
+        result.seconds,
+        result.verdict.value.upper(),
+    )
+
+
+def proof_findings(report: ProofReport) -> list[Finding]:
+    """One finding per invariant, in file order, proved ones included."""
+    return [invariant_finding(r) for r in report.results]
+
+
+# --- comparisons -------------------------------------------------------------------------
+
+
+def is_containment(comparison: Comparison) -> bool:
+    """``contains`` asks one direction only: what the candidate (right) alone allows."""
+    return comparison.only_left is None
+
+
+def direction_checks(comparison: Comparison) -> list[tuple[Check, str, str, tuple[Difference, ...] | None, bool]]:
+    """Per direction asked: its check, who allows, who denies, the regions, completeness."""
+    left, right = comparison.left_name, comparison.right_name
+    if is_containment(comparison):
+        return [(NOT_CONTAINED, right, left, comparison.only_right, comparison.right_complete)]
+    return [
+        (ONLY_LEFT, left, right, comparison.only_left, comparison.left_complete),
+        (ONLY_RIGHT, right, left, comparison.only_right, comparison.right_complete),
+    ]
+
+
+def _denying_directions(decision: Decision) -> list[DirectionDecision]:
+    return [d for d in (decision.egress, decision.ingress) if not d.allowed]
+
+
+def difference_finding(comparison: Comparison, check: Check, number: int, diff: Difference) -> Finding:
+    """A region one side alone allows, located at the rule that lets it through.
+
+    The primary location is the allowing side's rule in a direction the other side denies
+    (what the change added or removed); failing that, the denying side's isolating policy.
+    Every rule of either side that decided the region's packet is a related location.
+    """
+    left, right = comparison.left_name, comparison.right_name
+    allows_left = diff.left.allowed
+    allowing_name, denying_name = (left, right) if allows_left else (right, left)
+    allowing, denying = (diff.left, diff.right) if allows_left else (diff.right, diff.left)
+    blocked = {d.direction for d in _denying_directions(denying)}
+    primary: list[Related] = []
+    for direction in (allowing.egress, allowing.ingress):
+        if direction.direction in blocked:
+            primary += direction_related(direction, f"{allowing_name} ")
+    for direction in _denying_directions(denying):
+        primary += direction_related(direction, f"{denying_name} ")
+    related = _unique(primary + list(decision_related(allowing, f"{allowing_name} ")))
+    located = [r for r in related if is_working_tree_file(r.location)]
+    location = located[0].location if located else (related[0].location if related else None)
+    packet = describe_packet(diff.region.packet)
+    details = [f"e.g. {packet[0]} {packet[1]}", f"     {packet[2]}"]
+    for side, decision in ((left, diff.left), (right, diff.right)):
+        details.append(f"{side} {'allows' if decision.allowed else 'denies'}:")
+        details += [f"  {line}" for line in decision.describe()]
+    return Finding(
+        check,
+        Outcome.FAILED,
+        f"[{number}] {diff.region}",
+        f"Only {allowing_name} allows {diff.region}.",
+        tuple(details),
+        location,
+        related,
+        None,
+        "NOT CONTAINED" if is_containment(comparison) else "DIFFERENT",
+    )
+
+
+def comparison_findings(comparison: Comparison) -> list[Finding]:
+    """One finding per difference region, and one unknown finding per direction the solver
+    could not finish without finding any region (an undecided comparison is never a pass)."""
+    findings: list[Finding] = []
+    for check, allowing, denying, diffs, complete in direction_checks(comparison):
+        for number, diff in enumerate(diffs or (), start=1):
+            findings.append(difference_finding(comparison, check, number, diff))
+        if not diffs and not complete:
+            findings.append(
+                Finding(
+                    check,
+                    Outcome.UNKNOWN,
+                    f"what only {allowing} allows",
+                    f"Unknown: whether {allowing} allows packets {denying} denies was not decided, which is not a pass.",
+                    (f"solver: {comparison.reason}",) if comparison.reason else (),
+                    verdict="UNKNOWN",
+                )
+            )
+    return findings
+
+
+# --- redundancy --------------------------------------------------------------------------
+
+
+def _item_label(item: PolicyItem) -> str:
+    return f"{item.kind} {item}"
+
+
+def redundancy_findings(report: RedundancyReport) -> list[Finding]:
+    """One finding per redundant, vacuous or undecided item, located at the item."""
+    findings = []
+    for entry in report.redundant:
+        covers = tuple(Related(c.location, f"covered by {c}") for c in entry.covered_by if c.location is not None)
+        details = tuple(f"covered by {c}" + (f" ({c.location})" if c.location else "") for c in entry.covered_by)
+        findings.append(
+            Finding(
+                REDUNDANT_ITEM,
+                Outcome.FAILED,
+                str(entry.item),
+                f"Redundant {_item_label(entry.item)}: removing it alone leaves every allowed packet unchanged.",
+                details,
+                entry.item.location,
+                _unique(list(covers)),
+                verdict="redundant",
+            )
+        )
+    for v in report.vacuous:
+        findings.append(
+            Finding(
+                VACUOUS_ITEM,
+                Outcome.FAILED,
+                str(v.item),
+                f"Vacuous {_item_label(v.item)}: it can never apply ({v.reason}).",
+                (),
+                v.item.location,
+                verdict="vacuous",
+            )
+        )
+    for u in report.undecided:
+        findings.append(
+            Finding(
+                UNDECIDED_ITEM,
+                Outcome.UNKNOWN,
+                str(u.item),
+                f"Undecided {_item_label(u.item)}: the solver could not decide whether it is redundant, which is not a pass.",
+                (f"solver: {u.reason}",) if u.reason else (),
+                u.item.location,
+                verdict="undecided",
+            )
+        )
+    return findings
