@@ -1,4 +1,4 @@
-"""Measure npverify on synthetic clusters: wall time and peak memory per phase.
+"""Measure npverify on synthetic clusters: time per phase (load, encode, solve, report) and peak memory.
 
     python benchmarks/run.py --sizes small,medium --repeat 3 --write
 
@@ -7,7 +7,7 @@ one-change mutation; then each phase runs ``--repeat`` times, every run in a fre
 process (so the memory peak belongs to that run alone), under ``--timeout`` seconds:
 
     load         npverify.load_manifests(original/k8s)
-    prove        npverify.prove(original/invariants.yaml), manifests already loaded
+    prove        npverify.prove of the ten invariants of original/invariants.yaml
     equiv        npverify.compare.equivalence(original, rewrite): expected equivalent
     mutation     npverify.compare.equivalence(original, mutation): expected different;
                  up to --max-diffs regions per direction, as the CLI reports them
@@ -15,17 +15,28 @@ process (so the memory peak belongs to that run alone), under ``--timeout`` seco
     redundancy   npverify.redundancy.find_redundancy(original)
     redundancy-1ns  the same for the policies of one namespace only (against all of them):
                  the per-namespace cost, for when the full scan does not finish
+    matrix       npverify.matrix.connectivity_matrix(original, by="workload"), proved
+    matrix-ns    the same by namespace
 
-Only the phase itself is timed (wall clock, and CPU time of the process, which a busy
-machine disturbs less): imports and the loading of its inputs happen first. Peak
-memory is the process's peak resident set (VmHWM) during the phase, z3's native memory
-included; it is reset (``/proc/self/clear_refs``) after the inputs are loaded, so it
-includes the interpreter, npverify and the loaded cluster (the "RSS before" column).
+Each run is split into sub-phases, timed with ``time.perf_counter`` inside the process
+after its imports: *load* reads the phase's inputs (manifests of every side, the
+invariants file); *encode* is the time spent building ``SolverSession`` objects (the SMT
+encoding of the cluster); *solve* is the rest of the library call (the solver's queries,
+the matrix's set algebra, replaying packets); *report* renders the result as the CLI's
+text. The total is their sum, i.e. what the CLI command costs minus interpreter start and
+imports; CPU is the process's CPU time over the same span, which a busy machine disturbs
+less than wall time. Peak RSS is the process's resident-set high-water mark (VmHWM),
+z3's native memory, the interpreter and the imports included.
 
-The table goes to stdout; ``--write`` also puts it, with the machine and the commands,
+``--nca`` also runs network-config-analyzer's connectivity map, equivalence and
+redundancy queries on the same files (benchmarks/nca_runner.py), and prints a comparison
+table; ``--nca-results FILE`` keeps those measurements, so that later runs (without
+``--nca``) put the saved table beside new npverify figures.
+
+The tables go to stdout; ``--write`` also puts them, with the machine and the commands,
 into benchmarks/RESULTS.md between the generated-section markers (text outside them is
-kept). A run that exceeds ``--timeout`` is killed and reported as not finished; the
-phase is not repeated.
+kept). A run that exceeds its timeout is killed and reported as not finished; the phase
+is not repeated.
 """
 
 from __future__ import annotations
@@ -48,6 +59,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 GENERATE = os.path.join(HERE, "generate.py")
 RESULTS = os.path.join(HERE, "RESULTS.md")
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+import nca_runner  # noqa: E402  (benchmarks/ is not a package)
 
 #: name -> (namespaces, pods per namespace, policies per namespace)
 SIZES = {
@@ -55,17 +70,30 @@ SIZES = {
     "small": (10, 10, 5),
     "medium": (50, 20, 10),
     "large": (100, 30, 10),
+    "xl": (1000, 20, 10),
+    "xxl": (5000, 20, 10),
 }
-PHASES = ("load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns")
-#: The CLI command each phase corresponds to ({d} is the size's data folder).
+PHASES = ("load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns", "matrix", "matrix-ns")
+#: Sub-phases of a run, in order: the columns of the table.
+PARTS = ("load", "encode", "solve", "report")
+#: The CLI command each phase corresponds to ({d} is the size's data folder, {u} the universe flags).
 CLI = {
     "load": "part of every command",
     "prove": "npverify prove {d}/original/invariants.yaml",
-    "equiv": "npverify equiv {d}/original/k8s {d}/rewrite/k8s",
-    "mutation": "npverify equiv {d}/original/k8s {d}/mutation/k8s",
-    "mutation-first": "npverify equiv --max-diffs 1 {d}/original/k8s {d}/mutation/k8s",
-    "redundancy": "npverify redundant {d}/original/k8s",
-    "redundancy-1ns": "npverify redundant {d}/original/k8s --policy NS/NAME ... (one --policy per policy of the first namespace)",
+    "equiv": "npverify equiv{u} {d}/original/k8s {d}/rewrite/k8s",
+    "mutation": "npverify equiv{u} {d}/original/k8s {d}/mutation/k8s",
+    "mutation-first": "npverify equiv{u} --max-diffs 1 {d}/original/k8s {d}/mutation/k8s",
+    "redundancy": "npverify redundant{u} {d}/original/k8s",
+    "redundancy-1ns": "npverify redundant{u} {d}/original/k8s --policy NS/NAME ... (one --policy per policy of the first namespace)",
+    "matrix": "npverify matrix{u} {d}/original/k8s",
+    "matrix-ns": "npverify matrix{u} --by namespace {d}/original/k8s",
+}
+#: --universe: "any" is npverify's default (any pod, any namespace); "nca" is the question
+#: network-config-analyzer answers (pods of the loaded workloads, declared namespaces, and
+#: ipBlocks that never match pods). The invariants file of ``prove`` keeps its own universe.
+UNIVERSES = {
+    "any": "",
+    "nca": " --pods workloads --namespaces declared --no-ipblock-matches-pods",
 }
 BEGIN = "<!-- BEGIN GENERATED by benchmarks/run.py --write: this section is replaced on every run -->"
 END = "<!-- END GENERATED -->"
@@ -85,86 +113,149 @@ def _status_kib(field: str) -> int | None:
     return None
 
 
-def _reset_peak() -> bool:
-    """Reset the kernel's peak-RSS counter for this process (Linux 4.0+)."""
+def _peak_rss_mib() -> float:
+    peak = _status_kib("VmHWM")
+    if peak is None:  # no /proc
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        if sys.platform == "darwin":  # bytes there, KiB on Linux
+            peak //= 1024
+    return peak / 1024
+
+
+def _time_encodings(spent: list[float]) -> bool:
+    """Time every ``SolverSession`` built from now on, appending seconds to ``spent``.
+
+    The class is replaced, in every loaded npverify module that refers to it, by a
+    subclass whose constructor is timed; modules imported later get it from
+    npverify.smt.solve. False when there is no such class to time (encode is then
+    reported as part of solve).
+    """
     try:
-        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
-            f.write("5")
-        return True
-    except OSError:
+        from npverify.smt import solve
+    except ImportError:
+        return False
+    original = getattr(solve, "SolverSession", None)
+    if not isinstance(original, type):
         return False
 
+    class TimedSolverSession(original):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            started = time.perf_counter()
+            try:
+                super().__init__(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
 
-def child(phase: str, data: str, max_diffs: int) -> dict:
+    TimedSolverSession.__name__ = TimedSolverSession.__qualname__ = original.__name__
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] == "npverify" and getattr(module, "SolverSession", None) is original:
+            setattr(module, "SolverSession", TimedSolverSession)
+    return True
+
+
+def _universe(name: str) -> dict:
+    from npverify.model import Semantics, Universe
+
+    if name == "nca":
+        return {"universe": Universe(pods="workloads", namespaces="declared"), "semantics": Semantics(ip_block_matches_pods=False)}
+    return {}
+
+
+def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> dict:
     """Run one phase once in this (fresh) process; return the measurement."""
     import npverify
     from npverify.compare import DEFAULT_MAX_DIFFS, equivalence
     from npverify.redundancy import find_redundancy
     from npverify.results import Verdict
 
+    if phase in ("matrix", "matrix-ns"):
+        try:
+            from npverify.matrix import connectivity_matrix
+        except ImportError as exc:
+            return {"phase": phase, "unavailable": f"npverify.matrix is not available ({exc})"}
     original = os.path.join(data, "original")
     manifests = os.path.join(original, "k8s")
-    inputs: dict = {}
-    if phase != "load":
-        inputs["cluster"] = npverify.load_manifests([manifests])
-    if phase == "prove":
-        inputs["spec"] = npverify.load_invariants(os.path.join(original, "invariants.yaml"))
-    if phase in ("equiv", "mutation", "mutation-first"):
-        other = "rewrite" if phase == "equiv" else "mutation"
-        inputs["other"] = npverify.load_manifests([os.path.join(data, other, "k8s")])
+    options = _universe(universe_name)
+    encodings: list[float] = []
+    timed = _time_encodings(encodings)
+    base_rss = _status_kib("VmRSS") or 0
 
-    rss_before = _status_kib("VmRSS")
-    reset = _reset_peak()
     cpu_started = time.process_time()
     started = time.perf_counter()
+    cluster = npverify.load_manifests([manifests])
+    spec = other = None
+    if phase == "prove":
+        spec = npverify.load_invariants(os.path.join(original, "invariants.yaml"))
+    if phase in ("equiv", "mutation", "mutation-first"):
+        other = npverify.load_manifests([os.path.join(data, "rewrite" if phase == "equiv" else "mutation", "k8s")])
+    loaded = time.perf_counter()
+
+    detail = ""
+    result = None
     if phase == "load":
-        cluster = npverify.load_manifests([manifests])
-        seconds = time.perf_counter() - started
         verdict, ok = npverify.summarize(cluster), True
     elif phase == "prove":
-        report = npverify.prove(inputs["spec"], cluster=inputs["cluster"])
-        seconds = time.perf_counter() - started
-        counts = {v: report.count(v) for v in Verdict}
+        result = npverify.prove(spec, cluster=cluster)
+        counts = {v: result.count(v) for v in Verdict}
         verdict = f"{counts[Verdict.PROVED]} proved, {counts[Verdict.REFUTED]} refuted, {counts[Verdict.UNKNOWN]} unknown"
         ok = counts[Verdict.UNKNOWN] == 0
     elif phase in ("equiv", "mutation", "mutation-first"):
         diffs = 1 if phase == "mutation-first" else max_diffs or DEFAULT_MAX_DIFFS
-        comparison = equivalence(inputs["cluster"], inputs["other"], max_diffs=diffs)
-        seconds = time.perf_counter() - started
-        same = comparison.same
-        regions = len(comparison.differences)
-        more = "" if comparison.left_complete and comparison.right_complete else "+"
-        verdict = {True: "equivalent", False: f"different ({regions}{more} regions)", None: f"unknown ({comparison.reason})"}[same]
+        result = equivalence(cluster, other, max_diffs=diffs, **options)
+        same = result.same
+        regions = len(result.differences)
+        more = "" if result.left_complete and result.right_complete else "+"
+        verdict = {True: "equivalent", False: f"different ({regions}{more} regions)", None: f"unknown ({result.reason})"}[same]
         ok = same is (phase == "equiv")
     elif phase in ("redundancy", "redundancy-1ns"):
-        cluster = inputs["cluster"]
         names = None
         if phase == "redundancy-1ns":
             first = cluster.policies[0].namespace
             names = tuple(p.key for p in cluster.policies if p.namespace == first)
-        report = find_redundancy(cluster, policies=names)
-        seconds = time.perf_counter() - started
+        result = find_redundancy(cluster, policies=names, **options)
         verdict = ("" if names is None else f"namespace {first}, {len(names)} policies, ") + (
-            f"{report.items_checked} items: {len(report.redundant)} redundant, "
-            f"{len(report.vacuous)} vacuous, {len(report.undecided)} undecided"
+            f"{result.items_checked} items: {len(result.redundant)} redundant, "
+            f"{len(result.vacuous)} vacuous, {len(result.undecided)} undecided"
         )
-        ok = not report.undecided
+        ok = not result.undecided
+    elif phase in ("matrix", "matrix-ns"):
+        result = connectivity_matrix(cluster, by="workload" if phase == "matrix" else "namespace", **options)
+        cells = sum(1 for _ in result.nonempty())
+        verdict = f"{len(result.rows)} rows, {cells} non-empty cells, {result.verdict.name.lower() if result.verdict else 'not proved'}"
+        ok = result.verdict is Verdict.PROVED
+        proof = getattr(result, "proof_seconds", None)
+        if proof is not None:
+            detail = f"proof {proof:.2f} s of the call"
     else:
         raise SystemExit(f"unknown phase {phase!r}")
+    solved = time.perf_counter()
+
+    report_seconds = None
+    if result is not None:
+        try:
+            text = str(result)
+            report_seconds = time.perf_counter() - solved
+        except ImportError:  # a renderer not written yet
+            detail = (detail + "; " if detail else "") + "no text renderer yet"
+        else:
+            del text
+    finished = time.perf_counter()
     cpu_seconds = time.process_time() - cpu_started
-    peak = _status_kib("VmHWM") if reset else None
-    if peak is None:  # no /proc: the whole process's peak, inputs and imports included
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        if sys.platform == "darwin":  # bytes there, KiB on Linux
-            peak //= 1024
+
+    encode = sum(encodings) if timed and encodings else None
+    call = solved - loaded
     return {
         "phase": phase,
-        "seconds": seconds,
+        "load_seconds": loaded - started,
+        "encode_seconds": None if phase == "load" else encode,
+        "solve_seconds": None if phase == "load" else call - (encode or 0.0),
+        "report_seconds": report_seconds,
+        "seconds": finished - started,
         "cpu_seconds": cpu_seconds,
-        "rss_before_mib": (rss_before or 0) / 1024,
-        "peak_rss_mib": peak / 1024,
-        "peak_is_per_phase": reset,
+        "base_rss_mib": base_rss / 1024,
+        "peak_rss_mib": _peak_rss_mib(),
         "verdict": verdict,
+        "detail": detail,
         "ok": ok,
     }
 
@@ -201,9 +292,9 @@ def generate(dims, seed: int, mutation_seed: int, data: str) -> dict[str, str]:
     return printed
 
 
-def measure(phase: str, data: str, timeout: float, max_diffs: int) -> dict:
+def measure(phase: str, data: str, timeout: float, max_diffs: int, universe: str) -> dict:
     """One run of one phase in a fresh process."""
-    command = [sys.executable, os.path.abspath(__file__), "--child", phase, "--data", data, "--max-diffs", str(max_diffs)]
+    command = [sys.executable, os.path.abspath(__file__), "--child", phase, "--data", data, "--max-diffs", str(max_diffs), "--universe", universe]
     started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -215,6 +306,11 @@ def measure(phase: str, data: str, timeout: float, max_diffs: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _median(runs: list[dict], key: str) -> float | None:
+    values = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
 def summarize_runs(runs: list[dict], timeout: float) -> dict:
     finished = [r for r in runs if "verdict" in r]
     row: dict = {"runs": len(finished)}
@@ -223,38 +319,90 @@ def summarize_runs(runs: list[dict], timeout: float) -> dict:
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         row["note"] = f"error: {errors[0]}"
+    unavailable = [r["unavailable"] for r in runs if "unavailable" in r]
+    if unavailable:
+        row["unavailable"] = unavailable[0]
     if finished:
         seconds = [r["seconds"] for r in finished]
         row.update(
             median=statistics.median(seconds),
             low=min(seconds),
             high=max(seconds),
-            cpu=statistics.median(r["cpu_seconds"] for r in finished),
-            peak=statistics.median(r["peak_rss_mib"] for r in finished),
-            before=statistics.median(r["rss_before_mib"] for r in finished),
+            cpu=_median(finished, "cpu_seconds"),
+            peak=_median(finished, "peak_rss_mib"),
             verdict="; ".join(sorted({r["verdict"] for r in finished})),
+            detail="; ".join(sorted({r["detail"] for r in finished if r.get("detail")})),
             ok=all(r["ok"] for r in finished),
+            **{part: _median(finished, f"{part}_seconds") for part in PARTS},
         )
     return row
 
 
-def table(rows: list[tuple[str, tuple[int, int, int], str, dict]], timeout: float) -> str:
+def size_label(size: str, dims: tuple[int, int, int]) -> str:
+    n, p, q = dims
+    return f"{size}: {n * p:,} pods, {n * q:,} policies"
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def table(rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
     lines = [
-        "| size | phase | median wall s | min–max wall s | median CPU s | peak RSS MiB | RSS before MiB | runs | result |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| size | phase | load s | encode s | solve s | report s | total wall s | CPU s | peak RSS MiB | runs (total min–max s) | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
     ]
-    for size, (n, p, q), phase, row in rows:
-        label = f"{size} ({n} ns × {p} pods × {q} pol = {n * p} pods, {n * q} policies)"
+    for size, dims, phase, row in rows:
+        label = size_label(size, dims)
         if "median" in row:
             result = row["verdict"] + ("" if row["ok"] else " — UNEXPECTED")
-            if "note" in row:
-                result += f" ({row['note']})"
+            extra = "; ".join(x for x in (row.get("detail"), row.get("note")) if x)
+            if extra:
+                result += f" ({extra})"
+            parts = " | ".join(_seconds(row[part]) for part in PARTS)
             lines.append(
-                f"| {label} | {phase} | {row['median']:.2f} | {row['low']:.2f}–{row['high']:.2f} | {row['cpu']:.2f} | "
-                f"{row['peak']:.0f} | {row['before']:.0f} | {row['runs']} | {result} |"
+                f"| {label} | {phase} | {parts} | {row['median']:.2f} | {_seconds(row['cpu'])} | "
+                f"{row['peak']:.0f} | {row['runs']} ({row['low']:.2f}–{row['high']:.2f}) | {result} |"
             )
         else:
-            lines.append(f"| {label} | {phase} | — | — | — | — | — | 0 | {row.get('note', 'not run')} |")
+            why = row.get("unavailable") or row.get("note", "not run")
+            lines.append(f"| {label} | {phase} | — | — | — | — | — | — | — | 0 | {why} |")
+    return "\n".join(lines)
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.1f}×" if value < 10 else f"{value:,.0f}×"
+
+
+def comparison_table(nca: dict, rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
+    """npverify beside NCA, per size and shared query; npverify's figures from this run."""
+    ours = {(size, phase): row for size, _, phase, row in rows}
+    lines = [
+        "| size | query | npverify s | NCA s | NCA / npverify | answers |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
+    for size, entry in nca.get("sizes", {}).items():
+        dims = tuple(entry["dims"])
+        for query, phase in nca_runner.QUERIES.items():
+            if query not in entry.get("queries", {}):
+                continue
+            theirs = entry["queries"][query]["summary"]
+            mine = ours.get((size, phase), {})
+            mine_s = mine.get("median")
+            if "median" in theirs:
+                nca_text = f"{theirs['median']:.2f}"
+                ratio = _ratio(theirs["median"] / mine_s) if mine_s else "—"
+            elif "timeout" in theirs:
+                nca_text = f"> {theirs['timeout']:.0f}, did not finish"
+                ratio = "> " + _ratio(theirs["timeout"] / mine_s) if mine_s else "—"
+            else:
+                nca_text, ratio = f"failed: {theirs.get('error', 'no run')}", "—"
+            answers = [f"npverify ({phase}): {mine['verdict']}" if "verdict" in mine else f"npverify ({phase}): not measured in this run"]
+            if "answer" in theirs:
+                answers.append(f"NCA: {theirs['answer']}")
+            if entry["queries"][query].get("check"):
+                answers.append(f"check: {entry['queries'][query]['check']}")
+            lines.append(f"| {size_label(size, dims)} | {query} | {_seconds(mine_s)} | {nca_text} | {ratio} | {'; '.join(answers)} |")
     return "\n".join(lines)
 
 
@@ -321,37 +469,110 @@ def write_results(text: str, path: str) -> None:
         f.write(new)
 
 
+def run_nca(size: str, dims, data: str, args, python: str, entry: dict) -> None:
+    """NCA's queries on one size, each ``--nca-repeat`` times; results into ``entry``."""
+    entry.update(dims=list(dims), seed=args.seed)
+    queries = entry.setdefault("queries", {})
+    for query in args.nca_queries:
+        runs = []
+        for i in range(args.nca_repeat):
+            run = nca_runner.measure(query, data, python, args.nca_timeout)
+            runs.append(run)
+            shown = (
+                f"{run['seconds']:.2f} s, peak {run['peak_rss_mib']:.0f} MiB, {run['answer']}" if "answer" in run
+                else f"did not finish within {args.nca_timeout:g} s" if run.get("timeout") else f"error: {run.get('error')}"
+            )
+            print(f"[{size}] NCA {query} run {i + 1}/{args.nca_repeat}: {shown}", file=sys.stderr, flush=True)
+            if "answer" not in run:
+                break
+        queries[query] = {
+            "command": "nca " + shlex.join(nca_runner.nca_argv(query, "DATA")),
+            "runs": runs,
+            "summary": nca_runner.summarize(runs),
+        }
+    if args.nca_check:
+        answered = [q for q in args.nca_queries if "answer" in queries[q]["summary"]]
+        if answered:
+            command = [sys.executable, nca_runner.__file__, "--check", ",".join(answered), "--data", data]
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=args.timeout)
+                verdicts = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {
+                    q: "check failed: " + " | ".join((done.stderr or done.stdout).strip().splitlines()[-3:]) for q in answered
+                }
+            except subprocess.TimeoutExpired:
+                verdicts = {q: f"check did not finish within {args.timeout:g} s" for q in answered}
+            for query, verdict in verdicts.items():
+                queries[query]["check"] = verdict
+                print(f"[{size}] NCA {query} check: {verdict}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="small", help=f"comma-separated: {', '.join(f'{k}={n}x{p}x{q}' for k, (n, p, q) in SIZES.items())}, or NxPxQ")
-    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
+    parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}, or none")
     parser.add_argument("--repeat", type=int, default=3, help="runs per phase; the table shows the median")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per run before it is killed")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mutation-seed", type=int, default=1)
     parser.add_argument("--max-diffs", type=int, default=10, help="regions per direction for equiv/mutation (the CLI default is 10)")
+    parser.add_argument("--universe", choices=sorted(UNIVERSES), default="any", help="any: npverify's default universe; nca: the one network-config-analyzer reasons about (not for prove)")
     parser.add_argument("--workdir", help="where the generated clusters go (default: a new temporary folder)")
     parser.add_argument("--write", action="store_true", help="also write the results into benchmarks/RESULTS.md")
     parser.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
+    nca = parser.add_argument_group("network-config-analyzer (NCA) side by side")
+    nca.add_argument("--nca", action="store_true", help="also run NCA's queries on each size (needs network-config-analyzer, or NPVERIFY_NCA)")
+    nca.add_argument("--nca-queries", default=",".join(nca_runner.QUERIES), help=f"comma-separated subset of {','.join(nca_runner.QUERIES)}")
+    nca.add_argument("--nca-timeout", type=float, default=600.0, help="seconds per NCA run before it is killed")
+    nca.add_argument("--nca-repeat", type=int, default=1, help="runs per NCA query")
+    nca.add_argument("--nca-check", action="store_true", help="compare NCA's answers with npverify's in NCA's universe")
+    nca.add_argument("--nca-results", help="JSON file: with --nca, NCA's measurements are merged into it; without, they are read from it")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
-        print(json.dumps(child(args.child, args.data, args.max_diffs)))
+        print(json.dumps(child(args.child, args.data, args.max_diffs, args.universe)))
         return 0
 
     sizes = [parse_size(s.strip()) for s in args.sizes.split(",") if s.strip()]
-    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
+    phases = [] if args.phases.strip() == "none" else [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = [p for p in phases if p not in PHASES]
     if unknown:
-        parser.error(f"unknown phase(s) {', '.join(unknown)}: choose from {', '.join(PHASES)}")
-    if args.repeat < 1:
-        parser.error("--repeat must be at least 1")
+        parser.error(f"unknown phase(s) {', '.join(unknown)}: choose from {', '.join(PHASES)}, or none")
+    args.nca_queries = [q.strip() for q in args.nca_queries.split(",") if q.strip()]
+    unknown = [q for q in args.nca_queries if q not in nca_runner.QUERIES]
+    if unknown:
+        parser.error(f"unknown NCA queries {', '.join(unknown)}: choose from {', '.join(nca_runner.QUERIES)}")
+    if args.repeat < 1 or args.nca_repeat < 1:
+        parser.error("--repeat and --nca-repeat must be at least 1")
+    if (args.nca_check or args.nca_queries != list(nca_runner.QUERIES)) and not args.nca:
+        parser.error("--nca-check and --nca-queries go with --nca")
+    python = None
+    nca_results: dict = nca_runner.load_results(args.nca_results) if args.nca_results else {"sizes": {}}
+    if args.nca:
+        python, why = nca_runner.nca_python()
+        if python is None:
+            parser.error(f"--nca: {why}")
+        if args.nca_results is None:
+            nca_results = {"sizes": {}}
+    elif args.nca_results and not os.path.exists(args.nca_results):
+        parser.error(f"--nca-results {args.nca_results}: no such file (run with --nca to make it)")
     workdir = os.path.abspath(args.workdir or tempfile.mkdtemp(prefix="npverify-bench-"))
     started = datetime.datetime.now(datetime.timezone.utc)
     load_before = _loadavg()
     described = machine()  # before the runs: the commit measured is the one at the start
+    invoked = _shown([sys.executable, os.path.abspath(__file__)] + (argv if argv is not None else sys.argv[1:]))
+    if args.nca:
+        nca_results.update(
+            nca_version=nca_runner.nca_version(python),
+            measured=f"{started:%Y-%m-%d %H:%M} UTC",
+            load_average_before=load_before,
+            machine=described,
+            command=invoked,
+            workdir=workdir,
+            timeout=args.nca_timeout,
+            repeat=args.nca_repeat,
+        )
     rows, notes, commands = [], [], []
     for size, dims in sizes:
         data = os.path.join(workdir, size)
@@ -362,17 +583,25 @@ def main(argv: list[str] | None = None) -> int:
         for phase in phases:
             runs = []
             for i in range(args.repeat):
-                run = measure(phase, data, args.timeout, args.max_diffs)
+                run = measure(phase, data, args.timeout, args.max_diffs, args.universe)
                 runs.append(run)
-                shown = f"{run['seconds']:.2f} s, peak {run['peak_rss_mib']:.0f} MiB, {run['verdict']}" if "verdict" in run else ("TIMEOUT" if run.get("timeout") else run.get("error"))
+                if "verdict" in run:
+                    shown = f"{run['seconds']:.2f} s (load {run['load_seconds']:.2f}), peak {run['peak_rss_mib']:.0f} MiB, {run['verdict']}"
+                else:
+                    shown = "TIMEOUT" if run.get("timeout") else run.get("unavailable") or run.get("error")
                 print(f"[{size}] {phase} run {i + 1}/{args.repeat}: {shown}", file=sys.stderr, flush=True)
                 if "verdict" not in run:
                     break  # a timeout or an error would only repeat itself
             rows.append((size, dims, phase, summarize_runs(runs, args.timeout)))
-    out = table(rows, args.timeout)
-    print(out)
+        if args.nca:
+            run_nca(size, dims, data, args, python, nca_results["sizes"].setdefault(size, {}))
+            if args.nca_results:
+                nca_results["load_average_after"] = _loadavg()
+                nca_runner.save_results(args.nca_results, nca_results)  # after each size: a long run keeps what it has
+    out = table(rows) if rows else ""
+    compared = comparison_table(nca_results, rows) if nca_results.get("sizes") else ""
+    print("\n\n".join(x for x in (out, compared) if x))
     if args.write:
-        invoked = _shown([sys.executable, os.path.abspath(__file__)] + (argv if argv is not None else sys.argv[1:]))
         text = "\n".join(
             [
                 f"Measured {started:%Y-%m-%d %H:%M} UTC; load average {load_before} before, {_loadavg()} after.",
@@ -400,21 +629,55 @@ def main(argv: list[str] | None = None) -> int:
                 "",
                 f"Each phase corresponds to a CLI command (which also loads the manifests and renders the report; DATA is `{workdir}/SIZE`):",
                 "",
-                *[f"- {phase}: " + (CLI[phase] if phase == "load" else f"`{CLI[phase].format(d='DATA')}`") for phase in phases],
+                *[f"- {phase}: " + (CLI[phase] if phase == "load" else f"`{CLI[phase].format(d='DATA', u='' if phase == 'prove' else UNIVERSES[args.universe])}`") for phase in phases],
                 "",
-                f"Every run is a fresh process, one at a time; times are the median (and range) of {args.repeat} runs "
-                "of the phase alone, wall clock and CPU time of the process; peak RSS is the process's peak resident memory during the phase "
-                "(z3 included), \"RSS before\" what the process held when the phase started "
-                "(interpreter, npverify, z3 and the loaded inputs).",
+                f"Universe: {'npverify’s default (any pod, any namespace)' if args.universe == 'any' else 'network-config-analyzer’s (' + UNIVERSES['nca'].strip() + ')'}"
+                + ("; `prove` uses its invariants file’s (any pod, pod IPs in 10.244.0.0/16)." if "prove" in phases else "."),
+                "",
+                f"Every run is a fresh process, one at a time; figures are the median of {args.repeat} run{'s' if args.repeat > 1 else ''}. "
+                "load, encode (building the SMT encoding), solve (the rest of the library call) and report (rendering the text) "
+                "are timed inside the process after its imports; total wall is their sum, what the CLI command costs minus "
+                "interpreter start-up and imports; CPU is the process's CPU time over the same span; peak RSS is the process's "
+                "peak resident memory (z3, the interpreter and the imports included).",
                 "",
                 "### Results",
                 "",
-                out,
+                out or "(no npverify phase was run)",
+                *(["", *_nca_section(nca_results, compared)] if compared else []),
             ]
         )
         write_results(text, args.results)
         print(f"wrote {os.path.relpath(args.results)}", file=sys.stderr)
-    return 0 if all(r.get("ok", False) for *_, r in rows) else 1
+    failed = [r for *_, r in rows if not r.get("ok", False) and "unavailable" not in r]
+    return 1 if failed else 0
+
+
+def _nca_section(nca: dict, compared: str) -> list[str]:
+    """The comparison with network-config-analyzer, for RESULTS.md."""
+    sizes = nca.get("sizes", {})
+    return [
+        "### Beside network-config-analyzer",
+        "",
+        f"network-config-analyzer {nca.get('nca_version', '?')}, measured {nca.get('measured', '?')} "
+        f"(load average {nca.get('load_average_before', '?')} before, {nca.get('load_average_after', '?')} after) "
+        f"with `{nca.get('command', '?')}`; {nca.get('repeat', 1)} run per query, each in a fresh process, "
+        f"killed after {nca.get('timeout', 600):g} s. Its time is `nca_main` alone (parsing, query, output), after "
+        "NCA's imports, as npverify's total is after its imports. The commands, DATA being the size's folder "
+        f"(`{nca.get('workdir', '?')}/SIZE`):",
+        "",
+        "```sh",
+        *sorted({q["command"] for e in sizes.values() for q in e.get("queries", {}).values()}),
+        "```",
+        "",
+        "The redundancy scheme file is DATA/nca/redundancy-scheme.yaml: one network config with "
+        "`resourceList: [DATA/original/k8s/**]`, one query `redundancy: [original]`. "
+        "The generated files use none of the constructs NCA reads differently from the Kubernetes API "
+        "(docs/crosscheck.md). NCA answers over the pods of the loaded workloads and the declared namespaces, "
+        "and its ipBlocks never match pods; npverify's figures are in the universe named above, "
+        "and `check` compares the answers in NCA's universe.",
+        "",
+        compared,
+    ]
 
 
 if __name__ == "__main__":

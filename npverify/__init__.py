@@ -11,6 +11,7 @@ from npverify.api import check, prove, summarize
 from npverify.compare import Comparison, Difference, compare, containment, equivalence
 from npverify.engine import Verifier
 from npverify.errors import InputError, InternalError
+from npverify.explain import Explanation, explain, explain_packet
 from npverify.invariants import (
     EndpointKind,
     Invariant,
@@ -58,6 +59,7 @@ __all__ = [
     "Direction",
     "EndpointRegion",
     "EndpointKind",
+    "Explanation",
     "ExternalEndpoint",
     "IPBlock",
     "InputError",
@@ -94,6 +96,8 @@ __all__ = [
     "containment",
     "decide",
     "equivalence",
+    "explain",
+    "explain_packet",
     "find_redundancy",
     "load_invariants",
     "load_manifests",

@@ -1,19 +1,29 @@
 """A tiny run of benchmarks/generate.py and benchmarks/run.py, so the benchmarks cannot rot.
 
-No timing is asserted: only that the files are written and the verdicts are the expected
-ones (the rewrite is equivalent, the mutation is found, nothing is unknown).
+No timing is asserted: only that the files are written, the verdicts are the expected
+ones (the rewrite is equivalent, the mutation is found, nothing is unknown) and every
+table column is filled where it should be.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import subprocess
 import sys
+
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATE = os.path.join(REPO, "benchmarks", "generate.py")
 RUN = os.path.join(REPO, "benchmarks", "run.py")
 SIZE = ["--namespaces", "2", "--pods-per-namespace", "3", "--policies-per-namespace", "6", "--seed", "7"]
+HAS_MATRIX = importlib.util.find_spec("npverify.matrix") is not None
+HAS_NCA = importlib.util.find_spec("nca") is not None or bool(os.environ.get("NPVERIFY_NCA"))
+
+sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+import nca_runner  # noqa: E402
 
 
 def _generate(out, *extra: str) -> str:
@@ -34,6 +44,20 @@ def _files(root) -> dict[str, bytes]:
     return found
 
 
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, RUN, *args], capture_output=True, text=True, timeout=300)
+
+
+def _rows(stdout: str, first_column: str) -> dict[str, list[str]]:
+    """Table rows whose first cell starts with ``first_column``, keyed by their second cell."""
+    rows = {}
+    for line in stdout.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(first_column):
+            rows[cells[1]] = cells
+    return rows
+
+
 def test_generate_is_deterministic_and_complete(tmp_path):
     _generate(tmp_path / "a")
     _generate(tmp_path / "b")
@@ -43,6 +67,9 @@ def test_generate_is_deterministic_and_complete(tmp_path):
     assert os.path.join("k8s", "namespaces.yaml") in first
     assert sum(name.startswith(os.path.join("k8s", "policies")) for name in first) == 2
     assert first["invariants.yaml"].count(b"- name:") == 10
+    policies = b"".join(v for k, v in first.items() if k.startswith(os.path.join("k8s", "policies")))
+    for construct in (b"operator: In", b"operator: NotIn", b"operator: Exists", b"operator: DoesNotExist", b"endPort:", b"except:", b"port: http"):
+        assert construct in policies, construct
 
 
 def test_variants_say_what_they_did(tmp_path):
@@ -52,31 +79,110 @@ def test_variants_say_what_they_did(tmp_path):
     assert printed.split(":")[1].strip() in ("port-widened", "except-removed", "label-value-changed", "policy-type-dropped", "peer-and-to-or")
 
 
-def test_runner_verdicts(tmp_path):
+def test_runner_verdicts_and_sub_phases(tmp_path):
     results = tmp_path / "RESULTS.md"
-    done = subprocess.run(
-        [
-            sys.executable, RUN,
-            "--sizes", "2x3x6", "--repeat", "1", "--max-diffs", "1", "--timeout", "300",
-            "--phases", "load,prove,equiv,mutation,redundancy",
-            "--workdir", str(tmp_path / "work"), "--write", "--results", str(results),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
+    done = _run(
+        "--sizes", "2x3x6", "--repeat", "1", "--max-diffs", "1", "--timeout", "300",
+        "--phases", "load,prove,equiv,mutation,redundancy,matrix,matrix-ns",
+        "--workdir", str(tmp_path / "work"), "--write", "--results", str(results),
     )
     assert done.returncode == 0, done.stdout + done.stderr
     for variant in ("original", "rewrite", "mutation"):
         assert (tmp_path / "work" / "2x3x6" / variant / "k8s" / "policies").is_dir()
         assert (tmp_path / "work" / "2x3x6" / variant / "invariants.yaml").is_file()
-    rows = {line.split("|")[2].strip(): line for line in done.stdout.splitlines() if line.startswith("| 2x3x6")}
-    assert set(rows) == {"load", "prove", "equiv", "mutation", "redundancy"}
-    assert "| equivalent |" in rows["equiv"]
-    assert "| different (" in rows["mutation"]
-    assert ", 0 unknown |" in rows["prove"]
-    assert " items: " in rows["redundancy"] and "0 undecided" in rows["redundancy"]
+    rows = _rows(done.stdout, "2x3x6")
+    assert set(rows) == {"load", "prove", "equiv", "mutation", "redundancy", "matrix", "matrix-ns"}
+    # size, phase, load, encode, solve, report, total, CPU, peak, runs, result
+    assert all(len(cells) == 11 for cells in rows.values())
+    assert rows["equiv"][-1] == "equivalent"
+    assert rows["mutation"][-1].startswith("different (")
+    assert rows["prove"][-1].endswith(", 0 unknown")
+    assert " items: " in rows["redundancy"][-1] and "0 undecided" in rows["redundancy"][-1]
+    for phase in ("prove", "equiv", "redundancy"):
+        load, encode, solve, report, total = (float(x) for x in rows[phase][2:7])
+        assert abs(load + encode + solve + report - total) < 0.05, rows[phase]  # rounded to 0.01 each
+        assert encode > 0 and solve > 0
+    assert rows["load"][3:6] == ["—", "—", "—"]
+    for phase in ("matrix", "matrix-ns"):
+        if HAS_MATRIX:
+            assert rows[phase][-1].split(" (")[0].endswith(", proved"), rows[phase]
+        else:
+            assert "npverify.matrix is not available" in rows[phase][-1]
     assert "UNEXPECTED" not in done.stdout
     text = results.read_text()
     assert "### Machine" in text and "nproc" in text and "z3 " in text
     assert "benchmarks/run.py --sizes 2x3x6" in text
-    assert rows["equiv"] in text
+    assert "| 2x3x6: 6 pods, 12 policies | equiv |" in text
+    assert "Beside network-config-analyzer" not in text
+
+
+def test_nca_output_is_read():
+    """NCA's redundancy and connectivity output (2.1.0 format), read without NCA installed."""
+    redundancy = "\n".join(
+        [
+            "Running query redundancy",
+            "Redundancies found in original",
+            "Policies that are redundant in original:",
+            "a/default-deny, b/quarantine",
+            "",
+            "Ingress rules that are redundant in original:",
+            "NetworkPolicy a/api, ingress rules indexes: 1, 3",
+            "",
+            "Egress rules that are redundant in original:",
+            "NetworkPolicy b/web, egress rules indexes: 2",
+        ]
+    )
+    assert nca_runner.redundancy_items(redundancy) == (
+        {"a/default-deny", "b/quarantine"},
+        {"a/api ingress[0]", "a/api ingress[2]", "b/web egress[1]"},
+    )
+    assert nca_runner.redundancy_items("No redundancy found in original") == (set(), set())
+    assert nca_runner.redundancy_items("Error: something") is None
+    connectivity = "\n".join(
+        [
+            "a/web-00[Deployment] => 0.0.0.0-9.255.255.255 : {protocols:TCP,dst_ports:443}",
+            "a/web-00[Deployment] => a/db-02[StatefulSet] : {protocols:TCP,dst_ports:5432}",
+            "monitoring/prometheus[Deployment] => a/db-02[StatefulSet] : All connections",
+        ]
+    )
+    assert nca_runner.connectivity_lines(connectivity) == {
+        ("a/Deployment/web-00", "a/StatefulSet/db-02"): "{protocols:TCP,dst_ports:5432}",
+        ("monitoring/Deployment/prometheus", "a/StatefulSet/db-02"): "All connections",
+    }
+
+
+@pytest.mark.skipif(not HAS_NCA, reason="network-config-analyzer is not installed (and NPVERIFY_NCA is not set)")
+@pytest.mark.skipif(not HAS_MATRIX, reason="npverify.matrix (the connectivity matrix) is not available")
+def test_runner_beside_nca(tmp_path):
+    saved = tmp_path / "nca.json"
+    done = _run(
+        "--sizes", "2x3x6", "--repeat", "1", "--phases", "matrix,equiv,redundancy", "--universe", "nca",
+        "--nca", "--nca-check", "--nca-results", str(saved), "--workdir", str(tmp_path / "work"),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    compared = _rows(done.stdout.split("| size | query |")[1], "2x3x6")
+    assert {"connectivity", "equiv", "redundancy"} <= set(compared)
+    for query in ("connectivity", "equiv", "redundancy"):
+        cells = compared[query]
+        assert len(cells) == 6, cells  # size, query, npverify s, NCA s, ratio, answers
+        float(cells[2]), float(cells[3])
+        assert cells[4].endswith("×")
+        assert "check: agree" in cells[5], cells
+    assert "NCA: equivalent" in compared["equiv"][5]
+    entry = json.loads(saved.read_text())["sizes"]["2x3x6"]
+    assert entry["dims"] == [2, 3, 6] and set(entry["queries"]) == {"connectivity", "equiv", "redundancy"}
+
+    # Later runs put the saved NCA figures beside new npverify figures, without NCA.
+    results = tmp_path / "RESULTS.md"
+    again = _run(
+        "--sizes", "2x3x6", "--repeat", "1", "--phases", "equiv", "--nca-results", str(saved),
+        "--workdir", str(tmp_path / "work"), "--write", "--results", str(results),
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    text = results.read_text()
+    assert "### Beside network-config-analyzer" in text
+    assert "nca --equiv -r DATA/rewrite/k8s -rb DATA/original/k8s" in text
+    compared = _rows(text.split("### Beside network-config-analyzer")[1], "2x3x6")
+    assert "npverify (matrix): not measured in this run" in compared["connectivity"][5]
+    assert compared["connectivity"][4] == "—"
+    assert compared["equiv"][4].endswith("×")

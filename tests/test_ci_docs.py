@@ -5,24 +5,20 @@ and option values such as ``--format sarif``)."""
 from __future__ import annotations
 
 import ast
-import re
 import shlex
 from pathlib import Path
 
-import click
 import pytest
 import yaml
+from docs_commands import FENCE, check_command_line, shell_command_lines
 
 import npverify.testing
-from npverify.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CI_DOC = ROOT / "docs" / "ci.md"
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 #: Keys whose string values are shell commands: GitHub Actions, GitLab CI, pre-commit.
 COMMAND_KEYS = ("run", "script", "before_script", "after_script")
-SHELL_OPERATORS = {"|", "||", "&&", ";", ">", ">>", "2>", "2>&1", "&"}
 #: The keys pre-commit documents for a hook of .pre-commit-hooks.yaml (https://pre-commit.com/#new-hooks).
 HOOK_REQUIRED = {"id", "name", "entry", "language"}
 HOOK_OPTIONAL = {
@@ -49,32 +45,12 @@ def _commands(node, key: str | None = None) -> list[list[str]]:
         for item in node:
             found += _commands(item, key)
     elif isinstance(node, str) and key in COMMAND_KEYS:
-        for line in node.replace("\\\n", " ").splitlines():
-            argv = shlex.split(line, comments=True)
-            for i, word in enumerate(argv):
-                if word in SHELL_OPERATORS:
-                    argv = argv[:i]
-                    break
-            if argv[:1] == ["npverify"]:
-                found.append(argv)
+        found += shell_command_lines(node)
     return found
 
 
 def _check_command_line(argv: list[str]) -> None:
-    """Parse ``argv`` with npverify's click commands; fail naming what is unknown."""
-    line = shlex.join(argv)
-    assert argv[0] == "npverify" and len(argv) > 1, f"not an npverify command: {line}"
-    name = argv[1]
-    if name not in main.commands:
-        pytest.fail(f"`{line}`: no such command {name!r}; npverify has {sorted(main.commands)}")
-    command = main.commands[name]
-    try:
-        # -o FILE is opened lazily, so parsing creates no file (the test runs in a tmp folder anyway).
-        command.make_context(f"npverify {name}", list(argv[2:]))
-    except click.exceptions.Exit:
-        pass
-    except click.UsageError as exc:
-        pytest.fail(f"`{line}` in docs/ci.md or .pre-commit-hooks.yaml: {exc.format_message()}")
+    check_command_line(argv, "docs/ci.md or .pre-commit-hooks.yaml")
 
 
 def test_the_yaml_blocks_parse():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import json
 import sys
@@ -12,7 +13,6 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-import npverify.explain as explain_module
 from npverify.cli import main
 from npverify.errors import InputError, InternalError
 from npverify.explain import explain
@@ -146,6 +146,9 @@ spec:
           podSelector: {matchExpressions: [{key: app, operator: NotIn, values: [client]}]}
       ports: [{port: pg}]
 """
+
+#: The module, not the function npverify exports under the same name.
+explain_module = importlib.import_module("npverify.explain")
 
 
 def line_of(fragment: str, after: str | None = None) -> int:

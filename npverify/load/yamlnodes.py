@@ -22,6 +22,7 @@ proportional to its text. Expanded nodes are shared, not copied, for the same re
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -67,6 +68,31 @@ _INT_TAG = "tag:yaml.org,2002:int"
 #: ``!Ref``) ask for a meaning npverify does not give them, so they are errors, as they
 #: are on scalars.
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_MAP_TAG, _SEQ_TAG = _COLLECTION_TAGS
+_PLAIN_RESOLVER = Resolver()
+_SIMPLE_CONSTRUCTOR = yaml.SafeLoader("")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _plain_tag(value: str) -> str:
+    """The tag PyYAML's resolver gives a plain (unquoted, untagged) scalar. Pure, so cached:
+    manifests repeat the same keys and values thousands of times."""
+    return _PLAIN_RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _simple_value(tag: str, value: str) -> Any:
+    """The value of an implicitly resolved int or bool scalar (the resolver's patterns
+    guarantee the conversion succeeds); immutable, so cached."""
+    node = yaml.ScalarNode(tag, value)
+    if tag == _INT_TAG:
+        return _SIMPLE_CONSTRUCTOR.construct_yaml_int(node)
+    return _SIMPLE_CONSTRUCTOR.construct_yaml_bool(node)
+
 
 #: Values longer than this are shortened in messages.
 _SHOWN_CHARS = 60
@@ -121,6 +147,10 @@ class _Parse:
                 self.location(mark),
             )
         )
+
+    def too_deep_at(self, root_mark: Any, event: yaml.Event) -> NoReturn:
+        """``too_deep`` for the fast composer, which keeps the root's start mark, not its node."""
+        self.too_deep(yaml.Node(None, None, root_mark, None), event)
 
     def too_deep(self, root: yaml.Node, node: yaml.Node | yaml.Event, height: int | None = None) -> NoReturn:
         """Refuse the document ``root``: ``node`` starts level max_depth + 1 or, with
@@ -205,6 +235,149 @@ class _Parse:
             else:
                 top[0].value.append((top[1], node))
                 top[1] = None
+
+    # --- events -> Nodes, for text without anchors, aliases or merge keys -------------
+
+    def compose_tree(self, loader: Any) -> Node | None:
+        """The next document as Nodes, built straight from the events; None for an empty one.
+
+        Only for text with no anchors (so no aliases) and no merge keys: then the document
+        is a tree, and composing it into yaml nodes first and building Nodes from them (the
+        general path, about three times slower) gives the same Nodes. Every check happens
+        at the same event and in the same order as on the general path, so the same
+        document gets the same first error.
+        """
+        loader.get_event()  # DocumentStartEvent
+        filename = self.filename
+        limits = self.limits
+        #: Open collections, outermost first: [is_mapping, items, start_mark, tag, key],
+        #: where a mapping's items are (key, value Node) pairs and key is the pending key:
+        #: a ScalarEvent, or the start mark of a collection used as a key.
+        stack: list[list[Any]] = []
+        #: The first error in a value. The general path finds these only once the whole
+        #: document is composed, so a later syntax or limit error comes first: keep
+        #: reading the document and raise this at its end.
+        failed: InputError | yaml.YAMLError | None = None
+        while True:
+            event = loader.get_event()
+            kind = type(event)
+            node: Any
+            if kind is yaml.ScalarEvent:
+                self.composed += 1
+                if self.composed > limits.max_nodes:
+                    self.too_many_nodes(event.start_mark)
+                if stack and stack[-1][0] and stack[-1][4] is None:
+                    stack[-1][4] = event  # a key: converted when its mapping ends, as on the general path
+                    continue
+                if failed is None:
+                    try:
+                        node = self._scalar_node(event)
+                    except (InputError, yaml.YAMLError) as exc:  # YAMLError: a constructor's
+                        failed = exc
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self.composed += 1
+                if self.composed > limits.max_nodes:
+                    self.too_many_nodes(event.start_mark)
+                if len(stack) >= limits.max_depth:
+                    self.too_deep_at(stack[0][2], event)
+                if stack and stack[-1][0] and stack[-1][4] is None:
+                    stack[-1][4] = event.start_mark
+                    self._skip_collection(loader, stack)
+                    continue
+                is_mapping = kind is yaml.MappingStartEvent
+                tag = event.tag
+                if tag is None or tag == "!":
+                    tag = _MAP_TAG if is_mapping else _SEQ_TAG
+                stack.append([is_mapping, [], event.start_mark, tag, None])
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                is_mapping, items, start_mark, tag, _ = stack.pop()
+                if failed is None:
+                    try:
+                        node = self._collection_node(is_mapping, items, start_mark, tag)
+                    except (InputError, yaml.YAMLError) as exc:  # YAMLError: a constructor's
+                        failed = exc
+            elif kind is yaml.AliasEvent:
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+            else:  # pragma: no cover - the parser checks the event order
+                raise yaml.YAMLError(f"unexpected {kind.__name__}")
+            if failed is not None:
+                node = None
+            if not stack:
+                loader.get_event()  # DocumentEndEvent
+                if failed is not None:
+                    raise failed
+                if kind is yaml.ScalarEvent and event.value == "" and node.value is None and event.implicit[0]:
+                    return None  # an empty document
+                return node
+            top = stack[-1]
+            if top[0]:
+                top[1].append((top[4], node))
+                top[4] = None
+            else:
+                top[1].append(node)
+
+    def _skip_collection(self, loader: Any, stack: list[list[Any]]) -> None:
+        """Consume a collection used as a mapping key (an error when its mapping ends),
+        counting its nodes and depth as the general composer does."""
+        depth = 1
+        while depth:
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent, yaml.ScalarEvent)):
+                self.composed += 1
+                if self.composed > self.limits.max_nodes:
+                    self.too_many_nodes(event.start_mark)
+                if not isinstance(event, yaml.ScalarEvent):
+                    if len(stack) + depth >= self.limits.max_depth:
+                        self.too_deep_at(stack[0][2], event)
+                    depth += 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, f"found undefined alias {event.anchor!r}", event.start_mark)
+
+    def _scalar_node(self, event: yaml.ScalarEvent) -> Node:
+        mark = event.start_mark
+        location = SourceLocation(self.filename, mark.line + 1, mark.column + 1)
+        tag = event.tag
+        if tag is None or tag == "!":
+            value = event.value
+            tag = _plain_tag(value) if event.implicit[0] else _STR_TAG
+            if tag == _STR_TAG:
+                return Node(value, location)
+            if tag == _NULL_TAG:
+                return Node(None, location)
+            if tag == _BOOL_TAG or (tag == _INT_TAG and len(value) <= MAX_INTEGER_CHARS):
+                return Node(_simple_value(tag, value), location)
+        return Node(self._scalar(yaml.ScalarNode(tag, event.value, mark, event.end_mark, style=event.style)), location)
+
+    def _collection_node(self, is_mapping: bool, items: list, start_mark: Any, tag: str) -> Node:
+        location = SourceLocation(self.filename, start_mark.line + 1, start_mark.column + 1)
+        if tag not in _COLLECTION_TAGS:
+            what = "mapping" if is_mapping else "list"
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            raise InputError(Diagnostic(f"invalid YAML: unsupported tag {shorten(shown)!r} on a {what}", location))
+        if not is_mapping:
+            return Node(items, location)
+        values: dict[str, Node] = {}
+        keys: dict[str, SourceLocation] = {}
+        for key_event, value in items:
+            if not isinstance(key_event, yaml.ScalarEvent):
+                raise InputError(Diagnostic("mapping keys must be strings", self.location(key_event)))
+            mark = key_event.start_mark
+            key_location = SourceLocation(self.filename, mark.line + 1, mark.column + 1)
+            if key_event.tag is None and (not key_event.implicit[0] or _plain_tag(key_event.value) == _STR_TAG):
+                key = key_event.value
+            else:
+                tag = key_event.tag
+                if tag is None or tag == "!":
+                    tag = _plain_tag(key_event.value) if key_event.implicit[0] else _STR_TAG
+                key = self._key(yaml.ScalarNode(tag, key_event.value, mark, key_event.end_mark, style=key_event.style))
+            if key in values:
+                raise InputError(Diagnostic(f"duplicate key {shorten(key)!r}", key_location))
+            values[key] = value
+            keys[key] = key_location
+        return Node(values, location, keys)
 
     # --- graph of yaml nodes -> Nodes --------------------------------------------------
 
@@ -360,10 +533,13 @@ def _is_empty(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null" and node.value == ""
 
 
-def parse_documents(text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[Node]:
+def parse_documents(
+    text: str, filename: str, limits: InputLimits = DEFAULT_LIMITS, *, fast: bool = True
+) -> Iterator[Node]:
     """Parse every document of a YAML (or JSON) stream, skipping empty documents.
 
     Raises InputError, located, for malformed YAML and for input over ``limits``.
+    ``fast=False`` forces the general composer (for tests comparing the two).
     """
     if len(text) > limits.max_bytes and not text.isascii():
         check_size(len(text), filename, limits, at_least=True)  # without encoding a huge text
@@ -373,7 +549,15 @@ def parse_documents(text: str, filename: str, limits: InputLimits = DEFAULT_LIMI
     try:
         loader = _Loader(text)
         loader.get_event()  # StreamStartEvent
+        # Anchors (&) come before any alias, and merge keys are spelt << or !!merge: text
+        # without these characters is a tree of plain values, which the fast composer builds.
+        tree = fast and "&" not in text and "<<" not in text and "merge" not in text
         while not loader.check_event(yaml.StreamEndEvent):
+            if tree:
+                node = parse.compose_tree(loader)
+                if node is not None:
+                    yield node
+                continue
             document = parse.compose(loader)
             if _is_empty(document):
                 continue
@@ -455,12 +639,30 @@ def _diagnostic(message: str, location: SourceLocation, path: str, severity: Sev
     return Diagnostic(_clip(message), location, _clip(path), severity)
 
 
-@attrs.frozen
 class Cursor:
-    """A node together with its field path, with typed accessors that raise located errors."""
+    """A node together with its field path, with typed accessors that raise located errors.
 
-    node: Node
-    path: str = ""
+    The path is spelt out only when asked for (in an error), from the parent's path and
+    the key: loading visits a million fields and most are never named.
+    """
+
+    __slots__ = ("node", "_path", "_parent", "_key")
+
+    def __init__(self, node: Node, path: str = "", *, parent: Cursor | None = None, key: str | int | None = None):
+        self.node = node
+        self._path: str | None = None if parent is not None else path
+        self._parent = parent
+        self._key = key
+
+    @property
+    def path(self) -> str:
+        if self._path is None:
+            assert self._parent is not None and self._key is not None
+            self._path = self._parent._child_path(self._key)
+        return self._path
+
+    def __repr__(self) -> str:
+        return f"Cursor({self.path or '<root>'} at {self.location})"
 
     @property
     def location(self) -> SourceLocation:
@@ -497,13 +699,13 @@ class Cursor:
                 hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(allowed)}"
                 location = self.node.key_locations.get(key, self.location)
                 raise InputError(_diagnostic(f"unknown field {shorten(key)!r}{hint}", location, self._child_path(key)))
-            result[key] = Cursor(child, self._child_path(key))
+            result[key] = Cursor(child, parent=self, key=key)
         return result
 
     def sequence(self) -> list[Cursor]:
         if not isinstance(self.value, list):
             self.fail(f"must be a list, got {_got(self.value)}")
-        return [Cursor(item, self._child_path(i)) for i, item in enumerate(self.value)]
+        return [Cursor(item, parent=self, key=i) for i, item in enumerate(self.value)]
 
     def optional_sequence(self) -> list[Cursor]:
         """A list, where null counts as an empty list (as the API server reads it)."""

@@ -91,6 +91,13 @@ def _rule(check: Check) -> dict[str, Any]:
     }
 
 
+def _message(text: str) -> dict[str, str]:
+    """A plain-text SARIF message: literal braces doubled (SARIF 2.1.0 §3.11.5, since
+    "{0}" would be a placeholder) and lines not indented (§3.11.3)."""
+    lines = [line.strip() for line in text.split("\n")]
+    return {"text": "\n".join(lines).replace("{", "{{").replace("}", "}}")}
+
+
 def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, Any]:
     related: list[tuple[int, Related]] = [
         (number, r) for number, r in enumerate((r for r in finding.related if is_working_tree_file(r.location)), start=1)
@@ -103,7 +110,7 @@ def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, An
         "ruleId": f"npverify/{finding.check.id}",
         "ruleIndex": rule_index,
         "level": _LEVELS[finding.outcome],
-        "message": {"text": "\n".join(lines)},
+        "message": _message("\n".join(lines)),
         "locations": [],
         "properties": {"verdict": finding.verdict.lower(), "outcome": finding.outcome.value, "subject": finding.name},
     }
@@ -112,17 +119,17 @@ def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, An
         result["locations"] = [{"physicalLocation": _physical(finding.location, root)}]
     elif finding.location is not None:
         # A file of a git revision: no file in the working tree to point at; say where in words.
-        result["locations"] = [{"message": {"text": str(finding.location)}}]
+        result["locations"] = [{"message": _message(str(finding.location))}]
     if related:
         result["relatedLocations"] = [
-            {"id": number, "physicalLocation": _physical(r.location, root), "message": {"text": r.text}}
+            {"id": number, "physicalLocation": _physical(r.location, root), "message": _message(r.text)}
             for number, r in related
         ]
     return result
 
 
 def _notification(level: str, text: str) -> dict[str, Any]:
-    return {"level": level, "message": {"text": text}}
+    return {"level": level, "message": _message(text)}
 
 
 def _log(
