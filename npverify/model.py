@@ -76,6 +76,11 @@ class Labels(Mapping[str, str]):
     """An immutable, hashable label map (key -> value)."""
 
     items_: tuple[tuple[str, str], ...] = ()
+    #: The same as a dict, for lookups (selectors read labels millions of times).
+    _map: dict[str, str] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "_map", dict(self.items_))
 
     @classmethod
     def of(cls, value: Mapping[str, str] | None = None, /, **kwargs: str) -> Labels:
@@ -84,13 +89,16 @@ class Labels(Mapping[str, str]):
         return _freeze_labels(merged)
 
     def __getitem__(self, key: str) -> str:
-        for k, v in self.items_:
-            if k == key:
-                return v
-        raise KeyError(key)
+        return self._map[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._map
+
+    def get(self, key: str, default=None):
+        return self._map.get(key, default)
 
     def __iter__(self) -> Iterator[str]:
-        return (k for k, _ in self.items_)
+        return iter(self._map)
 
     def __len__(self) -> int:
         return len(self.items_)
@@ -114,6 +122,12 @@ class LabelSelector:
 
     match_labels: Labels = attrs.field(default=Labels(), converter=_freeze_labels)
     match_expressions: tuple[Requirement, ...] = attrs.field(default=(), converter=tuple)
+    #: ``requirements()``, built once: selectors are matched millions of times.
+    _requirements: tuple[Requirement, ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        merged = tuple(Requirement(k, Operator.IN, (v,)) for k, v in self.match_labels.items()) + self.match_expressions
+        object.__setattr__(self, "_requirements", merged)
 
     @property
     def is_empty(self) -> bool:
@@ -121,7 +135,7 @@ class LabelSelector:
 
     def requirements(self) -> tuple[Requirement, ...]:
         """All conditions of the selector as requirements (matchLabels become ``In``)."""
-        return tuple(Requirement(k, Operator.IN, (v,)) for k, v in self.match_labels.items()) + self.match_expressions
+        return self._requirements
 
     def keys(self) -> frozenset[str]:
         return frozenset(r.key for r in self.requirements())
@@ -272,20 +286,41 @@ class Cluster:
     workloads: tuple[Workload, ...] = attrs.field(default=(), converter=tuple)
     skipped: tuple[SkippedDocument, ...] = attrs.field(default=(), converter=tuple, eq=False)
     warnings: tuple[Diagnostic, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Policies by namespace, in order, and declared namespaces by name: built once, since
+    #: the evaluator asks for them per packet.
+    _policies_by_namespace: dict[str, tuple[NetworkPolicy, ...]] = attrs.field(init=False, eq=False, repr=False)
+    _namespaces_by_name: dict[str, Namespace] = attrs.field(init=False, eq=False, repr=False)
+    _workloads_by_key: dict[str, Workload] = attrs.field(init=False, eq=False, repr=False)
+    _namespace_names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        grouped: dict[str, list[NetworkPolicy]] = {}
+        for policy in self.policies:
+            grouped.setdefault(policy.namespace, []).append(policy)
+        object.__setattr__(self, "_policies_by_namespace", {k: tuple(v) for k, v in grouped.items()})
+        object.__setattr__(self, "_namespaces_by_name", {ns.name: ns for ns in reversed(self.namespaces)})
+        object.__setattr__(self, "_workloads_by_key", {w.key: w for w in reversed(self.workloads)})
+        object.__setattr__(
+            self,
+            "_namespace_names",
+            frozenset([n.name for n in self.namespaces] + list(grouped) + [w.namespace for w in self.workloads]),
+        )
+
+    def workload(self, key: str | None) -> Workload | None:
+        """The workload ``namespace/Kind/name``, or None."""
+        return None if key is None else self._workloads_by_key.get(key)
+
+    def policies_in(self, namespace: str) -> tuple[NetworkPolicy, ...]:
+        """The policies of ``namespace``, in load order."""
+        return self._policies_by_namespace.get(namespace, ())
 
     def namespace(self, name: str) -> Namespace | None:
-        for ns in self.namespaces:
-            if ns.name == name:
-                return ns
+        return self._namespaces_by_name.get(name)
         return None
 
     def namespace_names(self) -> frozenset[str]:
         """Every namespace the manifests mention: declared, or holding a policy or workload."""
-        return frozenset(
-            [n.name for n in self.namespaces]
-            + [p.namespace for p in self.policies]
-            + [w.namespace for w in self.workloads]
-        )
+        return self._namespace_names
 
     def with_policies(self, policies: tuple[NetworkPolicy, ...]) -> Cluster:
         return attrs.evolve(self, policies=policies)

@@ -9,13 +9,37 @@ cover it: the others of its namespace and direction that apply to some of its pa
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 
 import attrs
 
-from npverify.model import Cluster, Direction, PolicyItem, Semantics, Universe, policy_items
-from npverify.smt import ChangeChecker, Limits, SolverSession, Status, mentions_of
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Direction,
+    Endpoint,
+    ExternalEndpoint,
+    IPAddress,
+    IPBlock,
+    IPNetwork,
+    Labels,
+    LabelSelector,
+    NetworkPolicy,
+    Packet,
+    Peer,
+    PodEndpoint,
+    PolicyItem,
+    PolicyPort,
+    Protocol,
+    Semantics,
+    Universe,
+    Workload,
+    policy_items,
+)
+from npverify.semantics import decide, selector_matches, universe_problem
+from npverify.smt import ChangeChecker, Limits, LocalChecker, Outcome, SolverSession, Status, mentions_of
 
 
 @attrs.frozen
@@ -82,23 +106,44 @@ def find_redundancy(
     limits: Limits = Limits(),
     policies: tuple[str, ...] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    shortcuts: bool = True,
 ) -> RedundancyReport:
     """Every redundant or vacuous item of the cluster's policies (or of those named
     ``namespace/name`` in ``policies``). ``progress(number, total, item)`` is called as
-    each item comes up (number from 1; items inside a settled one are skipped but counted)."""
+    each item comes up (number from 1; items inside a settled one are skipped but counted).
+
+    Each item goes through cheaper steps first (docs/performance.md):
+
+    1. a concrete packet built from the loaded workloads and the item's own peers and
+       ports, decided by the reference evaluator with and without the item: a different
+       verdict shows the item matters (most items of a real cluster stop here);
+    2. the solver, on the item's namespace alone (LocalChecker): no changed decision for
+       any endpoint of that namespace proves the item redundant; a changed decision gives
+       a packet, replayed as in step 1; when every changed decision is about packets
+       between two pods of the namespace, those packets are decided by its policies
+       alone, and the solver settles the item on them;
+    3. the solver on the whole cluster (ChangeChecker), only when the replay of step 2
+       did not show a changed verdict (the other end's policies may deny all of them).
+
+    ``shortcuts=False`` skips steps 1 and 2: every item goes to the whole-cluster solver
+    (the reference the differential tests compare the steps with).
+    """
     started = time.perf_counter()
     session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
     all_policies = cluster.policies
-    checker = session.change_checker(all_policies, limits)
+    local = session.local_checker(limits)
+    whole: ChangeChecker | None = None
+    witnesses = _Witnesses(cluster, universe, semantics)
     redundant: list[RedundantItem] = []
     vacuous: list[VacuousItem] = []
     undecided: list[UndecidedItem] = []
     checked = 0
-    selected = [(i, p) for i, p in enumerate(all_policies) if policies is None or p.key in policies]
-    total = sum(len(policy_items(p)) for _, p in selected) if progress is not None else 0
+    selected = [p for p in all_policies if policies is None or p.key in policies]
+    total = sum(len(policy_items(p)) for p in selected) if progress is not None else 0
     number = 0
-    for index, policy in selected:
+    for policy in selected:
         settled: list[PolicyItem] = []
+        before = cluster.policies_in(policy.namespace)
         for item in policy_items(policy):
             number += 1
             if progress is not None:
@@ -106,20 +151,38 @@ def find_redundancy(
             if any(_descends(item, s) for s in settled):
                 continue
             checked += 1
-            why_vacuous = _vacuity(checker, item)
+            changed = item.without()
+            after = tuple(changed if p is policy else p for p in before if p is not policy or changed is not None)
+            # A changed verdict shows the item applies to something, so it is not vacuous
+            # either: the vacuity check waits until no change has been shown.
+            if shortcuts and witnesses.shows_change(item, after):
+                continue
+            directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
+            outcome = Outcome(Status.SAT)
+            if shortcuts and _ignored_direction(item) is None:
+                outcome = local.differs(policy.namespace, directions, before, after)
+                if outcome.status is Status.SAT:
+                    assert outcome.packet is not None
+                    if witnesses.changes(outcome.packet, policy.namespace, after):
+                        continue
+                    if local.confined(policy.namespace, directions, before, after) is Status.UNSAT:
+                        outcome = local.differs_within(policy.namespace, before, after)
+                        if outcome.status is Status.SAT:
+                            assert outcome.packet is not None
+                            if witnesses.changes(outcome.packet, policy.namespace, after):
+                                continue
+                            outcome = Outcome(Status.SAT)  # the replay must show it: ask the whole cluster
+            why_vacuous = _vacuity(local, item)
             if why_vacuous:
                 vacuous.append(VacuousItem(item, why_vacuous))
                 settled.append(item)
                 continue
-            changed = item.without()
-            namespace_policies = tuple(
-                (changed if i == index else p)
-                for i, p in enumerate(all_policies)
-                if p.namespace == policy.namespace and (i != index or changed is not None)
-            )
-            outcome = checker.differs(policy.namespace, namespace_policies)
+            if outcome.status is Status.SAT:
+                if whole is None:
+                    whole = session.change_checker(all_policies, limits)
+                outcome = whole.differs(policy.namespace, after)
             if outcome.status is Status.UNSAT:
-                redundant.append(RedundantItem(item, _covers(checker, item, all_policies)))
+                redundant.append(RedundantItem(item, _covers(local, item, all_policies)))
                 settled.append(item)
             elif outcome.status is Status.UNKNOWN:
                 undecided.append(UndecidedItem(item, outcome.reason))
@@ -128,24 +191,189 @@ def find_redundancy(
     )
 
 
-def _vacuity(checker: ChangeChecker, item: PolicyItem) -> str | None:
-    """Why ``item`` can never apply, or None."""
+class _Witnesses:
+    """Concrete packets that may show an item matters, from the loaded workloads.
+
+    Only a speed-up: a packet counts only when the reference evaluator, on a packet of the
+    universe, gives a different verdict with the item than without it, which proves the
+    item is not redundant. Finding none proves nothing; the solver decides then.
+    """
+
+    #: Endpoints tried per side: enough to hit a rule's traffic in practice, few enough
+    #: that an item costs a few evaluations.
+    PER_SIDE = 2
+
+    def __init__(self, cluster: Cluster, universe: Universe, semantics: Semantics):
+        self.cluster = cluster
+        self.universe = universe
+        self.semantics = semantics
+        self.by_namespace: dict[str, list[Workload]] = {}
+        for w in cluster.workloads:
+            if not w.host_network:
+                self.by_namespace.setdefault(w.namespace, []).append(w)
+        self.namespace_labels = {name: self._namespace_labels(name) for name in sorted(cluster.namespace_names())}
+        self._matching_namespaces: dict[LabelSelector, list[str]] = {}
+        self._pods: dict[str, PodEndpoint] = {}
+        networks = list(universe.pod_cidrs) or [ipaddress.ip_network("10.244.0.0/16")]
+        self._pod_network = next((n for n in networks if n.version == 4), networks[0])
+        self._external = _outside(ipaddress.ip_network("203.0.113.0/24"), universe.pod_cidrs)
+
+    def _namespace_labels(self, name: str) -> Labels:
+        declared = self.cluster.namespace(name)
+        return declared.labels if declared is not None else Labels.of({NAMESPACE_NAME_LABEL: name})
+
+    def _pod(self, w: Workload, side: str) -> PodEndpoint:
+        key = f"{w.key}#{side}"
+        if key not in self._pods:
+            if w.ips:
+                ip = w.ips[0] if side == "src" or len(w.ips) == 1 else w.ips[1]
+            else:
+                offset = 2 * len(self._pods) + (1 if side == "src" else 2)
+                ip = self._pod_network.network_address + offset % max(self._pod_network.num_addresses - 2, 1) + 1
+            pod_id = w.key if w.single_pod else key
+            self._pods[key] = PodEndpoint(
+                w.namespace, self.namespace_labels[w.namespace], w.labels, ip, w.ports, False, w.key, pod_id
+            )
+        return self._pods[key]
+
+    def _namespaces(self, selector: LabelSelector) -> list[str]:
+        if selector not in self._matching_namespaces:
+            self._matching_namespaces[selector] = [
+                name for name, labels in self.namespace_labels.items() if selector_matches(selector, labels)
+            ]
+        return self._matching_namespaces[selector]
+
+    def _workloads(self, namespaces: list[str], pods: LabelSelector | None, limit: int) -> list[Workload]:
+        found: list[Workload] = []
+        for name in namespaces:
+            for w in self.by_namespace.get(name, ()):
+                if pods is None or selector_matches(pods, w.labels):
+                    found.append(w)
+                    if len(found) >= limit:
+                        return found
+        return found
+
+    def _peer_endpoints(self, peer: Peer, namespace: str, side: str) -> list[Endpoint]:
+        if peer.ip_block is not None:
+            ip = _inside_block(peer.ip_block)
+            return [] if ip is None else [ExternalEndpoint(ip)]
+        namespaces = [namespace] if peer.namespace_selector is None else self._namespaces(peer.namespace_selector)
+        return [self._pod(w, side) for w in self._workloads(namespaces, peer.pod_selector, self.PER_SIDE)]
+
+    def _others(self, item: PolicyItem, side: str) -> list[Endpoint]:
+        """Endpoints at the other end of the item's traffic."""
+        rule = item.rule
+        # Without its only peer a rule matches every endpoint: the change is at the others.
+        widens = rule is not None and item.peer_index is not None and len(rule.peers) == 1
+        if rule is not None and not widens:
+            peers = rule.peers if item.peer_index is None else (rule.peers[item.peer_index],)
+            if peers:
+                found = []
+                for peer in peers:
+                    found += self._peer_endpoints(peer, item.policy.namespace, side)
+                return found
+        found = [self._pod(w, side) for w in self._workloads([item.policy.namespace], None, 1)]
+        found += [self._pod(w, side) for w in self._workloads(self._other_namespaces(item.policy.namespace), None, 1)]
+        if self._external is not None:
+            found.append(ExternalEndpoint(self._external))
+        return found
+
+    def _other_namespaces(self, namespace: str) -> list[str]:
+        """Two namespaces other than ``namespace`` that hold workloads."""
+        return [name for name in list(self.by_namespace)[:3] if name != namespace][:2]
+
+    def _ports(self, item: PolicyItem, dst: Endpoint) -> list[tuple[Protocol, int]]:
+        rule = item.rule
+        if rule is not None and item.port_index is not None and len(rule.ports) == 1:
+            # Without its only port entry a rule matches every port: the change is elsewhere.
+            return [(Protocol.TCP, 1), (Protocol.UDP, 65535), (Protocol.SCTP, 1)]
+        entries: tuple[PolicyPort, ...] = ()
+        if rule is not None:
+            entries = rule.ports if item.port_index is None else (rule.ports[item.port_index],)
+        elif item.policy.ingress or item.policy.egress:
+            entries = tuple(p for r in item.policy.ingress + item.policy.egress for p in r.ports)[:2]
+        if not entries:
+            return [(Protocol.TCP, 80)]
+        found = []
+        for entry in entries:
+            if isinstance(entry.port, str):
+                ports = dst.ports if isinstance(dst, PodEndpoint) else ()
+                number = next((p.port for p in ports if p.name == entry.port and p.protocol is entry.protocol), None)
+                if number is not None:
+                    found.append((entry.protocol, number))
+            else:
+                found.append((entry.protocol, entry.port if entry.port is not None else 80))
+        return found
+
+    def shows_change(self, item: PolicyItem, after: tuple[NetworkPolicy, ...]) -> bool:
+        """Does some packet built around ``item`` get another verdict under ``after`` (its
+        namespace's policies without the item)?"""
+        policy = item.policy
+        selected = [w for w in self.by_namespace.get(policy.namespace, ()) if selector_matches(policy.pod_selector, w.labels)]
+        directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
+        for direction in directions:
+            own_side, other_side = ("dst", "src") if direction is Direction.INGRESS else ("src", "dst")
+            for w in selected[: self.PER_SIDE]:
+                own = self._pod(w, own_side)
+                for other in self._others(item if item.rule is not None else PolicyItem(policy), other_side):
+                    src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
+                    for protocol, port in self._ports(item, dst):
+                        if self.changes(Packet(src, dst, protocol, port), policy.namespace, after):
+                            return True
+        return False
+
+    def changes(self, packet: Packet, namespace: str, after: tuple[NetworkPolicy, ...]) -> bool:
+        """Is ``packet`` a packet of the universe whose verdict differs when ``namespace``'s
+        policies are ``after``?"""
+        if packet.src.ip.version != packet.dst.ip.version or packet.src.ip == packet.dst.ip:
+            return False
+        if universe_problem(self.cluster, packet, self.universe) is not None:
+            return False
+        ends = {e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint)}
+        if namespace not in ends:
+            return False
+        changed = Cluster(
+            policies=[p for ns in sorted(ends) for p in (after if ns == namespace else self.cluster.policies_in(ns))]
+        )
+        return decide(self.cluster, packet, self.semantics).allowed != decide(changed, packet, self.semantics).allowed
+
+
+def _inside_block(block: IPBlock) -> IPAddress | None:
+    """An address of ``block`` outside its excepts (the first of a few tries), or None."""
+    cidr = block.cidr
+    candidates = [cidr.network_address + 1 if cidr.num_addresses > 2 else cidr.network_address]
+    candidates += [e.broadcast_address + 1 for e in block.except_ if int(e.broadcast_address) + 1 <= int(cidr.broadcast_address)]
+    return next((ip for ip in candidates if block.contains(ip)), None)
+
+
+def _outside(network: IPNetwork, pod_cidrs) -> IPAddress | None:
+    """An address of ``network`` outside the pod CIDRs, or None."""
+    ip = network.network_address + 1
+    return None if any(ip in c for c in pod_cidrs) else ip
+
+
+def _ignored_direction(item: PolicyItem) -> str | None:
+    """Why ``item`` is vacuous by its policy's types alone, or None."""
     if item.kind == "policy":
-        if not item.policy.policy_types:
-            return "its policyTypes is empty"
-        if checker.applies(item) is Status.UNSAT:
-            return "it selects no pod"
-        return None
+        return None if item.policy.policy_types else "its policyTypes is empty"
     assert item.direction is not None
     if item.direction not in item.policy.policy_types:
         field = "ingress" if item.direction is Direction.INGRESS else "egress"
         return f"policyTypes does not include {item.direction}, so {field} rules are ignored"
-    if checker.applies(item) is Status.UNSAT:
-        return "it matches no packet"
     return None
 
 
-def _covers(checker: ChangeChecker, item: PolicyItem, policies) -> tuple[PolicyItem, ...]:
+def _vacuity(checker: LocalChecker, item: PolicyItem) -> str | None:
+    """Why ``item`` can never apply, or None."""
+    ignored = _ignored_direction(item)
+    if ignored is not None:
+        return ignored
+    if checker.applies(item) is Status.UNSAT:
+        return "it selects no pod" if item.kind == "policy" else "it matches no packet"
+    return None
+
+
+def _covers(checker: LocalChecker, item: PolicyItem, policies) -> tuple[PolicyItem, ...]:
     """The other items of the same namespace and direction that apply to some packet
     ``item`` applies to: what still allows (or isolates) its traffic once it is gone."""
     candidates: list[PolicyItem] = []

@@ -186,10 +186,6 @@ class Decision:
         return [self.egress.describe(), self.ingress.describe()]
 
 
-def _namespace_policies(cluster: Cluster, namespace: str) -> list[NetworkPolicy]:
-    return [p for p in cluster.policies if p.namespace == namespace]
-
-
 def decide_direction(
     cluster: Cluster, packet: Packet, direction: Direction, semantics: Semantics
 ) -> DirectionDecision:
@@ -204,7 +200,7 @@ def decide_direction(
         return DirectionDecision(direction, (), (), "hostNetwork pod")
     isolating = []
     matches = []
-    for policy in _namespace_policies(cluster, endpoint.namespace):
+    for policy in cluster.policies_in(endpoint.namespace):
         if direction not in policy.policy_types or not selector_matches(policy.pod_selector, endpoint.labels):
             continue
         isolating.append(policy)
@@ -251,8 +247,6 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
 
     Used to check that every decoded counterexample is a packet the question is about.
     """
-    declared = {ns.name: ns for ns in cluster.namespaces}
-    workloads = {w.key: w for w in cluster.workloads}
     endpoints = (packet.src, packet.dst)
     if not any(isinstance(e, PodEndpoint) for e in endpoints):
         return "neither end is a pod"
@@ -275,14 +269,15 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
             return "hostNetwork pods are outside the universe"
         if universe.namespaces == "declared" and e.namespace not in cluster.namespace_names():
             return f"namespace {e.namespace!r} is not declared"
-        if e.namespace in declared and e.namespace_labels != declared[e.namespace].labels:
+        declared = cluster.namespace(e.namespace)
+        if declared is not None and e.namespace_labels != declared.labels:
             return f"namespace {e.namespace!r} has other labels than its declaration"
         if e.namespace_labels.get(NAMESPACE_NAME_LABEL) != e.namespace:
             return f"namespace {e.namespace!r} lacks its kubernetes.io/metadata.name label"
-        if universe.pods == "workloads" and e.workload not in workloads:
+        if universe.pods == "workloads" and cluster.workload(e.workload) is None:
             return "pod is not of a loaded workload"
         if e.workload is not None:
-            w = workloads.get(e.workload)
+            w = cluster.workload(e.workload)
             if w is None:
                 return f"no loaded workload {e.workload}"
             if (e.namespace, e.labels, frozenset(e.ports), e.host_network) != (w.namespace, w.labels, frozenset(w.ports), w.host_network):
@@ -303,8 +298,8 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
         if (
             packet.src.workload is not None
             and packet.src.workload == packet.dst.workload
-            and packet.src.workload in workloads
-            and workloads[packet.src.workload].single_pod
+            and cluster.workload(packet.src.workload) is not None
+            and cluster.workload(packet.src.workload).single_pod
         ):
             return f"{packet.src.workload} has a single pod, which cannot be two pods"
     return None

@@ -523,13 +523,15 @@ class Encoding:
         w = self.workloads[index]
         return self.conj([self.in_namespace(e, w.namespace), self.class_term(e, self.class_of[index])])
 
-    def _endpoint_constraints(self, e: EndpointVars, may_be_node: bool) -> list[Term]:
+    def _endpoint_constraints(self, e: EndpointVars, may_be_node: bool, classes: bool = True) -> list[Term]:
         u = self.universe
         arbitrary = len(self.classes)
         terms: list[Term] = [
             z3.ULE(e.kind, self._bv(NODE if may_be_node else EXTERNAL, 2)),
             z3.ULE(e.namespace, self._bv(max(len(self.domains.namespaces) - 1, 0), self.ns_bits)),
-            z3.ULE(e.workload_class, self._bv(arbitrary if u.pods == "any" else max(arbitrary - 1, 0), self.wl_bits)),
+            z3.ULE(e.workload_class, self._bv(arbitrary if u.pods == "any" else max(arbitrary - 1, 0), self.wl_bits))
+            if classes
+            else self.class_term(e, arbitrary),
             z3.Implies(z3.Not(self.v6), z3.Extract(127, 32, e.ip) == z3.BitVecVal(0, 96, self.ctx)),
         ]
         if (u.pods == "workloads" and not self.workloads) or not self.domains.namespaces:
@@ -539,7 +541,7 @@ class Encoding:
             terms.append(z3.ULE(var, self._bv(dom.other, var.size())))
         for defined, number, proto in e.ports.values():
             terms += [number != self._bv(0, 16), z3.ULE(proto, self._bv(2, 2))]
-        for index, cls in enumerate(self.classes):
+        for index, cls in enumerate(self.classes if classes else ()):
             terms.append(z3.Implies(self.conj([self.is_pod(e), self.class_term(e, index)]), self._class_is(e, cls)))
         if u.pod_cidrs:
             inside = self.disj(self.in_network(e, c) for c in u.pod_cidrs)
@@ -556,10 +558,24 @@ class Encoding:
                     terms.append(z3.ULE(code, self._bv(dom.other, code.size())))
         return terms
 
-    def _universe_constraints(self) -> list[z3.BoolRef]:
+    def arbitrary_pod_constraints(self) -> list[z3.BoolRef]:
+        """The universe, with every pod one of no loaded workload.
+
+        With ``pods: any`` this loses no packet's verdict: a pod of a workload is decided
+        exactly as an arbitrary pod with its namespace, labels, named ports and IP, which
+        the universe also holds. Questions that need no workload by name (a namespace's own
+        decisions, see LocalChecker) then skip every workload class.
+        """
+        assert self.universe.pods == "any"
+        key = ("arbitrary-universe",)
+        if key not in self._cache:
+            self._cache[key] = self._universe_constraints(classes=False)  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
+    def _universe_constraints(self, classes: bool = True) -> list[z3.BoolRef]:
         src, dst = self.src, self.dst
-        terms: list[Term] = self._endpoint_constraints(src, self.universe.node_traffic)
-        terms += self._endpoint_constraints(dst, False)
+        terms: list[Term] = self._endpoint_constraints(src, self.universe.node_traffic, classes)
+        terms += self._endpoint_constraints(dst, False, classes)
         terms += self._namespace_label_constraints()
         terms += [
             z3.ULE(self.protocol, self._bv(2, 2)),
@@ -574,7 +590,7 @@ class Encoding:
         distinct: list[Term] = [z3.Or(src.ip != dst.ip, self.conj([src.host_network, dst.host_network]))]
         # Two distinct pods of one class in one namespace need two pods there: not possible
         # where the class's only workload in that namespace is a single Pod.
-        for index, cls in enumerate(self.classes):
+        for index, cls in enumerate(self.classes if classes else ()):
             if cls.lone_pods:
                 distinct.append(
                     z3.Not(

@@ -100,13 +100,14 @@ class SolverSession:
             return Outcome(Status.UNSAT)
         return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
 
-    def _solver(self, limits: Limits) -> z3.Solver:
+    def _solver(self, limits: Limits, constraints: list[z3.BoolRef] | None = None) -> z3.Solver:
+        """A fresh solver under ``limits`` holding the universe (or ``constraints``)."""
         solver = z3.SolverFor("QF_BV", ctx=self.encoding.ctx)
         if limits.timeout_ms is not None:
             solver.set("timeout", int(limits.timeout_ms))
         if limits.rlimit is not None:
             solver.set("rlimit", int(limits.rlimit))
-        solver.add(*self.encoding.constraints)
+        solver.add(*(self.encoding.constraints if constraints is None else constraints))
         return solver
 
     def _status(self, solver: z3.Solver) -> tuple[Status, str]:
@@ -150,6 +151,10 @@ class SolverSession:
     def change_checker(self, policies: tuple[NetworkPolicy, ...], limits: Limits = Limits()) -> ChangeChecker:
         """A checker for many changes to ``policies``, each confined to one namespace."""
         return ChangeChecker(self, policies, limits)
+
+    def local_checker(self, limits: Limits = Limits()) -> LocalChecker:
+        """A checker for changes to one namespace's own decisions (see LocalChecker)."""
+        return LocalChecker(self, limits)
 
     def evaluate(self, packet: Packet) -> bool | None:
         """Is this concrete packet allowed, according to the encoding? None when the packet
@@ -412,3 +417,133 @@ class ChangeChecker:
             return self.session._status(self.solver)[0]
         finally:
             self.solver.pop()
+
+
+class LocalChecker:
+    """Answers "does this change to one namespace's policies change that namespace's own
+    decisions?" with one solver that holds only the universe.
+
+    A namespace's policies decide only the egress of its pods and the ingress to them, so
+    if neither direction's decision changes for any endpoint of the namespace, no packet's
+    verdict changes: UNSAT here proves a change harmless without the rest of the cluster's
+    terms (cheap at any cluster size). SAT is not yet a changed verdict, since the other
+    direction may deny every such packet: the caller replays the packet, and asks the
+    ChangeChecker only when the replay does not settle it.
+    """
+
+    def __init__(self, session: SolverSession, limits: Limits):
+        self.session = session
+        enc = session.encoding
+        # With pods: any, only arbitrary pods: the same decisions, and a small formula at
+        # any cluster size (see Encoding.arbitrary_pod_constraints).
+        arbitrary = enc.arbitrary_pod_constraints() if enc.universe.pods == "any" else None
+        self.solver = session._solver(limits, arbitrary)
+        #: Per direction: the namespaces whose policies can deny it (for steering packets).
+        self._restricting: dict[Direction, tuple[str, ...]] = {
+            d: tuple(sorted({p.namespace for p in session.encoding.cluster.policies if d in p.policy_types}))
+            for d in (Direction.INGRESS, Direction.EGRESS)
+        }
+
+    def differs(
+        self,
+        namespace: str,
+        directions: tuple[Direction, ...],
+        before: tuple[NetworkPolicy, ...],
+        after: tuple[NetworkPolicy, ...],
+    ) -> Outcome:
+        """Is some decision of ``directions`` for an endpoint in ``namespace`` different under
+        ``after`` than under ``before`` (both the namespace's policies)? With a packet if so:
+        one whose other end the cluster's policies let through, where the solver finds one
+        (see ``_steer``), so that the packet's verdict changes too."""
+        enc = self.session.encoding
+        changes = []
+        steered = []
+        for direction in directions:
+            other = enc.dst if direction is Direction.EGRESS else enc.src
+            change = self._change(direction, namespace, before, after)
+            changes.append(change)
+            steered.append((change, direction, other))
+        return self._solve(enc.disj(changes), self._steer(steered, namespace, before))
+
+    def confined(
+        self,
+        namespace: str,
+        directions: tuple[Direction, ...],
+        before: tuple[NetworkPolicy, ...],
+        after: tuple[NetworkPolicy, ...],
+    ) -> Status:
+        """UNSAT when every changed decision (as in ``differs``) is about a packet whose
+        other end is a pod of ``namespace`` too: then ``differs_within`` settles the change."""
+        enc = self.session.encoding
+        goals = []
+        for direction in directions:
+            e, other = (enc.src, enc.dst) if direction is Direction.EGRESS else (enc.dst, enc.src)
+            inside = enc.conj([enc.is_policy_pod(other), enc.in_namespace(other, namespace)])
+            goals.append(enc.conj([self._change(direction, namespace, before, after), enc.negate(inside)]))
+        return self._solve(enc.disj(goals)).status
+
+    def differs_within(
+        self, namespace: str, before: tuple[NetworkPolicy, ...], after: tuple[NetworkPolicy, ...]
+    ) -> Outcome:
+        """Is some packet between two pods of ``namespace`` decided differently under
+        ``after`` than under ``before``? Exact: such a packet is decided by that
+        namespace's policies alone (the source's egress, the destination's ingress)."""
+        enc = self.session.encoding
+
+        def allowed(policies: tuple[NetworkPolicy, ...]) -> z3.BoolRef:
+            verdicts = []
+            for direction, e, other in ((Direction.EGRESS, enc.src, enc.dst), (Direction.INGRESS, enc.dst, enc.src)):
+                own = tuple(p for p in policies if direction in p.policy_types)
+                verdicts.append(enc.negate(enc._namespace_denies(direction, e, other, namespace, own)) if own else enc._true)
+            return enc.combine(*verdicts)
+
+        both = [enc.is_policy_pod(e) for e in (enc.src, enc.dst)] + [enc.in_namespace(e, namespace) for e in (enc.src, enc.dst)]
+        return self._solve(enc.conj(both + [allowed(before) != allowed(after)]))
+
+    def _change(
+        self, direction: Direction, namespace: str, before: tuple[NetworkPolicy, ...], after: tuple[NetworkPolicy, ...]
+    ) -> z3.BoolRef:
+        """The decision of ``direction`` for a policy pod of ``namespace`` differs."""
+        enc = self.session.encoding
+        e, other = (enc.src, enc.dst) if direction is Direction.EGRESS else (enc.dst, enc.src)
+        old, new = (tuple(p for p in policies if direction in p.policy_types) for policies in (before, after))
+        denied_before = enc._namespace_denies(direction, e, other, namespace, old) if old else enc._false
+        denied_after = enc._namespace_denies(direction, e, other, namespace, new) if new else enc._false
+        return enc.conj([enc.in_namespace(e, namespace), enc.is_policy_pod(e), denied_before != denied_after])
+
+    def _steer(self, steered: list, namespace: str, before: tuple[NetworkPolicy, ...]) -> list[z3.BoolRef]:
+        """Preferences for the packet, tried in order: the other end is subject to no policy
+        of the opposite direction (an external host, or a pod of a namespace without such
+        policies), or is a pod of ``namespace`` that its policies let through."""
+        enc = self.session.encoding
+        free, local = [], []
+        for change, direction, other in steered:
+            opposite = Direction.INGRESS if direction is Direction.EGRESS else Direction.EGRESS
+            restricting = enc.disj(enc.in_namespace(other, ns) for ns in self._restricting[opposite])
+            free.append(enc.conj([change, enc.disj([enc.negate(enc.is_policy_pod(other)), enc.negate(restricting)])]))
+            own = tuple(p for p in before if opposite in p.policy_types)
+            if own:
+                e = enc.src if other is enc.dst else enc.dst
+                denied = enc._namespace_denies(opposite, other, e, namespace, own)
+                local.append(enc.conj([change, enc.in_namespace(other, namespace), enc.negate(denied)]))
+        return [enc.disj(free)] + ([enc.disj(local)] if local else [])
+
+    def applies(self, *items: PolicyItem) -> Status:
+        """Is there a packet of the universe that every one of ``items`` applies to?"""
+        return self._solve(self.session.encoding.conj(self.session.encoding.item_match(i) for i in items)).status
+
+    def _solve(self, goal: z3.BoolRef, preferences: list[z3.BoolRef] = ()) -> Outcome:
+        """Solve ``goal``; on SAT, the packet of the first preference that keeps it SAT.
+
+        Each preference implies ``goal`` and most goals are SAT, so the preferences are
+        tried first: usually one check settles it."""
+        for goal_ in [*preferences, goal]:
+            self.solver.push()
+            try:
+                self.solver.add(goal_)
+                status, reason = self.session._status(self.solver)
+                if status is Status.SAT:
+                    return Outcome(status, Decoder(self.session.encoding, self.solver.model()).packet())
+            finally:
+                self.solver.pop()
+        return Outcome(status, reason=reason)
