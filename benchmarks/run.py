@@ -28,6 +28,9 @@ imports; CPU is the process's CPU time over the same span, which a busy machine 
 less than wall time. Peak RSS is the process's resident-set high-water mark (VmHWM),
 z3's native memory, the interpreter and the imports included.
 
+With two sizes or more, a second table gives each phase's growth from one size to the
+next larger one (pods ×, wall time ×, CPU time ×).
+
 ``--nca`` also runs network-config-analyzer's connectivity map, equivalence and
 redundancy queries on the same files (benchmarks/nca_runner.py), and prints a comparison
 table; ``--nca-results FILE`` keeps those measurements, so that later runs (without
@@ -192,6 +195,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> 
 
     detail = ""
     result = None
+    proof = None  # the matrix's solver proof, part of solve
     if phase == "load":
         verdict, ok = npverify.summarize(cluster), True
     elif phase == "prove":
@@ -224,8 +228,6 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> 
         verdict = f"{len(result.rows)} rows, {cells} non-empty cells, {result.verdict.name.lower() if result.verdict else 'not proved'}"
         ok = result.verdict is Verdict.PROVED
         proof = getattr(result, "proof_seconds", None)
-        if proof is not None:
-            detail = f"proof {proof:.2f} s of the call"
     else:
         raise SystemExit(f"unknown phase {phase!r}")
     solved = time.perf_counter()
@@ -233,16 +235,16 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> 
     report_seconds = None
     if result is not None:
         try:
-            text = str(result)
+            str(result)  # the CLI's text report
             report_seconds = time.perf_counter() - solved
         except ImportError:  # a renderer not written yet
             detail = (detail + "; " if detail else "") + "no text renderer yet"
-        else:
-            del text
     finished = time.perf_counter()
     cpu_seconds = time.process_time() - cpu_started
 
     encode = sum(encodings) if timed and encodings else None
+    if proof is not None and encode is not None:
+        proof = max(proof - encode, 0.0)  # the matrix's proof builds its encoding first: counted as encode
     call = solved - loaded
     return {
         "phase": phase,
@@ -254,6 +256,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> 
         "cpu_seconds": cpu_seconds,
         "base_rss_mib": base_rss / 1024,
         "peak_rss_mib": _peak_rss_mib(),
+        "proof_seconds": proof,
         "verdict": verdict,
         "detail": detail,
         "ok": ok,
@@ -333,6 +336,7 @@ def summarize_runs(runs: list[dict], timeout: float) -> dict:
             verdict="; ".join(sorted({r["verdict"] for r in finished})),
             detail="; ".join(sorted({r["detail"] for r in finished if r.get("detail")})),
             ok=all(r["ok"] for r in finished),
+            proof=_median(finished, "proof_seconds"),
             **{part: _median(finished, f"{part}_seconds") for part in PARTS},
         )
     return row
@@ -356,7 +360,8 @@ def table(rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
         label = size_label(size, dims)
         if "median" in row:
             result = row["verdict"] + ("" if row["ok"] else " — UNEXPECTED")
-            extra = "; ".join(x for x in (row.get("detail"), row.get("note")) if x)
+            proof = f"solver proof {row['proof']:.2f} s of solve" if row.get("proof") is not None else ""
+            extra = "; ".join(x for x in (proof, row.get("detail"), row.get("note")) if x)
             if extra:
                 result += f" ({extra})"
             parts = " | ".join(_seconds(row[part]) for part in PARTS)
@@ -370,16 +375,39 @@ def table(rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
     return "\n".join(lines)
 
 
+def scaling_table(rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
+    """How each phase's time grows from one measured size to the next larger one."""
+    by_phase: dict[str, list[tuple[int, str, dict]]] = {}
+    for size, (n, p, _), phase, row in rows:
+        if "median" in row:
+            by_phase.setdefault(phase, []).append((n * p, size, row))
+    lines = [
+        "| phase | from → to | pods × | total wall × | CPU × |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for phase, measured in by_phase.items():
+        measured.sort(key=lambda m: m[0])
+        for (small_pods, small, a), (large_pods, large, b) in zip(measured, measured[1:]):
+            if small_pods == large_pods or not a["median"] or not a["cpu"]:
+                continue
+            lines.append(
+                f"| {phase} | {small} → {large} | {large_pods / small_pods:g} | "
+                f"{b['median'] / a['median']:.1f} | {b['cpu'] / a['cpu']:.1f} |"
+            )
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def _ratio(value: float) -> str:
     return f"{value:.1f}×" if value < 10 else f"{value:,.0f}×"
 
 
-def comparison_table(nca: dict, rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
-    """npverify beside NCA, per size and shared query; npverify's figures from this run."""
+def comparison_table(nca: dict, rows: list[tuple[str, tuple[int, int, int], str, dict]], seed: int) -> str:
+    """npverify beside NCA, per size and shared query; npverify's figures from this run
+    (``seed``: the generator seed of this run, to flag NCA figures of other files)."""
     ours = {(size, phase): row for size, _, phase, row in rows}
     lines = [
-        "| size | query | npverify s | NCA s | NCA / npverify | answers |",
-        "| --- | --- | ---: | ---: | ---: | --- |",
+        "| size | query | npverify s | NCA s | NCA / npverify | CPU: NCA / npverify | answers |",
+        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
     ]
     for size, entry in nca.get("sizes", {}).items():
         dims = tuple(entry["dims"])
@@ -389,20 +417,25 @@ def comparison_table(nca: dict, rows: list[tuple[str, tuple[int, int, int], str,
             theirs = entry["queries"][query]["summary"]
             mine = ours.get((size, phase), {})
             mine_s = mine.get("median")
+            mine_cpu = mine.get("cpu")
+            cpu_ratio = "—"
             if "median" in theirs:
                 nca_text = f"{theirs['median']:.2f}"
                 ratio = _ratio(theirs["median"] / mine_s) if mine_s else "—"
+                cpu_ratio = _ratio(theirs["cpu"] / mine_cpu) if mine_cpu and theirs.get("cpu") else "—"
             elif "timeout" in theirs:
                 nca_text = f"> {theirs['timeout']:.0f}, did not finish"
                 ratio = "> " + _ratio(theirs["timeout"] / mine_s) if mine_s else "—"
             else:
                 nca_text, ratio = f"failed: {theirs.get('error', 'no run')}", "—"
             answers = [f"npverify ({phase}): {mine['verdict']}" if "verdict" in mine else f"npverify ({phase}): not measured in this run"]
+            if entry.get("seed", seed) != seed:
+                answers.append(f"NCA ran on the files of --seed {entry['seed']}, not {seed}")
             if "answer" in theirs:
                 answers.append(f"NCA: {theirs['answer']}")
             if entry["queries"][query].get("check"):
                 answers.append(f"check: {entry['queries'][query]['check']}")
-            lines.append(f"| {size_label(size, dims)} | {query} | {_seconds(mine_s)} | {nca_text} | {ratio} | {'; '.join(answers)} |")
+            lines.append(f"| {size_label(size, dims)} | {query} | {_seconds(mine_s)} | {nca_text} | {ratio} | {cpu_ratio} | {'; '.join(answers)} |")
     return "\n".join(lines)
 
 
@@ -599,8 +632,9 @@ def main(argv: list[str] | None = None) -> int:
                 nca_results["load_average_after"] = _loadavg()
                 nca_runner.save_results(args.nca_results, nca_results)  # after each size: a long run keeps what it has
     out = table(rows) if rows else ""
-    compared = comparison_table(nca_results, rows) if nca_results.get("sizes") else ""
-    print("\n\n".join(x for x in (out, compared) if x))
+    scaling = scaling_table(rows)
+    compared = comparison_table(nca_results, rows, args.seed) if nca_results.get("sizes") else ""
+    print("\n\n".join(x for x in (out, scaling, compared) if x))
     if args.write:
         text = "\n".join(
             [
@@ -643,6 +677,7 @@ def main(argv: list[str] | None = None) -> int:
                 "### Results",
                 "",
                 out or "(no npverify phase was run)",
+                *(["", "How the time grows with the size (ratios of the medians above):", "", scaling] if scaling else []),
                 *(["", *_nca_section(nca_results, compared)] if compared else []),
             ]
         )

@@ -219,6 +219,22 @@ def _limits(options: dict) -> Limits:
     return Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
 
 
+#: Policies per worker below which more workers cost more than they save.
+_POLICIES_PER_JOB = 100
+
+
+def _jobs(requested: int, policies: int) -> int:
+    """Worker processes for ``--jobs``: as asked, or for 0 one per CPU this process may
+    use, but no more than the input keeps busy."""
+    if requested:
+        return requested
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, policies // _POLICIES_PER_JOB))
+
+
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
@@ -387,7 +403,8 @@ Exit codes:
 @universe_options
 @input_limit_options
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout.")
-def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, ...], output, **options) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N", help="Worker processes; 0: one per available CPU (one for small inputs). Results do not depend on it.")
+def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, ...], output, jobs: int, **options) -> None:
     """List the policies, rules, peers and port entries of PATHS that change nothing.
 
     An item is redundant when removing it alone leaves every allowed packet unchanged; it
@@ -407,7 +424,9 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
             if name not in known:
                 raise InputError(Diagnostic(f"--policy {name}: no such NetworkPolicy in the manifests (write namespace/name)"))
         with _progress() as progress:
-            report = find_redundancy(cluster, universe, semantics, limits, policies or None, progress)
+            report = find_redundancy(
+                cluster, universe, semantics, limits, policies or None, progress, jobs=_jobs(jobs, len(cluster.policies))
+            )
     output.write(_render(output_format, report, output))
     output.flush()
     clean = report.clean
@@ -464,6 +483,74 @@ def explain(manifests: tuple[str, ...], source: str, destination: str, port: str
     output.write(rendered)
     output.flush()
     sys.exit(EXIT_PROVED if explanation.allowed else EXIT_REFUTED)
+
+
+MATRIX_EXIT_HELP = """\b
+Exit codes:
+  0  the matrix was computed and proved exact by the solver (or computed, with --no-proof)
+  2  bad usage or bad input
+  3  the proof is unknown (timeout, solver limit), or an internal error (the solver, the
+     set algebra and the reference evaluator disagree)
+
+\b
+A cell lists the protocols and ports on which some packet from a pod of the row to a pod
+of the column is allowed; a trailing * marks ports allowed for some pods or IPs only (for
+namespaces: for some pairs of workloads). 'n/a': no such pair of pods in the universe.
+See docs/matrix.md.
+"""
+
+MATRIX_FORMATS = ("text", "csv", "dot", "html", "json")
+
+
+@main.command(epilog=MATRIX_EXIT_HELP)
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--by", type=click.Choice(["workload", "namespace"]), default="workload", show_default=True, help="Rows and columns: loaded workloads, or the namespaces holding them.")
+@click.option("--format", "output_format", type=click.Choice(MATRIX_FORMATS), default="text", show_default=True, help="Output format: text table, CSV (long format), Graphviz DOT, a self-contained HTML page, or JSON (specs/matrix.schema.json).")
+@click.option("--namespace", "only_namespaces", multiple=True, metavar="NS", help="Only workloads of this namespace as rows and columns; repeatable.")
+@click.option("--no-proof", "no_proof", is_flag=True, default=False, help="Skip the solver's proof (and the witness packets); the output says the matrix is not proved.")
+@universe_options
+@input_limit_options
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Write the matrix here instead of stdout.")
+def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces: tuple[str, ...], no_proof: bool, output, **options) -> None:
+    """The connectivity matrix of the workloads of PATHS (or of their namespaces).
+
+    Each cell is computed exactly by set algebra over the policies, then the solver proves
+    that no packet between pods of the two is allowed outside the cell, or denied inside its
+    always-allowed ports.
+    """
+    from npverify.matrix import connectivity_matrix
+    from npverify.report.csv import render_matrix_csv
+    from npverify.report.dot import render_matrix_dot
+    from npverify.report.html import render_matrix_page
+    from npverify.report.json import render_matrix_json
+    from npverify.report.text import render_matrix
+
+    renderers = {
+        "text": render_matrix,
+        "csv": render_matrix_csv,
+        "dot": render_matrix_dot,
+        "html": render_matrix_page,
+        "json": render_matrix_json,
+    }
+    with _failures_to_exit_codes():
+        input_limits = _input_limits(options)
+        universe = _universe(Universe(), options)
+        semantics = _semantics(Semantics(), options)
+        limits = _limits(options)
+        cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
+        result = connectivity_matrix(
+            cluster,
+            by=by,
+            universe=universe,
+            semantics=semantics,
+            limits=limits,
+            prove=not no_proof,
+            namespaces=only_namespaces or None,
+        )
+        rendered = renderers[output_format](result)
+    output.write(rendered)
+    output.flush()
+    sys.exit(EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_PROVED)
 
 
 if __name__ == "__main__":  # pragma: no cover

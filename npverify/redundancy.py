@@ -107,10 +107,12 @@ def find_redundancy(
     policies: tuple[str, ...] | None = None,
     progress: Callable[[int, int, str], None] | None = None,
     shortcuts: bool = True,
+    jobs: int = 1,
 ) -> RedundancyReport:
     """Every redundant or vacuous item of the cluster's policies (or of those named
     ``namespace/name`` in ``policies``). ``progress(number, total, item)`` is called as
-    each item comes up (number from 1; items inside a settled one are skipped but counted).
+    each item comes up (number from 1; items inside a settled one are skipped but counted;
+    with ``jobs`` > 1, as each batch of policies is done).
 
     Each item goes through cheaper steps first (docs/performance.md):
 
@@ -126,69 +128,155 @@ def find_redundancy(
        did not show a changed verdict (the other end's policies may deny all of them).
 
     ``shortcuts=False`` skips steps 1 and 2: every item goes to the whole-cluster solver
-    (the reference the differential tests compare the steps with).
+    (the reference the differential tests compare the steps with). ``jobs`` > 1 checks
+    batches of policies in that many worker processes (items are independent).
     """
     started = time.perf_counter()
-    session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
-    all_policies = cluster.policies
-    local = session.local_checker(limits)
-    whole: ChangeChecker | None = None
-    witnesses = _Witnesses(cluster, universe, semantics)
-    redundant: list[RedundantItem] = []
-    vacuous: list[VacuousItem] = []
-    undecided: list[UndecidedItem] = []
-    checked = 0
-    selected = [p for p in all_policies if policies is None or p.key in policies]
-    total = sum(len(policy_items(p)) for p in selected) if progress is not None else 0
-    number = 0
-    for policy in selected:
-        settled: list[PolicyItem] = []
-        before = cluster.policies_in(policy.namespace)
-        for item in policy_items(policy):
-            number += 1
-            if progress is not None:
-                progress(number, total, str(item))
-            if any(_descends(item, s) for s in settled):
-                continue
-            checked += 1
-            changed = item.without()
-            after = tuple(changed if p is policy else p for p in before if p is not policy or changed is not None)
-            # A changed verdict shows the item applies to something, so it is not vacuous
-            # either: the vacuity check waits until no change has been shown.
-            if shortcuts and witnesses.shows_change(item, after):
-                continue
-            directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
-            outcome = Outcome(Status.SAT)
-            if shortcuts and _ignored_direction(item) is None:
-                outcome = local.differs(policy.namespace, directions, before, after)
-                if outcome.status is Status.SAT:
-                    assert outcome.packet is not None
-                    if witnesses.changes(outcome.packet, policy.namespace, after):
-                        continue
-                    if local.confined(policy.namespace, directions, before, after) is Status.UNSAT:
-                        outcome = local.differs_within(policy.namespace, before, after)
-                        if outcome.status is Status.SAT:
-                            assert outcome.packet is not None
-                            if witnesses.changes(outcome.packet, policy.namespace, after):
-                                continue
-                            outcome = Outcome(Status.SAT)  # the replay must show it: ask the whole cluster
-            why_vacuous = _vacuity(local, item)
-            if why_vacuous:
-                vacuous.append(VacuousItem(item, why_vacuous))
-                settled.append(item)
-                continue
-            if outcome.status is Status.SAT:
-                if whole is None:
-                    whole = session.change_checker(all_policies, limits)
-                outcome = whole.differs(policy.namespace, after)
-            if outcome.status is Status.UNSAT:
-                redundant.append(RedundantItem(item, _covers(local, item, all_policies)))
-                settled.append(item)
-            elif outcome.status is Status.UNKNOWN:
-                undecided.append(UndecidedItem(item, outcome.reason))
+    selected = tuple(p for p in cluster.policies if policies is None or p.key in policies)
+    if jobs > 1 and len(selected) > 1:
+        parts = _in_parallel(cluster, universe, semantics, limits, shortcuts, selected, jobs, progress)
+    else:
+        scanner = _Scanner(cluster, universe, semantics, limits, shortcuts)
+        parts = [scanner.scan(selected, progress)]
     return RedundancyReport(
-        tuple(redundant), tuple(vacuous), tuple(undecided), checked, time.perf_counter() - started
+        tuple(r for part in parts for r in part.redundant),
+        tuple(v for part in parts for v in part.vacuous),
+        tuple(u for part in parts for u in part.undecided),
+        sum(part.items_checked for part in parts),
+        time.perf_counter() - started,
     )
+
+
+class _Scanner:
+    """The redundancy scan of one cluster: one encoding and its checkers, for any number
+    of batches of policies."""
+
+    def __init__(self, cluster: Cluster, universe: Universe, semantics: Semantics, limits: Limits, shortcuts: bool):
+        self.cluster = cluster
+        self.limits = limits
+        self.shortcuts = shortcuts
+        self.session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
+        self.local = self.session.local_checker(limits)
+        self.whole: ChangeChecker | None = None
+        self.witnesses = _Witnesses(cluster, universe, semantics)
+
+    def scan(
+        self, selected: tuple[NetworkPolicy, ...], progress: Callable[[int, int, str], None] | None = None
+    ) -> RedundancyReport:
+        redundant: list[RedundantItem] = []
+        vacuous: list[VacuousItem] = []
+        undecided: list[UndecidedItem] = []
+        checked = 0
+        total = sum(len(policy_items(p)) for p in selected) if progress is not None else 0
+        number = 0
+        for policy in selected:
+            settled: list[PolicyItem] = []
+            for item in policy_items(policy):
+                number += 1
+                if progress is not None:
+                    progress(number, total, str(item))
+                if any(_descends(item, s) for s in settled):
+                    continue
+                checked += 1
+                finding = self.check(item)
+                if isinstance(finding, (RedundantItem, VacuousItem)):
+                    settled.append(item)
+                    (redundant if isinstance(finding, RedundantItem) else vacuous).append(finding)  # type: ignore[arg-type]
+                elif isinstance(finding, UndecidedItem):
+                    undecided.append(finding)
+        return RedundancyReport(tuple(redundant), tuple(vacuous), tuple(undecided), checked)
+
+    def check(self, item: PolicyItem) -> RedundantItem | VacuousItem | UndecidedItem | None:
+        """What ``item`` is; None when removing it changes some packet's verdict."""
+        policy, local, witnesses = item.policy, self.local, self.witnesses
+        before = self.cluster.policies_in(policy.namespace)
+        changed = item.without()
+        after = tuple(changed if p is policy else p for p in before if p is not policy or changed is not None)
+        # A changed verdict shows the item applies to something, so it is not vacuous
+        # either: the vacuity check waits until no change has been shown.
+        if self.shortcuts and witnesses.shows_change(item, after):
+            return None
+        directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
+        outcome = Outcome(Status.SAT)
+        if self.shortcuts and _ignored_direction(item) is None:
+            outcome = local.differs(policy.namespace, directions, before, after)
+            if outcome.status is Status.SAT:
+                assert outcome.packet is not None
+                if witnesses.changes(outcome.packet, policy.namespace, after):
+                    return None
+                if local.confined(policy.namespace, directions, before, after) is Status.UNSAT:
+                    outcome = local.differs_within(policy.namespace, before, after)
+                    if outcome.status is Status.SAT:
+                        assert outcome.packet is not None
+                        if witnesses.changes(outcome.packet, policy.namespace, after):
+                            return None
+                        outcome = Outcome(Status.SAT)  # the replay must show it: ask the whole cluster
+        why_vacuous = _vacuity(local, item)
+        if why_vacuous:
+            return VacuousItem(item, why_vacuous)
+        if outcome.status is Status.SAT:
+            if self.whole is None:
+                self.whole = self.session.change_checker(self.cluster.policies, self.limits)
+            outcome = self.whole.differs(policy.namespace, after)
+        if outcome.status is Status.UNSAT:
+            return RedundantItem(item, _covers(local, item, self.cluster.policies))
+        if outcome.status is Status.UNKNOWN:
+            return UndecidedItem(item, outcome.reason)
+        return None
+
+
+#: The scanner of a worker process, made once per process by _start_worker (state of that
+#: process only: the parent never sets it).
+_worker: _Scanner | None = None
+
+
+def _start_worker(cluster: Cluster, universe: Universe, semantics: Semantics, limits: Limits, shortcuts: bool) -> None:
+    global _worker
+    _worker = _Scanner(cluster, universe, semantics, limits, shortcuts)
+
+
+def _scan_in_worker(keys: tuple[str, ...]) -> RedundancyReport:
+    assert _worker is not None
+    wanted = set(keys)
+    return _worker.scan(tuple(p for p in _worker.cluster.policies if p.key in wanted))
+
+
+#: Most policies per batch handed to a worker: small enough to balance the load and
+#: report progress, large enough that the round trips cost nothing.
+_BATCH = 25
+
+
+def _in_parallel(
+    cluster: Cluster,
+    universe: Universe,
+    semantics: Semantics,
+    limits: Limits,
+    shortcuts: bool,
+    selected: tuple[NetworkPolicy, ...],
+    jobs: int,
+    progress: Callable[[int, int, str], None] | None,
+) -> list[RedundancyReport]:
+    """Batches of ``selected`` scanned by ``jobs`` forked workers, in the policies' order.
+
+    Workers are forked, so each inherits the loaded cluster instead of receiving a copy;
+    where fork is not available (Windows, macOS's default) they are spawned and sent it.
+    """
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    step = max(1, min(_BATCH, len(selected) // (4 * jobs)))
+    batches = [tuple(p.key for p in selected[i : i + step]) for i in range(0, len(selected), step)]
+    sizes = [sum(len(policy_items(p)) for p in selected[i : i + step]) for i in range(0, len(selected), step)]
+    total, done = sum(sizes), 0
+    context = multiprocessing.get_context(method)
+    with context.Pool(jobs, initializer=_start_worker, initargs=(cluster, universe, semantics, limits, shortcuts)) as pool:
+        parts = []
+        for size, part in zip(sizes, pool.imap(_scan_in_worker, batches)):
+            parts.append(part)
+            done += size
+            if progress is not None:
+                progress(done, total, f"{len(parts)} of {len(batches)} batches")
+        return parts
 
 
 class _Witnesses:

@@ -272,3 +272,19 @@ spec:
     assert vacuous(report) == {}
     for entry in report.redundant:
         assert_removal_changes_nothing(cluster, entry.item)
+
+
+@pytest.mark.parametrize("case", ["duplicate-policy", "subsumed-port"])
+def test_workers_report_what_one_process_reports(case: str) -> None:
+    """``jobs`` splits the policies between worker processes; the findings, their order
+    and the count of checked items stay the same."""
+    cluster = load(case)
+    one = find_redundancy(cluster, ANY, jobs=1)
+    two = find_redundancy(cluster, ANY, jobs=2)
+    assert one.redundant, "the case must have findings for the comparison to mean something"
+    assert (two.redundant, two.vacuous, two.undecided, two.items_checked) == (
+        one.redundant,
+        one.vacuous,
+        one.undecided,
+        one.items_checked,
+    )

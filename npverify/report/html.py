@@ -219,3 +219,174 @@ def render_explanation_html(explanation) -> str:
         for s in explanation.sentences
     )
     return f"{head}<table><tr><th>about</th><th>why</th></tr>{rows}</table>"
+
+
+# --- connectivity matrix (npverify matrix) ----------------------------------------------
+
+#: Above this many rows the matrix is shown as a list of non-empty cells, not a grid.
+MATRIX_GRID_MAX = 60
+#: Above this many nodes or edges the page leaves the graph out (use --format dot).
+MATRIX_GRAPH_MAX_NODES = 300
+MATRIX_GRAPH_MAX_EDGES = 4000
+
+_MATRIX_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:1.5em;color:#1f2328}"
+    "table{border-collapse:separate;border-spacing:0;font-size:0.85em}"
+    "th,td{border:1px solid #d0d7de;padding:0.25em 0.5em;white-space:nowrap;text-align:left}"
+    ".scroll{overflow:auto;max-height:80vh;max-width:100%;border:1px solid #d0d7de}"
+    ".scroll thead th{position:sticky;top:0;background:#f6f8fa;z-index:1}"
+    ".scroll tbody th{position:sticky;left:0;background:#f6f8fa}"
+    ".scroll thead th:first-child{left:0;z-index:2}"
+    "td.none{color:#8c959f}td.na{color:#8c959f;font-style:italic}td.some{background:#fff8c5}td.all{background:#dafbe1}"
+    ".verdict{font-weight:bold}.proved{color:#1a7f37}.unknown{color:#9a6700}.unproved{color:#cf222e}"
+    "svg text{font-family:system-ui,sans-serif}"
+)
+
+
+def _matrix_verdict_html(matrix) -> str:
+    from npverify.report.text import matrix_verdict_line
+
+    line = matrix_verdict_line(matrix)
+    word, _, rest = line.partition(" ")
+    css = {None: "unproved", Verdict.PROVED: "proved", Verdict.UNKNOWN: "unknown"}.get(matrix.verdict, "unknown")
+    return f"<p><span class='verdict {css}'>{escape(word)}</span> {escape(rest.strip())}</p>"
+
+
+def _matrix_cell_td(matrix, i: int, j: int) -> str:
+    if (i, j) in matrix.void:
+        return "<td class='na'>n/a</td>"
+    cell = matrix.cells.get((i, j))
+    if cell is None:
+        return "<td class='none'>-</td>"
+    css = "all" if cell.may_only.is_empty else "some"
+    return f"<td class='{css}' title='{escape(matrix.rows[i])} &rarr; {escape(matrix.columns[j])}'>{escape(cell.text())}</td>"
+
+
+def _matrix_table_html(matrix, scroll: bool) -> str:
+    n = len(matrix.rows)
+    if n <= MATRIX_GRID_MAX:
+        head = "<tr><th>from \\ to</th>" + "".join(f"<th>{escape(c)}</th>" for c in matrix.columns) + "</tr>"
+        body = "".join(
+            f"<tr><th>{escape(matrix.rows[i])}</th>" + "".join(_matrix_cell_td(matrix, i, j) for j in range(n)) + "</tr>"
+            for i in range(n)
+        )
+    else:
+        head = "<tr><th>from</th><th>to</th><th>ports</th></tr>"
+        body = "".join(
+            f"<tr><th>{escape(s)}</th><td>{escape(d)}</td>"
+            f"<td class='{'all' if cell.may_only.is_empty else 'some'}'>{escape(cell.text())}</td></tr>"
+            for s, d, cell in matrix.nonempty()
+        )
+    table = f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+    return f"<div class='scroll'>{table}</div>" if scroll else table
+
+
+def render_matrix_html(matrix) -> str:
+    """A connectivity matrix for notebooks: a grid, or the non-empty cells as a list when large."""
+    noun = "workloads" if matrix.by == "workload" else "namespaces"
+    return (
+        f"<p>connectivity matrix by {escape(matrix.by)}: {len(matrix.rows)} {noun}, {len(matrix.cells)} non-empty cells "
+        "(rows are sources; * marks ports allowed for some pods or IPs only)</p>"
+        + _matrix_table_html(matrix, scroll=False)
+        + _matrix_verdict_html(matrix)
+    )
+
+
+def _matrix_graph_svg(matrix) -> str:
+    """The matrix as a graph drawn on a circle, grouped by namespace, as inline SVG."""
+    import math
+
+    nodes = list(matrix.rows)
+    edges = list(matrix.nonempty())
+    if len(nodes) > MATRIX_GRAPH_MAX_NODES or len(edges) > MATRIX_GRAPH_MAX_EDGES:
+        return (
+            f"<p>graph left out: {len(nodes)} nodes and {len(edges)} edges are too many to draw legibly here; "
+            "use <code>--format dot</code> and Graphviz.</p>"
+        )
+    groups = [n.split("/", 1)[0] if matrix.by == "workload" else n for n in nodes]
+    # One slot per node plus one empty slot between namespaces, so groups stand apart.
+    slots, slot = [], 0
+    for k, group in enumerate(groups):
+        if k and group != groups[k - 1] and matrix.by == "workload":
+            slot += 1
+        slots.append(slot)
+        slot += 1
+    total = max(slot, 1)
+    radius = max(160.0, total * 14.0)
+    margin = 230.0
+    size = 2 * (radius + margin)
+    centre = size / 2
+    points = []
+    for s in slots:
+        angle = 2 * math.pi * s / total - math.pi / 2
+        points.append((centre + radius * math.cos(angle), centre + radius * math.sin(angle), angle))
+    index = {n: k for k, n in enumerate(nodes)}
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{size:.0f}' height='{size:.0f}' viewBox='0 0 {size:.0f} {size:.0f}' role='img'>",
+        "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' markerHeight='7' orient='auto-start-reverse'>"
+        "<path d='M0,0 L10,5 L0,10 z' fill='#57606a'/></marker></defs>",
+    ]
+    for source, destination, cell in edges:
+        x1, y1, _ = points[index[source]]
+        x2, y2, _ = points[index[destination]]
+        dash = " stroke-dasharray='5,4'" if cell.always.is_empty else ""
+        title = f"<title>{escape(source)} &rarr; {escape(destination)}: {escape(cell.text())}</title>"
+        if source == destination:
+            angle = points[index[source]][2]
+            parts.append(
+                f"<circle cx='{x1 + 12 * math.cos(angle):.1f}' cy='{y1 + 12 * math.sin(angle):.1f}' "
+                f"r='8' fill='none' stroke='#57606a'{dash}>{title}</circle>"
+            )
+            continue
+        # Curve towards the centre so that A->B and B->A do not overlap; stop short of the
+        # destination's dot so that the arrowhead shows.
+        mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+        cx, cy = mx + (centre - mx) * 0.35, my + (centre - my) * 0.35
+        length = math.hypot(x2 - cx, y2 - cy) or 1.0
+        x2, y2 = x2 - 7 * (x2 - cx) / length, y2 - 7 * (y2 - cy) / length
+        parts.append(
+            f"<path d='M{x1:.1f},{y1:.1f} Q{cx:.1f},{cy:.1f} {x2:.1f},{y2:.1f}' fill='none' stroke='#57606a' "
+            f"stroke-width='1' marker-end='url(#arrow)'{dash}>{title}</path>"
+        )
+    for k, node in enumerate(nodes):
+        x, y, angle = points[k]
+        label = node.split("/", 1)[1] if matrix.by == "workload" else node
+        anchor = "start" if math.cos(angle) >= 0 else "end"
+        lx, ly = x + 26 * math.cos(angle), y + 26 * math.sin(angle)
+        parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='5' fill='#0969da'><title>{escape(node)}</title></circle>")
+        parts.append(f"<text x='{lx:.1f}' y='{ly + 4:.1f}' font-size='11' text-anchor='{anchor}'>{escape(label)}</text>")
+    if matrix.by == "workload":
+        seen: dict[str, list[int]] = {}
+        for k, group in enumerate(groups):
+            seen.setdefault(group, []).append(k)
+        for group, members in seen.items():
+            angle = sum(points[k][2] for k in members) / len(members)
+            gx, gy = centre + (radius + margin * 0.8) * math.cos(angle), centre + (radius + margin * 0.8) * math.sin(angle)
+            anchor = "start" if math.cos(angle) >= 0 else "end"
+            parts.append(f"<text x='{gx:.1f}' y='{gy:.1f}' font-size='13' font-weight='bold' text-anchor='{anchor}'>{escape(group)}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_matrix_page(matrix) -> str:
+    """A connectivity matrix as a self-contained HTML page: inline CSS, a table with sticky
+    headers and an inline SVG graph; no scripts and no external resources."""
+    noun = "workloads" if matrix.by == "workload" else "namespaces"
+    title = f"npverify: connectivity matrix by {matrix.by}"
+    notes = "".join(f"<p>note: {escape(note)}</p>" for note in matrix.notes)
+    body = (
+        f"<p>{len(matrix.rows)} {noun}, {len(matrix.cells)} non-empty cells. Rows are sources, columns destinations; "
+        "ports marked * are allowed for some pods or IPs only; '-' nothing allowed; 'n/a' no such pair of pods in "
+        "the universe.</p>"
+        + notes
+        + _matrix_verdict_html(matrix)
+        + "<h2>Matrix</h2>"
+        + _matrix_table_html(matrix, scroll=True)
+        + "<h2>Graph</h2><p>Dashed edges: every port allowed only for some pods or IPs. Hover an edge for its ports.</p>"
+        + _matrix_graph_svg(matrix)
+    )
+    return (
+        "<!DOCTYPE html>\n<html lang='en'>\n<head>\n<meta charset='utf-8'>\n"
+        f"<title>{escape(title)}</title>\n<style>{_MATRIX_STYLE}</style>\n</head>\n"
+        f"<body>\n<h1>{escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+    )

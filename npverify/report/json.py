@@ -242,3 +242,46 @@ def explanation_json(explanation) -> dict[str, Any]:
 
 def render_explanation(explanation) -> str:
     return json.dumps(explanation_json(explanation), indent=2) + "\n"
+
+
+# --- connectivity matrix (npverify matrix) ----------------------------------------------
+
+
+def _port_set_json(ports) -> dict[str, list[list[int]]]:
+    from npverify.matrix import PROTOCOLS
+
+    return {p.value: [[lo, hi] for lo, hi in ports.intervals(p)] for p in PROTOCOLS if ports.intervals(p)}
+
+
+def matrix_json(matrix) -> dict[str, Any]:
+    """A connectivity matrix as a JSON value (specs/matrix.schema.json)."""
+    verdict = "not_proved" if matrix.verdict is None else matrix.verdict.value
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "by": matrix.by,
+        "rows": list(matrix.rows),
+        "columns": list(matrix.columns),
+        "verdict": verdict,
+        "reason": matrix.reason,
+        "witnesses": matrix.witnesses,
+        "cells": [
+            {
+                "source": source,
+                "destination": destination,
+                "may": _port_set_json(cell.may),
+                "always": _port_set_json(cell.always),
+                "text": cell.text(),
+            }
+            for source, destination, cell in matrix.nonempty()
+        ],
+        "void": [
+            {"source": matrix.rows[i], "destination": matrix.columns[j]} for i, j in sorted(matrix.void)
+        ],
+        "notes": list(matrix.notes),
+        "seconds": round(matrix.seconds, 6),
+        "proof_seconds": round(matrix.proof_seconds, 6),
+    }
+
+
+def render_matrix_json(matrix) -> str:
+    return json.dumps(matrix_json(matrix), indent=2) + "\n"

@@ -216,3 +216,69 @@ def render_explanation(explanation) -> str:
     ]
     lines += [("  " if s.detail else "") + s.text for s in explanation.sentences]
     return "\n".join(lines) + "\n"
+
+
+# --- connectivity matrix (npverify matrix) ----------------------------------------------
+
+#: A grid wider than this many characters is printed as a list of non-empty cells.
+MATRIX_MAX_WIDTH = 160
+
+
+def matrix_verdict_line(matrix) -> str:
+    """The proof's verdict on a connectivity matrix, in one line."""
+    if matrix.verdict is None:
+        return "NOT PROVED  computed by set algebra only; the solver did not check it (--no-proof)"
+    if matrix.verdict is Verdict.PROVED:
+        return (
+            f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
+            f"always-ports; {matrix.witnesses} may-only range(s) confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
+        )
+    return f"UNKNOWN  the solver did not finish the proof: {matrix.reason}"
+
+
+def render_matrix(matrix) -> str:
+    """``npverify matrix`` as text: a grid when it fits, else one line per non-empty cell."""
+    noun = "workloads" if matrix.by == "workload" else "namespaces"
+    cells = list(matrix.nonempty())
+    some = sum(1 for _, _, cell in cells if not cell.may_only.is_empty)
+    lines = [f"connectivity matrix by {matrix.by}: {len(matrix.rows)} {noun}, rows are sources, columns destinations"]
+    lines += [f"note: {note}" for note in matrix.notes]
+    lines.append("")
+    grid = _matrix_grid(matrix)
+    if grid is not None:
+        lines += grid
+    else:
+        width = max((len(s) for s, _, _ in cells), default=0)
+        lines += [f"{s:<{width}} -> {d}: {cell.text()}" for s, d, cell in cells]
+        if not cells:
+            lines.append("no packet between any two pods is allowed")
+    lines += [
+        "",
+        "ports marked * are allowed for some pods or IPs only; '-' nothing allowed; "
+        "'n/a' no such pair of pods in the universe (a single Pod to itself without --self-traffic)",
+        matrix_verdict_line(matrix),
+        f"{len(cells)} non-empty cells, {some} with ports for some pods or IPs only, {len(matrix.void)} n/a ({matrix.seconds:.2f} s)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _matrix_grid(matrix) -> list[str] | None:
+    n = len(matrix.rows)
+    texts = [
+        [
+            "n/a" if (i, j) in matrix.void else matrix.cells[(i, j)].text() if (i, j) in matrix.cells else "-"
+            for j in range(n)
+        ]
+        for i in range(n)
+    ]
+    numbers = [str(j + 1) for j in range(n)]
+    widths = [max([len(numbers[j])] + [len(texts[i][j]) for i in range(n)]) for j in range(n)]
+    label = max((len(f"{i + 1} {r}") for i, r in enumerate(matrix.rows)), default=0)
+    if n == 0 or label + sum(w + 2 for w in widths) > MATRIX_MAX_WIDTH:
+        return None
+    head = " " * label + "".join(f"  {numbers[j]:<{widths[j]}}" for j in range(n))
+    rows = [
+        f"{f'{i + 1} {matrix.rows[i]}':<{label}}" + "".join(f"  {texts[i][j]:<{widths[j]}}" for j in range(n))
+        for i in range(n)
+    ]
+    return [head.rstrip()] + [r.rstrip() for r in rows]

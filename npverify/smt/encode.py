@@ -156,7 +156,13 @@ class Encoding:
         self.src = self._endpoint("src", with_ports=False)
         self.dst = self._endpoint("dst", with_ports=True)
         self.constraints: list[z3.BoolRef] = self._universe_constraints()
-        self.allowed: z3.BoolRef = self.allowed_by(cluster.policies)
+
+    @property
+    def allowed(self) -> z3.BoolRef:
+        """The packet is allowed by the cluster's policies (built when first asked for)."""
+        if ("allowed",) not in self._cache:
+            self._cache[("allowed",)] = self.allowed_by(self.cluster.policies)
+        return self._cache[("allowed",)]
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -321,14 +327,35 @@ class Encoding:
         if key not in self._cache:
             domains = {d.key: d for d in self.domains.namespace_keys}
             cases = []
+            codes = []
             for name, row in self.namespace_labels.items():
                 match = self.conj(
                     self._requirement(r, domains[r.key], row[r.key]) for r in selector.requirements()
                 )
-                if not z3.is_false(match):
+                if z3.is_true(match):
+                    codes.append(self.domains.namespace_code(name))
+                elif not z3.is_false(match):
                     cases.append(self.conj([self.in_namespace(e, name), match]))
-            self._cache[key] = self.disj(cases)
+            self._cache[key] = self.disj(self.namespace_code_in(e, codes) + cases)
         return self._cache[key]
+
+    def namespace_code_in(self, e: EndpointVars, codes: list[int]) -> list[z3.BoolRef]:
+        """Terms whose disjunction says the endpoint's namespace code is one of ``codes``:
+        one range per run of consecutive codes (namespaces of one team or environment are
+        often neighbours by name, so a selector over 1,000 namespaces is a few ranges)."""
+        terms = []
+        runs: list[list[int]] = []
+        for code in sorted(codes):
+            if runs and code == runs[-1][1] + 1:
+                runs[-1][1] = code
+            else:
+                runs.append([code, code])
+        for low, high in runs:
+            if low == high:
+                terms.append(e.namespace == self._bv(low, self.ns_bits))
+            else:
+                terms.append(self.conj([z3.ULE(self._bv(low, self.ns_bits), e.namespace), z3.ULE(e.namespace, self._bv(high, self.ns_bits))]))
+        return terms
 
     def namespace_label_of(self, e: EndpointVars, key: str) -> z3.BitVecRef:
         """The code of namespace label ``key`` of the endpoint's namespace."""

@@ -438,11 +438,12 @@ class LocalChecker:
         # any cluster size (see Encoding.arbitrary_pod_constraints).
         arbitrary = enc.arbitrary_pod_constraints() if enc.universe.pods == "any" else None
         self.solver = session._solver(limits, arbitrary)
-        #: Per direction: the namespaces whose policies can deny it (for steering packets).
-        self._restricting: dict[Direction, tuple[str, ...]] = {
-            d: tuple(sorted({p.namespace for p in session.encoding.cluster.policies if d in p.policy_types}))
+        #: Per direction: the namespace codes whose policies can deny it (for steering packets).
+        self._restricting: dict[Direction, list[int]] = {
+            d: sorted({enc.domains.namespace_code(p.namespace) for p in enc.cluster.policies if d in p.policy_types})
             for d in (Direction.INGRESS, Direction.EGRESS)
         }
+        self._unrestricted: dict[tuple[Direction, int], z3.BoolRef] = {}
 
     def differs(
         self,
@@ -519,8 +520,11 @@ class LocalChecker:
         free, local = [], []
         for change, direction, other in steered:
             opposite = Direction.INGRESS if direction is Direction.EGRESS else Direction.EGRESS
-            restricting = enc.disj(enc.in_namespace(other, ns) for ns in self._restricting[opposite])
-            free.append(enc.conj([change, enc.disj([enc.negate(enc.is_policy_pod(other)), enc.negate(restricting)])]))
+            key = (opposite, id(other))
+            if key not in self._unrestricted:
+                restricting = enc.disj(enc.namespace_code_in(other, self._restricting[opposite]))
+                self._unrestricted[key] = enc.disj([enc.negate(enc.is_policy_pod(other)), enc.negate(restricting)])
+            free.append(enc.conj([change, self._unrestricted[key]]))
             own = tuple(p for p in before if opposite in p.policy_types)
             if own:
                 e = enc.src if other is enc.dst else enc.dst

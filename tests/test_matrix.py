@@ -1,0 +1,714 @@
+"""The connectivity matrix (``npverify matrix``, npverify/matrix.py, npverify/smt/matrix.py).
+
+* Cells against the reference evaluator: on random small worlds, every cell's ``may`` and
+  ``always`` sets equal a brute force over representative pods (one per class of IPs that
+  no ipBlock or pod CIDR tells apart, one per namespace label set the namespace selectors
+  tell apart) and every protocol at every port where a decision or the cell can change.
+* The upstream conformance matrices (tests/conformance) come out of the matrix exactly.
+* The proof: a matrix that is wrong anywhere is caught; an undecided proof is UNKNOWN.
+* The renderers (goldens in tests/report/golden/matrix.*, regenerated with
+  ``python -m pytest tests/test_matrix.py --update-goldens``), the JSON Schema, and the CLI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import itertools
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import attrs
+import jsonschema
+import pytest
+from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tests.conformance.test_upstream_netpol as conformance
+from npverify.cli import main
+from npverify.errors import InputError, InternalError
+from npverify.load import load_manifests
+from npverify.matrix import PROTOCOLS, Cell, ConnectivityMatrix, PortSet, connectivity_matrix
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Direction,
+    IPBlock,
+    Labels,
+    LabelSelector,
+    Namespace,
+    NetworkPolicy,
+    Operator,
+    Packet,
+    Peer,
+    PodEndpoint,
+    PolicyPort,
+    Protocol,
+    Requirement,
+    Rule,
+    Semantics,
+    Universe,
+    Workload,
+)
+from npverify.report.csv import render_matrix_csv
+from npverify.report.dot import render_matrix_dot
+from npverify.report.html import render_matrix_html, render_matrix_page
+from npverify.report.json import render_matrix_json
+from npverify.report.text import render_matrix
+from npverify.results import Verdict
+from npverify.semantics import decide, selector_matches
+from npverify.smt import Limits
+from npverify.smt.matrix import MatrixClaim, prove_claim
+from tests import strategies as s
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOP = ROOT / "specs" / "examples" / "shop" / "k8s"
+GOLDEN = ROOT / "tests" / "report" / "golden"
+SCHEMA = json.loads((ROOT / "specs" / "matrix.schema.json").read_text())
+TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
+
+
+# --- port sets ----------------------------------------------------------------------------
+
+
+def test_port_set_algebra_by_hand():
+    a = PortSet.of(TCP, 80, 90) | PortSet.of(TCP, 100, 100) | PortSet.of(UDP, 53, 53)
+    b = PortSet.of(TCP, 85, 100)
+    assert a.tcp == ((80, 90), (100, 100)) and a.udp == ((53, 53),)
+    assert (a & b).tcp == ((85, 90), (100, 100)) and (a & b).udp == ()
+    assert (a - b).tcp == ((80, 84),) and (a - b).udp == ((53, 53),)
+    assert (PortSet.of(TCP, 1, 10) | PortSet.of(TCP, 11, 20)).tcp == ((1, 20),)  # adjacent ranges merge
+    assert str(a) == "TCP 80-90,100 UDP 53"
+    assert Cell(a, PortSet.of(TCP, 80, 90)).text() == "TCP 80-90,100* UDP 53*"
+    full = PortSet.of(TCP) | PortSet.of(UDP) | PortSet.of(SCTP)
+    assert full.is_all and Cell(full, full).text() == "all" and Cell(full, PortSet()).text() == "all*"
+    assert Cell(PortSet.of(TCP), PortSet.of(TCP, 1, 79)).text() == "TCP 1-79,80-65535*"
+
+
+# --- cells against the reference evaluator -------------------------------------------------
+
+ANY_V4, ANY_V6 = ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")
+
+
+def _networks(cluster: Cluster, universe: Universe) -> list:
+    blocks = [peer.ip_block for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.ip_block]
+    return [n for b in blocks for n in (b.cidr, *b.except_)] + list(universe.pod_cidrs)
+
+
+def _ip_classes(networks: list) -> list[list]:
+    """Per class of addresses that no network tells apart, up to two of its addresses (two
+    distinct pods may share a class, never an address)."""
+    classes: dict[tuple, list] = {}
+    for ip in s.boundary_addresses(networks + [ANY_V4, ANY_V6]):
+        members = classes.setdefault((ip.version,) + tuple(ip in n for n in networks), [])
+        if len(members) < 2:
+            members.append(ip)
+    return list(classes.values())
+
+
+def _namespace_label_sets(cluster: Cluster, name: str) -> list[Labels]:
+    """The labels of a namespace: its declaration's, or (undeclared: arbitrary labels) one
+    label set per way the cluster's namespace selectors can see it: every combination of
+    absent, each value a selector names, and a value none names, on every key they read."""
+    declared = cluster.namespace(name)
+    if declared is not None:
+        return [declared.labels]
+    selectors = [peer.namespace_selector for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.namespace_selector]
+    values: dict[str, set] = {}
+    for sel in selectors:
+        for req in sel.requirements():
+            if req.key != NAMESPACE_NAME_LABEL:
+                values.setdefault(req.key, {None, "unnamed-value"}).update(req.values)
+    keys = sorted(values)
+    seen: dict[tuple, Labels] = {}
+    for combo in itertools.product(*[sorted(values[k], key=str) for k in keys]):
+        labels = Labels.of({k: v for k, v in zip(keys, combo) if v is not None}, **{NAMESPACE_NAME_LABEL: name})
+        seen.setdefault(tuple(selector_matches(sel, labels) for sel in selectors), labels)
+    return list(seen.values())
+
+
+def _representatives(cluster: Cluster, universe: Universe, w: Workload, classes: list[list]) -> list[tuple[Labels, list]]:
+    """(namespace labels, addresses of one IP class) for every kind of pod of ``w``."""
+    policy_pod = not w.host_network
+    if w.ips:
+        places = [[ip] for ip in w.ips]
+    else:
+        places = classes
+    if universe.pod_cidrs:
+        places = [[ip for ip in p if any(ip in c for c in universe.pod_cidrs) == policy_pod] for p in places]
+    places = [p for p in places if p]
+    return [(labels, p) for labels in _namespace_label_sets(cluster, w.namespace) for p in places]
+
+
+def _pod(w: Workload, ns_labels: Labels, ip, pod_id: str) -> PodEndpoint:
+    return PodEndpoint(w.namespace, ns_labels, w.labels, ip, w.ports, w.host_network, w.key, pod_id)
+
+
+def _endpoint_pairs(cluster: Cluster, universe: Universe, src: Workload, dst: Workload, classes):
+    """Every kind of packet endpoints from a pod of ``src`` to a pod of ``dst``."""
+    shared_labels = src.namespace == dst.namespace
+    distinct_ips = not (src.host_network and dst.host_network)
+    same = src.key == dst.key
+    if not same or not src.single_pod:
+        for (l1, p1), (l2, p2) in itertools.product(
+            _representatives(cluster, universe, src, classes), _representatives(cluster, universe, dst, classes)
+        ):
+            if p1[0].version != p2[0].version or (shared_labels and l1 != l2):
+                continue
+            ips = next(((a, b) for a in p1 for b in p2 if a != b or not distinct_ips), None)
+            if ips is None:
+                continue
+            yield _pod(src, l1, ips[0], f"{src.key}#a"), _pod(dst, l2, ips[1], f"{dst.key}#b")
+    if same and universe.self_traffic:
+        for labels, places in _representatives(cluster, universe, src, classes):
+            pod = _pod(src, labels, places[0], src.key)
+            yield pod, pod
+
+
+def _check_ports(cluster: Cluster, cell: Cell) -> list[int]:
+    """Ports where a decision or the cell can change: the policies' port boundaries, the
+    container ports, and both ends of every interval of the cell (with neighbours)."""
+    ports = set(s.boundary_ports(cluster))
+    for part in (cell.may, cell.always):
+        for protocol in PROTOCOLS:
+            for lo, hi in part.intervals(protocol):
+                ports.update((lo - 1, lo, hi, hi + 1))
+    return sorted(p for p in ports if 1 <= p <= 65535)
+
+
+def assert_matrix_matches_evaluator(cluster: Cluster, universe: Universe, semantics: Semantics, matrix: ConnectivityMatrix) -> int:
+    """Every cell of ``matrix`` (by workload) equals the brute force; returns packets decided."""
+    classes = _ip_classes(_networks(cluster, universe))
+    by_key = {w.key: w for w in cluster.workloads}
+    decided = 0
+    for i, j in itertools.product(range(len(matrix.rows)), repeat=2):
+        src, dst = by_key[matrix.rows[i]], by_key[matrix.columns[j]]
+        cell = matrix.cells.get((i, j), Cell(PortSet(), PortSet()))
+        pairs = list(_endpoint_pairs(cluster, universe, src, dst, classes))
+        assert ((i, j) in matrix.void) == (not pairs), (src.key, dst.key, "void", (i, j) in matrix.void)
+        ports = _check_ports(cluster, cell)
+        for protocol, port in itertools.product(PROTOCOLS, ports):
+            verdicts = [decide(cluster, Packet(a, b, protocol, port), semantics).allowed for a, b in pairs]
+            decided += len(verdicts)
+            may, always = any(verdicts), bool(verdicts) and all(verdicts)
+            where = f"{src.key} -> {dst.key} {protocol} {port}: cell {cell.text()!r}"
+            assert cell.may.contains(protocol, port) == may, f"may: evaluator {may}; {where}"
+            assert cell.always.contains(protocol, port) == always, f"always: evaluator {always}; {where}"
+    return decided
+
+
+@st.composite
+def busy_worlds(draw, worlds: st.SearchStrategy[s.World]) -> s.World:
+    """A world with 1-3 more policies, each selecting one of its workloads (and sometimes
+    its namespace-mates), with rules that name other workloads by their labels or by
+    ipBlock, so that cells are isolated, partly allowed and often allowed for some pods only."""
+    world = draw(worlds)
+    cluster = world.cluster
+    managed = [w for w in cluster.workloads if not w.host_network]
+    if not managed:
+        return world
+    extra = []
+    for k in range(draw(st.integers(1, 3))):
+        target = draw(st.sampled_from(managed))
+        others = draw(st.lists(st.sampled_from(cluster.workloads), min_size=1, max_size=2))
+        rules = []
+        for _ in range(draw(st.integers(0, 2))):
+            peers = []
+            for other in others:
+                kind = draw(st.sampled_from(("pods", "namespace", "both", "block", "random")))
+                pods = draw(s.selectors_matching(other.labels))
+                namespaces = draw(s.selectors_matching(world.namespace_labels(other.namespace), s.NAMESPACE_KEYS))
+                if kind == "pods" and other.namespace == target.namespace:
+                    peers.append(Peer(pod_selector=pods))
+                elif kind in ("namespace", "pods"):
+                    peers.append(Peer(namespace_selector=namespaces))
+                elif kind == "both":
+                    peers.append(Peer(pod_selector=pods, namespace_selector=namespaces))
+                elif kind == "block":
+                    peers.append(Peer(ip_block=draw(s.ip_blocks())))
+                else:
+                    peers.append(draw(s.peers()))
+            rules.append(Rule(peers, draw(st.lists(s.policy_ports(), max_size=2))))
+        types = draw(st.sampled_from(s.DIRECTION_SETS))
+        direction = draw(st.sampled_from(sorted(types, key=str)))
+        extra.append(
+            NetworkPolicy(
+                target.namespace,
+                f"extra{k}",
+                draw(st.one_of(st.just(LabelSelector()), s.selectors_matching(target.labels))),
+                types,
+                ingress=rules if direction is Direction.INGRESS else [],
+                egress=rules if direction is Direction.EGRESS else [],
+            )
+        )
+    return attrs.evolve(world, cluster=attrs.evolve(cluster, policies=cluster.policies + tuple(extra)))
+
+
+#: (universe, semantics, worlds): universes of pods with unknown IPs and undeclared
+#: namespaces, of single Pods with known IPs, with hostNetwork pods and pod CIDRs.
+MATRIX_CONFIGS = {
+    "open": (
+        Universe(),
+        Semantics(),
+        busy_worlds(s.worlds(single_pods=False, min_workloads=2, max_workloads=3, max_policies=2)),
+    ),
+    "open-no-ipblock-pods-self": (
+        Universe(self_traffic=True),
+        Semantics(ip_block_matches_pods=False, self_traffic_allowed=False),
+        busy_worlds(s.worlds(single_pods=False, min_workloads=2, max_workloads=3, max_policies=2)),
+    ),
+    "single-pods-self": (
+        Universe(pods="workloads", namespaces="declared", self_traffic=True),
+        Semantics(self_traffic_allowed=False),
+        busy_worlds(
+            s.worlds(single_pods=True, declare_all=True, min_workloads=2, max_workloads=4, max_policies=2, ip_families=((4,), (4,), (4, 6), (6,)))
+        ),
+    ),
+    "host-network-pod-cidrs": (
+        Universe(host_network=True, pod_cidrs=s.POD_CIDRS),
+        Semantics(),
+        busy_worlds(s.worlds(single_pods=False, host_network=True, pod_cidrs=s.POD_CIDRS, min_workloads=2, max_workloads=3, max_policies=2)),
+    ),
+}
+
+
+#: Examples per configuration; raise for a deep run, e.g.
+#: ``NPVERIFY_MATRIX_EXAMPLES=500 python -m pytest tests/test_matrix.py -k reference``.
+EXAMPLES = int(os.environ.get("NPVERIFY_MATRIX_EXAMPLES", "15"))
+
+
+@pytest.mark.parametrize("config", sorted(MATRIX_CONFIGS))
+@s.differential_settings(EXAMPLES)
+@given(data=st.data())
+def test_cells_equal_the_reference_evaluator(config: str, data: st.DataObject) -> None:
+    universe, semantics, worlds = MATRIX_CONFIGS[config]
+    world = data.draw(worlds, label="world")
+    cluster = world.cluster
+    matrix = connectivity_matrix(cluster, universe=universe, semantics=semantics, prove=False)
+    assert_matrix_matches_evaluator(cluster, universe, semantics, matrix)
+
+
+@pytest.mark.parametrize("config", sorted(MATRIX_CONFIGS))
+@s.differential_settings(4)
+@given(data=st.data())
+def test_random_matrices_are_proved(config: str, data: st.DataObject) -> None:
+    """The solver proves what the algebra computes, by workload and by namespace, and the
+    witnesses of every may-only range replay through the reference evaluator."""
+    universe, semantics, worlds = MATRIX_CONFIGS[config]
+    world = data.draw(worlds, label="world")
+    for by in ("workload", "namespace"):
+        matrix = connectivity_matrix(world.cluster, by=by, universe=universe, semantics=semantics)
+        assert matrix.verdict is Verdict.PROVED, matrix.reason
+
+
+def test_ip_atoms_and_namespace_labels_by_hand():
+    """A case worked out by hand: ipBlock peers on pod IPs and an undeclared namespace.
+
+    db (in declared 'data') admits TCP 5432 from 10.0.0.0/8 except 10.1.0.0/16, and TCP
+    6000 from namespaces labelled env=prod. web lives in namespace 'web', which is not
+    declared, so its labels are arbitrary; its IP is unknown. Some web pods are in the
+    block and some not, some web namespaces are prod and some not: both ports are
+    allowed for some web pods only. A Pod with a known IP 10.2.0.1 is always in the block.
+    """
+    db_policy = NetworkPolicy(
+        "data",
+        "db",
+        LabelSelector({"app": "db"}),
+        ingress=[
+            Rule([Peer(ip_block=IPBlock(ipaddress.ip_network("10.0.0.0/8"), (ipaddress.ip_network("10.1.0.0/16"),)))], [PolicyPort(TCP, 5432)]),
+            Rule([Peer(namespace_selector=LabelSelector({"env": "prod"}))], [PolicyPort(TCP, 6000)]),
+        ],
+    )
+    cluster = Cluster(
+        policies=[db_policy],
+        namespaces=[Namespace("data", {"env": "prod"})],
+        workloads=[
+            Workload("Deployment", "data", "db", {"app": "db"}),
+            Workload("Deployment", "web", "web", {"app": "web"}),
+            Workload("Pod", "data", "job", {"app": "job"}, replicas=1, ips=(ipaddress.ip_address("10.2.0.1"),)),
+        ],
+    )
+    matrix = connectivity_matrix(cluster)
+    assert matrix.verdict is Verdict.PROVED, matrix.reason
+    web_to_db = matrix.cell("web/Deployment/web", "data/Deployment/db")
+    assert web_to_db.may == PortSet.of(TCP, 5432, 5432) | PortSet.of(TCP, 6000, 6000)
+    assert web_to_db.always.is_empty
+    job_to_db = matrix.cell("data/Pod/job", "data/Deployment/db")
+    assert job_to_db.may == job_to_db.always == PortSet.of(TCP, 5432, 5432) | PortSet.of(TCP, 6000, 6000)
+    assert matrix.cell("data/Deployment/db", "web/Deployment/web").may.is_all  # nothing isolates web
+    assert matrix.is_void("data/Pod/job", "data/Pod/job")  # a single Pod to itself, no self traffic
+    # Two db pods: 6000 always (data is prod), 5432 only for db pods inside the block.
+    db_to_db = matrix.cell("data/Deployment/db", "data/Deployment/db")
+    assert db_to_db.text() == "TCP 5432*,6000"
+    assert matrix.witnesses == 3  # 5432 and 6000 of web -> db, 5432 of db -> db
+    assert_matrix_matches_evaluator(cluster, Universe(), Semantics(), matrix)
+
+
+def test_two_pods_cannot_share_a_single_address():
+    """An ipBlock /32 names one address; two distinct pods cannot both be on it, so a port
+    that needs both ends there is not in the cell (the self cell may still have it)."""
+    host = ipaddress.ip_network("10.9.9.9/32")
+    only_there = [Peer(ip_block=IPBlock(host))]
+    cluster = Cluster(
+        policies=[
+            NetworkPolicy("ns", "p", LabelSelector(), frozenset({Direction.INGRESS, Direction.EGRESS}),
+                          ingress=[Rule(only_there, [PolicyPort(TCP, 80)])], egress=[Rule(only_there, [PolicyPort(TCP, 80)])]),
+        ],
+        namespaces=[Namespace("ns")],
+        workloads=[Workload("Deployment", "ns", "a"), Workload("Deployment", "ns", "b")],
+    )
+    universe, semantics = Universe(self_traffic=True), Semantics(self_traffic_allowed=False)
+    matrix = connectivity_matrix(cluster, universe=universe, semantics=semantics)
+    assert matrix.verdict is Verdict.PROVED
+    assert not matrix.cell("ns/Deployment/a", "ns/Deployment/b").may.contains(TCP, 80)
+    # A pod of a on 10.9.9.9 talking to itself passes both ends.
+    assert matrix.cell("ns/Deployment/a", "ns/Deployment/a").may == PortSet.of(TCP, 80, 80)
+    assert_matrix_matches_evaluator(cluster, universe, semantics, matrix)
+
+
+def test_witnesses_keep_a_pods_status_ip():
+    """Regression: a witness between a Pod with a known IP and a pod whose IP range starts
+    at that address moves the other pod, never the Pod, off the address."""
+    cluster = Cluster(
+        policies=[
+            NetworkPolicy("ns1", "p", LabelSelector(match_expressions=[Requirement("app", Operator.EXISTS)]))
+        ],
+        workloads=[
+            Workload("Pod", "ns1", "w0", {"app": "a"}, replicas=1, ips=(ipaddress.ip_address("0.0.0.0"),)),
+            Workload("Deployment", "ns1", "w1"),
+        ],
+    )
+    for by in ("workload", "namespace"):
+        assert connectivity_matrix(cluster, by=by).verdict is Verdict.PROVED
+
+
+# --- the upstream conformance matrices -------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", conformance.CASES, ids=[c.id for c in conformance.CASES])
+def test_conformance_matrices(case) -> None:
+    """Each upstream reachability matrix, for its protocol and port, is the matrix's
+    (every cell exact: the pods have known IPs and the namespaces are declared)."""
+    cluster = case.cluster()
+    matrix = connectivity_matrix(cluster, universe=conformance.UNIVERSE, semantics=conformance.SEMANTICS, prove=False)
+    expected = case.expected.final()
+    got = {}
+    for src, dst in expected:
+        cell = matrix.cell(f"{src[0]}/Pod/{src[1]}", f"{dst[0]}/Pod/{dst[1]}")
+        got[(src, dst)] = cell.may.contains(case.protocol, case.port)
+        assert cell.always.contains(case.protocol, case.port) == got[(src, dst)], (case.id, src, dst, cell.text())
+    assert got == expected, conformance.describe_mismatches(case, expected, got)
+
+
+@pytest.mark.parametrize("case_id", ["ingress-named-port-81", "egress-cidr-except", "endport-egress-111"])
+def test_conformance_matrices_are_proved(case_id: str) -> None:
+    case = next(c for c in conformance.CASES if c.id == case_id)
+    matrix = connectivity_matrix(case.cluster(), universe=conformance.UNIVERSE, semantics=conformance.SEMANTICS)
+    assert matrix.verdict is Verdict.PROVED, matrix.reason
+
+
+# --- the proof catches a wrong matrix ---------------------------------------------------------
+
+
+def _shop():
+    return load_manifests([str(SHOP)])
+
+
+def _claim(matrix: ConnectivityMatrix, cluster: Cluster, cells: dict) -> MatrixClaim:
+    index = {w.key: k for k, w in enumerate(cluster.workloads)}
+
+    def part(ports: PortSet):
+        return tuple(ports.intervals(p) for p in PROTOCOLS)
+
+    return MatrixClaim(
+        rows=tuple((index[key],) for key in matrix.rows),
+        cells={key: (part(cell.may), part(cell.always)) for key, cell in cells.items()},
+    )
+
+
+def test_prove_claim_accepts_the_matrix_and_finds_what_a_wrong_one_misses():
+    cluster = _shop()
+    matrix = connectivity_matrix(cluster, prove=False)
+    diagonal = {(i, i) for i in range(len(matrix.rows))}
+    cells = {k: v for k, v in matrix.cells.items() if k not in diagonal or not v.may.is_all}
+    cells.update({k: v for k, v in matrix.cells.items() if k in diagonal})
+    assert prove_claim(cluster, Universe(), Semantics(), _claim(matrix, cluster, cells)).proved
+
+    api, postgres = matrix.rows.index("shop/Deployment/api"), matrix.rows.index("shop/StatefulSet/postgres")
+    missing = {k: v for k, v in cells.items() if k != (api, postgres)}
+    proof = prove_claim(cluster, Universe(), Semantics(), _claim(matrix, cluster, missing))
+    assert not proof.proved and proof.allowed is True
+    assert (proof.packet.src.workload, proof.packet.dst.workload) == ("shop/Deployment/api", "shop/StatefulSet/postgres")
+    assert (proof.packet.protocol, proof.packet.port) == (TCP, 5432)
+    assert decide(cluster, proof.packet).allowed
+
+    frontend = matrix.rows.index("shop/Deployment/frontend")
+    boasting = dict(cells)
+    boasting[(frontend, api)] = Cell(PortSet.of(TCP, 8080, 8081), PortSet.of(TCP, 8080, 8081))
+    proof = prove_claim(cluster, Universe(), Semantics(), _claim(matrix, cluster, boasting))
+    assert not proof.proved and proof.allowed is False and proof.packet.port == 8081
+    assert not decide(cluster, proof.packet).allowed
+
+
+def test_a_wrong_algebra_is_an_internal_error(monkeypatch):
+    """If the set algebra dropped a port, the witnesses or the solver would say so."""
+    from npverify import matrix as matrix_module
+
+    original = matrix_module._Algebra.pair
+
+    def drop_5432(self, src, dst):
+        cell = original(self, src, dst)
+        if cell is None:
+            return None
+        gone = PortSet.of(TCP, 5432, 5432)
+        return Cell(self.intern(cell.may - gone), self.intern(cell.always - gone))
+
+    monkeypatch.setattr(matrix_module._Algebra, "pair", drop_5432)
+    with pytest.raises(InternalError, match="5432"):
+        connectivity_matrix(_shop())
+
+
+def test_an_undecided_proof_is_unknown():
+    matrix = connectivity_matrix(_shop(), limits=Limits(rlimit=1))
+    assert matrix.verdict is Verdict.UNKNOWN
+    assert "resource limit" in matrix.reason or "undecided" in matrix.reason
+
+
+def test_bad_arguments_are_input_errors():
+    with pytest.raises(InputError, match="no loaded workload"):
+        connectivity_matrix(_shop(), namespaces=["nope"])
+    with pytest.raises(InputError, match="by must be"):
+        connectivity_matrix(_shop(), by="pod")
+
+
+# --- the shop example, by workload and by namespace --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shop_matrices() -> dict[str, ConnectivityMatrix]:
+    """The shop's matrices with fixed times, so renderings are stable."""
+    cluster = _shop()
+    return {
+        by: attrs.evolve(connectivity_matrix(cluster, by=by), seconds=0.25, proof_seconds=0.125)
+        for by in ("workload", "namespace")
+    }
+
+
+def test_shop_matrix_by_workload(shop_matrices):
+    m = shop_matrices["workload"]
+    assert m.verdict is Verdict.PROVED
+    assert {(a, b): c.text() for a, b, c in m.nonempty()} == {
+        ("monitoring/Deployment/prometheus", "monitoring/Deployment/prometheus"): "all",
+        ("monitoring/Deployment/prometheus", "shop/Deployment/api"): "TCP 9090",
+        # frontend admits http from outside 10.0.0.0/8 only: prometheus pods there cannot.
+        ("monitoring/Deployment/prometheus", "shop/Deployment/frontend"): "TCP 8080*",
+        ("shop/Deployment/api", "payments/Deployment/gateway"): "TCP 8443",
+        ("shop/Deployment/api", "shop/StatefulSet/postgres"): "TCP 5432",
+        ("shop/Deployment/frontend", "shop/Deployment/api"): "TCP 8080",
+    }
+
+
+def test_shop_matrix_by_namespace(shop_matrices):
+    m = shop_matrices["namespace"]
+    assert m.verdict is Verdict.PROVED
+    assert {(a, b): c.text() for a, b, c in m.nonempty()} == {
+        ("monitoring", "monitoring"): "all",
+        ("monitoring", "shop"): "TCP 8080*,9090*",
+        ("shop", "payments"): "TCP 8443*",
+        ("shop", "shop"): "TCP 5432*,8080*",
+    }
+
+
+def _golden(request, name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if request.config.getoption("--update-goldens"):
+        path.write_bytes(actual.encode())  # bytes: CSV lines end in CRLF (RFC 4180)
+        return
+    assert path.exists(), f"missing golden file {path}; run pytest tests/test_matrix.py --update-goldens"
+    assert actual == path.read_bytes().decode(), f"output differs from {path}; if intended, run pytest --update-goldens"
+
+
+RENDERERS = {
+    "txt": render_matrix,
+    "csv": render_matrix_csv,
+    "dot": render_matrix_dot,
+    "json": render_matrix_json,
+    "html": render_matrix_page,
+}
+
+
+@pytest.mark.parametrize("by", ["workload", "namespace"])
+@pytest.mark.parametrize("ext", sorted(RENDERERS))
+def test_renderings_match_goldens(request, shop_matrices, by: str, ext: str):
+    _golden(request, f"matrix.{by}.{ext}", RENDERERS[ext](shop_matrices[by]))
+
+
+def test_json_validates_against_schema(shop_matrices):
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    for m in shop_matrices.values():
+        doc = json.loads(render_matrix_json(m))
+        jsonschema.validate(doc, SCHEMA)
+        assert doc["verdict"] == "proved"
+    unproved = json.loads(render_matrix_json(attrs.evolve(shop_matrices["workload"], verdict=None)))
+    jsonschema.validate(unproved, SCHEMA)
+    assert unproved["verdict"] == "not_proved"
+    cell = next(c for c in unproved["cells"] if c["destination"] == "shop/Deployment/frontend")
+    assert cell["may"] == {"TCP": [[8080, 8080]]} and cell["always"] == {}
+    unproved["cells"][0]["may"]["TCP"] = [[0, 80]]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(unproved, SCHEMA)
+
+
+def test_csv_reads_back_as_the_cells(shop_matrices):
+    for m in shop_matrices.values():
+        rows = list(csv.DictReader(io.StringIO(render_matrix_csv(m), newline="")))
+        expected = []
+        for src, dst, cell in m.nonempty():
+            for protocol in PROTOCOLS:
+                if cell.may.intervals(protocol):
+                    expected.append((src, dst, protocol.value))
+        assert [(r["source"], r["destination"], r["protocol"]) for r in rows] == expected
+    rows = list(csv.DictReader(io.StringIO(render_matrix_csv(shop_matrices["workload"]), newline="")))
+    frontend = next(r for r in rows if r["destination"] == "shop/Deployment/frontend")
+    assert (frontend["ports"], frontend["always"]) == ("8080", "")
+
+
+def test_csv_quotes_awkward_names():
+    cell = Cell(PortSet.of(TCP, 80, 80), PortSet.of(TCP, 80, 80))
+    m = ConnectivityMatrix("namespace", ('a,"b"', "c"), ('a,"b"', "c"), {(0, 1): cell})
+    rows = list(csv.reader(io.StringIO(render_matrix_csv(m), newline="")))
+    assert rows[1] == ['a,"b"', "c", "TCP", "80", "80"]
+
+
+def _dot_structure(text: str) -> tuple[set[str], list[tuple[str, str]]]:
+    """Declared node ids and edges of a DOT text (the subset render_matrix_dot writes)."""
+    assert text.count("{") == text.count("}")
+    depth = 0
+    for ch in re.sub(r'"(?:[^"\\]|\\.)*"', '""', text):
+        depth += {"{": 1, "}": -1}.get(ch, 0)
+        assert depth >= 0
+    quoted = r'"((?:[^"\\]|\\.)*)"'
+    edges = re.findall(rf"^\s*{quoted} -> {quoted} \[", text, re.M)
+    nodes = set(re.findall(rf"^\s*{quoted}(?: \[label=|;$)", text, re.M))
+    return nodes, edges
+
+
+def test_dot_declares_every_edge_end(shop_matrices):
+    for m in shop_matrices.values():
+        nodes, edges = _dot_structure(render_matrix_dot(m))
+        assert nodes == set(m.rows)
+        assert len(edges) == len(m.cells) and {a for e in edges for a in e} <= nodes
+
+
+def test_dot_quotes_awkward_names():
+    cell = Cell(PortSet.of(TCP, 80, 80), PortSet.of(TCP, 80, 80))
+    name = 'we"ird\\ns'
+    m = ConnectivityMatrix("namespace", (name, "x"), (name, "x"), {(0, 1): cell})
+    nodes, edges = _dot_structure(render_matrix_dot(m))
+    assert nodes == {'we\\"ird\\\\ns', "x"} and edges == [('we\\"ird\\\\ns', "x")]
+
+
+class _Page(HTMLParser):
+    """Checks nesting and collects resource URLs."""
+
+    VOID = {"meta", "br", "img", "link", "input", "hr"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack: list[str] = []
+        self.urls: list[str] = []
+        self.tags: list[str] = []
+        self.scripts = 0
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.scripts += tag == "script"
+        self.urls += [v or "" for k, v in attrs if k in ("src", "href", "xlink:href", "action")]
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append(tag)
+        self.urls += [v or "" for k, v in attrs if k in ("src", "href", "xlink:href")]
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
+        self.stack.pop()
+
+
+@pytest.mark.parametrize("by", ["workload", "namespace"])
+def test_html_page_is_well_formed_and_self_contained(shop_matrices, by):
+    page = render_matrix_page(shop_matrices[by])
+    parser = _Page()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == []
+    assert not [u for u in parser.urls if re.match(r"\s*(https?:)?//", u)]
+    assert parser.scripts == 0 and "@import" not in page
+    assert "table" in parser.tags and "svg" in parser.tags and "position:sticky" in page
+
+
+def test_html_for_notebooks_lists_large_matrices():
+    cell = Cell(PortSet.of(TCP, 80, 80), PortSet())
+    rows = tuple(f"ns{k:03d}" for k in range(200))
+    m = ConnectivityMatrix("namespace", rows, rows, {(0, 1): cell, (5, 7): cell})
+    html = m._repr_html_()
+    parser = _Page()
+    parser.feed(html)
+    assert html.count("<tr>") == 3  # a header and the two non-empty cells
+    assert "TCP 80*" in html
+    assert "graph left out" in render_matrix_page(attrs.evolve(m, cells={(i, j): cell for i in range(70) for j in range(70)}))
+
+
+def test_html_escapes_names():
+    cell = Cell(PortSet.of(TCP, 80, 80), PortSet.of(TCP, 80, 80))
+    m = ConnectivityMatrix("namespace", ("<script>x", "b"), ("<script>x", "b"), {(0, 1): cell})
+    assert "<script>" not in render_matrix_page(m) and "<script>" not in render_matrix_html(m)
+
+
+def test_text_falls_back_to_a_list_when_wide():
+    cell = Cell(PortSet.of(TCP, 80, 80), PortSet.of(TCP, 80, 80))
+    rows = tuple(f"namespace-{k:03d}" for k in range(60))
+    text = render_matrix(ConnectivityMatrix("namespace", rows, rows, {(0, 1): cell}))
+    assert "namespace-000 -> namespace-001: TCP 80" in text
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_cli_matrix_proved_exits_0(tmp_path):
+    out = tmp_path / "m.html"
+    result = CliRunner().invoke(main, ["matrix", str(SHOP), "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text().startswith("<!DOCTYPE html>")
+    result = CliRunner().invoke(main, ["matrix", str(SHOP), "--by", "namespace", "--namespace", "shop"])
+    assert result.exit_code == 0, result.output
+    assert "1 namespaces" in result.output and "PROVED" in result.output
+
+
+def test_cli_no_proof_says_so():
+    result = CliRunner().invoke(main, ["matrix", str(SHOP), "--no-proof", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["verdict"] == "not_proved"
+    result = CliRunner().invoke(main, ["matrix", str(SHOP), "--no-proof"])
+    assert "NOT PROVED" in result.output
+
+
+def test_cli_exit_codes_for_bad_input_and_unknown():
+    result = CliRunner().invoke(main, ["matrix", str(SHOP), "--namespace", "nope"])
+    assert result.exit_code == 2 and "no loaded workload" in result.output
+    result = CliRunner().invoke(main, ["matrix", "/nonexistent/dir"])
+    assert result.exit_code == 2
+    result = CliRunner().invoke(main, ["matrix", str(SHOP), "--rlimit", "1"])
+    assert result.exit_code == 3 and "UNKNOWN" in result.output
+
+
+def test_cli_help_documents_exit_codes():
+    result = CliRunner().invoke(main, ["matrix", "--help"])
+    assert result.exit_code == 0
+    assert all(f"  {code}  " in result.output for code in (0, 2, 3))
