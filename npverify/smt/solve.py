@@ -127,10 +127,20 @@ class SolverSession:
         denying: tuple[NetworkPolicy, ...],
         max_regions: int,
         limits: Limits = Limits(),
+        within: tuple[str, ...] | None = None,
     ) -> RegionsOutcome:
-        """Regions of the packets that ``allowing`` allows and ``denying`` denies."""
+        """Regions of the packets that ``allowing`` allows and ``denying`` denies.
+
+        ``within``: namespaces outside which no pod's decisions differ between the two
+        (see ``namespaces_differing``); every differing packet then has an end in one of
+        them, and saying so lets the solver skip the rest of the cluster early.
+        """
         enc = self.encoding
         inside = z3.And(enc.allowed_by(allowing), z3.Not(enc.allowed_by(denying)))
+        if within is not None:
+            codes = [enc.domains.namespace_code(ns) for ns in within]
+            ends = [enc.conj([enc.is_policy_pod(e), enc.disj(enc.namespace_code_in(e, codes))]) for e in (enc.src, enc.dst)]
+            inside = z3.And(enc.disj(ends), inside)
         solver = self._solver(limits)
         solver.add(inside)
         finder = RegionFinder(enc, inside, limits.timeout_ms)
@@ -151,6 +161,31 @@ class SolverSession:
     def change_checker(self, policies: tuple[NetworkPolicy, ...], limits: Limits = Limits()) -> ChangeChecker:
         """A checker for many changes to ``policies``, each confined to one namespace."""
         return ChangeChecker(self, policies, limits)
+
+    def namespaces_differing(
+        self, left: tuple[NetworkPolicy, ...], right: tuple[NetworkPolicy, ...], limits: Limits = Limits()
+    ) -> tuple[str, ...]:
+        """The namespaces where some pod's egress or ingress decision differs between the
+        two policy sets, or may (an undecided query counts as a difference).
+
+        One small query per namespace with policies on either side (LocalChecker): a
+        namespace's policies decide only for its own pods, so elsewhere nothing differs.
+        """
+        checker = self.local_checker(limits)
+        by_side: list[dict[str, list[NetworkPolicy]]] = [{}, {}]
+        for side, policies in zip(by_side, (left, right)):
+            for p in policies:
+                side.setdefault(p.namespace, []).append(p)
+        differing = []
+        both = (Direction.EGRESS, Direction.INGRESS)
+        for ns in sorted(set(by_side[0]) | set(by_side[1])):
+            before, after = (tuple(side.get(ns, ())) for side in by_side)
+            if before == after:
+                continue
+            outcome = checker.differs(ns, both, before, after, steer=False)
+            if outcome.status is not Status.UNSAT:
+                differing.append(ns)
+        return tuple(differing)
 
     def local_checker(self, limits: Limits = Limits()) -> LocalChecker:
         """A checker for changes to one namespace's own decisions (see LocalChecker)."""
@@ -451,6 +486,7 @@ class LocalChecker:
         directions: tuple[Direction, ...],
         before: tuple[NetworkPolicy, ...],
         after: tuple[NetworkPolicy, ...],
+        steer: bool = True,
     ) -> Outcome:
         """Is some decision of ``directions`` for an endpoint in ``namespace`` different under
         ``after`` than under ``before`` (both the namespace's policies)? With a packet if so:
@@ -464,7 +500,7 @@ class LocalChecker:
             change = self._change(direction, namespace, before, after)
             changes.append(change)
             steered.append((change, direction, other))
-        return self._solve(enc.disj(changes), self._steer(steered, namespace, before))
+        return self._solve(enc.disj(changes), self._steer(steered, namespace, before) if steer else [])
 
     def confined(
         self,
