@@ -125,6 +125,12 @@ def _peak_rss_mib() -> float:
     return peak / 1024
 
 
+def _workers_peak_mib() -> float:
+    """The peak resident memory of the largest finished child process."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
 def _time_encodings(spent: list[float]) -> bool:
     """Time every ``SolverSession`` built from now on, appending seconds to ``spent``.
 
@@ -164,11 +170,11 @@ def _universe(name: str) -> dict:
     return {}
 
 
-def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> dict:
+def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", jobs: int = 0) -> dict:
     """Run one phase once in this (fresh) process; return the measurement."""
     import npverify
     from npverify.compare import DEFAULT_MAX_DIFFS, equivalence
-    from npverify.redundancy import find_redundancy
+    from npverify.redundancy import find_redundancy, workers_for
     from npverify.results import Verdict
 
     if phase in ("matrix", "matrix-ns"):
@@ -216,7 +222,8 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> 
         if phase == "redundancy-1ns":
             first = cluster.policies[0].namespace
             names = tuple(p.key for p in cluster.policies if p.namespace == first)
-        result = find_redundancy(cluster, policies=names, **options)
+        workers = workers_for(jobs, len(cluster.policies))
+        result = find_redundancy(cluster, policies=names, jobs=workers, **options)
         verdict = ("" if names is None else f"namespace {first}, {len(names)} policies, ") + (
             f"{result.items_checked} items: {len(result.redundant)} redundant, "
             f"{len(result.vacuous)} vacuous, {len(result.undecided)} undecided"
@@ -255,7 +262,9 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any") -> 
         "seconds": finished - started,
         "cpu_seconds": cpu_seconds,
         "base_rss_mib": base_rss / 1024,
-        "peak_rss_mib": _peak_rss_mib(),
+        # Worker processes (redundancy with jobs > 1): the largest one's peak, counted once
+        # per worker, so the total is an upper bound of what all processes held at once.
+        "peak_rss_mib": _peak_rss_mib() + _workers_peak_mib() * (workers if phase.startswith("redundancy") else 0),
         "proof_seconds": proof,
         "verdict": verdict,
         "detail": detail,
@@ -295,9 +304,9 @@ def generate(dims, seed: int, mutation_seed: int, data: str) -> dict[str, str]:
     return printed
 
 
-def measure(phase: str, data: str, timeout: float, max_diffs: int, universe: str) -> dict:
+def measure(phase: str, data: str, timeout: float, max_diffs: int, universe: str, jobs: int = 0) -> dict:
     """One run of one phase in a fresh process."""
-    command = [sys.executable, os.path.abspath(__file__), "--child", phase, "--data", data, "--max-diffs", str(max_diffs), "--universe", universe]
+    command = [sys.executable, os.path.abspath(__file__), "--child", phase, "--data", data, "--max-diffs", str(max_diffs), "--universe", universe, "--jobs", str(jobs)]
     started = time.perf_counter()
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -548,6 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mutation-seed", type=int, default=1)
     parser.add_argument("--max-diffs", type=int, default=10, help="regions per direction for equiv/mutation (the CLI default is 10)")
+    parser.add_argument("--once-above", type=float, default=300.0, metavar="SECONDS", help="run a phase once, not --repeat times, when its first run took longer than this (default 300)")
+    parser.add_argument("--jobs", type=int, default=0, help="worker processes for the redundancy scan, as npverify redundant --jobs (0: one per CPU, fewer for small inputs)")
     parser.add_argument("--universe", choices=sorted(UNIVERSES), default="any", help="any: npverify's default universe; nca: the one network-config-analyzer reasons about (not for prove)")
     parser.add_argument("--workdir", help="where the generated clusters go (default: a new temporary folder)")
     parser.add_argument("--write", action="store_true", help="also write the results into benchmarks/RESULTS.md")
@@ -564,7 +575,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.child:
-        print(json.dumps(child(args.child, args.data, args.max_diffs, args.universe)))
+        print(json.dumps(child(args.child, args.data, args.max_diffs, args.universe, args.jobs)))
         return 0
 
     sizes = [parse_size(s.strip()) for s in args.sizes.split(",") if s.strip()]
@@ -616,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
         for phase in phases:
             runs = []
             for i in range(args.repeat):
-                run = measure(phase, data, args.timeout, args.max_diffs, args.universe)
+                run = measure(phase, data, args.timeout, args.max_diffs, args.universe, args.jobs)
                 runs.append(run)
                 if "verdict" in run:
                     shown = f"{run['seconds']:.2f} s (load {run['load_seconds']:.2f}), peak {run['peak_rss_mib']:.0f} MiB, {run['verdict']}"
@@ -625,6 +636,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"[{size}] {phase} run {i + 1}/{args.repeat}: {shown}", file=sys.stderr, flush=True)
                 if "verdict" not in run:
                     break  # a timeout or an error would only repeat itself
+                if run["seconds"] > args.once_above:
+                    break  # a long phase is measured once; the runs column says so
             rows.append((size, dims, phase, summarize_runs(runs, args.timeout)))
         if args.nca:
             run_nca(size, dims, data, args, python, nca_results["sizes"].setdefault(size, {}))

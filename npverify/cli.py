@@ -219,22 +219,6 @@ def _limits(options: dict) -> Limits:
     return Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
 
 
-#: Policies per worker below which more workers cost more than they save.
-_POLICIES_PER_JOB = 100
-
-
-def _jobs(requested: int, policies: int) -> int:
-    """Worker processes for ``--jobs``: as asked, or for 0 one per CPU this process may
-    use, but no more than the input keeps busy."""
-    if requested:
-        return requested
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, policies // _POLICIES_PER_JOB))
-
-
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
@@ -411,7 +395,7 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     is listed with the items that cover it. Items that can never apply (a policy that
     selects no pod, a rule that matches no packet) are listed as vacuous.
     """
-    from npverify.redundancy import find_redundancy
+    from npverify.redundancy import find_redundancy, workers_for
 
     with _failures_to_exit_codes():
         input_limits = _input_limits(options)
@@ -425,7 +409,7 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
                 raise InputError(Diagnostic(f"--policy {name}: no such NetworkPolicy in the manifests (write namespace/name)"))
         with _progress() as progress:
             report = find_redundancy(
-                cluster, universe, semantics, limits, policies or None, progress, jobs=_jobs(jobs, len(cluster.policies))
+                cluster, universe, semantics, limits, policies or None, progress, jobs=workers_for(jobs, len(cluster.policies))
             )
     output.write(_render(output_format, report, output))
     output.flush()

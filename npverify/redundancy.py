@@ -10,6 +10,7 @@ cover it: the others of its namespace and direction that apply to some of its pa
 from __future__ import annotations
 
 import ipaddress
+import os
 import time
 from collections.abc import Callable
 
@@ -223,6 +224,22 @@ class _Scanner:
         if outcome.status is Status.UNKNOWN:
             return UndecidedItem(item, outcome.reason)
         return None
+
+
+#: Policies per worker below which more workers cost more than they save.
+_POLICIES_PER_JOB = 100
+
+
+def workers_for(requested: int, policies: int) -> int:
+    """Worker processes to use: ``requested``, or for 0 one per CPU this process may use,
+    but no more than ``policies`` keep busy."""
+    if requested:
+        return requested
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, policies // _POLICIES_PER_JOB))
 
 
 #: The scanner of a worker process, made once per process by _start_worker (state of that
