@@ -22,6 +22,7 @@ from npverify.invariants import (
     parse_invariants,
 )
 from npverify.load import load_manifests, load_text
+from npverify.matrix import Cell, ConnectivityMatrix, PortSet, connectivity_matrix
 from npverify.model import (
     Cluster,
     ContainerPort,
@@ -51,8 +52,10 @@ from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import Decision, decide
 
 __all__ = [
+    "Cell",
     "Cluster",
     "Comparison",
+    "ConnectivityMatrix",
     "ContainerPort",
     "Decision",
     "Difference",
@@ -79,6 +82,7 @@ __all__ = [
     "PodEndpoint",
     "PolicyPort",
     "PortRange",
+    "PortSet",
     "ProofReport",
     "Protocol",
     "RedundancyReport",
@@ -93,6 +97,7 @@ __all__ = [
     "Workload",
     "check",
     "compare",
+    "connectivity_matrix",
     "containment",
     "decide",
     "equivalence",

@@ -1,4 +1,4 @@
-"""The connectivity matrix (``npverify matrix``, npverify/matrix.py, npverify/smt/matrix.py).
+"""The connectivity matrix (``npverify matrix``, npverify/matrix/, npverify/smt/matrix.py).
 
 * Cells against the reference evaluator: on random small worlds, every cell's ``may`` and
   ``always`` sets equal a brute force over representative pods (one per class of IPs that
@@ -457,9 +457,9 @@ def test_prove_claim_accepts_the_matrix_and_finds_what_a_wrong_one_misses():
 
 def test_a_wrong_algebra_is_an_internal_error(monkeypatch):
     """If the set algebra dropped a port, the witnesses or the solver would say so."""
-    from npverify import matrix as matrix_module
+    from npverify.matrix.algebra import _Algebra
 
-    original = matrix_module._Algebra.pair
+    original = _Algebra.pair
 
     def drop_5432(self, src, dst):
         cell = original(self, src, dst)
@@ -468,7 +468,7 @@ def test_a_wrong_algebra_is_an_internal_error(monkeypatch):
         gone = PortSet.of(TCP, 5432, 5432)
         return Cell(self.intern(cell.may - gone), self.intern(cell.always - gone))
 
-    monkeypatch.setattr(matrix_module._Algebra, "pair", drop_5432)
+    monkeypatch.setattr(_Algebra, "pair", drop_5432)
     with pytest.raises(InternalError, match="5432"):
         connectivity_matrix(_shop())
 

@@ -1,6 +1,6 @@
 """Proving a connectivity matrix with the solver.
 
-The matrix (npverify/matrix.py) is computed by set algebra; this module checks it against
+The matrix (npverify/matrix/) is computed by set algebra; this module checks it against
 the SMT encoding of the cluster, for every packet between pods of its rows at once. A claim
 says, per pair of rows, which (protocol, port) some packet may use (``may``) and which every
 packet may use (``always``), separately for packets between two distinct pods and for a

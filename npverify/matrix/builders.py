@@ -1,0 +1,293 @@
+"""Workload and namespace matrices, built from the algebra's class cells.
+
+``_WorkloadMatrix`` copies each pair of classes' cell to the workloads of the classes;
+``_NamespaceMatrix`` unites (``may``) and intersects (``always``) the cells of every pair
+of pods of two namespaces. Both keep the distinct-pod cells and the pod-to-itself cells
+apart for the proof, combine them into what the matrix shows (the diagonal), find the
+pairs with no packet at all (``void``), and produce the witnesses of their may-only ports.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from npverify.matrix.algebra import _Algebra
+from npverify.matrix.cells import EMPTY, EMPTY_CELL, Cell, PortSet
+from npverify.matrix.proof import _confirm_cell
+from npverify.matrix.variants import _Class
+from npverify.model import PodEndpoint
+
+
+class _Cells:
+    """Unites (may) and intersects (always) the cells of a set of units (kinds of pod pairs)."""
+
+    __slots__ = ("algebra", "may", "always", "sure")
+
+    def __init__(self, algebra: _Algebra) -> None:
+        self.algebra = algebra
+        self.may = EMPTY
+        self.always: Optional[PortSet] = None
+        #: Units seen so far (each with a non-empty cell).
+        self.sure = 0
+
+    def add(self, cell: Cell) -> None:
+        self.may = self.algebra.union(self.may, cell.may)
+        self.always = cell.always if self.always is None else self.algebra.meet(self.always, cell.always)
+        self.sure += 1
+
+    def cell(self, units: int) -> Cell:
+        """The combined cell, when ``units`` units exist (units not added allowed nothing)."""
+        always = self.always if self.always is not None and self.sure == units else EMPTY
+        return Cell(self.may, always)
+
+
+def _combine(parts: list[Cell]) -> Cell:
+    may = EMPTY
+    always: Optional[PortSet] = None
+    for part in parts:
+        may = may | part.may
+        always = part.always if always is None else always & part.always
+    return Cell(may, always if always is not None else EMPTY)
+
+
+class _Builder:
+    """Builds one kind of matrix from the algebra.
+
+    ``pair_cells``: (row, column) -> cell of packets between two distinct pods (row ==
+    column: two pods of the row); ``own_cells``: row -> cell of a pod's packets to itself;
+    ``cells``: what the matrix shows, both combined; ``void``: pairs with no packet at all.
+    """
+
+    rows: tuple[str, ...]
+    cells: dict[tuple[int, int], Cell]
+    pair_cells: dict[tuple[int, int], Cell]
+    own_cells: dict[int, Cell]
+    void: set[tuple[int, int]]
+
+    def build(self) -> None:
+        raise NotImplementedError
+
+    def row_members(self) -> tuple[tuple[int, ...], ...]:
+        raise NotImplementedError
+
+    def row_of(self, endpoint) -> Optional[int]:
+        raise NotImplementedError
+
+    def confirm_witnesses(self) -> int:
+        raise NotImplementedError
+
+
+
+class _WorkloadMatrix(_Builder):
+    """Rows and columns are workloads; a cell is copied from its pair of classes."""
+
+    def __init__(self, algebra: _Algebra) -> None:
+        self.algebra = algebra
+        cluster = algebra.cluster
+        self.order = sorted(
+            algebra.workloads,
+            key=lambda i: (cluster.workloads[i].namespace, cluster.workloads[i].kind, cluster.workloads[i].name),
+        )
+        self.row_index = {w: r for r, w in enumerate(self.order)}
+        self.by_key = {cluster.workloads[w].key: r for r, w in enumerate(self.order)}
+        self.rows = tuple(cluster.workloads[i].key for i in self.order)
+
+    def build(self) -> None:
+        a = self.algebra
+        cluster = a.cluster
+        #: Class pair -> cell, for the witnesses.
+        self.class_cells: dict[tuple[int, int], Cell] = {}
+        self.class_self: dict[int, Cell] = {}
+        for src, dst, cell in a.pair_cells():
+            self.class_cells[(src.index, dst.index)] = cell
+        pair_cells: dict[tuple[int, int], Cell] = {}
+        for (s, d), cell in self.class_cells.items():
+            for ws in a.classes[s].workloads:
+                i = self.row_index[ws]
+                for wd in a.classes[d].workloads:
+                    if ws != wd or not cluster.workloads[ws].single_pod:
+                        pair_cells[(i, self.row_index[wd])] = cell
+        own_cells: dict[int, Cell] = {}
+        void: set[tuple[int, int]] = set()
+        for cls, own in a.self_cells():
+            self.class_self[cls.index] = own
+            for w in cls.workloads:
+                own_cells[self.row_index[w]] = own
+        cells = dict(pair_cells)
+        # The diagonal: other pods of the workload, and the pod itself with self traffic.
+        for ws in self.order:
+            cls = a.classes[a.class_of[ws]]
+            i = self.row_index[ws]
+            parts = []
+            if not cluster.workloads[ws].single_pod and a._keys(cls, cls):
+                parts.append(pair_cells.get((i, i), EMPTY_CELL))
+            if a.universe.self_traffic and cls.profile.variants:
+                parts.append(own_cells.get(i, EMPTY_CELL))
+            cells.pop((i, i), None)
+            if not parts:
+                void.add((i, i))
+                continue
+            cell = _combine(parts)
+            if not cell.may.is_empty:
+                cells[(i, i)] = cell
+        void |= self._void_pairs()
+        self.cells, self.pair_cells, self.own_cells, self.void = cells, pair_cells, own_cells, void
+
+    def _void_pairs(self) -> set[tuple[int, int]]:
+        """Distinct workloads whose pods have no IP family in common (or no pods at all)."""
+        a = self.algebra
+        by_families: dict[frozenset, list[int]] = {}
+        for ws in self.order:
+            by_families.setdefault(a.classes[a.class_of[ws]].profile.families, []).append(self.row_index[ws])
+        void = set()
+        for f1, rows1 in by_families.items():
+            for f2, rows2 in by_families.items():
+                if not (f1 & f2):
+                    void.update((i, j) for i in rows1 for j in rows2 if i != j)
+        return void
+
+    def row_members(self) -> tuple[tuple[int, ...], ...]:
+        return tuple((w,) for w in self.order)
+
+    def row_of(self, endpoint) -> Optional[int]:
+        if isinstance(endpoint, PodEndpoint) and endpoint.workload is not None:
+            return self.by_key.get(endpoint.workload)
+        return None
+
+    def confirm_witnesses(self) -> int:
+        """For the start of every may-only range of every class cell: a packet the
+        reference evaluator allows and one it denies."""
+        a = self.algebra
+        count = 0
+        for (s, d), cell in sorted(self.class_cells.items()):
+            count += _confirm_cell(a, [(a.classes[s], a.classes[d], False, cell)], tuple, cell, f"{a.cluster.workloads[a.classes[s].workloads[0]].key} -> {a.cluster.workloads[a.classes[d].workloads[0]].key}")
+        for c, cell in sorted(self.class_self.items()):
+            key = a.cluster.workloads[a.classes[c].workloads[0]].key
+            count += _confirm_cell(a, [(a.classes[c], a.classes[c], True, cell)], tuple, cell, f"{key} -> itself")
+        return count
+
+
+class _NamespaceMatrix(_Builder):
+    """Rows and columns are namespaces; a cell unites (may) and intersects (always) the cells
+    of every pair of pods of the two namespaces."""
+
+    def __init__(self, algebra: _Algebra) -> None:
+        self.algebra = algebra
+        self.rows = tuple(sorted(algebra.classes_by_namespace))
+        self.row_index = {ns: r for r, ns in enumerate(self.rows)}
+        self._signatures: dict[str, tuple] = {}
+
+    def build(self) -> None:
+        a = self.algebra
+        pairs: dict[tuple[int, int], _Cells] = {}
+        owns: dict[int, _Cells] = {}
+        self.parts: dict[tuple[int, int], list[tuple[_Class, _Class, bool, Cell]]] = {}
+        for src, dst, cell in a.pair_cells():
+            key = (self.row_index[src.namespace], self.row_index[dst.namespace])
+            pairs.setdefault(key, _Cells(a)).add(cell)
+            self.parts.setdefault(key, []).append((src, dst, False, cell))
+        for cls, own in a.self_cells():
+            r = self.row_index[cls.namespace]
+            owns.setdefault(r, _Cells(a)).add(own)
+            self.parts.setdefault((r, r), []).append((cls, cls, True, own))
+        self.pair_cells = {key: acc.cell(self._pair_units(key)) for key, acc in pairs.items()}
+        self.own_cells = {r: acc.cell(self._own_units(r)) for r, acc in owns.items()}
+        cells: dict[tuple[int, int], Cell] = {}
+        for key in set(self.pair_cells) | {(r, r) for r in self.own_cells}:
+            parts = []
+            if self._pair_units(key):
+                parts.append(self.pair_cells.get(key, EMPTY_CELL))
+            if key[0] == key[1] and self._own_units(key[0]):
+                parts.append(self.own_cells.get(key[0], EMPTY_CELL))
+            cell = _combine(parts)
+            if not cell.may.is_empty:
+                cells[key] = cell
+        self.cells = cells
+        self.void = self._void()
+
+    def _signature(self, ns: str) -> tuple:
+        """How many classes of the namespace have pods of each set of IP families."""
+        hit = self._signatures.get(ns)
+        if hit is not None:
+            return hit
+        a = self.algebra
+        counts: dict[frozenset, int] = {}
+        for c in a.classes_by_namespace[ns]:
+            counts[c.profile.families] = counts.get(c.profile.families, 0) + 1
+        hit = self._signatures[ns] = tuple(sorted(counts.items(), key=lambda kv: sorted(kv[0])))
+        return hit
+
+    def _pair_units(self, key: tuple[int, int]) -> int:
+        """How many kinds of distinct-pod pairs (class pairs) the namespace pair holds."""
+        a = self.algebra
+        ns1, ns2 = self.rows[key[0]], self.rows[key[1]]
+        total = sum(
+            n1 * n2
+            for f1, n1 in self._signature(ns1)
+            for f2, n2 in self._signature(ns2)
+            if f1 & f2
+        )
+        if ns1 == ns2:
+            classes = a.classes_by_namespace[ns1]
+            total -= sum(1 for c in classes if c.profile.families and not c.many_pods)
+        return total
+
+    def _own_units(self, row: int) -> int:
+        a = self.algebra
+        if not a.universe.self_traffic:
+            return 0
+        return sum(1 for c in a.classes_by_namespace[self.rows[row]] if c.profile.variants)
+
+    def _void(self) -> set[tuple[int, int]]:
+        """Namespace pairs with no packet between pods of their workloads."""
+        groups: dict[tuple, list[int]] = {}
+        for r, ns in enumerate(self.rows):
+            groups.setdefault(self._signature(ns), []).append(r)
+        void = set()
+        for sig1, rows1 in groups.items():
+            for sig2, rows2 in groups.items():
+                if any(f1 & f2 for f1, _ in sig1 for f2, _ in sig2):
+                    continue
+                void.update((i, j) for i in rows1 for j in rows2 if i != j)
+        for r in range(len(self.rows)):
+            if not self._pair_units((r, r)) and not self._own_units(r):
+                void.add((r, r))
+        return void
+
+    def row_members(self) -> tuple[tuple[int, ...], ...]:
+        a = self.algebra
+        members: dict[str, list[int]] = {ns: [] for ns in self.rows}
+        for w in a.workloads:
+            members[a.cluster.workloads[w].namespace].append(w)
+        return tuple(tuple(members[ns]) for ns in self.rows)
+
+    def row_of(self, endpoint) -> Optional[int]:
+        if isinstance(endpoint, PodEndpoint):
+            return self.row_index.get(endpoint.namespace)
+        return None
+
+    def confirm_witnesses(self) -> int:
+        """For the start of every may-only range of every namespace cell: a pair of pods
+        the reference evaluator allows and one it denies."""
+        a = self.algebra
+        count = 0
+        for key, cell in sorted(self.cells.items()):
+            if cell.may_only.is_empty:
+                continue
+            parts = self.parts.get(key, [])
+            ns1, ns2 = self.rows[key[0]], self.rows[key[1]]
+
+            def empty_units(parts=parts, ns1=ns1, ns2=ns2):
+                """Units (pairs of classes, a class's pods to themselves) with an empty cell."""
+                present = {(src.index, dst.index, own) for src, dst, own, _ in parts}
+                for src in a.classes_by_namespace[ns1]:
+                    for dst in a.classes_by_namespace[ns2]:
+                        if (src.index, dst.index, False) not in present and (src is not dst or src.many_pods):
+                            yield src, dst, False, None
+                if ns1 == ns2 and a.universe.self_traffic:
+                    for c in a.classes_by_namespace[ns1]:
+                        if (c.index, c.index, True) not in present:
+                            yield c, c, True, None
+
+            count += _confirm_cell(a, parts, empty_units, cell, f"{ns1} -> {ns2}")
+        return count

@@ -1,0 +1,91 @@
+"""The entry point: ``connectivity_matrix`` computes a matrix, then proves it.
+
+It checks the arguments, runs the set algebra (npverify/matrix/algebra.py) through the
+workload or namespace builder, and, with the proof on, confirms the may-only ports with
+witness packets and hands the cells to the solver (npverify/smt/matrix.py); the result is
+a ``ConnectivityMatrix``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Optional
+
+from npverify.errors import InputError, InternalError
+from npverify.matrix.algebra import _Algebra
+from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
+from npverify.matrix.proof import _claim, _disagreement
+from npverify.matrix.result import ConnectivityMatrix
+from npverify.model import Cluster, Diagnostic, Semantics, Universe
+from npverify.results import Verdict
+from npverify.smt import Limits
+
+
+def connectivity_matrix(
+    cluster: Cluster,
+    *,
+    by: str = "workload",
+    universe: Universe = Universe(),
+    semantics: Semantics = Semantics(),
+    limits: Limits = Limits(),
+    prove: bool = True,
+    namespaces: Optional[Iterable[str]] = None,
+) -> ConnectivityMatrix:
+    """The connectivity matrix of the cluster's workloads (``by="workload"``) or of the
+    namespaces holding them (``by="namespace"``).
+
+    ``namespaces`` restricts rows and columns to the workloads of those namespaces.
+    With ``prove`` (the default) the solver checks the whole matrix, and every may-only
+    port range gets witness packets (one allowed, one denied) replayed through the
+    reference evaluator; a disagreement raises InternalError, an undecided solver query
+    makes the verdict UNKNOWN.
+    """
+    started = time.perf_counter()
+    if by not in ("workload", "namespace"):
+        raise InputError(Diagnostic(f"by must be 'workload' or 'namespace' (got {by!r})"))
+    chosen = None
+    if namespaces is not None:
+        chosen = frozenset(namespaces)
+        known = {w.namespace for w in cluster.workloads}
+        missing = sorted(chosen - known)
+        if missing:
+            raise InputError(Diagnostic(f"--namespace {', '.join(missing)}: no loaded workload in that namespace"))
+    algebra = _Algebra(cluster, universe, semantics, chosen)
+    builder: _Builder = _WorkloadMatrix(algebra) if by == "workload" else _NamespaceMatrix(algebra)
+    builder.build()
+    notes = list(algebra.notes)
+    verdict: Optional[Verdict] = None
+    reason = ""
+    witnesses = 0
+    proof_seconds = 0.0
+    if prove:
+        proof_started = time.perf_counter()
+        witnesses = builder.confirm_witnesses()
+        from npverify.smt.matrix import MatrixClaim, prove_claim
+
+        claim = MatrixClaim(
+            rows=builder.row_members(),
+            cells={key: _claim(cell) for key, cell in builder.pair_cells.items()},
+            self_cells={key: _claim(cell) for key, cell in builder.own_cells.items()},
+            namespaces=builder.rows if by == "namespace" else None,
+        )
+        outcome = prove_claim(cluster, universe, semantics, claim, limits)
+        proof_seconds = time.perf_counter() - proof_started
+        if outcome.packet is not None:
+            raise InternalError(_disagreement(algebra, builder, outcome))
+        verdict = Verdict.PROVED if outcome.proved else Verdict.UNKNOWN
+        reason = outcome.reason
+    return ConnectivityMatrix(
+        by=by,
+        rows=builder.rows,
+        columns=builder.rows,
+        cells=builder.cells,
+        void=frozenset(builder.void),
+        verdict=verdict,
+        reason=reason,
+        notes=tuple(notes),
+        witnesses=witnesses,
+        seconds=time.perf_counter() - started,
+        proof_seconds=proof_seconds,
+    )

@@ -1,0 +1,223 @@
+"""Checking a matrix: witness packets for may-only ports, and the glue to the solver's proof.
+
+Every may-only port range of every cell gets two concrete packets at its first port, built
+from the variants the algebra says allow it and deny it, replayed through the reference
+evaluator (npverify/semantics.py) and checked to lie in the universe. The solver's proof
+(npverify/smt/matrix.py) takes the cells as a claim (``_claim``); a packet it finds
+against the claim is explained, cell and culprit, by ``_disagreement``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Optional
+
+from npverify.errors import InternalError
+from npverify.matrix.cells import EMPTY_CELL, PROTOCOLS, Cell, Intervals
+from npverify.matrix.variants import _address, _bits, _Class
+from npverify.model import Cluster, Packet, PodEndpoint, Protocol
+from npverify.semantics import decide, universe_problem
+
+if TYPE_CHECKING:
+    from npverify.matrix.algebra import _Algebra
+    from npverify.matrix.builders import _Builder
+
+# --- witnesses ---------------------------------------------------------------------------------
+
+
+def _members(src: _Class, dst: _Class, self_packets: bool) -> tuple[int, int]:
+    """Workloads (cluster indexes) for a source and a destination pod of the classes."""
+    ws = src.workloads[0]
+    if self_packets:
+        return ws, ws
+    if src is dst:
+        return ws, src.workloads[1] if len(src.workloads) > 1 else ws
+    return ws, dst.workloads[0]
+
+
+def _endpoint(a: _Algebra, cls: _Class, workload: int, variant: int, pod_id: str, address: int) -> PodEndpoint:
+    """A concrete pod of ``workload`` (of ``cls``) of one variant, on ``address``."""
+    v = cls.profile.variants[variant]
+    w = a.cluster.workloads[workload]
+    return PodEndpoint(
+        namespace=cls.namespace,
+        namespace_labels=a._namespace_labels(cls.namespace)[v.assignment],
+        labels=w.labels,
+        ip=_address(v.family, address),
+        ports=w.ports,
+        host_network=w.host_network,
+        workload=w.key,
+        pod_id=pod_id,
+    )
+
+
+def _variant_pairs(a: _Algebra, src: _Class, dst: _Class, self_packets: bool) -> Iterator[tuple[int, int]]:
+    """The variant pairs (source, destination) that occur together."""
+    if self_packets:
+        for v in range(len(src.profile.variants)):
+            yield v, v
+        return
+    distinct_ips = not (src.host_network and dst.host_network)
+    for s_mask, d_mask, _ in a._keys(src, dst):
+        for u in _bits(s_mask):
+            for v in _bits(d_mask):
+                su, dv = src.profile.variants[u].single, dst.profile.variants[v].single
+                if distinct_ips and su is not None and su == dv:
+                    continue
+                yield u, v
+
+
+def _witness(
+    a: _Algebra, src: _Class, dst: _Class, protocol: Protocol, port: int, allowed: bool, self_packets: bool
+) -> Optional[Packet]:
+    """A packet between pods of ``src`` and ``dst`` (one pod to itself with
+    ``self_packets``) that the algebra allows (or denies) on ``protocol``/``port``,
+    replayed through the reference evaluator, which must agree."""
+    ws, wd = _members(src, dst, self_packets)
+    src_key = a.cluster.workloads[ws].key
+    dst_key = a.cluster.workloads[wd].key
+    e_base, e_partial = a.egress(src, dst)
+    i_base, i_partial = a.ingress(dst, src)
+    for u, v in _variant_pairs(a, src, dst, self_packets):
+        predicted = a.union(e_base, a._over(e_partial, 1 << v)).contains(protocol, port) and a.union(
+            i_base, a._over(i_partial, 1 << u)
+        ).contains(protocol, port)
+        if self_packets and a.semantics.self_traffic_allowed:
+            predicted = True
+        if predicted is not allowed:
+            continue
+        sv, dv = src.profile.variants[u], dst.profile.variants[v]
+        if self_packets:
+            s = d = _endpoint(a, src, ws, u, src_key, sv.low)
+        else:
+            # Distinct pods, distinct addresses (unless both are hostNetwork): a side
+            # fixed to one address keeps it, the other moves off it within its range.
+            s_at, d_at = sv.low, dv.low
+            if s_at == d_at and not (src.host_network and dst.host_network):
+                if dv.single is None:
+                    d_at += 1
+                else:
+                    s_at += 1
+            s = _endpoint(a, src, ws, u, f"{src_key}#src", s_at)
+            d = _endpoint(a, dst, wd, v, f"{dst_key}#dst", d_at)
+        packet = Packet(s, d, protocol, port)
+        if _decide(a, packet) is not allowed:
+            raise InternalError(
+                f"connectivity matrix: the set algebra says {'allowed' if allowed else 'denied'}, the "
+                f"reference evaluator says {'denied' if allowed else 'allowed'}: {packet!r}"
+            )
+        return packet
+    return None
+
+
+def _decide(a: _Algebra, packet: Packet) -> bool:
+    """The reference evaluator's verdict on a packet between two pods."""
+    # Only the policies of the two ends' namespaces can decide it.
+    names = {packet.src.namespace, packet.dst.namespace}  # type: ignore[union-attr]
+    local = Cluster(policies=[p for n in sorted(names) for p in a.policies_by_namespace.get(n, [])])
+    return decide(local, packet, a.semantics).allowed
+
+
+def _universe_problem(a: _Algebra, packet: Packet) -> Optional[str]:
+    """Why a witness packet lies outside the universe (None: it does not)."""
+    names = {packet.src.namespace, packet.dst.namespace}  # type: ignore[union-attr]
+    keys = {packet.src.workload, packet.dst.workload}  # type: ignore[union-attr]
+    local = Cluster(
+        namespaces=[a.declared[n] for n in sorted(names) if n in a.declared],
+        workloads=[a.by_key[k] for k in sorted(keys) if k in a.by_key],  # type: ignore[type-var]
+    )
+    return universe_problem(local, packet, a.universe)
+
+
+def _confirm(a: _Algebra, src: _Class, dst: _Class, protocol: Protocol, port: int, allowed: bool, self_packets: bool) -> Optional[Packet]:
+    """``_witness``, checked to lie in the universe."""
+    packet = _witness(a, src, dst, protocol, port, allowed, self_packets)
+    if packet is not None:
+        problem = _universe_problem(a, packet)
+        if problem:
+            raise InternalError(f"connectivity matrix: a witness packet lies outside the universe ({problem}): {packet!r}")
+    return packet
+
+
+
+def _may_only_ports(cell: Cell) -> Iterator[tuple[Protocol, int]]:
+    """The first port of every may-only interval of a cell."""
+    for protocol in PROTOCOLS:
+        for lo, _ in cell.may_only.intervals(protocol):
+            yield protocol, lo
+
+
+
+def _confirm_cell(a: _Algebra, parts, empty_units: Callable[[], Iterable], cell: Cell, where: str) -> int:
+    """Witnesses for the may-only ports of ``cell``, whose units are ``parts`` (src class,
+    dst class, self packets, cell) and ``empty_units()`` (units whose cell is empty)."""
+    count = 0
+    for protocol, port in _may_only_ports(cell):
+        allowed = next(
+            (
+                packet
+                for src, dst, own, part in parts
+                if part.may.contains(protocol, port)
+                for packet in [_confirm(a, src, dst, protocol, port, True, own)]
+                if packet is not None
+            ),
+            None,
+        )
+        denied = next(
+            (
+                packet
+                for src, dst, own, part in itertools.chain(parts, empty_units())
+                if part is None or not part.always.contains(protocol, port)
+                for packet in [_confirm(a, src, dst, protocol, port, False, own)]
+                if packet is not None
+            ),
+            None,
+        )
+        if allowed is None or denied is None:
+            missing = "allowed" if allowed is None else "denied"
+            raise InternalError(
+                f"connectivity matrix {where}: the cell says {cell.text()}, but no packet on {protocol} {port} "
+                f"is {missing} by the reference evaluator"
+            )
+        count += 1
+    return count
+
+
+# --- the solver's proof ------------------------------------------------------------------------
+
+
+def _claim(cell: Cell) -> tuple[tuple[Intervals, ...], tuple[Intervals, ...]]:
+    return (
+        tuple(cell.may.intervals(p) for p in PROTOCOLS),
+        tuple(cell.always.intervals(p) for p in PROTOCOLS),
+    )
+
+
+def _disagreement(algebra: _Algebra, builder: _Builder, outcome) -> str:
+    """Why the solver's packet contradicts the matrix, replayed through the reference evaluator."""
+    packet = outcome.packet
+    i, j = builder.row_of(packet.src), builder.row_of(packet.dst)
+    if packet.is_self and i is not None:
+        cell = builder.own_cells.get(i, EMPTY_CELL)
+        kind = "a pod to itself"
+    else:
+        cell = builder.pair_cells.get((i, j), EMPTY_CELL) if i is not None and j is not None else EMPTY_CELL
+        kind = "two distinct pods"
+    evaluator = decide(algebra.cluster, packet, algebra.semantics).allowed
+    in_may = cell.may.contains(packet.protocol, packet.port)
+    in_always = cell.always.contains(packet.protocol, packet.port)
+    where = f"{builder.rows[i] if i is not None else '?'} -> {builder.rows[j] if j is not None else '?'}"
+    if evaluator != outcome.allowed:
+        culprit = "the SMT encoding and the reference evaluator disagree on this packet"
+    elif evaluator and not in_may:
+        culprit = "the matrix misses a port the reference evaluator allows"
+    elif not evaluator and in_always:
+        culprit = "the matrix says always allowed, the reference evaluator denies"
+    else:
+        culprit = "the solver's packet does not contradict the cell"
+    return (
+        f"connectivity matrix {where} ({kind}), {packet.protocol} {packet.port}: {culprit} "
+        f"(solver: {'allowed' if outcome.allowed else 'denied'}, reference evaluator: "
+        f"{'allowed' if evaluator else 'denied'}, cell: {cell.text()}); packet {packet!r}"
+    )
