@@ -214,6 +214,12 @@ def _semantics(base: Semantics, options: dict) -> Semantics:
     return base if matches is None else attrs.evolve(base, ip_block_matches_pods=matches)
 
 
+def _question_options(options: dict) -> tuple[InputLimits, Universe, Semantics, Limits]:
+    """The input limits, universe, semantics and solver limits of a command that reads
+    manifests only (no invariants file), taken out of ``options``."""
+    return _input_limits(options), _universe(Universe(), options), _semantics(Semantics(), options), _limits(options)
+
+
 def _limits(options: dict) -> Limits:
     timeout, rlimit = options.pop("timeout"), options.pop("rlimit")
     return Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
@@ -304,10 +310,7 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
     from npverify.compare import compare, merge_context
 
     with _failures_to_exit_codes():
-        input_limits = _input_limits(options)
-        universe = _universe(Universe(), options)
-        semantics = _semantics(Semantics(), options)
-        limits = _limits(options)
+        input_limits, universe, semantics, limits = _question_options(options)
         left_cluster = load_manifests([left], stdin=sys.stdin, limits=input_limits)
         right_cluster = load_manifests([right], stdin=sys.stdin, limits=input_limits)
         shared = load_manifests(list(manifests), stdin=sys.stdin, limits=input_limits) if manifests else Cluster()
@@ -398,10 +401,7 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     from npverify.redundancy import find_redundancy, workers_for
 
     with _failures_to_exit_codes():
-        input_limits = _input_limits(options)
-        universe = _universe(Universe(), options)
-        semantics = _semantics(Semantics(), options)
-        limits = _limits(options)
+        input_limits, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
         known = {p.key for p in cluster.policies}
         for name in policies:
@@ -517,10 +517,7 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
         "json": render_matrix_json,
     }
     with _failures_to_exit_codes():
-        input_limits = _input_limits(options)
-        universe = _universe(Universe(), options)
-        semantics = _semantics(Semantics(), options)
-        limits = _limits(options)
+        input_limits, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
         result = connectivity_matrix(
             cluster,

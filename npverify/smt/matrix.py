@@ -21,7 +21,7 @@ from npverify.model import Cluster, Packet, Semantics, Universe
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import mentions_of
 from npverify.smt.encode import Encoding, EndpointVars, Term
-from npverify.smt.solve import Limits, SolverSession
+from npverify.smt.solve import Limits, SolverSession, new_solver
 
 #: Per protocol (TCP, UDP, SCTP), inclusive port intervals.
 PortClaim = tuple[tuple[tuple[int, int], ...], ...]
@@ -177,12 +177,7 @@ def prove_claim(
         self_may, self_always = terms.self_cells(sources, 0), terms.self_cells(sources, 1)
         wrong_pair = enc.disj([enc.conj([enc.allowed, z3.Not(may)]), enc.conj([z3.Not(enc.allowed), always])])
         wrong_self = enc.disj([enc.conj([enc.allowed, z3.Not(self_may)]), enc.conj([z3.Not(enc.allowed), self_always])])
-        solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
-        if limits.timeout_ms is not None:
-            solver.set("timeout", int(limits.timeout_ms))
-        if limits.rlimit is not None:
-            solver.set("rlimit", int(limits.rlimit))
-        solver.add(*enc.constraints)
+        solver = new_solver(enc, limits)
         solver.add(enc.is_pod(enc.src), enc.is_pod(enc.dst), src_any, dst_any, in_batch)
         solver.add(z3.If(enc.same_pod, wrong_self, wrong_pair))
         queries += 1

@@ -69,6 +69,18 @@ class Limits:
     rlimit: int | None = None
 
 
+def new_solver(encoding: Encoding, limits: Limits, constraints: list[z3.BoolRef] | None = None) -> z3.Solver:
+    """A fresh QF_BV solver of ``encoding`` under ``limits``, holding the universe (or
+    ``constraints``)."""
+    solver = z3.SolverFor("QF_BV", ctx=encoding.ctx)
+    if limits.timeout_ms is not None:
+        solver.set("timeout", int(limits.timeout_ms))
+    if limits.rlimit is not None:
+        solver.set("rlimit", int(limits.rlimit))
+    solver.add(*(encoding.constraints if constraints is None else constraints))
+    return solver
+
+
 class SolverSession:
     """One encoding of a cluster in a universe, answering many queries with fresh solvers."""
 
@@ -78,12 +90,7 @@ class SolverSession:
 
     def solve(self, query: PacketQuery, limits: Limits = Limits()) -> Outcome:
         enc = self.encoding
-        solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
-        if limits.timeout_ms is not None:
-            solver.set("timeout", int(limits.timeout_ms))
-        if limits.rlimit is not None:
-            solver.set("rlimit", int(limits.rlimit))
-        solver.add(*enc.constraints)
+        solver = self._solver(limits)
         src_scope = enc.scope(query.src, enc.src, query.src_workload)
         solver.add(z3.Not(src_scope) if query.src_negated else src_scope)
         solver.add(enc.scope(query.dst, enc.dst, query.dst_workload))
@@ -102,13 +109,7 @@ class SolverSession:
 
     def _solver(self, limits: Limits, constraints: list[z3.BoolRef] | None = None) -> z3.Solver:
         """A fresh solver under ``limits`` holding the universe (or ``constraints``)."""
-        solver = z3.SolverFor("QF_BV", ctx=self.encoding.ctx)
-        if limits.timeout_ms is not None:
-            solver.set("timeout", int(limits.timeout_ms))
-        if limits.rlimit is not None:
-            solver.set("rlimit", int(limits.rlimit))
-        solver.add(*(self.encoding.constraints if constraints is None else constraints))
-        return solver
+        return new_solver(self.encoding, limits, constraints)
 
     def _status(self, solver: z3.Solver) -> tuple[Status, str]:
         try:
@@ -198,8 +199,7 @@ class SolverSession:
         enc = self.encoding
         results = []
         for goal in (enc.allowed, z3.Not(enc.allowed)):
-            solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
-            solver.add(*enc.constraints)
+            solver = self._solver(Limits())
             solver.add(*[t for t in enc.pin(packet) if t is not True])
             solver.add(goal)
             results.append(solver.check())
@@ -216,8 +216,7 @@ class SolverSession:
         scope): the same question, asked faster, for deep differential runs.
         """
         enc = self.encoding
-        solver = z3.SolverFor("QF_BV", ctx=enc.ctx)
-        solver.add(*enc.constraints)
+        solver = self._solver(Limits())
         answers: list[bool | None] = []
         for packet in packets:
             solver.push()
