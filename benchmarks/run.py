@@ -557,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mutation-seed", type=int, default=1)
     parser.add_argument("--max-diffs", type=int, default=10, help="regions per direction for equiv/mutation (the CLI default is 10)")
+    parser.add_argument("--skip", default="", metavar="SIZE:PHASE,...", help="leave out these phases at these sizes, e.g. xxl:matrix (the workload matrix of 100,000 pods)")
     parser.add_argument("--once-above", type=float, default=300.0, metavar="SECONDS", help="run a phase once, not --repeat times, when its first run took longer than this (default 300)")
     parser.add_argument("--jobs", type=int, default=0, help="worker processes for the redundancy scan, as npverify redundant --jobs (0: one per CPU, fewer for small inputs)")
     parser.add_argument("--universe", choices=sorted(UNIVERSES), default="any", help="any: npverify's default universe; nca: the one network-config-analyzer reasons about (not for prove)")
@@ -579,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sizes = [parse_size(s.strip()) for s in args.sizes.split(",") if s.strip()]
+    skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
     phases = [] if args.phases.strip() == "none" else [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = [p for p in phases if p not in PHASES]
     if unknown:
@@ -625,6 +627,8 @@ def main(argv: list[str] | None = None) -> int:
         commands += [_shown(c) for c in generate_commands(dims, args.seed, args.mutation_seed, data)]
         notes.append(f"- {size}: {printed['mutation'].splitlines()[0].removeprefix('mutation: ')}")
         for phase in phases:
+            if f"{size}:{phase}" in skipped:
+                continue
             runs = []
             for i in range(args.repeat):
                 run = measure(phase, data, args.timeout, args.max_diffs, args.universe, args.jobs)
