@@ -174,7 +174,8 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     """Run one phase once in this (fresh) process; return the measurement."""
     import npverify
     from npverify.compare import DEFAULT_MAX_DIFFS, equivalence
-    from npverify.redundancy import find_redundancy, workers_for
+    from npverify.redundancy import POLICIES_PER_WORKER, find_redundancy
+    from npverify.workers import workers_for
     from npverify.results import Verdict
 
     if phase in ("matrix", "matrix-ns"):
@@ -222,7 +223,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         if phase == "redundancy-1ns":
             first = cluster.policies[0].namespace
             names = tuple(p.key for p in cluster.policies if p.namespace == first)
-        workers = workers_for(jobs, len(cluster.policies))
+        workers = workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER)
         result = find_redundancy(cluster, policies=names, jobs=workers, **options)
         verdict = ("" if names is None else f"namespace {first}, {len(names)} policies, ") + (
             f"{result.items_checked} items: {len(result.redundant)} redundant, "
@@ -230,7 +231,10 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         )
         ok = not result.undecided
     elif phase in ("matrix", "matrix-ns"):
-        result = connectivity_matrix(cluster, by="workload" if phase == "matrix" else "namespace", **options)
+        from npverify.matrix.compute import WORKLOADS_PER_WORKER
+
+        workers = workers_for(jobs, len(cluster.workloads), WORKLOADS_PER_WORKER)
+        result = connectivity_matrix(cluster, by="workload" if phase == "matrix" else "namespace", jobs=workers, **options)
         cells = sum(1 for _ in result.nonempty())
         verdict = f"{len(result.rows)} rows, {cells} non-empty cells, {result.verdict.name.lower() if result.verdict else 'not proved'}"
         ok = result.verdict is Verdict.PROVED
@@ -264,7 +268,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         "base_rss_mib": base_rss / 1024,
         # Worker processes (redundancy with jobs > 1): the largest one's peak, counted once
         # per worker, so the total is an upper bound of what all processes held at once.
-        "peak_rss_mib": _peak_rss_mib() + _workers_peak_mib() * (workers if phase.startswith("redundancy") else 0),
+        "peak_rss_mib": _peak_rss_mib() + _workers_peak_mib() * (workers if phase.startswith(("redundancy", "matrix")) else 0),
         "proof_seconds": proof,
         "verdict": verdict,
         "detail": detail,

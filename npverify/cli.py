@@ -158,6 +158,10 @@ def _parse_cidrs(values: tuple[str, ...]):
     return tuple(cidrs)
 
 
+#: ``--jobs``, for the commands whose parts are independent (redundant, matrix).
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N", help="Worker processes; 0: one per available CPU (one for small inputs). Results do not depend on it.")
+
+
 def universe_options(command):
     """The universe and semantics switches every question takes."""
     options = [
@@ -390,7 +394,7 @@ Exit codes:
 @universe_options
 @input_limit_options
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N", help="Worker processes; 0: one per available CPU (one for small inputs). Results do not depend on it.")
+@jobs_option
 def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, ...], output, jobs: int, **options) -> None:
     """List the policies, rules, peers and port entries of PATHS that change nothing.
 
@@ -398,7 +402,8 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     is listed with the items that cover it. Items that can never apply (a policy that
     selects no pod, a rule that matches no packet) are listed as vacuous.
     """
-    from npverify.redundancy import find_redundancy, workers_for
+    from npverify.redundancy import POLICIES_PER_WORKER, find_redundancy
+    from npverify.workers import workers_for
 
     with _failures_to_exit_codes():
         input_limits, universe, semantics, limits = _question_options(options)
@@ -409,7 +414,7 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
                 raise InputError(Diagnostic(f"--policy {name}: no such NetworkPolicy in the manifests (write namespace/name)"))
         with _progress() as progress:
             report = find_redundancy(
-                cluster, universe, semantics, limits, policies or None, progress, jobs=workers_for(jobs, len(cluster.policies))
+                cluster, universe, semantics, limits, policies or None, progress, jobs=workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER)
             )
     output.write(_render(output_format, report, output))
     output.flush()
@@ -495,7 +500,8 @@ MATRIX_FORMATS = ("text", "csv", "dot", "html", "json")
 @universe_options
 @input_limit_options
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the matrix here instead of stdout.")
-def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces: tuple[str, ...], no_proof: bool, output, **options) -> None:
+@jobs_option
+def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces: tuple[str, ...], no_proof: bool, output, jobs: int, **options) -> None:
     """The connectivity matrix of the workloads of PATHS (or of their namespaces).
 
     Each cell is computed exactly by set algebra over the policies, then the solver proves
@@ -503,11 +509,13 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
     always-allowed ports.
     """
     from npverify.matrix import connectivity_matrix
+    from npverify.matrix.compute import WORKLOADS_PER_WORKER
     from npverify.report.csv import render_matrix_csv
     from npverify.report.dot import render_matrix_dot
     from npverify.report.html import render_matrix_page
     from npverify.report.json import render_matrix_json
     from npverify.report.text import render_matrix
+    from npverify.workers import workers_for
 
     renderers = {
         "text": render_matrix,
@@ -527,6 +535,7 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
             limits=limits,
             prove=not no_proof,
             namespaces=only_namespaces or None,
+            jobs=workers_for(jobs, len(cluster.workloads), WORKLOADS_PER_WORKER),
         )
         rendered = renderers[output_format](result)
     output.write(rendered)

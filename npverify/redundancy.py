@@ -10,7 +10,6 @@ cover it: the others of its namespace and direction that apply to some of its pa
 from __future__ import annotations
 
 import ipaddress
-import os
 import time
 from collections.abc import Callable
 
@@ -41,6 +40,7 @@ from npverify.model import (
 )
 from npverify.semantics import decide, selector_matches, universe_problem
 from npverify.smt import ChangeChecker, Limits, LocalChecker, Outcome, SolverSession, Status, mentions_of
+from npverify.workers import in_workers
 
 
 @attrs.frozen
@@ -227,19 +227,7 @@ class _Scanner:
 
 
 #: Policies per worker below which more workers cost more than they save.
-_POLICIES_PER_JOB = 100
-
-
-def workers_for(requested: int, policies: int) -> int:
-    """Worker processes to use: ``requested``, or for 0 one per CPU this process may use,
-    but no more than ``policies`` keep busy."""
-    if requested:
-        return requested
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, policies // _POLICIES_PER_JOB))
+POLICIES_PER_WORKER = 100
 
 
 #: The scanner of a worker process, made once per process by _start_worker (state of that
@@ -273,27 +261,20 @@ def _in_parallel(
     jobs: int,
     progress: Callable[[int, int, str], None] | None,
 ) -> list[RedundancyReport]:
-    """Batches of ``selected`` scanned by ``jobs`` forked workers, in the policies' order.
-
-    Workers are forked, so each inherits the loaded cluster instead of receiving a copy;
-    where fork is not available (Windows, macOS's default) they are spawned and sent it.
-    """
-    import multiprocessing
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    """Batches of ``selected`` scanned by ``jobs`` workers (npverify.workers), in the
+    policies' order."""
     step = max(1, min(_BATCH, len(selected) // (4 * jobs)))
     batches = [tuple(p.key for p in selected[i : i + step]) for i in range(0, len(selected), step)]
     sizes = [sum(len(policy_items(p)) for p in selected[i : i + step]) for i in range(0, len(selected), step)]
     total, done = sum(sizes), 0
-    context = multiprocessing.get_context(method)
-    with context.Pool(jobs, initializer=_start_worker, initargs=(cluster, universe, semantics, limits, shortcuts)) as pool:
-        parts = []
-        for size, part in zip(sizes, pool.imap(_scan_in_worker, batches)):
-            parts.append(part)
-            done += size
-            if progress is not None:
-                progress(done, total, f"{len(parts)} of {len(batches)} batches")
-        return parts
+    parts = []
+    start_args = (cluster, universe, semantics, limits, shortcuts)
+    for size, part in zip(sizes, in_workers(jobs, _start_worker, start_args, _scan_in_worker, batches)):
+        parts.append(part)
+        done += size
+        if progress is not None:
+            progress(done, total, f"{len(parts)} of {len(batches)} batches")
+    return parts
 
 
 class _Witnesses:

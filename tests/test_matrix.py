@@ -455,6 +455,23 @@ def test_prove_claim_accepts_the_matrix_and_finds_what_a_wrong_one_misses():
     assert not decide(cluster, proof.packet).allowed
 
 
+def test_workers_prove_and_refute_as_one_process_does():
+    """Batches of one row each, in two worker processes: the same proof, and the same
+    contradicting packet for a wrong claim."""
+    cluster = _shop()
+    matrix = connectivity_matrix(cluster, prove=False)
+    cells = dict(matrix.cells)
+    right = attrs.evolve(_claim(matrix, cluster, cells), cells_per_query=1)
+    one, two = (prove_claim(cluster, Universe(), Semantics(), right, jobs=jobs) for jobs in (1, 2))
+    assert one.proved and two.proved and one.queries == two.queries == len(matrix.rows)
+
+    api, postgres = matrix.rows.index("shop/Deployment/api"), matrix.rows.index("shop/StatefulSet/postgres")
+    wrong = attrs.evolve(right, cells={k: v for k, v in right.cells.items() if k != (api, postgres)})
+    one, two = (prove_claim(cluster, Universe(), Semantics(), wrong, jobs=jobs) for jobs in (1, 2))
+    assert not one.proved and not two.proved
+    assert (one.packet, one.allowed, one.queries) == (two.packet, two.allowed, two.queries)
+
+
 def test_a_wrong_algebra_is_an_internal_error(monkeypatch):
     """If the set algebra dropped a port, the witnesses or the solver would say so."""
     from npverify.matrix.algebra import _Algebra

@@ -22,6 +22,11 @@ from npverify.results import Verdict
 from npverify.smt import Limits
 
 
+#: Workloads per worker process below which more workers for the proof cost more than
+#: they save (the CLI's --jobs 0).
+WORKLOADS_PER_WORKER = 200
+
+
 def connectivity_matrix(
     cluster: Cluster,
     *,
@@ -31,6 +36,7 @@ def connectivity_matrix(
     limits: Limits = Limits(),
     prove: bool = True,
     namespaces: Optional[Iterable[str]] = None,
+    jobs: int = 1,
 ) -> ConnectivityMatrix:
     """The connectivity matrix of the cluster's workloads (``by="workload"``) or of the
     namespaces holding them (``by="namespace"``).
@@ -39,7 +45,8 @@ def connectivity_matrix(
     With ``prove`` (the default) the solver checks the whole matrix, and every may-only
     port range gets witness packets (one allowed, one denied) replayed through the
     reference evaluator; a disagreement raises InternalError, an undecided solver query
-    makes the verdict UNKNOWN.
+    makes the verdict UNKNOWN. ``jobs`` > 1 runs the proof's batches in that many worker
+    processes.
     """
     started = time.perf_counter()
     if by not in ("workload", "namespace"):
@@ -70,7 +77,7 @@ def connectivity_matrix(
             self_cells={key: _claim(cell) for key, cell in builder.own_cells.items()},
             namespaces=builder.rows if by == "namespace" else None,
         )
-        outcome = prove_claim(cluster, universe, semantics, claim, limits)
+        outcome = prove_claim(cluster, universe, semantics, claim, limits, jobs)
         proof_seconds = time.perf_counter() - proof_started
         if outcome.packet is not None:
             raise InternalError(_disagreement(algebra, builder, outcome))

@@ -22,6 +22,7 @@ from npverify.smt.decode import Decoder
 from npverify.smt.domains import mentions_of
 from npverify.smt.encode import Encoding, EndpointVars, Term
 from npverify.smt.solve import Limits, SolverSession, new_solver
+from npverify.workers import in_workers
 
 #: Per protocol (TCP, UDP, SCTP), inclusive port intervals.
 PortClaim = tuple[tuple[tuple[int, int], ...], ...]
@@ -160,39 +161,81 @@ def _batches(claim: MatrixClaim) -> list[list[int]]:
 
 
 def prove_claim(
-    cluster: Cluster, universe: Universe, semantics: Semantics, claim: MatrixClaim, limits: Limits = Limits()
+    cluster: Cluster,
+    universe: Universe,
+    semantics: Semantics,
+    claim: MatrixClaim,
+    limits: Limits = Limits(),
+    jobs: int = 1,
 ) -> MatrixProof:
     """Check ``claim`` against the encoding: no packet between pods of its rows is allowed
-    outside its cell's may set, or denied inside its always set."""
-    session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
-    enc = session.encoding
-    terms = _Terms(enc, claim)
-    src_any = terms.any_row(enc.src, 0)
-    dst_any = terms.any_row(enc.dst, 1)
+    outside its cell's may set, or denied inside its always set. ``jobs`` > 1 checks the
+    batches in that many worker processes (npverify.workers)."""
+    batches = _batches(claim)
+    if jobs > 1 and len(batches) > 1:
+        start_args = (cluster, universe, semantics, claim, limits)
+        answers = in_workers(min(jobs, len(batches)), _start_prover, start_args, _prove_in_worker, batches)
+    else:
+        prover = _Prover(cluster, universe, semantics, claim, limits)
+        answers = (prover.batch(sources) for sources in batches)
     reasons: list[str] = []
     queries = 0
-    for sources in _batches(claim):
+    for answer in answers:
+        queries += 1
+        if answer.packet is not None:
+            return attrs.evolve(answer, queries=queries)
+        if answer.reason:
+            reasons.append(answer.reason)
+    if reasons:
+        return MatrixProof(False, reason=f"{len(reasons)} of {queries} solver queries undecided: {reasons[0]}", queries=queries)
+    return MatrixProof(True, queries=queries)
+
+
+class _Prover:
+    """The encoding of one cluster and the terms of one claim, for checking its batches."""
+
+    def __init__(self, cluster: Cluster, universe: Universe, semantics: Semantics, claim: MatrixClaim, limits: Limits):
+        self.limits = limits
+        self.enc = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics).encoding
+        self.terms = _Terms(self.enc, claim)
+        self.src_any = self.terms.any_row(self.enc.src, 0)
+        self.dst_any = self.terms.any_row(self.enc.dst, 1)
+
+    def batch(self, sources: Sequence[int]) -> MatrixProof:
+        """Proved for packets from the rows ``sources``; else a contradicting packet, or why
+        the solver could not decide."""
+        enc, terms = self.enc, self.terms
         in_batch = enc.disj(terms.row(enc.src, 0, i) for i in sources)
         may, always = terms.cells(sources, 0), terms.cells(sources, 1)
         self_may, self_always = terms.self_cells(sources, 0), terms.self_cells(sources, 1)
         wrong_pair = enc.disj([enc.conj([enc.allowed, z3.Not(may)]), enc.conj([z3.Not(enc.allowed), always])])
         wrong_self = enc.disj([enc.conj([enc.allowed, z3.Not(self_may)]), enc.conj([z3.Not(enc.allowed), self_always])])
-        solver = new_solver(enc, limits)
-        solver.add(enc.is_pod(enc.src), enc.is_pod(enc.dst), src_any, dst_any, in_batch)
+        solver = new_solver(enc, self.limits)
+        solver.add(enc.is_pod(enc.src), enc.is_pod(enc.dst), self.src_any, self.dst_any, in_batch)
         solver.add(z3.If(enc.same_pod, wrong_self, wrong_pair))
-        queries += 1
         try:
             result = solver.check()
         except z3.Z3Exception as exc:  # interrupted or out of memory inside z3
-            reasons.append(f"solver error: {exc}")
-            continue
+            return MatrixProof(False, reason=f"solver error: {exc}")
         if result == z3.unsat:
-            continue
+            return MatrixProof(True)
         if result == z3.sat:
             model = solver.model()
             allowed = z3.is_true(model.eval(enc.allowed, model_completion=True))
-            return MatrixProof(False, packet=Decoder(enc, model).packet(), allowed=allowed, queries=queries)
-        reasons.append(solver.reason_unknown() or "unknown")
-    if reasons:
-        return MatrixProof(False, reason=f"{len(reasons)} of {queries} solver queries undecided: {reasons[0]}", queries=queries)
-    return MatrixProof(True, queries=queries)
+            return MatrixProof(False, packet=Decoder(enc, model).packet(), allowed=allowed)
+        return MatrixProof(False, reason=solver.reason_unknown() or "unknown")
+
+
+#: The prover of a worker process, made once per process by _start_prover (state of that
+#: process only: the parent never sets it).
+_prover: _Prover | None = None
+
+
+def _start_prover(cluster: Cluster, universe: Universe, semantics: Semantics, claim: MatrixClaim, limits: Limits) -> None:
+    global _prover
+    _prover = _Prover(cluster, universe, semantics, claim, limits)
+
+
+def _prove_in_worker(sources: list[int]) -> MatrixProof:
+    assert _prover is not None
+    return _prover.batch(sources)
