@@ -561,6 +561,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--mutation-seed", type=int, default=1)
     parser.add_argument("--max-diffs", type=int, default=10, help="regions per direction for equiv/mutation (the CLI default is 10)")
+    parser.add_argument("--repeat-at", default="", metavar="SIZE:N,...", help="runs per phase at these sizes instead of --repeat, e.g. xxl:1")
     parser.add_argument("--skip", default="", metavar="SIZE:PHASE,...", help="leave out these phases at these sizes, e.g. xxl:matrix (the workload matrix of 100,000 pods)")
     parser.add_argument("--once-above", type=float, default=300.0, metavar="SECONDS", help="run a phase once, not --repeat times, when its first run took longer than this (default 300)")
     parser.add_argument("--jobs", type=int, default=0, help="worker processes for the redundancy scan, as npverify redundant --jobs (0: one per CPU, fewer for small inputs)")
@@ -585,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = [parse_size(s.strip()) for s in args.sizes.split(",") if s.strip()]
     skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
+    repeats = {size: int(n) for size, _, n in (s.strip().rpartition(":") for s in args.repeat_at.split(",") if s.strip())}
     phases = [] if args.phases.strip() == "none" else [p.strip() for p in args.phases.split(",") if p.strip()]
     unknown = [p for p in phases if p not in PHASES]
     if unknown:
@@ -634,14 +636,15 @@ def main(argv: list[str] | None = None) -> int:
             if f"{size}:{phase}" in skipped:
                 continue
             runs = []
-            for i in range(args.repeat):
+            repeat = repeats.get(size, args.repeat)
+            for i in range(repeat):
                 run = measure(phase, data, args.timeout, args.max_diffs, args.universe, args.jobs)
                 runs.append(run)
                 if "verdict" in run:
                     shown = f"{run['seconds']:.2f} s (load {run['load_seconds']:.2f}), peak {run['peak_rss_mib']:.0f} MiB, {run['verdict']}"
                 else:
                     shown = "TIMEOUT" if run.get("timeout") else run.get("unavailable") or run.get("error")
-                print(f"[{size}] {phase} run {i + 1}/{args.repeat}: {shown}", file=sys.stderr, flush=True)
+                print(f"[{size}] {phase} run {i + 1}/{repeat}: {shown}", file=sys.stderr, flush=True)
                 if "verdict" not in run:
                     break  # a timeout or an error would only repeat itself
                 if run["seconds"] > args.once_above:
@@ -689,11 +692,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"Universe: {'npverify’s default (any pod, any namespace)' if args.universe == 'any' else 'network-config-analyzer’s (' + UNIVERSES['nca'].strip() + ')'}"
                 + ("; `prove` uses its invariants file’s (any pod, pod IPs in 10.244.0.0/16)." if "prove" in phases else "."),
                 "",
-                f"Every run is a fresh process, one at a time; figures are the median of {args.repeat} run{'s' if args.repeat > 1 else ''}. "
+                f"Every run is a fresh process, one at a time; figures are the median of {args.repeat} run{'s' if args.repeat > 1 else ''}"
+                + "".join(f"; at {size}, of {n}" for size, n in repeats.items())
+                + f" (a phase whose first run takes over {args.once_above:.0f} s runs once: the runs column says how many). "
                 "load, encode (building the SMT encoding), solve (the rest of the library call) and report (rendering the text) "
                 "are timed inside the process after its imports; total wall is their sum, what the CLI command costs minus "
                 "interpreter start-up and imports; CPU is the process's CPU time over the same span; peak RSS is the process's "
-                "peak resident memory (z3, the interpreter and the imports included).",
+                "peak resident memory (z3, the interpreter and the imports included); with worker processes (redundancy, "
+                "matrix; `--jobs`, by default one per CPU) it adds the largest worker's peak once per worker, an upper bound, "
+                "since forked workers share the loaded cluster's pages with the parent.",
                 "",
                 "### Results",
                 "",

@@ -175,11 +175,21 @@ def build_domains(cluster: Cluster, mentions: Mentions, universe: Universe) -> D
             if key in ns.labels:
                 ns_values[key].add(ns.labels[key])
     known = cluster.namespace_names()
+    # Namespaces in order of the labels selectors read, then of name: namespaces that no
+    # selector tells apart get neighbouring codes, so a selector over thousands of
+    # namespaces is a few ranges of codes (Encoding.namespace_code_in), not one per namespace.
+    label_keys = sorted(k for k in ns_values if k != NAMESPACE_NAME_LABEL)
+
+    def by_labels(name: str) -> tuple:
+        declared = cluster.namespace(name)
+        labels = declared.labels if declared is not None else {}
+        return tuple((key in labels, labels.get(key, "")) for key in label_keys), name
+
     if universe.namespaces == "declared":
-        names = sorted(known)
+        names = sorted(known, key=by_labels)
         fresh_names: list[str] = []
     else:
-        names = sorted(known | mentions.namespace_names)
+        names = sorted(known | mentions.namespace_names, key=by_labels)
         fresh_names = [f"<fresh-{i + 1}>" for i in range(FRESH_NAMESPACES)]
     if NAMESPACE_NAME_LABEL in ns_values:
         ns_values[NAMESPACE_NAME_LABEL].update(names)
