@@ -66,6 +66,7 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import nca_runner  # noqa: E402  (benchmarks/ is not a package)
+from nca_runner import _status_kib  # noqa: E402  (one reader of /proc/self/status for both)
 
 #: name -> (namespaces, pods per namespace, policies per namespace)
 SIZES = {
@@ -103,17 +104,6 @@ END = "<!-- END GENERATED -->"
 
 
 # --------------------------------------------------------------------------- one run (child)
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def _peak_rss_mib() -> float:
