@@ -90,11 +90,7 @@ class SolverSession:
 
     def solve(self, query: PacketQuery, limits: Limits = Limits()) -> Outcome:
         enc = self.encoding
-        solver = self._solver(limits)
-        src_scope = enc.scope(query.src, enc.src, query.src_workload)
-        solver.add(z3.Not(src_scope) if query.src_negated else src_scope)
-        solver.add(enc.scope(query.dst, enc.dst, query.dst_workload))
-        solver.add(enc.ports(query.ports))
+        solver = self._scoped_solver(query, limits)
         solver.add(enc.allowed if query.allowed else z3.Not(enc.allowed))
         try:
             result = solver.check()
@@ -106,6 +102,17 @@ class SolverSession:
         if result == z3.unsat:
             return Outcome(Status.UNSAT)
         return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
+
+    def _scoped_solver(self, query: PacketQuery, limits: Limits) -> z3.Solver:
+        """A fresh solver holding the universe and the query's scopes and ports (not yet
+        whether the packet is allowed)."""
+        enc = self.encoding
+        solver = self._solver(limits)
+        src_scope = enc.scope(query.src, enc.src, query.src_workload)
+        solver.add(z3.Not(src_scope) if query.src_negated else src_scope)
+        solver.add(enc.scope(query.dst, enc.dst, query.dst_workload))
+        solver.add(enc.ports(query.ports))
+        return solver
 
     def _solver(self, limits: Limits, constraints: list[z3.BoolRef] | None = None) -> z3.Solver:
         """A fresh solver under ``limits`` holding the universe (or ``constraints``)."""
@@ -252,11 +259,7 @@ class SolverSession:
         exhausted or the solver cannot decide within ``limits``.
         """
         enc = self.encoding
-        solver = self._solver(limits)
-        src_scope = enc.scope(query.src, enc.src, query.src_workload)
-        solver.add(z3.Not(src_scope) if query.src_negated else src_scope)
-        solver.add(enc.scope(query.dst, enc.dst, query.dst_workload))
-        solver.add(enc.ports(query.ports))
+        solver = self._scoped_solver(query, limits)
         rng = random.Random(seed)
         ports, addresses = self._corners(query)
         packets: list[Packet] = []
