@@ -17,6 +17,8 @@ process (so the memory peak belongs to that run alone), under ``--timeout`` seco
                  the per-namespace cost, for when the full scan does not finish
     matrix       npverify.matrix.connectivity_matrix(original, by="workload"), proved
     matrix-ns    the same by namespace
+    matrix-unproved, matrix-ns-unproved  the same without the proof (--no-proof): the set
+                 algebra alone, what network-config-analyzer's connectivity map computes
 
 Each run is split into sub-phases, timed with ``time.perf_counter`` inside the process
 after its imports: *load* reads the phase's inputs (manifests of every side, the
@@ -77,7 +79,13 @@ SIZES = {
     "xl": (1000, 20, 10),
     "xxl": (5000, 20, 10),
 }
-PHASES = ("load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns", "matrix", "matrix-ns")
+PHASES = (
+    "load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns",
+    "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved",
+)
+MATRIX_PHASES = ("matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved")
+#: npverify phases compared with an NCA query besides the one nca_runner.QUERIES names.
+ALSO_BESIDE_NCA = {"connectivity": ("matrix-unproved",)}
 #: Sub-phases of a run, in order: the columns of the table.
 PARTS = ("load", "encode", "solve", "report")
 #: The CLI command each phase corresponds to ({d} is the size's data folder, {u} the universe flags).
@@ -91,6 +99,8 @@ CLI = {
     "redundancy-1ns": "npverify redundant{u} {d}/original/k8s --policy NS/NAME ... (one --policy per policy of the first namespace)",
     "matrix": "npverify matrix{u} {d}/original/k8s",
     "matrix-ns": "npverify matrix{u} --by namespace {d}/original/k8s",
+    "matrix-unproved": "npverify matrix{u} --no-proof {d}/original/k8s",
+    "matrix-ns-unproved": "npverify matrix{u} --by namespace --no-proof {d}/original/k8s",
 }
 #: --universe: "any" is npverify's default (any pod, any namespace); "nca" is the question
 #: network-config-analyzer answers (pods of the loaded workloads, declared namespaces, and
@@ -168,7 +178,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     from npverify.workers import workers_for
     from npverify.results import Verdict
 
-    if phase in ("matrix", "matrix-ns"):
+    if phase in MATRIX_PHASES:
         try:
             from npverify.matrix import connectivity_matrix
         except ImportError as exc:
@@ -220,14 +230,16 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
             f"{len(result.vacuous)} vacuous, {len(result.undecided)} undecided"
         )
         ok = not result.undecided
-    elif phase in ("matrix", "matrix-ns"):
+    elif phase in MATRIX_PHASES:
         from npverify.matrix.compute import WORKLOADS_PER_WORKER
 
-        workers = workers_for(jobs, len(cluster.workloads), WORKLOADS_PER_WORKER)
-        result = connectivity_matrix(cluster, by="workload" if phase == "matrix" else "namespace", jobs=workers, **options)
+        proved = not phase.endswith("-unproved")
+        workers = workers_for(jobs, len(cluster.workloads), WORKLOADS_PER_WORKER) if proved else 1
+        by = "namespace" if phase.startswith("matrix-ns") else "workload"
+        result = connectivity_matrix(cluster, by=by, prove=proved, jobs=workers, **options)
         cells = sum(1 for _ in result.nonempty())
         verdict = f"{len(result.rows)} rows, {cells} non-empty cells, {result.verdict.name.lower() if result.verdict else 'not proved'}"
-        ok = result.verdict is Verdict.PROVED
+        ok = result.verdict is (Verdict.PROVED if proved else None)
         proof = getattr(result, "proof_seconds", None)
     else:
         raise SystemExit(f"unknown phase {phase!r}")
@@ -414,7 +426,9 @@ def comparison_table(nca: dict, rows: list[tuple[str, tuple[int, int, int], str,
     ]
     for size, entry in nca.get("sizes", {}).items():
         dims = tuple(entry["dims"])
-        for query, phase in nca_runner.QUERIES.items():
+        compared = [(q, p, q) for q, p in nca_runner.QUERIES.items()]
+        compared += [(q, p, f"{q}, {p}") for q, phases in ALSO_BESIDE_NCA.items() for p in phases if (size, p) in ours]
+        for query, phase, label in compared:
             if query not in entry.get("queries", {}):
                 continue
             theirs = entry["queries"][query]["summary"]
@@ -438,7 +452,7 @@ def comparison_table(nca: dict, rows: list[tuple[str, tuple[int, int, int], str,
                 answers.append(f"NCA: {theirs['answer']}")
             if entry["queries"][query].get("check"):
                 answers.append(f"check: {entry['queries'][query]['check']}")
-            lines.append(f"| {size_label(size, dims)} | {query} | {_seconds(mine_s)} | {nca_text} | {ratio} | {cpu_ratio} | {'; '.join(answers)} |")
+            lines.append(f"| {size_label(size, dims)} | {label} | {_seconds(mine_s)} | {nca_text} | {ratio} | {cpu_ratio} | {'; '.join(answers)} |")
     return "\n".join(lines)
 
 
@@ -505,11 +519,15 @@ def write_results(text: str, path: str) -> None:
         f.write(new)
 
 
-def run_nca(size: str, dims, data: str, args, python: str, entry: dict) -> None:
-    """NCA's queries on one size, each ``--nca-repeat`` times; results into ``entry``."""
+def run_nca(size: str, dims, data: str, args, python: str, entry: dict, invoked: str) -> None:
+    """NCA's queries on one size, each ``--nca-repeat`` times; results into ``entry``,
+    each query with when, under what load and by which command it was measured (a later
+    run may re-measure some queries only)."""
     entry.update(dims=list(dims), seed=args.seed)
     queries = entry.setdefault("queries", {})
     for query in args.nca_queries:
+        started = datetime.datetime.now(datetime.timezone.utc)
+        load_before = _loadavg()
         runs = []
         for i in range(args.nca_repeat):
             run = nca_runner.measure(query, data, python, args.nca_timeout)
@@ -525,6 +543,10 @@ def run_nca(size: str, dims, data: str, args, python: str, entry: dict) -> None:
             "command": "nca " + shlex.join(nca_runner.nca_argv(query, "DATA")),
             "runs": runs,
             "summary": nca_runner.summarize(runs),
+            "measured": f"{started:%Y-%m-%d %H:%M} UTC",
+            "load_average_before": load_before,
+            "load_average_after": _loadavg(),
+            "by": invoked,
         }
     if args.nca_check:
         answered = [q for q in args.nca_queries if "answer" in queries[q]["summary"]]
@@ -605,6 +627,12 @@ def main(argv: list[str] | None = None) -> int:
     described = machine()  # before the runs: the commit measured is the one at the start
     invoked = _shown([sys.executable, os.path.abspath(__file__)] + (argv if argv is not None else sys.argv[1:]))
     if args.nca:
+        # Queries saved by an older run keep the description of that run.
+        for entry in nca_results.get("sizes", {}).values():
+            for saved in entry.get("queries", {}).values():
+                for field, old in (("measured", "measured"), ("load_average_before", "load_average_before"),
+                                   ("load_average_after", "load_average_after"), ("by", "command")):
+                    saved.setdefault(field, nca_results.get(old, "?"))
         nca_results.update(
             nca_version=nca_runner.nca_version(python),
             measured=f"{started:%Y-%m-%d %H:%M} UTC",
@@ -641,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
                     break  # a long phase is measured once; the runs column says so
             rows.append((size, dims, phase, summarize_runs(runs, args.timeout)))
         if args.nca:
-            run_nca(size, dims, data, args, python, nca_results["sizes"].setdefault(size, {}))
+            run_nca(size, dims, data, args, python, nca_results["sizes"].setdefault(size, {}), invoked)
             if args.nca_results:
                 nca_results["load_average_after"] = _loadavg()
                 nca_runner.save_results(args.nca_results, nca_results)  # after each size: a long run keeps what it has
@@ -711,12 +739,20 @@ def _nca_section(nca: dict, compared: str) -> list[str]:
     return [
         "### Beside network-config-analyzer",
         "",
-        f"network-config-analyzer {nca.get('nca_version', '?')}, measured {nca.get('measured', '?')} "
-        f"(load average {nca.get('load_average_before', '?')} before, {nca.get('load_average_after', '?')} after) "
-        f"with `{nca.get('command', '?')}`; {nca.get('repeat', 1)} run per query, each in a fresh process, "
-        f"killed after {nca.get('timeout', 600):g} s. Its time is `nca_main` alone (parsing, query, output), after "
-        "NCA's imports, as npverify's total is after its imports. The commands, DATA being the size's folder "
-        f"(`{nca.get('workdir', '?')}/SIZE`):",
+        f"network-config-analyzer {nca.get('nca_version', '?')}, each run in a fresh process, killed after "
+        f"{nca.get('timeout', 600):g} s; the figure is the median of the runs. Its time is `nca_main` alone "
+        "(parsing, query, output), after NCA's imports, as npverify's total is after its imports. "
+        "When and how each query was measured:",
+        "",
+        *[
+            f"- {size} {query}: {len(q.get('runs', []))} run{'s' if len(q.get('runs', [])) != 1 else ''}, "
+            f"{q.get('measured', nca.get('measured', '?'))}, load average {q.get('load_average_before', nca.get('load_average_before', '?'))} "
+            f"before and {q.get('load_average_after', nca.get('load_average_after', '?'))} after, by `{q.get('by', nca.get('command', '?'))}`"
+            for size, e in sizes.items()
+            for query, q in e.get("queries", {}).items()
+        ],
+        "",
+        f"The commands, DATA being the size's folder (`{nca.get('workdir', '?')}/SIZE`):",
         "",
         "```sh",
         *sorted({q["command"] for e in sizes.values() for q in e.get("queries", {}).values()}),

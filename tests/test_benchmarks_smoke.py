@@ -85,7 +85,7 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
     results = tmp_path / "RESULTS.md"
     done = _run(
         "--sizes", "2x3x6", "--repeat", "1", "--max-diffs", "1", "--timeout", "300",
-        "--phases", "load,prove,equiv,mutation,redundancy,matrix,matrix-ns",
+        "--phases", "load,prove,equiv,mutation,redundancy,matrix,matrix-ns,matrix-unproved,matrix-ns-unproved",
         "--workdir", str(tmp_path / "work"), "--write", "--results", str(results),
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -93,7 +93,9 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
         assert (tmp_path / "work" / "2x3x6" / variant / "k8s" / "policies").is_dir()
         assert (tmp_path / "work" / "2x3x6" / variant / "invariants.yaml").is_file()
     rows = _rows(done.stdout, "2x3x6")
-    assert set(rows) == {"load", "prove", "equiv", "mutation", "redundancy", "matrix", "matrix-ns"}
+    assert set(rows) == {
+        "load", "prove", "equiv", "mutation", "redundancy", "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved"
+    }
     # size, phase, load, encode, solve, report, total, CPU, peak, runs, result
     assert all(len(cells) == 11 for cells in rows.values())
     assert rows["equiv"][-1] == "equivalent"
@@ -105,11 +107,16 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
         assert abs(load + encode + solve + report - total) < 0.05, rows[phase]  # rounded to 0.01 each
         assert encode > 0 and solve > 0
     assert rows["load"][3:6] == ["—", "—", "—"]
-    for phase in ("matrix", "matrix-ns"):
+    for phase in ("matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved"):
         if HAS_MATRIX:
-            assert rows[phase][-1].split(" (")[0].endswith(", proved"), rows[phase]
+            expected = ", not proved" if phase.endswith("-unproved") else ", proved"
+            assert rows[phase][-1].split(" (")[0].endswith(expected), rows[phase]
         else:
             assert "npverify.matrix is not available" in rows[phase][-1]
+    if HAS_MATRIX:
+        # Without the proof, the same cells.
+        assert rows["matrix"][-1].split(", proved")[0] == rows["matrix-unproved"][-1].split(", not proved")[0]
+        assert rows["matrix-ns"][-1].split(", proved")[0] == rows["matrix-ns-unproved"][-1].split(", not proved")[0]
     assert "UNEXPECTED" not in done.stdout
     text = results.read_text()
     assert "### Machine" in text and "nproc" in text and "z3 " in text
@@ -158,7 +165,7 @@ def test_nca_output_is_read():
 def test_runner_beside_nca(tmp_path):
     saved = tmp_path / "nca.json"
     done = _run(
-        "--sizes", "1x3x6", "--repeat", "1", "--phases", "matrix,equiv,redundancy", "--universe", "nca",
+        "--sizes", "1x3x6", "--repeat", "1", "--phases", "matrix,matrix-unproved,equiv,redundancy", "--universe", "nca",
         "--nca", "--nca-check", "--nca-results", str(saved), "--workdir", str(tmp_path / "work"),
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -171,6 +178,9 @@ def test_runner_beside_nca(tmp_path):
         assert cells[4].endswith("×") and cells[5].endswith("×")
         assert "check: agree" in cells[6], cells
     assert "NCA: equivalent" in compared["equiv"][6]
+    # The matrix without its proof is compared too, on a row of its own.
+    unproved = compared["connectivity, matrix-unproved"]
+    assert "npverify (matrix-unproved): " in unproved[6] and unproved[4].endswith("×")
     entry = json.loads(saved.read_text())["sizes"]["1x3x6"]
     assert entry["dims"] == [1, 3, 6] and set(entry["queries"]) == {"connectivity", "equiv", "redundancy"}
 

@@ -41,6 +41,13 @@ from npverify.model import (
 from npverify.semantics import selector_matches
 
 
+#: A direction no policy isolates: every port to every variant (one object, see _Algebra.pair).
+_UNISOLATED: tuple[PortSet, tuple] = (ALL, ())
+
+#: Entries above which the per-direction caches are emptied between source classes.
+CACHE_ENTRIES = 1_000_000
+
+
 def _is_wide(rule: Rule) -> bool:
     """Whether a rule matches by IP or matches every endpoint, rather than naming its peers by selector."""
     return not rule.peers or any(p.ip_block is not None for p in rule.peers)
@@ -74,6 +81,12 @@ class _Algebra:
         self._programs: dict[Optional[tuple], Optional[tuple]] = {}
         self._directions: dict[tuple, tuple[PortSet, tuple[tuple[int, PortSet], ...]]] = {}
         self._peer_classes_cache: dict[tuple, dict[str, list[_Class]]] = {}
+        #: Direction results, one object per value, so that pairs can be memoized by the
+        #: identity of their two directions (``_pair_memo``); kept for the whole run.
+        self._results: dict[tuple, tuple] = {}
+        self._pair_memo: dict[tuple[int, int, int], Optional[Cell]] = {}
+        self._ns_views: dict[str, int] = {}
+        self._view_ids: dict[tuple, int] = {}
         self.atoms = _atoms(self.mentions.networks, universe.pod_cidrs)
         self.policies_by_namespace: dict[str, list[NetworkPolicy]] = {}
         for p in cluster.policies:
@@ -122,6 +135,7 @@ class _Algebra:
             members = [cluster.workloads[i] for i in cls.workloads]
             cls.many_pods = len(members) > 1 or not members[0].single_pod
             cls.profile = self._profile(cls)
+            cls.ns_view = self._ns_view(cls.namespace)
             if not cls.host_network:
                 cls.in_rules = self._rules(cls, Direction.INGRESS)
                 cls.out_rules = self._rules(cls, Direction.EGRESS)
@@ -129,6 +143,13 @@ class _Algebra:
                 in_prog, out_prog = self._compile(cls.in_rules), self._compile(cls.out_rules)
                 cls.in_prog = self._programs.setdefault(in_prog, in_prog)
                 cls.out_prog = self._programs.setdefault(out_prog, out_prog)
+
+    def forget_identities(self) -> None:
+        """Drop the caches keyed by object identity (for a copy of the algebra made by
+        pickling, where those identities name other objects)."""
+        caches = (self._memo, self._cells, self._directions, self._keys_cache, self._mask_cache, self._partial_cache, self._pair_memo)
+        for cache in caches:
+            cache.clear()
 
     # --- interned port sets ----------------------------------------------------------------
 
@@ -186,6 +207,17 @@ class _Algebra:
         if namespace not in self.assignments:
             self.assignments[namespace] = _namespace_assignments(namespace, self.mentions)
         return self.assignments[namespace]
+
+    def _ns_view(self, namespace: str) -> int:
+        """A small integer naming the namespace's labels as namespace selectors see them:
+        declared namespaces with equal views are alike to every peer. An undeclared
+        namespace is a view of its own (its variants are its own label assignments)."""
+        hit = self._ns_views.get(namespace)
+        if hit is None:
+            ns = self.declared.get(namespace)
+            key = ("declared", self.mentions.namespace_label_key(ns.labels)) if ns is not None else ("undeclared", namespace)
+            hit = self._ns_views[namespace] = self._view_ids.setdefault(key, len(self._view_ids))
+        return hit
 
     def _profile(self, cls: _Class) -> _Profile:
         undeclared = cls.namespace not in self.declared
@@ -292,7 +324,7 @@ class _Algebra:
                     if cls.namespace == namespace:
                         return profile.full
                     continue
-                key = (ns_id, cls.namespace, id(profile))
+                key = (ns_id, cls.ns_view, id(profile))
                 hit = cache.get(key)
                 if hit is None:
                     hit = cache[key] = self._namespace_mask(namespace_selector, cls)
@@ -372,8 +404,10 @@ class _Algebra:
         """What the source's egress allows towards ``dst``'s pods: ports allowed to every
         variant of ``dst``, and (variant mask, ports) pairs for the others."""
         if src.out_prog is None:
-            return ALL, ()
-        key = (0, id(src.out_prog), dst.index)
+            return _UNISOLATED
+        # What the destination's pods look like to the source's peers (policies in the
+        # source's namespace) and ports: labels, namespace, variants, named ports.
+        key = (0, id(src.out_prog), dst.label_id, dst.namespace == src.namespace, dst.ns_view, id(dst.profile), dst.port_id)
         hit = self._directions.get(key)
         if hit is None:
             hit = self._directions[key] = self._direction(src.out_prog, dst, dst)
@@ -382,9 +416,10 @@ class _Algebra:
     def ingress(self, dst: _Class, src: _Class) -> tuple[PortSet, tuple[tuple[int, PortSet], ...]]:
         """What the destination's ingress allows from ``src``'s pods (masks over ``src``'s variants)."""
         if dst.in_prog is None:
-            return ALL, ()
-        # What the source's pods look like to peers: labels, namespace, variants (not ports).
-        key = (1, id(dst.in_prog), dst.port_id, src.label_id, src.namespace, id(src.profile))
+            return _UNISOLATED
+        # What the source's pods look like to the destination's peers (policies in the
+        # destination's namespace): labels, namespace, variants (not ports).
+        key = (1, id(dst.in_prog), dst.port_id, src.label_id, src.namespace == dst.namespace, src.ns_view, id(src.profile))
         hit = self._directions.get(key)
         if hit is None:
             hit = self._directions[key] = self._direction(dst.in_prog, src, dst)
@@ -403,9 +438,8 @@ class _Algebra:
                 base = self.union(base, ports)
             else:
                 partial[mask] = self.union(partial.get(mask, EMPTY), ports)
-        if not partial:
-            return base, ()
-        return base, tuple((m, p) for m, p in partial.items() if self.minus(p, base) is not EMPTY)
+        result = (base, tuple((m, p) for m, p in partial.items() if self.minus(p, base) is not EMPTY) if partial else ())
+        return self._results.setdefault(result, result)
 
     def _over(self, partial: tuple[tuple[int, PortSet], ...], mask: int) -> PortSet:
         """The union, over the variants in ``mask``, of the ports ``partial`` gives them."""
@@ -479,8 +513,17 @@ class _Algebra:
         keys = self._keys(src, dst)
         if not keys:
             return None
-        e_base, e_partial = self.egress(src, dst)
-        i_base, i_partial = self.ingress(dst, src)
+        e, i = self.egress(src, dst), self.ingress(dst, src)
+        # A pair's cell depends on its two directions and its keys alone, and these are
+        # kept alive (interned or cached), so their identities name them for the run.
+        memo_key = (id(e), id(i), id(keys))
+        if memo_key in self._pair_memo:
+            return self._pair_memo[memo_key]
+        cell = self._pair_memo[memo_key] = self._pair(keys, e, i)
+        return cell
+
+    def _pair(self, keys, e, i) -> Cell:
+        (e_base, e_partial), (i_base, i_partial) = e, i
         if not e_partial and not i_partial:
             both = self.meet(e_base, i_base)
             return self.cell(both, both)
@@ -543,7 +586,16 @@ class _Algebra:
 
     def pair_cells(self) -> Iterator[tuple[_Class, _Class, Cell]]:
         """The non-empty cells between two distinct pods, for the class pairs ``candidates`` gives."""
+        last = -1
         for s, d in self.candidates():
+            if s != last:
+                last = s
+                # Pairs come source by source, and a direction's key names one class of
+                # each pair, so few entries are met again: bound the caches (at 100,000
+                # pods they would hold tens of millions).
+                for cache in (self._directions, self._partial_cache, self._pair_memo):
+                    if len(cache) > CACHE_ENTRIES:
+                        cache.clear()
             src, dst = self.classes[s], self.classes[d]
             if s == d and not src.many_pods:
                 continue

@@ -9,6 +9,7 @@ pairs with no packet at all (``void``), and produce the witnesses of their may-o
 
 from __future__ import annotations
 
+from array import array
 from typing import Optional
 
 from npverify.matrix.algebra import _Algebra
@@ -16,6 +17,7 @@ from npverify.matrix.cells import EMPTY, EMPTY_CELL, Cell, PortSet
 from npverify.matrix.proof import _confirm_cell
 from npverify.matrix.variants import _Class
 from npverify.model import PodEndpoint
+from npverify.workers import forked, in_workers
 
 
 class _Cells:
@@ -50,6 +52,11 @@ def _combine(parts: list[Cell]) -> Cell:
     return Cell(may, always if always is not None else EMPTY)
 
 
+#: Witness units (cells with may-only ports) per worker process below which more
+#: workers cost more than they save.
+WITNESS_UNITS_PER_WORKER = 500
+
+
 class _Builder:
     """Builds one kind of matrix from the algebra.
 
@@ -73,8 +80,23 @@ class _Builder:
     def row_of(self, endpoint) -> Optional[int]:
         raise NotImplementedError
 
-    def confirm_witnesses(self) -> int:
+    def witness_units(self) -> list:
+        """The cells with may-only ports, whose witnesses ``confirm`` checks."""
         raise NotImplementedError
+
+    def confirm(self, unit) -> int:
+        """Witnesses for one of ``witness_units``: a packet the reference evaluator allows
+        and one it denies at the start of every may-only range; their number."""
+        raise NotImplementedError
+
+    def confirm_witnesses(self, jobs: int = 1) -> int:
+        """``confirm`` for every witness unit, in ``jobs`` worker processes when that pays."""
+        units = self.witness_units()
+        if jobs > 1 and len(units) >= 2 * WITNESS_UNITS_PER_WORKER:
+            size = -(-len(units) // (4 * jobs))  # a few chunks per worker evens out their cost
+            chunks = [units[i : i + size] for i in range(0, len(units), size)]
+            return sum(in_workers(jobs, _start_witnesses, (self,), _confirm_in_worker, chunks))
+        return sum(self.confirm(unit) for unit in units)
 
 
 
@@ -154,21 +176,21 @@ class _WorkloadMatrix(_Builder):
             return self.by_key.get(endpoint.workload)
         return None
 
-    def confirm_witnesses(self) -> int:
-        """For the start of every may-only range of every class cell: a packet the
-        reference evaluator allows and one it denies."""
-        a = self.algebra
-        count = 0
+    def witness_units(self) -> list[tuple[int, int, bool]]:
+        """Class pairs (source, destination, False) and classes (c, c, True: a pod to
+        itself) whose cell has may-only ports."""
         # Only cells with may-only ports need witnesses: most of a large matrix has none,
         # and sorting every pair (a million at 1,000 workloads) would cost seconds.
-        for (s, d) in sorted(key for key, cell in self.class_cells.items() if cell.may != cell.always):
-            cell = self.class_cells[(s, d)]
-            count += _confirm_cell(a, [(a.classes[s], a.classes[d], False, cell)], tuple, cell, f"{a.cluster.workloads[a.classes[s].workloads[0]].key} -> {a.cluster.workloads[a.classes[d].workloads[0]].key}")
-        for c in sorted(key for key, cell in self.class_self.items() if cell.may != cell.always):
-            cell = self.class_self[c]
-            key = a.cluster.workloads[a.classes[c].workloads[0]].key
-            count += _confirm_cell(a, [(a.classes[c], a.classes[c], True, cell)], tuple, cell, f"{key} -> itself")
-        return count
+        pairs = sorted((s, d, False) for (s, d), cell in self.class_cells.items() if cell.may != cell.always)
+        return pairs + sorted((c, c, True) for c, cell in self.class_self.items() if cell.may != cell.always)
+
+    def confirm(self, unit: tuple[int, int, bool]) -> int:
+        a = self.algebra
+        s, d, own = unit
+        cell = self.class_self[s] if own else self.class_cells[(s, d)]
+        src_key = a.cluster.workloads[a.classes[s].workloads[0]].key
+        dst_key = "itself" if own else a.cluster.workloads[a.classes[d].workloads[0]].key
+        return _confirm_cell(a, [(a.classes[s], a.classes[d], own, cell)], tuple, cell, f"{src_key} -> {dst_key}")
 
 
 class _NamespaceMatrix(_Builder):
@@ -183,17 +205,28 @@ class _NamespaceMatrix(_Builder):
 
     def build(self) -> None:
         a = self.algebra
+        n = len(a.classes)
         pairs: dict[tuple[int, int], _Cells] = {}
         owns: dict[int, _Cells] = {}
-        self.parts: dict[tuple[int, int], list[tuple[_Class, _Class, bool, Cell]]] = {}
+        #: Per namespace pair, its class pairs (coded source * n + destination) and their
+        #: cells, for the witnesses: two flat sequences, since a tuple per class pair
+        #: would take gigabytes at 100,000 pods.
+        self._pairs: dict[tuple[int, int], tuple[array, list[Cell]]] = {}
+        self._owns: dict[int, list[tuple[_Class, Cell]]] = {}
         for src, dst, cell in a.pair_cells():
             key = (self.row_index[src.namespace], self.row_index[dst.namespace])
-            pairs.setdefault(key, _Cells(a)).add(cell)
-            self.parts.setdefault(key, []).append((src, dst, False, cell))
+            acc = pairs.get(key)
+            if acc is None:
+                acc = pairs[key] = _Cells(a)
+                self._pairs[key] = (array("q"), [])
+            acc.add(cell)
+            codes, cells = self._pairs[key]
+            codes.append(src.index * n + dst.index)
+            cells.append(cell)
         for cls, own in a.self_cells():
             r = self.row_index[cls.namespace]
             owns.setdefault(r, _Cells(a)).add(own)
-            self.parts.setdefault((r, r), []).append((cls, cls, True, own))
+            self._owns.setdefault(r, []).append((cls, own))
         self.pair_cells = {key: acc.cell(self._pair_units(key)) for key, acc in pairs.items()}
         self.own_cells = {r: acc.cell(self._own_units(r)) for r, acc in owns.items()}
         cells: dict[tuple[int, int], Cell] = {}
@@ -270,28 +303,57 @@ class _NamespaceMatrix(_Builder):
             return self.row_index.get(endpoint.namespace)
         return None
 
-    def confirm_witnesses(self) -> int:
-        """For the start of every may-only range of every namespace cell: a pair of pods
-        the reference evaluator allows and one it denies."""
+    def _parts(self, key: tuple[int, int]) -> list[tuple[_Class, _Class, bool, Cell]]:
+        """The units of a namespace pair with a non-empty cell: (source class, destination
+        class, a pod to itself, cell)."""
+        classes = self.algebra.classes
+        n = len(classes)
+        codes, cells = self._pairs.get(key, ((), []))
+        parts = [(classes[code // n], classes[code % n], False, cell) for code, cell in zip(codes, cells)]
+        if key[0] == key[1]:
+            parts += [(cls, cls, True, own) for cls, own in self._owns.get(key[0], ())]
+        return parts
+
+    def witness_units(self) -> list[tuple[int, int]]:
+        """Namespace pairs whose cell has may-only ports."""
+        return sorted(key for key, cell in self.cells.items() if not cell.may_only.is_empty)
+
+    def confirm(self, key: tuple[int, int]) -> int:
+        """A pair of pods of the two namespaces that the reference evaluator allows, and one
+        it denies, at the start of every may-only range of their cell."""
         a = self.algebra
-        count = 0
-        for key, cell in sorted(self.cells.items()):
-            if cell.may_only.is_empty:
-                continue
-            parts = self.parts.get(key, [])
-            ns1, ns2 = self.rows[key[0]], self.rows[key[1]]
+        parts = self._parts(key)
+        ns1, ns2 = self.rows[key[0]], self.rows[key[1]]
 
-            def empty_units(parts=parts, ns1=ns1, ns2=ns2):
-                """Units (pairs of classes, a class's pods to themselves) with an empty cell."""
-                present = {(src.index, dst.index, own) for src, dst, own, _ in parts}
-                for src in a.classes_by_namespace[ns1]:
-                    for dst in a.classes_by_namespace[ns2]:
-                        if (src.index, dst.index, False) not in present and (src is not dst or src.many_pods):
-                            yield src, dst, False, None
-                if ns1 == ns2 and a.universe.self_traffic:
-                    for c in a.classes_by_namespace[ns1]:
-                        if (c.index, c.index, True) not in present:
-                            yield c, c, True, None
+        def empty_units():
+            """Units (pairs of classes, a class's pods to themselves) with an empty cell."""
+            present = {(src.index, dst.index, own) for src, dst, own, _ in parts}
+            for src in a.classes_by_namespace[ns1]:
+                for dst in a.classes_by_namespace[ns2]:
+                    if (src.index, dst.index, False) not in present and (src is not dst or src.many_pods):
+                        yield src, dst, False, None
+            if ns1 == ns2 and a.universe.self_traffic:
+                for c in a.classes_by_namespace[ns1]:
+                    if (c.index, c.index, True) not in present:
+                        yield c, c, True, None
 
-            count += _confirm_cell(a, parts, empty_units, cell, f"{ns1} -> {ns2}")
-        return count
+        return _confirm_cell(a, parts, empty_units, self.cells[key], f"{ns1} -> {ns2}")
+
+
+#: The builder of a worker process checking witnesses, set once per process by
+#: _start_witnesses (state of that process only: the parent never sets it).
+_builder: Optional[_Builder] = None
+
+
+def _start_witnesses(builder: _Builder) -> None:
+    global _builder
+    _builder = builder
+    if not forked():
+        # A builder sent to a spawned process is a copy: the algebra's caches keyed by
+        # object identity would name other objects there.
+        builder.algebra.forget_identities()
+
+
+def _confirm_in_worker(units: list) -> int:
+    assert _builder is not None
+    return sum(_builder.confirm(unit) for unit in units)

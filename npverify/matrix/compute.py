@@ -15,6 +15,7 @@ from typing import Optional
 from npverify.errors import InputError, InternalError
 from npverify.matrix.algebra import _Algebra
 from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
+from npverify.matrix.cells import Cell
 from npverify.matrix.proof import _claim, _disagreement
 from npverify.matrix.result import ConnectivityMatrix
 from npverify.model import Cluster, Diagnostic, Semantics, Universe
@@ -68,13 +69,21 @@ def connectivity_matrix(
     proof_seconds = 0.0
     if prove:
         proof_started = time.perf_counter()
-        witnesses = builder.confirm_witnesses()
+        witnesses = builder.confirm_witnesses(jobs)
         from npverify.smt.matrix import MatrixClaim, prove_claim
+
+        claims: dict[Cell, tuple] = {}  # one claim per distinct cell: a million cells share a few thousand
+
+        def claim_of(cell: Cell) -> tuple:
+            hit = claims.get(cell)
+            if hit is None:
+                hit = claims[cell] = _claim(cell)
+            return hit
 
         claim = MatrixClaim(
             rows=builder.row_members(),
-            cells={key: _claim(cell) for key, cell in builder.pair_cells.items()},
-            self_cells={key: _claim(cell) for key, cell in builder.own_cells.items()},
+            cells={key: claim_of(cell) for key, cell in builder.pair_cells.items()},
+            self_cells={key: claim_of(cell) for key, cell in builder.own_cells.items()},
             namespaces=builder.rows if by == "namespace" else None,
         )
         outcome = prove_claim(cluster, universe, semantics, claim, limits, jobs)

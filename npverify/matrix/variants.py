@@ -120,7 +120,7 @@ class _Class:
 
     __slots__ = (
         "index", "namespace", "labels", "ports", "portkey", "host_network", "ips", "workloads",
-        "profile", "in_rules", "out_rules", "many_pods", "label_id", "port_id", "in_prog", "out_prog",
+        "profile", "in_rules", "out_rules", "many_pods", "label_id", "port_id", "in_prog", "out_prog", "ns_view",
     )
 
     def __init__(self, index: int, w: Workload, portkey: tuple) -> None:
@@ -144,6 +144,9 @@ class _Class:
         #: ``in_rules``/``out_rules`` compiled for the hot loop (see _Algebra._compile).
         self.in_prog: Optional[tuple] = None
         self.out_prog: Optional[tuple] = None
+        #: A small integer naming the namespace's labels as namespace selectors see them
+        #: (see _Algebra._ns_view).
+        self.ns_view = 0
 
 
 _OTHER = object()
@@ -183,6 +186,15 @@ class _Mentions:
         out = []
         for key, value in labels.items():
             values = self.pod.get(key)
+            if values is not None:
+                out.append((key, value if value in values else _OTHER))
+        return tuple(sorted(out, key=lambda kv: kv[0]))
+
+    def namespace_label_key(self, labels: Labels) -> tuple:
+        """A namespace's labels as namespace selectors see them."""
+        out = []
+        for key, value in labels.items():
+            values = self.namespace.get(key)
             if values is not None:
                 out.append((key, value if value in values else _OTHER))
         return tuple(sorted(out, key=lambda kv: kv[0]))

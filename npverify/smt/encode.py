@@ -357,19 +357,42 @@ class Encoding:
                 terms.append(self.conj([z3.ULE(self._bv(low, self.ns_bits), e.namespace), z3.ULE(e.namespace, self._bv(high, self.ns_bits))]))
         return terms
 
-    def namespace_label_of(self, e: EndpointVars, key: str) -> z3.BitVecRef:
-        """The code of namespace label ``key`` of the endpoint's namespace."""
-        cache_key = ("nslabel", id(e), key)
+    def namespace_label_is(self, e: EndpointVars, key: str, code: int) -> Term:
+        """The endpoint's namespace has label code ``code`` for ``key``.
+
+        Namespace code ranges for the namespaces whose label is known, and the label
+        variable of each of the others: not an if-then-else over every namespace, which
+        at thousands of namespaces costs the solver more than the rest of a query."""
+        cache_key = ("nslabel-is", id(e), key, code)
         if cache_key not in self._cache:
-            dom = next(d for d in self.domains.namespace_keys if d.key == key)
-            bits = _bits(dom.other + 1)
-            term = self._bv(0, bits)
-            for name, row in self.namespace_labels.items():
-                code = row[key]
-                value = self._bv(code, bits) if isinstance(code, int) else code
-                term = z3.If(e.namespace == self._bv(self.domains.namespace_code(name), self.ns_bits), value, term)
-            self._cache[cache_key] = term
+            known, unknown = self._namespace_label_codes(key)
+            cases = [
+                self.conj([self.in_namespace(e, name), var == self._bv(code, var.size())]) for name, var in unknown
+            ]
+            self._cache[cache_key] = self.disj(self.namespace_code_in(e, known.get(code, [])) + cases)
         return self._cache[cache_key]
+
+    def _namespace_label_codes(self, key: str) -> tuple[dict[int, list[int]], list[tuple[str, z3.BitVecRef]]]:
+        """For label ``key``: the namespace codes per known label code, and the namespaces
+        whose label is a variable."""
+        cache_key = ("nslabel-codes", key)
+        if cache_key not in self._cache:
+            known: dict[int, list[int]] = {}
+            unknown: list[tuple[str, z3.BitVecRef]] = []
+            for name, row in self.namespace_labels.items():
+                value = row[key]
+                if isinstance(value, int):
+                    known.setdefault(value, []).append(self.domains.namespace_code(name))
+                else:
+                    unknown.append((name, value))
+            self._cache[cache_key] = (known, unknown)  # type: ignore[assignment]
+        return self._cache[cache_key]  # type: ignore[return-value]
+
+    def namespace_label_value(self, model: z3.ModelRef, e: EndpointVars, key: str) -> int:
+        """The label code for ``key`` of the endpoint's namespace in ``model``."""
+        code = model.eval(e.namespace, model_completion=True).as_long()
+        value = self.namespace_labels[self.domains.namespaces[code]][key]
+        return value if isinstance(value, int) else model.eval(value, model_completion=True).as_long()
 
     # --- policy semantics ----------------------------------------------------------------
 

@@ -71,6 +71,10 @@ class _Terms:
         self.claim = claim
         self._ports: dict[PortClaim, Term] = {}
         self._rows: dict[tuple[int, int], Term] = {}
+        #: The claim's distinct-pod cells by source row, so that a batch reads its own only.
+        self._by_source: dict[int, list[tuple[int, tuple[PortClaim, PortClaim]]]] = {}
+        for (i, j), cell in claim.cells.items():
+            self._by_source.setdefault(i, []).append((j, cell))
 
     def ports(self, claim: PortClaim) -> Term:
         """The packet's protocol and port lie in ``claim``."""
@@ -121,10 +125,10 @@ class _Terms:
         distinct-pod cell of its rows, for sources among ``sources``."""
         enc = self.enc
         by_source: dict[int, dict[PortClaim, list[int]]] = {}
-        wanted = set(sources)
-        for (i, j), cell in self.claim.cells.items():
-            if i in wanted and any(cell[part]):
-                by_source.setdefault(i, {}).setdefault(cell[part], []).append(j)
+        for i in sources:
+            for j, cell in self._by_source.get(i, ()):
+                if any(cell[part]):
+                    by_source.setdefault(i, {}).setdefault(cell[part], []).append(j)
         terms = []
         for i, groups in by_source.items():
             inner = [
