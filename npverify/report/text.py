@@ -249,7 +249,12 @@ def render_matrix(matrix) -> str:
         lines += grid
     else:
         width = max((len(s) for s, _, _ in cells), default=0)
-        lines += [f"{s:<{width}} -> {d}: {cell.text()}" for s, d, cell in cells]
+        texts: dict[object, str] = {}  # cells repeat: a thousand workloads share a few hundred
+        for s, d, cell in cells:
+            text = texts.get(cell)
+            if text is None:
+                text = texts[cell] = cell.text()
+            lines.append(f"{s:<{width}} -> {d}: {text}")
         if not cells:
             lines.append("no packet between any two pods is allowed")
     lines += [
@@ -264,6 +269,9 @@ def render_matrix(matrix) -> str:
 
 def _matrix_grid(matrix) -> list[str] | None:
     n = len(matrix.rows)
+    label = max((len(f"{i + 1} {r}") for i, r in enumerate(matrix.rows)), default=0)
+    if n == 0 or label + sum(len(str(j + 1)) + 2 for j in range(n)) > MATRIX_MAX_WIDTH:
+        return None  # too wide even with every cell a single character
     texts = [
         [
             "n/a" if (i, j) in matrix.void else matrix.cells[(i, j)].text() if (i, j) in matrix.cells else "-"
@@ -273,8 +281,7 @@ def _matrix_grid(matrix) -> list[str] | None:
     ]
     numbers = [str(j + 1) for j in range(n)]
     widths = [max([len(numbers[j])] + [len(texts[i][j]) for i in range(n)]) for j in range(n)]
-    label = max((len(f"{i + 1} {r}") for i, r in enumerate(matrix.rows)), default=0)
-    if n == 0 or label + sum(w + 2 for w in widths) > MATRIX_MAX_WIDTH:
+    if label + sum(w + 2 for w in widths) > MATRIX_MAX_WIDTH:
         return None
     head = " " * label + "".join(f"  {numbers[j]:<{widths[j]}}" for j in range(n))
     rows = [
