@@ -26,8 +26,8 @@ invariants file); *encode* is the time spent building ``SolverSession`` objects 
 encoding of the cluster); *solve* is the rest of the library call (the solver's queries,
 the matrix's set algebra, replaying packets); *report* renders the result as the CLI's
 text. The total is their sum, i.e. what the CLI command costs minus interpreter start and
-imports; CPU is the process's CPU time over the same span, which a busy machine disturbs
-less than wall time. Peak RSS is the process's resident-set high-water mark (VmHWM),
+imports; CPU is the CPU time of the process and of its worker processes over the same
+span, which a busy machine disturbs less than wall time. Peak RSS is the process's resident-set high-water mark (VmHWM),
 z3's native memory, the interpreter and the imports included.
 
 With two sizes or more, a second table gives each phase's growth from one size to the
@@ -253,7 +253,10 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         except ImportError:  # a renderer not written yet
             detail = (detail + "; " if detail else "") + "no text renderer yet"
     finished = time.perf_counter()
-    cpu_seconds = time.process_time() - cpu_started
+    # Worker processes (redundancy, matrix) count too: they have ended by now, and this
+    # fresh process had no children before the phase started.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = time.process_time() - cpu_started + children.ru_utime + children.ru_stime
 
     encode = sum(encodings) if timed and encodings else None
     if proof is not None and encode is not None:
@@ -715,7 +718,8 @@ def main(argv: list[str] | None = None) -> int:
                 + f" (a phase whose first run takes over {args.once_above:.0f} s runs once: the runs column says how many). "
                 "load, encode (building the SMT encoding), solve (the rest of the library call) and report (rendering the text) "
                 "are timed inside the process after its imports; total wall is their sum, what the CLI command costs minus "
-                "interpreter start-up and imports; CPU is the process's CPU time over the same span; peak RSS is the process's "
+                "interpreter start-up and imports; CPU is the CPU time of the process and of its worker processes over the "
+                "same span; peak RSS is the process's "
                 "peak resident memory (z3, the interpreter and the imports included); with worker processes (redundancy, "
                 "matrix; `--jobs`, by default one per CPU) it adds the largest worker's peak once per worker, an upper bound, "
                 "since forked workers share the loaded cluster's pages with the parent.",

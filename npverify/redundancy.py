@@ -10,6 +10,7 @@ cover it: the others of its namespace and direction that apply to some of its pa
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import time
 from collections.abc import Callable
 
@@ -220,7 +221,7 @@ class _Scanner:
                 self.whole = self.session.change_checker(self.cluster.policies, self.limits)
             outcome = self.whole.differs(policy.namespace, after)
         if outcome.status is Status.UNSAT:
-            return RedundantItem(item, _covers(local, item, self.cluster.policies))
+            return RedundantItem(item, _covers(local, item, self.cluster.policies_in(policy.namespace)))
         if outcome.status is Status.UNKNOWN:
             return UndecidedItem(item, outcome.reason)
         return None
@@ -299,6 +300,7 @@ class _Witnesses:
                 self.by_namespace.setdefault(w.namespace, []).append(w)
         self.namespace_labels = {name: self._namespace_labels(name) for name in sorted(cluster.namespace_names())}
         self._matching_namespaces: dict[LabelSelector, list[str]] = {}
+        self._found: dict[tuple, list[Workload]] = {}
         self._pods: dict[str, PodEndpoint] = {}
         networks = list(universe.pod_cidrs) or [ipaddress.ip_network("10.244.0.0/16")]
         self._pod_network = next((n for n in networks if n.version == 4), networks[0])
@@ -343,8 +345,14 @@ class _Witnesses:
         if peer.ip_block is not None:
             ip = _inside_block(peer.ip_block)
             return [] if ip is None else [ExternalEndpoint(ip)]
-        namespaces = [namespace] if peer.namespace_selector is None else self._namespaces(peer.namespace_selector)
-        return [self._pod(w, side) for w in self._workloads(namespaces, peer.pod_selector, self.PER_SIDE)]
+        # Many items share a peer, and a peer that matches few pods scans every namespace
+        # its selector matches (thousands at 100,000 pods): once per peer.
+        key = (namespace if peer.namespace_selector is None else peer.namespace_selector, peer.pod_selector)
+        workloads = self._found.get(key)
+        if workloads is None:
+            namespaces = [namespace] if peer.namespace_selector is None else self._namespaces(peer.namespace_selector)
+            workloads = self._found[key] = self._workloads(namespaces, peer.pod_selector, self.PER_SIDE)
+        return [self._pod(w, side) for w in workloads]
 
     def _others(self, item: PolicyItem, side: str) -> list[Endpoint]:
         """Endpoints at the other end of the item's traffic."""
@@ -366,7 +374,7 @@ class _Witnesses:
 
     def _other_namespaces(self, namespace: str) -> list[str]:
         """Two namespaces other than ``namespace`` that hold workloads."""
-        return [name for name in list(self.by_namespace)[:3] if name != namespace][:2]
+        return [name for name in itertools.islice(self.by_namespace, 3) if name != namespace][:2]
 
     def _ports(self, item: PolicyItem, dst: Endpoint) -> list[tuple[Protocol, int]]:
         rule = item.rule
@@ -459,11 +467,11 @@ def _vacuity(checker: LocalChecker, item: PolicyItem) -> str | None:
     return None
 
 
-def _covers(checker: LocalChecker, item: PolicyItem, policies) -> tuple[PolicyItem, ...]:
-    """The other items of the same namespace and direction that apply to some packet
-    ``item`` applies to: what still allows (or isolates) its traffic once it is gone."""
+def _covers(checker: LocalChecker, item: PolicyItem, same_namespace: tuple[NetworkPolicy, ...]) -> tuple[PolicyItem, ...]:
+    """The other items of the same namespace and direction (``same_namespace``: that
+    namespace's policies) that apply to some packet ``item`` applies to: what still
+    allows (or isolates) its traffic once it is gone."""
     candidates: list[PolicyItem] = []
-    same_namespace = [p for p in policies if p.namespace == item.policy.namespace]
     if item.kind == "policy":
         candidates = [PolicyItem(p) for p in same_namespace if p != item.policy and p.policy_types & item.policy.policy_types]
     else:
