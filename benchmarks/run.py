@@ -240,7 +240,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         cells = sum(1 for _ in result.nonempty())
         verdict = f"{len(result.rows)} rows, {cells} non-empty cells, {result.verdict.name.lower() if result.verdict else 'not proved'}"
         ok = result.verdict is (Verdict.PROVED if proved else None)
-        proof = getattr(result, "proof_seconds", None)
+        proof = getattr(result, "proof_seconds", None) if proved else None
     else:
         raise SystemExit(f"unknown phase {phase!r}")
     solved = time.perf_counter()
