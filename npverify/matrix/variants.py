@@ -182,28 +182,28 @@ class _Mentions:
             target.setdefault(req.key, set()).update(req.values)
 
     def label_key(self, labels: Labels) -> tuple:
-        """The labels as selectors see them: mentioned keys, unmentioned values alike."""
-        out = []
-        for key, value in labels.items():
-            values = self.pod.get(key)
-            if values is not None:
-                out.append((key, value if value in values else _OTHER))
-        return tuple(sorted(out, key=lambda kv: kv[0]))
+        """A pod's labels as pod selectors see them: mentioned keys, unmentioned values alike."""
+        return _seen(labels, self.pod)
 
     def namespace_label_key(self, labels: Labels) -> tuple:
         """A namespace's labels as namespace selectors see them."""
-        out = []
-        for key, value in labels.items():
-            values = self.namespace.get(key)
-            if values is not None:
-                out.append((key, value if value in values else _OTHER))
-        return tuple(sorted(out, key=lambda kv: kv[0]))
+        return _seen(labels, self.namespace)
 
     def port_key(self, w: Workload) -> tuple:
         if w.host_network:
             return ()
         return tuple(sorted((p.name, p.port, p.protocol.value) for p in w.ports if p.name in self.port_names))
 
+
+
+def _seen(labels: Labels, mentioned: dict[str, set[str]]) -> tuple:
+    """``labels`` on the ``mentioned`` keys, each value not mentioned for its key as one."""
+    out = []
+    for key, value in labels.items():
+        values = mentioned.get(key)
+        if values is not None:
+            out.append((key, value if value in values else _OTHER))
+    return tuple(sorted(out, key=lambda kv: kv[0]))
 
 
 def _namespace_assignments(
