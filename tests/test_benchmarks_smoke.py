@@ -13,13 +13,12 @@ import os
 import subprocess
 import sys
 
-import pytest
+from tests.environment import require
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENERATE = os.path.join(REPO, "benchmarks", "generate.py")
 RUN = os.path.join(REPO, "benchmarks", "run.py")
 SIZE = ["--namespaces", "2", "--pods-per-namespace", "3", "--policies-per-namespace", "6", "--seed", "7"]
-HAS_MATRIX = importlib.util.find_spec("npverify.matrix") is not None
 HAS_NCA = importlib.util.find_spec("nca") is not None or bool(os.environ.get("NPVERIFY_NCA"))
 
 # benchmarks/ is not a package: load its NCA module by path, leaving sys.path alone.
@@ -108,15 +107,11 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
         assert encode > 0 and solve > 0
     assert rows["load"][3:6] == ["—", "—", "—"]
     for phase in ("matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved"):
-        if HAS_MATRIX:
-            expected = ", not proved" if phase.endswith("-unproved") else ", proved"
-            assert rows[phase][-1].split(" (")[0].endswith(expected), rows[phase]
-        else:
-            assert "npverify.matrix is not available" in rows[phase][-1]
-    if HAS_MATRIX:
-        # Without the proof, the same cells.
-        assert rows["matrix"][-1].split(", proved")[0] == rows["matrix-unproved"][-1].split(", not proved")[0]
-        assert rows["matrix-ns"][-1].split(", proved")[0] == rows["matrix-ns-unproved"][-1].split(", not proved")[0]
+        expected = ", not proved" if phase.endswith("-unproved") else ", proved"
+        assert rows[phase][-1].split(" (")[0].endswith(expected), rows[phase]
+    # Without the proof, the same cells.
+    assert rows["matrix"][-1].split(", proved")[0] == rows["matrix-unproved"][-1].split(", not proved")[0]
+    assert rows["matrix-ns"][-1].split(", proved")[0] == rows["matrix-ns-unproved"][-1].split(", not proved")[0]
     assert "UNEXPECTED" not in done.stdout
     text = results.read_text()
     assert "### Machine" in text and "nproc" in text and "z3 " in text
@@ -160,9 +155,8 @@ def test_nca_output_is_read():
     }
 
 
-@pytest.mark.skipif(not HAS_NCA, reason="network-config-analyzer is not installed (and NPVERIFY_NCA is not set)")
-@pytest.mark.skipif(not HAS_MATRIX, reason="npverify.matrix (the connectivity matrix) is not available")
 def test_runner_beside_nca(tmp_path):
+    require(HAS_NCA, "network-config-analyzer", "network-config-analyzer is not installed (and NPVERIFY_NCA is not set)")
     saved = tmp_path / "nca.json"
     done = _run(
         "--sizes", "1x3x6", "--repeat", "1", "--phases", "matrix,matrix-unproved,equiv,redundancy", "--universe", "nca",

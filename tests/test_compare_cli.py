@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from npverify.cli import main
+from tests.environment import require
 
 DATA = Path(__file__).resolve().parent / "data" / "refactor"
 CONTEXT = str(DATA / "context.yaml")
@@ -270,8 +271,7 @@ def git(repo: Path, *args: str) -> None:
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A git repository whose HEAD holds k8s/ with the shop and the old api policy, and whose
     working tree has the port widened; the current folder is its top level."""
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+    require(shutil.which("git") is not None, "git", "git is not installed")
     top = tmp_path / "repo"
     (top / "k8s").mkdir(parents=True)
     shutil.copy(DATA / "context.yaml", top / "k8s" / "shop.yaml")
@@ -326,8 +326,7 @@ def test_bad_revision_exits_2(repo: Path, spec: str) -> None:
 
 
 def test_revision_outside_a_repository_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+    require(shutil.which("git") is not None, "git", "git is not installed")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     result = run("equiv", "HEAD:k8s", "HEAD:k8s")

@@ -34,6 +34,7 @@ import attrs
 import pytest
 import yaml
 
+from tests.environment import require
 from crosscheck_generate import generate
 from crosscheck_nca import (
     NCA_VERSION,
@@ -64,8 +65,7 @@ from crosscheck_npverify import (
 )
 
 NCA = nca_command()
-if NCA is None:
-    pytest.skip("network-config-analyzer not installed: pip install '.[crosscheck]'", allow_module_level=True)
+require(NCA is not None, "network-config-analyzer", "network-config-analyzer not installed: pip install '.[crosscheck]'")
 
 from npverify.engine import Verifier  # noqa: E402
 from npverify.invariants.model import Invariant, InvariantKind, Scope  # noqa: E402

@@ -9,6 +9,7 @@ import yaml
 
 from npverify.errors import InputError
 from npverify.load import yamlnodes
+from tests.environment import require
 
 DATA = pathlib.Path(__file__).resolve().parent.parent / "data" / "manifests"
 
@@ -27,9 +28,9 @@ def flatten(node: yamlnodes.Node) -> list:
     return out
 
 
-@pytest.mark.skipif(not yaml.__with_libyaml__, reason="PyYAML built without libyaml")
 @pytest.mark.parametrize("name", ["kubectl-get.yaml", "all-workloads.yaml", "shop/policies/web.yml", "shop/workloads/web.json"])
 def test_libyaml_and_python_parsers_agree(name, monkeypatch):
+    require(yaml.__with_libyaml__, "libyaml", "PyYAML built without libyaml")
     text = (DATA / name).read_text().replace("\t", " ")
     fast = [flatten(n) for n in yamlnodes.parse_documents(text, name)]
     monkeypatch.setattr(yamlnodes, "_Loader", yaml.SafeLoader)
@@ -42,8 +43,8 @@ def test_libyaml_and_python_parsers_agree(name, monkeypatch):
 def test_errors_are_located_with_either_parser(use_libyaml, monkeypatch):
     if not use_libyaml:
         monkeypatch.setattr(yamlnodes, "_Loader", yaml.SafeLoader)
-    elif not yaml.__with_libyaml__:
-        pytest.skip("PyYAML built without libyaml")
+    else:
+        require(yaml.__with_libyaml__, "libyaml", "PyYAML built without libyaml")
     cases = {
         "a: 1\nb: [1, 2\n": "f.yaml:3:1",
         "- " * 1500 + "x\n": "f.yaml:1:1",  # deeper than the composer can recurse
