@@ -175,14 +175,10 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     import npverify
     from npverify.compare import DEFAULT_MAX_DIFFS, equivalence
     from npverify.redundancy import POLICIES_PER_WORKER, find_redundancy
+    from npverify.matrix import connectivity_matrix
     from npverify.workers import workers_for
     from npverify.results import Verdict
 
-    if phase in MATRIX_PHASES:
-        try:
-            from npverify.matrix import connectivity_matrix
-        except ImportError as exc:
-            return {"phase": phase, "unavailable": f"npverify.matrix is not available ({exc})"}
     original = os.path.join(data, "original")
     manifests = os.path.join(original, "k8s")
     options = _universe(universe_name)
@@ -340,9 +336,6 @@ def summarize_runs(runs: list[dict], timeout: float) -> dict:
     errors = [r["error"] for r in runs if "error" in r]
     if errors:
         row["note"] = f"error: {errors[0]}"
-    unavailable = [r["unavailable"] for r in runs if "unavailable" in r]
-    if unavailable:
-        row["unavailable"] = unavailable[0]
     if finished:
         seconds = [r["seconds"] for r in finished]
         row.update(
@@ -388,7 +381,7 @@ def table(rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
                 f"{row['peak']:.0f} | {row['runs']} ({row['low']:.2f}–{row['high']:.2f}) | {result} |"
             )
         else:
-            why = row.get("unavailable") or row.get("note", "not run")
+            why = row.get("note", "not run")
             lines.append(f"| {label} | {phase} | — | — | — | — | — | — | — | 0 | {why} |")
     return "\n".join(lines)
 
@@ -664,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
                 if "verdict" in run:
                     shown = f"{run['seconds']:.2f} s (load {run['load_seconds']:.2f}), peak {run['peak_rss_mib']:.0f} MiB, {run['verdict']}"
                 else:
-                    shown = "TIMEOUT" if run.get("timeout") else run.get("unavailable") or run.get("error")
+                    shown = "TIMEOUT" if run.get("timeout") else run.get("error")
                 print(f"[{size}] {phase} run {i + 1}/{repeat}: {shown}", file=sys.stderr, flush=True)
                 if "verdict" not in run:
                     break  # a timeout or an error would only repeat itself
@@ -733,7 +726,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         write_results(text, args.results)
         print(f"wrote {os.path.relpath(args.results)}", file=sys.stderr)
-    failed = [r for *_, r in rows if not r.get("ok", False) and "unavailable" not in r]
+    failed = [r for *_, r in rows if not r.get("ok", False)]
     return 1 if failed else 0
 
 
