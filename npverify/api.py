@@ -7,6 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from npverify.coverage import check_ignore_kinds
 from npverify.engine import Verifier
 from npverify.invariants import load_invariants
 from npverify.invariants.model import Invariant, InvariantsFile
@@ -52,6 +53,8 @@ def prove(
     check_samples: int = 0,
     input_limits: InputLimits = InputLimits(),
     progress: Callable[[int, int, str], None] | None = None,
+    ignore_kinds: Sequence[str] = (),
+    default_namespace: str | None = None,
 ) -> ProofReport:
     """Prove every invariant of an invariants file.
 
@@ -62,20 +65,27 @@ def prove(
     many packets sampled from its scope with the reference evaluator (check mode); a
     disagreement raises InternalError. ``input_limits`` bounds what reading files may cost.
     ``progress(number, total, name)`` is called as each invariant starts (number from 1).
+    ``ignore_kinds`` adds to the file's ``ignoreKinds``: unmodelled policy kinds to answer
+    without (npverify.coverage); ``default_namespace`` replaces its ``defaultNamespace``.
     """
     started = time.perf_counter()
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
+    ignore_kinds = tuple(dict.fromkeys(spec.ignore_kinds + tuple(check_ignore_kinds(ignore_kinds))))
     if cluster is None:
         paths = list(manifests) if manifests is not None else list(spec.manifests)
-        cluster = load_manifests(paths, limits=input_limits)
+        cluster = load_manifests(
+            paths, limits=input_limits, ignore_kinds=ignore_kinds, default_namespace=default_namespace or spec.default_namespace
+        )
+    else:
+        cluster = cluster.ignoring(ignore_kinds)
     if limits is None:
         limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
     verifier = Verifier(
         cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits,
-        check_samples=check_samples, input_limits=input_limits,
+        check_samples=check_samples, input_limits=input_limits, ignore_kinds=ignore_kinds,
     )
     results = verifier.check_all(spec.invariants, progress)
-    skipped = tuple(f"{s.kind} {s.name} ({s.location})" if s.location else f"{s.kind} {s.name}" for s in cluster.skipped)
+    skipped = tuple(str(s) for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
     return ProofReport(
         results,
@@ -84,6 +94,7 @@ def prove(
         skipped=skipped,
         warnings=warnings,
         seconds=time.perf_counter() - started,
+        coverage=verifier.coverage,
     )
 
 

@@ -13,6 +13,7 @@ import click
 
 from npverify import __version__
 from npverify.errors import InputError, InternalError
+from npverify.coverage import Coverage
 from npverify.invariants import load_invariants
 from npverify.load import load_manifests
 from npverify.load.fields import parse_cidr
@@ -37,7 +38,8 @@ Exit codes:
   0  every invariant proved
   1  at least one invariant refuted (takes precedence over 3)
   2  bad usage or bad input (file:line:col: error: field.path: message)
-  3  at least one invariant unknown (timeout, solver limit), or an internal error
+  3  at least one invariant unknown (timeout, solver limit, or an object of a policy kind
+     npverify does not model could change it: see --ignore-kind), or an internal error
 """
 
 RENDERERS = {"text": text_report.render_report, "json": json_report.render_report}
@@ -186,10 +188,24 @@ def input_limit_options(command):
         click.option("--max-input-bytes", type=click.IntRange(min=1), default=None, help="Refuse an input file larger than this many bytes (default 64 MiB)."),
         click.option("--max-yaml-nodes", type=click.IntRange(min=1), default=None, help="Refuse a file with more YAML nodes, aliases expanded (default 2,000,000)."),
         click.option("--max-nesting-depth", type=click.IntRange(min=1), default=None, help="Refuse mappings and lists nested deeper (default 200)."),
+        click.option("--ignore-kind", "ignore_kinds", multiple=True, metavar="KIND", help="Answer as if the objects of this policy kind, which npverify does not model yet (Kind or Kind.group, e.g. AdminNetworkPolicy), did not exist; every report says so. Repeatable. Without it, answers they could change are UNKNOWN (exit 3)."),
+        click.option("--default-namespace", metavar="NS", default=None, help="Namespace of manifests without metadata.namespace (default: 'default', with a warning)."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _reading(options: dict) -> dict:
+    """The keyword arguments of load_manifests from ``options`` (taken out of it)."""
+    from npverify.coverage import check_ignore_kinds
+    from npverify.load.fields import dns_label_problem
+
+    ignore_kinds = check_ignore_kinds(options.pop("ignore_kinds"))
+    default_namespace = options.pop("default_namespace")
+    if default_namespace is not None and dns_label_problem(default_namespace):
+        raise InputError(Diagnostic(f"--default-namespace {default_namespace}: {dns_label_problem(default_namespace)}"))
+    return {"limits": _input_limits(options), "ignore_kinds": ignore_kinds, "default_namespace": default_namespace}
 
 
 def _input_limits(options: dict) -> InputLimits:
@@ -218,10 +234,11 @@ def _semantics(base: Semantics, options: dict) -> Semantics:
     return base if matches is None else attrs.evolve(base, ip_block_matches_pods=matches)
 
 
-def _question_options(options: dict) -> tuple[InputLimits, Universe, Semantics, Limits]:
-    """The input limits, universe, semantics and solver limits of a command that reads
-    manifests only (no invariants file), taken out of ``options``."""
-    return _input_limits(options), _universe(Universe(), options), _semantics(Semantics(), options), _limits(options)
+def _question_options(options: dict) -> tuple[dict, Universe, Semantics, Limits]:
+    """How to read the manifests (load_manifests' keyword arguments), the universe,
+    semantics and solver limits of a command that reads manifests only (no invariants
+    file), taken out of ``options``."""
+    return _reading(options), _universe(Universe(), options), _semantics(Semantics(), options), _limits(options)
 
 
 def _limits(options: dict) -> Limits:
@@ -274,13 +291,17 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
     from npverify.api import prove as prove_file
 
     with _failures_to_exit_codes():
-        input_limits = _input_limits(options)
+        reading = _reading(options)
+        input_limits = reading["limits"]
         spec = load_invariants(invariants_file, limits=input_limits)
+        # The command line adds to the file's ignoreKinds and overrides its defaultNamespace.
+        reading["ignore_kinds"] = tuple(dict.fromkeys(spec.ignore_kinds + reading["ignore_kinds"]))
+        reading["default_namespace"] = reading["default_namespace"] or spec.default_namespace
         universe = _universe(spec.universe, options)
         semantics = _semantics(spec.semantics, options)
         limits = _limits(options)
         paths = list(manifests) if manifests else list(spec.manifests)
-        cluster = load_manifests(paths, stdin=sys.stdin, limits=input_limits)
+        cluster = load_manifests(paths, stdin=sys.stdin, **reading)
         with _progress() as progress:
             report = prove_file(
                 spec,
@@ -291,6 +312,7 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
                 check_samples=check_samples if check_mode else 0,
                 input_limits=input_limits,
                 progress=progress,
+                ignore_kinds=reading["ignore_kinds"],
             )
     output.write(_render(output_format, report, output))
     output.flush()
@@ -302,7 +324,8 @@ Exit codes:
   0  equivalent (contains: the baseline allows everything the candidate allows)
   1  they differ: the regions of packets that differ are listed
   2  bad usage or bad input
-  3  unknown (timeout, solver limit), or an internal error
+  3  unknown (timeout, solver limit, or an object of a policy kind npverify does not
+     model: see --ignore-kind), or an internal error
 
 \b
 LEFT, RIGHT, BASELINE and CANDIDATE are files, folders or git revisions (REV:path, e.g.
@@ -314,10 +337,10 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
     from npverify.compare import compare, merge_context
 
     with _failures_to_exit_codes():
-        input_limits, universe, semantics, limits = _question_options(options)
-        left_cluster = load_manifests([left], stdin=sys.stdin, limits=input_limits)
-        right_cluster = load_manifests([right], stdin=sys.stdin, limits=input_limits)
-        shared = load_manifests(list(manifests), stdin=sys.stdin, limits=input_limits) if manifests else Cluster()
+        reading, universe, semantics, limits = _question_options(options)
+        left_cluster = load_manifests([left], stdin=sys.stdin, **reading)
+        right_cluster = load_manifests([right], stdin=sys.stdin, **reading)
+        shared = load_manifests(list(manifests), stdin=sys.stdin, **reading) if manifests else Cluster()
         context = merge_context(shared, left_cluster, right_cluster)
         with _progress() as progress:
             comparison = compare(
@@ -331,6 +354,7 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
                 directions=("right",) if containment else ("left", "right"),
                 names=(left, right),
                 progress=progress,
+                coverage=Coverage.of(shared, left_cluster, right_cluster),
             )
     output.write(_render(output_format, comparison, output))
     output.flush()
@@ -383,7 +407,8 @@ Exit codes:
   0  nothing redundant or vacuous
   1  some policy, rule, peer or port entry is redundant or vacuous
   2  bad usage or bad input
-  3  some item undecided (timeout, solver limit), or an internal error
+  3  some item undecided (timeout, solver limit), an object of a policy kind npverify
+     does not model (see --ignore-kind), or an internal error
 """
 
 
@@ -406,8 +431,8 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     from npverify.workers import workers_for
 
     with _failures_to_exit_codes():
-        input_limits, universe, semantics, limits = _question_options(options)
-        cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
+        reading, universe, semantics, limits = _question_options(options)
+        cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
         known = {p.key for p in cluster.policies}
         for name in policies:
             if name not in known:
@@ -427,7 +452,8 @@ Exit codes:
   0  the packet is allowed
   1  the packet is denied
   2  bad usage or bad input (a manifest, or a --from/--to/--port spec)
-  3  internal error
+  3  unknown: an object of a policy kind npverify does not model could change the verdict
+     (see --ignore-kind), or an internal error
 
 \b
 --from and --to take:
@@ -463,23 +489,24 @@ def explain(manifests: tuple[str, ...], source: str, destination: str, port: str
     from npverify.report.json import render_explanation as render_json
 
     with _failures_to_exit_codes():
-        input_limits = _input_limits(options)
+        reading = _reading(options)
         semantics = _semantics(Semantics(), options)
         cidrs = _parse_cidrs(pod_cidrs)
-        cluster = load_manifests(list(manifests), stdin=sys.stdin, limits=input_limits)
+        cluster = load_manifests(list(manifests), stdin=sys.stdin, **reading)
         explanation = explain_packet_spec(cluster, source, destination, port, semantics=semantics, pod_cidrs=cidrs)
         rendered = (render_json if output_format == "json" else render_text)(explanation)
     output.write(rendered)
     output.flush()
-    sys.exit(EXIT_PROVED if explanation.allowed else EXIT_REFUTED)
+    sys.exit(EXIT_UNKNOWN if not explanation.known else EXIT_PROVED if explanation.allowed else EXIT_REFUTED)
 
 
 MATRIX_EXIT_HELP = """\b
 Exit codes:
   0  the matrix was computed and proved exact by the solver (or computed, with --no-proof)
   2  bad usage or bad input
-  3  the proof is unknown (timeout, solver limit), or an internal error (the solver, the
-     set algebra and the reference evaluator disagree)
+  3  the proof is unknown (timeout, solver limit, or an object of a policy kind npverify
+     does not model: see --ignore-kind), or an internal error (the solver, the set
+     algebra and the reference evaluator disagree)
 
 \b
 A cell lists the protocols and ports on which some packet from a pod of the row to a pod
@@ -525,8 +552,8 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
         "json": render_matrix_json,
     }
     with _failures_to_exit_codes():
-        input_limits, universe, semantics, limits = _question_options(options)
-        cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
+        reading, universe, semantics, limits = _question_options(options)
+        cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
         result = connectivity_matrix(
             cluster,
             by=by,

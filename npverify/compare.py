@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import attrs
 
+from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
 from npverify.model import Cluster, Diagnostic, NetworkPolicy, Semantics, Universe
 from npverify.regions import Region
@@ -59,6 +60,10 @@ class Comparison:
     right_complete: bool
     reason: str = ""
     seconds: float = 0.0
+    #: What the sides and the context held that npverify did not model: while anything is
+    #: unmodelled, the comparison is undecided (a Deny could hide a difference, an allow
+    #: could make one), and the differences listed are those of the NetworkPolicies alone.
+    coverage: Coverage = Coverage()
 
     @property
     def differences(self) -> tuple[Difference, ...]:
@@ -67,7 +72,9 @@ class Comparison:
     @property
     def same(self) -> bool | None:
         """True when no difference exists (in the directions asked), False when one does,
-        None when the solver could not decide."""
+        None when the solver could not decide or an unmodelled object could change the answer."""
+        if not self.coverage.complete:
+            return None
         if self.differences:
             return False
         if self.left_complete and self.right_complete:
@@ -127,10 +134,12 @@ def compare(
     directions: tuple[str, ...] = ("left", "right"),
     names: tuple[str, str] = ("left", "right"),
     progress: Callable[[int, int, str], None] | None = None,
+    coverage: Coverage = Coverage(),
 ) -> Comparison:
     """Where do two policy sets differ? ``directions`` picks "left" (what only the left
     allows) and/or "right" (what only the right allows). ``progress(number, total,
-    what)`` is called as each direction starts (number from 1)."""
+    what)`` is called as each direction starts (number from 1). ``coverage`` is what the
+    inputs held that npverify did not model (see Comparison.coverage)."""
     started = time.perf_counter()
     context = attrs.evolve(context, policies=())
     session = SolverSession(
@@ -163,8 +172,9 @@ def compare(
         outcome["right"][0],
         outcome["left"][1],
         outcome["right"][1],
-        "; ".join(reasons),
+        "; ".join(reasons + ([unknown_reason(coverage.unmodelled)] if coverage.unmodelled else [])),
         time.perf_counter() - started,
+        coverage,
     )
 
 
@@ -191,11 +201,13 @@ def equivalence(left: Cluster, right: Cluster, context: Cluster = Cluster(), **o
     The context is ``context`` plus the namespaces and workloads of both sides.
     """
     ctx = merge_context(context, left, right)
-    return compare(left.policies, right.policies, ctx, **options)
+    return compare(left.policies, right.policies, ctx, coverage=Coverage.of(context, left, right), **options)
 
 
 def containment(baseline: Cluster, candidate: Cluster, context: Cluster = Cluster(), **options) -> Comparison:
     """Does ``baseline`` allow everything ``candidate`` allows? Differences are what only
     the candidate allows."""
     ctx = merge_context(context, baseline, candidate)
-    return compare(baseline.policies, candidate.policies, ctx, directions=("right",), **options)
+    return compare(
+        baseline.policies, candidate.policies, ctx, directions=("right",), coverage=Coverage.of(context, baseline, candidate), **options
+    )

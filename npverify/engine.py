@@ -7,12 +7,13 @@ Every packet the solver produces is replayed through the reference evaluator
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 import attrs
 
+from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
-from npverify.invariants.model import Invariant, InvariantKind, Scope
+from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
 from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Diagnostic, NetworkPolicy, Packet, Semantics, Universe
 from npverify.results import InvariantResult, Verdict
@@ -36,14 +37,18 @@ class Verifier:
         limits: Limits = Limits(),
         check_samples: int = 0,
         input_limits: InputLimits = InputLimits(),
+        ignore_kinds: Sequence[str] = (),
     ) -> None:
-        """``input_limits`` bounds reading the manifests ``equivalent`` invariants name.
+        """``input_limits`` bounds reading the manifests ``equivalent`` invariants name, and
+        ``ignore_kinds`` their unmodelled kinds to answer without (as for ``cluster``).
         ``check_samples`` > 0 turns on check mode: every PROVED isolated, allowed or only
         invariant is re-checked on that many packets sampled from its scope (see ``_check_proof``).
         """
         self.cluster = cluster
         self.check_samples = check_samples
         self.input_limits = input_limits
+        self.ignore_kinds = tuple(ignore_kinds)
+        self.coverage = Coverage.of(cluster)
         self.universe = universe
         self.semantics = semantics
         self.limits = limits
@@ -110,7 +115,44 @@ class Verifier:
             result = self._check_redundant(invariant, limits)
         else:
             result = self._check_non_redundant(invariant, limits)
+        result = self._fail_closed(invariant, result)
         return attrs.evolve(result, seconds=time.perf_counter() - started)
+
+    def _fail_closed(self, invariant: Invariant, result: InvariantResult) -> InvariantResult:
+        """UNKNOWN when an object npverify does not model could change the answer."""
+        if result.verdict is Verdict.UNKNOWN:
+            return result
+        affecting = self.coverage.affecting(self._namespaces_of(invariant))
+        if not affecting:
+            return result
+        return InvariantResult(
+            invariant, Verdict.UNKNOWN, reason=f"{unknown_reason(affecting)}; with NetworkPolicies alone: {result.verdict}"
+        )
+
+    def _namespaces_of(self, invariant: Invariant) -> frozenset[str] | None:
+        """The namespaces of the pods the invariant's packets can have at either end; None
+        when any namespace can take part.
+
+        ``only`` ranges over every source, and the other kinds compare or remove policies
+        of the whole cluster, so only the other flow invariants are narrower.
+        """
+        if not invariant.is_flow or invariant.kind is InvariantKind.ONLY:
+            return None
+        found: set[str] = set()
+        for scope in (invariant.src, invariant.dst):
+            if scope.kind is EndpointKind.EXTERNAL:
+                continue
+            if isinstance(scope.namespace, str):
+                found.add(scope.namespace)
+                continue
+            try:
+                index = self.resolve_workload(scope, "")
+            except InputError:
+                return None
+            if index is None:
+                return None
+            found.add(self.cluster.workloads[index].namespace)
+        return frozenset(found)
 
     def _check_flow(self, invariant: Invariant, limits: Limits) -> InvariantResult:
         kind = invariant.kind
@@ -184,7 +226,7 @@ class Verifier:
         from npverify.compare import compare, merge_context
         from npverify.load import load_manifests
 
-        other = load_manifests(list(invariant.compare_to), limits=self.input_limits)
+        other = load_manifests(list(invariant.compare_to), limits=self.input_limits, ignore_kinds=self.ignore_kinds)
         comparison = compare(
             self.cluster.policies,
             other.policies,
@@ -194,6 +236,7 @@ class Verifier:
             max_diffs=1,
             limits=limits,
             names=("the manifests", ", ".join(invariant.compare_to)),
+            coverage=Coverage.of(self.cluster, other),
         )
         if comparison.same:
             return InvariantResult(invariant, Verdict.PROVED)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import attrs
 
+from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
 from npverify.load.fields import dns_label_problem, label_key_problem, label_value_problem, port_name_problem
 from npverify.load.workloads import WORKLOAD_KINDS
@@ -43,6 +44,7 @@ from npverify.model import (
     Rule,
     Semantics,
     SourceLocation,
+    UnmodelledObject,
     Workload,
 )
 from npverify.semantics import Decision, decide
@@ -121,10 +123,20 @@ class Explanation:
     #: Every rule of every policy that isolates the source (egress) or destination (ingress).
     rules: tuple[RuleOutcome, ...] = attrs.field(default=(), converter=tuple)
     semantics: Semantics = Semantics()
+    #: What the manifests held that npverify did not model or use.
+    coverage: Coverage = Coverage()
+    #: The unmodelled objects that could change this packet's verdict: while there are
+    #: any, the verdict is unknown and ``allowed`` is what the NetworkPolicies alone say.
+    undecided_by: tuple[UnmodelledObject, ...] = attrs.field(default=(), converter=tuple)
 
     @property
     def allowed(self) -> bool:
         return self.decision.allowed
+
+    @property
+    def known(self) -> bool:
+        """False when an object npverify does not model could change the verdict."""
+        return not self.undecided_by
 
     def __str__(self) -> str:
         from npverify.report.text import render_explanation
@@ -542,8 +554,17 @@ def explain_packet(
         )
     else:
         verdict = f"Verdict: DENIED, because {reasons[Direction.EGRESS if not egress else Direction.INGRESS]}."
+    coverage = Coverage.of(cluster)
+    undecided_by = coverage.affecting(
+        frozenset(e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint) and not e.host_network)
+    )
+    if undecided_by:
+        verdict = (
+            f"Verdict: UNKNOWN. The NetworkPolicies alone {'allow' if decision.allowed else 'deny'} it "
+            f"({verdict[len('Verdict: '):].rstrip('.')}), but {unknown_reason(undecided_by)}."
+        )
     sentences.append(Sentence("verdict", verdict))
-    return Explanation(packet, decision, tuple(sentences), tuple(rules), semantics)
+    return Explanation(packet, decision, tuple(sentences), tuple(rules), semantics, coverage, undecided_by)
 
 
 # --- endpoint and port specs -----------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Union
 
 import attrs
@@ -270,11 +270,58 @@ class Workload:
 
 @attrs.frozen
 class SkippedDocument:
-    """An input document that was read but is not a kind npverify uses."""
+    """An input document that was read but is not a kind npverify uses.
+
+    ``note`` says why it cannot change an answer, when npverify knows the kind (e.g. a
+    MultiNetworkPolicy applies to secondary networks only); "" for kinds it does not know.
+    """
 
     kind: str
     name: str
     location: SourceLocation | None = attrs.field(default=None, eq=False)
+    note: str = ""
+
+    def __str__(self) -> str:
+        text = f"{self.kind} {self.name}" + (f" ({self.location})" if self.location else "")
+        return text + (f": {self.note}" if self.note else "")
+
+
+class Reach(enum.Enum):
+    """Which packets an object of a policy kind can change."""
+
+    #: Only packets with a pod of the object's own namespace at one end.
+    NAMESPACE = "namespace"
+    #: Any packet of the cluster.
+    CLUSTER = "cluster"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class UnmodelledObject:
+    """An object of a kind that changes which packets flow, which npverify does not model yet.
+
+    While one is in force (not ignored with ``--ignore-kind``), every answer it could change
+    is UNKNOWN: see npverify/coverage.py and docs/semantics.md.
+    """
+
+    kind: str
+    api_group: str
+    #: "" for a cluster-scoped object.
+    namespace: str
+    name: str
+    reach: Reach
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def qualified_kind(self) -> str:
+        """``Kind.group``, as kubectl names a resource: ``CiliumNetworkPolicy.cilium.io``."""
+        return f"{self.kind}.{self.api_group}" if self.api_group else self.kind
+
+    def __str__(self) -> str:
+        name = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.qualified_kind} {name}" + (f" ({self.location})" if self.location else "")
 
 
 @attrs.frozen
@@ -286,6 +333,11 @@ class Cluster:
     workloads: tuple[Workload, ...] = attrs.field(default=(), converter=tuple)
     skipped: tuple[SkippedDocument, ...] = attrs.field(default=(), converter=tuple, eq=False)
     warnings: tuple[Diagnostic, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Objects of kinds that change which packets flow but that npverify does not model:
+    #: answers they could change are UNKNOWN (npverify/coverage.py).
+    unmodelled: tuple[UnmodelledObject, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Unmodelled objects the user chose to ignore (``--ignore-kind``); every report says so.
+    ignored: tuple[UnmodelledObject, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Policies by namespace, in order, and declared namespaces by name: built once, since
     #: the evaluator asks for them per packet.
     _policies_by_namespace: dict[str, tuple[NetworkPolicy, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -316,7 +368,6 @@ class Cluster:
 
     def namespace(self, name: str) -> Namespace | None:
         return self._namespaces_by_name.get(name)
-        return None
 
     def namespace_names(self) -> frozenset[str]:
         """Every namespace the manifests mention: declared, or holding a policy or workload."""
@@ -324,6 +375,16 @@ class Cluster:
 
     def with_policies(self, policies: tuple[NetworkPolicy, ...]) -> Cluster:
         return attrs.evolve(self, policies=policies)
+
+    def ignoring(self, kinds: Iterable[str]) -> Cluster:
+        """This cluster with the unmodelled objects of ``kinds`` (``Kind`` or ``Kind.group``)
+        moved to ``ignored``. Kinds are not checked here: npverify.coverage does that."""
+        wanted = frozenset(kinds)
+        if not wanted:
+            return self
+        ignore = [o for o in self.unmodelled if o.kind in wanted or o.qualified_kind in wanted]
+        keep = tuple(o for o in self.unmodelled if o not in ignore)
+        return attrs.evolve(self, unmodelled=keep, ignored=self.ignored + tuple(ignore))
 
 
 class Severity(enum.Enum):

@@ -16,6 +16,8 @@ from collections.abc import Callable
 
 import attrs
 
+from npverify.coverage import Coverage
+
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
@@ -69,10 +71,16 @@ class RedundancyReport:
     undecided: tuple[UndecidedItem, ...]
     items_checked: int
     seconds: float = 0.0
+    #: What the manifests held that npverify did not model: while anything is unmodelled
+    #: the report is undecided, since such an object can make an item matter or not.
+    coverage: Coverage = Coverage()
 
     @property
     def clean(self) -> bool | None:
-        """True when nothing is redundant or vacuous, None when some item was undecided."""
+        """True when nothing is redundant or vacuous, None when some item was undecided or an
+        unmodelled object could change the answer."""
+        if not self.coverage.complete:
+            return None
         if self.redundant or self.vacuous:
             return False
         return None if self.undecided else True
@@ -146,6 +154,7 @@ def find_redundancy(
         tuple(u for part in parts for u in part.undecided),
         sum(part.items_checked for part in parts),
         time.perf_counter() - started,
+        Coverage.of(cluster),
     )
 
 

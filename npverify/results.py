@@ -6,6 +6,7 @@ import enum
 
 import attrs
 
+from npverify.coverage import Coverage
 from npverify.invariants.model import Invariant, InvariantKind
 from npverify.model import Packet
 from npverify.semantics import Decision
@@ -78,6 +79,8 @@ class ProofReport:
     skipped: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     seconds: float = 0.0
+    #: What the manifests held that npverify did not model, and what the user ignored.
+    coverage: Coverage = Coverage()
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for r in self.results if r.verdict is verdict)

@@ -96,3 +96,7 @@ class InvariantsFile:
     invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)
     #: Problems that do not stop the check: CIDRs with host bits set, scopes no packet can match.
     warnings: tuple[Diagnostic, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Unmodelled policy kinds (``Kind`` or ``Kind.group``) to answer without (``ignoreKinds``).
+    ignore_kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Where manifests without metadata.namespace go (``defaultNamespace``); None: ``default``.
+    default_namespace: str | None = None

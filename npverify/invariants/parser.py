@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 import attrs
 
+from npverify.coverage import ignore_kind_problem
 from npverify.errors import InputError
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope
 from npverify.load import fields
@@ -92,6 +93,8 @@ def parse_invariants(
     if "universe" in top:
         context.universe = _parse_universe(top["universe"], context)
     semantics = _parse_semantics(top["semantics"]) if "semantics" in top else Semantics()
+    ignore_kinds = _parse_ignore_kinds(top["ignoreKinds"]) if "ignoreKinds" in top else ()
+    default_namespace = _parse_default_namespace(top["defaultNamespace"]) if "defaultNamespace" in top else None
     if "invariants" not in top:
         root.fail("missing required field 'invariants'")
     invariants = _parse_invariant_list(top["invariants"], context)
@@ -102,6 +105,8 @@ def parse_invariants(
         semantics=semantics,
         invariants=invariants,
         warnings=tuple(context.warnings),
+        ignore_kinds=ignore_kinds,
+        default_namespace=default_namespace,
     )
 
 
@@ -176,7 +181,27 @@ def _list(cursor: Cursor, example: str) -> list[Cursor]:
 
 # --- top level -------------------------------------------------------------------------
 
-_TOP_FIELDS = ("manifests", "universe", "semantics", "invariants")
+_TOP_FIELDS = ("manifests", "universe", "semantics", "ignoreKinds", "defaultNamespace", "invariants")
+
+
+def _parse_ignore_kinds(cursor: Cursor) -> tuple[str, ...]:
+    """``ignoreKinds``: unmodelled policy kinds to answer without (npverify.coverage)."""
+    kinds = []
+    for item in cursor.optional_sequence():
+        problem = ignore_kind_problem(item.string())
+        if problem:
+            item.fail(problem)
+        kinds.append(item.value)
+    return tuple(kinds)
+
+
+def _parse_default_namespace(cursor: Cursor) -> str:
+    """``defaultNamespace``: where manifests without metadata.namespace go."""
+    name = cursor.string()
+    problem = fields.dns_label_problem(name)
+    if problem:
+        cursor.fail(problem.replace("invalid name", "invalid namespace", 1))
+    return name
 
 
 def _parse_manifests(cursor: Cursor, context: _Context) -> tuple[str, ...]:

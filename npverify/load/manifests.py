@@ -1,10 +1,11 @@
 """Kubernetes manifests (files, directories, stdin) -> Cluster.
 
-Reads NetworkPolicies, Namespaces and workloads; every other kind becomes a
-SkippedDocument. Errors are collected across documents (the first of each document,
+Reads NetworkPolicies, Namespaces and workloads. Objects of kinds that change which packets
+flow but that npverify does not model (npverify.coverage) become UnmodelledObjects, so that
+every answer they could change is UNKNOWN; every other kind becomes a SkippedDocument. Errors are collected across documents (the first of each document,
 List items counting as documents) and raised together, sorted by location, as one
-InputError; nothing else escapes. Every document is used, skipped (Cluster.skipped, with its
-kind and location) or an error: nothing is dropped silently.
+InputError; nothing else escapes. Every document is used, kept as unmodelled, skipped (Cluster.skipped,
+with its kind and location) or an error: nothing is dropped silently.
 
 Each file is read under InputLimits (docs/limits.md): a file over ``max_bytes`` is refused
 before it is read whole, so ``--manifests /dev/zero`` is an error, not a hang.
@@ -20,10 +21,11 @@ from typing import BinaryIO, TextIO, Union
 
 import attrs
 
+from npverify.coverage import SECONDARY_NETWORK_NOTES, check_ignore_kinds, unmodelled_kind
 from npverify.errors import InputError
 from npverify.load.git import looks_like_revision, read_revision
 from npverify.load.limits import DEFAULT_LIMITS, InputLimits
-from npverify.load.meta import ObjectMeta, api_group
+from npverify.load.meta import DEFAULT_NAMESPACE, ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
 from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
@@ -35,9 +37,11 @@ from npverify.model import (
     Diagnostic,
     Namespace,
     NetworkPolicy,
+    Reach,
     Severity,
     SkippedDocument,
     SourceLocation,
+    UnmodelledObject,
     Workload,
 )
 
@@ -92,7 +96,12 @@ _KINDS: dict[str, _Kind] = {
 
 
 def load_manifests(
-    paths: Sequence[str | os.PathLike], *, stdin: TextIO | None = None, limits: InputLimits = DEFAULT_LIMITS
+    paths: Sequence[str | os.PathLike],
+    *,
+    stdin: TextIO | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    ignore_kinds: Sequence[str] = (),
+    default_namespace: str | None = None,
 ) -> Cluster:
     """Load manifests from files, directories (recursively) and ``-`` (``stdin``, else sys.stdin).
 
@@ -100,10 +109,15 @@ def load_manifests(
     skipping hidden files and directories (names starting with ``.``). A file reached
     twice (named twice, or named and inside a named directory) is read once. ``limits``
     apply to each file (and to stdin) separately.
+
+    ``ignore_kinds`` (``Kind`` or ``Kind.group``, see npverify.coverage) moves objects of
+    those unmodelled kinds to ``Cluster.ignored``. Namespaced objects without
+    ``metadata.namespace`` go to ``default_namespace``; when it is not given they go to
+    ``default`` (as the API server does) with a warning.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]  # one path, not a sequence of one-character paths
-    loader = _Loader(limits)
+    loader = _Loader(limits, check_ignore_kinds(ignore_kinds), default_namespace)
     seen: set[str] = set()
     for path in paths:
         name = os.fsdecode(path)
@@ -124,9 +138,17 @@ def load_manifests(
     return loader.result()
 
 
-def load_text(text: str, filename: str = "<string>", *, limits: InputLimits = DEFAULT_LIMITS) -> Cluster:
-    """Load manifests from a string; ``filename`` is what locations show."""
-    loader = _Loader(limits)
+def load_text(
+    text: str,
+    filename: str = "<string>",
+    *,
+    limits: InputLimits = DEFAULT_LIMITS,
+    ignore_kinds: Sequence[str] = (),
+    default_namespace: str | None = None,
+) -> Cluster:
+    """Load manifests from a string; ``filename`` is what locations show. Options as for
+    ``load_manifests``."""
+    loader = _Loader(limits, check_ignore_kinds(ignore_kinds), default_namespace)
     loader.load_text(text, filename)
     return loader.result()
 
@@ -172,11 +194,18 @@ class _Loader:
     """Accumulates objects, warnings and errors over all inputs of one load."""
 
     limits: InputLimits
+    ignore_kinds: tuple[str, ...] = ()
+    #: Where namespaced objects without ``metadata.namespace`` go; None: ``default``, with a warning.
+    default_namespace: str | None = None
     policies: list[NetworkPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
     skipped: list[SkippedDocument] = attrs.field(factory=list)
+    unmodelled: list[UnmodelledObject] = attrs.field(factory=list)
     warnings: list[Diagnostic] = attrs.field(factory=list)
+    #: Where the first namespaced object without ``metadata.namespace`` is, and how many there are.
+    first_without_namespace: SourceLocation | None = None
+    without_namespace: int = 0
     errors: list[Diagnostic] = attrs.field(factory=list)
     #: Where each object was first defined, by identity (kind and namespace/name).
     defined: dict[tuple[str, ...], SourceLocation] = attrs.field(factory=dict)
@@ -184,13 +213,29 @@ class _Loader:
     def result(self) -> Cluster:
         if self.errors:
             raise InputError(sorted(self.errors, key=_sort_key))
+        warnings = list(self.warnings)
+        if self.without_namespace and self.default_namespace is None:
+            # Plain `helm template` output has no namespaces: kubectl would put the objects in
+            # the current context's namespace, which a file does not say.
+            count = f"{self.without_namespace} object{'s' if self.without_namespace > 1 else ''}"
+            warnings.append(
+                Diagnostic(
+                    f"{count} without metadata.namespace (the first here) read as namespace {DEFAULT_NAMESPACE!r}, "
+                    "as the API server would; kubectl would use the current context's namespace: "
+                    "pass --default-namespace NS to say which",
+                    self.first_without_namespace,
+                    "metadata.namespace",
+                    Severity.WARNING,
+                )
+            )
         return Cluster(
             policies=tuple(self.policies),
             namespaces=tuple(self.namespaces),
             workloads=tuple(self.workloads),
             skipped=tuple(self.skipped),
-            warnings=tuple(self.warnings),
-        )
+            warnings=tuple(warnings),
+            unmodelled=tuple(self.unmodelled),
+        ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
 
@@ -294,14 +339,19 @@ class _Loader:
             self._list(doc, kind, api_version)
             return
         known = _KINDS.get(kind)
-        if known is None or api_group(api_version) not in known.groups:
-            self.skipped.append(SkippedDocument(kind, _name_of(fields), doc.location))
+        group = api_group(api_version)
+        if known is None or group not in known.groups:
+            self._not_read(doc, fields, kind, group)
             return
         if api_version != known.api_version:
             where = fields.get("apiVersion", doc)
             where.fail(f"unsupported apiVersion {api_version!r} for {kind}; npverify reads {known.api_version}")
 
         obj, meta = known.parse(doc, warnings)
+        if meta.namespace and not _namespace_given(fields):
+            self._note_without_namespace(doc)
+            if self.default_namespace is not None:
+                obj = attrs.evolve(obj, namespace=self.default_namespace)
         if isinstance(obj, NetworkPolicy):
             self._define(("NetworkPolicy", obj.namespace, obj.name), f"NetworkPolicy {obj.key}", meta, obj.location)
             self.policies.append(obj)
@@ -311,6 +361,27 @@ class _Loader:
         else:
             self._define(("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}", meta, obj.location)
             self.workloads.append(obj)
+
+    def _not_read(self, doc: Cursor, fields: dict[str, Cursor], kind: str, group: str) -> None:
+        """A document of a kind npverify does not read: unmodelled when the kind changes which
+        packets flow, else skipped (with a note when npverify knows why it changes nothing)."""
+        name = _name_of(fields)
+        entry = unmodelled_kind(group, kind)
+        if entry is None:
+            self.skipped.append(SkippedDocument(kind, name, doc.location, SECONDARY_NETWORK_NOTES.get((group, kind), "")))
+            return
+        namespace = ""
+        if entry.reach is Reach.NAMESPACE:
+            namespace = _string_field(fields, "namespace")
+            if not namespace:
+                self._note_without_namespace(doc)
+                namespace = self.default_namespace or DEFAULT_NAMESPACE
+        self.unmodelled.append(UnmodelledObject(kind, group, namespace, name, entry.reach, doc.location))
+
+    def _note_without_namespace(self, doc: Cursor) -> None:
+        self.without_namespace += 1
+        if self.first_without_namespace is None:
+            self.first_without_namespace = doc.location
 
     def _list(self, doc: Cursor, kind: str, api_version: str) -> None:
         """A ``kind: List`` or ``kind: XxxList``: each item is loaded as a document.
@@ -356,9 +427,19 @@ def _type_field(doc: Cursor, fields: dict[str, Cursor], key: str, default: str |
 
 def _name_of(fields: dict[str, Cursor]) -> str:
     """``metadata.name`` of a document we do not otherwise read, or ""."""
+    return _string_field(fields, "name")
+
+
+def _string_field(fields: dict[str, Cursor], key: str) -> str:
+    """``metadata.<key>`` of a document when it is a string, else ""."""
     meta = fields.get("metadata")
     if meta is not None and isinstance(meta.value, dict):
-        name = meta.value.get("name")
-        if name is not None and isinstance(name.value, str):
-            return name.value
+        value = meta.value.get(key)
+        if value is not None and isinstance(value.value, str):
+            return value.value
     return ""
+
+
+def _namespace_given(fields: dict[str, Cursor]) -> bool:
+    """Does the document set ``metadata.namespace`` (an empty one is absent, as in Go)?"""
+    return bool(_string_field(fields, "namespace"))

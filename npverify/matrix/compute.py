@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Optional
 
+from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
 from npverify.matrix.algebra import _Algebra
 from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
@@ -92,6 +93,12 @@ def connectivity_matrix(
             raise InternalError(_disagreement(algebra, builder, outcome))
         verdict = Verdict.PROVED if outcome.proved else Verdict.UNKNOWN
         reason = outcome.reason
+    coverage = Coverage.of(cluster)
+    notes[:0] = coverage.notes()
+    if coverage.unmodelled:
+        # The cells are those of the NetworkPolicies alone; any pair could differ.
+        verdict = Verdict.UNKNOWN
+        reason = f"not the cluster's connectivity, only its NetworkPolicies': {unknown_reason(coverage.unmodelled)}"
     return ConnectivityMatrix(
         by=by,
         rows=builder.rows,
@@ -104,4 +111,5 @@ def connectivity_matrix(
         witnesses=witnesses,
         seconds=time.perf_counter() - started,
         proof_seconds=proof_seconds,
+        coverage=coverage,
     )

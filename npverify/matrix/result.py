@@ -14,6 +14,7 @@ from typing import Optional
 
 import attrs
 
+from npverify.coverage import Coverage
 from npverify.matrix.cells import EMPTY_CELL, Cell
 from npverify.results import Verdict
 
@@ -47,6 +48,9 @@ class ConnectivityMatrix:
     witnesses: int = 0
     seconds: float = 0.0
     proof_seconds: float = 0.0
+    #: What the manifests held that npverify did not model or use; anything unmodelled
+    #: makes the verdict UNKNOWN (the cells are then those of the NetworkPolicies alone).
+    coverage: Coverage = Coverage()
 
     def cell(self, source: str, destination: str) -> Cell:
         """The cell from row ``source`` to column ``destination`` (empty if absent)."""

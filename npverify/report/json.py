@@ -23,6 +23,30 @@ def location_json(location: SourceLocation | None) -> dict[str, Any] | None:
     return {"file": location.file, "line": location.line, "column": location.column}
 
 
+def unmodelled_json(obj) -> dict[str, Any]:
+    return {
+        "kind": obj.kind,
+        "api_group": obj.api_group,
+        "namespace": obj.namespace,
+        "name": obj.name,
+        "reach": obj.reach.value,
+        "location": location_json(obj.location),
+        "text": str(obj),
+    }
+
+
+def coverage_json(coverage) -> dict[str, Any]:
+    """What the input held that npverify did not model (in force, ignored) or use (skipped)."""
+    return {
+        "unmodelled": [unmodelled_json(o) for o in coverage.unmodelled],
+        "ignored": [unmodelled_json(o) for o in coverage.ignored],
+        "skipped": [
+            {"kind": d.kind, "name": d.name, "location": location_json(d.location), "note": d.note, "text": str(d)}
+            for d in coverage.skipped
+        ],
+    }
+
+
 def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
     if isinstance(endpoint, ExternalEndpoint):
         return {"kind": "external", "ip": str(endpoint.ip)}
@@ -114,6 +138,7 @@ def report_json(report: ProofReport) -> dict[str, Any]:
         },
         "skipped": list(report.skipped),
         "warnings": list(report.warnings),
+        "coverage": coverage_json(report.coverage),
     }
 
 
@@ -168,6 +193,7 @@ def comparison_json(comparison) -> dict[str, Any]:
         "right_complete": comparison.right_complete,
         "reason": comparison.reason or None,
         "seconds": round(comparison.seconds, 6),
+        "coverage": coverage_json(comparison.coverage),
     }
 
 
@@ -194,6 +220,7 @@ def redundancy_json(report) -> dict[str, Any]:
         "vacuous": [{"item": item_json(v.item), "reason": v.reason} for v in report.vacuous],
         "undecided": [{"item": item_json(u.item), "reason": u.reason} for u in report.undecided],
         "seconds": round(report.seconds, 6),
+        "coverage": coverage_json(report.coverage),
     }
 
 
@@ -213,6 +240,9 @@ def explanation_json(explanation) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "allowed": explanation.allowed,
+        "verdict": ("allowed" if explanation.allowed else "denied") if explanation.known else "unknown",
+        "undecided_by": [unmodelled_json(o) for o in explanation.undecided_by],
+        "coverage": coverage_json(explanation.coverage),
         "packet": packet_json(explanation.packet),
         "decision": decision_json(explanation.decision),
         "semantics": {
@@ -278,6 +308,7 @@ def matrix_json(matrix) -> dict[str, Any]:
             {"source": matrix.rows[i], "destination": matrix.columns[j]} for i, j in sorted(matrix.void)
         ],
         "notes": list(matrix.notes),
+        "coverage": coverage_json(matrix.coverage),
         "seconds": round(matrix.seconds, 6),
         "proof_seconds": round(matrix.proof_seconds, 6),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from npverify.coverage import unknown_reason
 from npverify.invariants.model import InvariantKind
 from npverify.model import NAMESPACE_NAME_LABEL, Endpoint, ExternalEndpoint, NodeEndpoint, Packet, PodEndpoint
 from npverify.results import InvariantResult, ProofReport, Verdict
@@ -118,6 +119,7 @@ def render_report(report: ProofReport, color: bool = False) -> str:
     if report.cluster_summary:
         lines.append(f"loaded {report.cluster_summary}")
     lines += [f"warning: {w}" for w in report.warnings]
+    lines += report.coverage.details(skipped=False)
     if report.skipped:
         lines.append(f"skipped {len(report.skipped)} document(s) of kinds npverify does not use:")
         lines += [f"  {s}" for s in report.skipped]
@@ -147,6 +149,7 @@ def render_comparison(comparison: Comparison, color: bool = False) -> str:
     left, right = comparison.left_name, comparison.right_name
     containment = comparison.only_left is None
     lines = [f"npverify: {'does ' + left + ' contain ' + right if containment else left + ' vs ' + right}"]
+    lines += comparison.coverage.details()
     for title, diffs, complete, name in (
         (f"only {left} allows", comparison.only_left, comparison.left_complete, left),
         (f"only {right} allows", comparison.only_right, comparison.right_complete, right),
@@ -165,7 +168,7 @@ def render_comparison(comparison: Comparison, color: bool = False) -> str:
                 lines.append(f"      {side} {verdict}:")
                 lines += [f"        {line}" for line in decision.describe()]
     if comparison.reason:
-        lines.append(f"solver: {comparison.reason}")
+        lines.append(f"{'solver' if comparison.coverage.complete else 'unknown'}: {comparison.reason}")
     lines.append("")
     verdict = _comparison_verdict(comparison)
     if containment and comparison.same is not None:
@@ -181,6 +184,11 @@ def _item(item) -> str:
 
 def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
     lines = [f"npverify: {report.items_checked} policy items checked (policies, rules, peers, port entries)"]
+    lines += report.coverage.details()
+    if report.coverage.unmodelled:
+        lines.append(
+            "UNKNOWN: " + unknown_reason(report.coverage.unmodelled) + "; the items below are those of the NetworkPolicies alone"
+        )
     if report.redundant:
         lines += ["", f"{paint('redundant', color)} (removing it alone leaves every allowed packet unchanged):"]
         for entry in report.redundant:
@@ -210,8 +218,11 @@ def render_explanation(explanation) -> str:
 
     packet = explanation.packet
     verdict = "ALLOWED" if explanation.allowed else "DENIED"
+    if not explanation.known:
+        verdict = f"UNKNOWN (NetworkPolicies alone: {verdict})"
     lines = [
         f"{packet.protocol}/{packet.port} from {endpoint_name(packet.src)} to {endpoint_name(packet.dst)}: {verdict}",
+        *explanation.coverage.details(),
         "",
     ]
     lines += [("  " if s.detail else "") + s.text for s in explanation.sentences]
@@ -233,6 +244,8 @@ def matrix_verdict_line(matrix) -> str:
             f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
             f"always-ports; {matrix.witnesses} may-only range(s) confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
         )
+    if not matrix.coverage.complete:
+        return f"UNKNOWN  {matrix.reason}"
     return f"UNKNOWN  the solver did not finish the proof: {matrix.reason}"
 
 
