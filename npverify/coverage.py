@@ -152,16 +152,16 @@ class Coverage:
         within = frozenset(namespaces)
         return tuple(o for o in self.unmodelled if o.reach is Reach.CLUSTER or o.namespace in within)
 
-    def groups(self, skipped: bool = True) -> tuple[tuple[str, tuple], ...]:
-        """(headline, objects) for each non-empty group: in force, ignored, skipped."""
+    def groups(self, *, unmodelled: bool = True, ignored: bool = True, skipped: bool = True) -> tuple[tuple[str, tuple], ...]:
+        """(headline, objects) for each non-empty group asked for: in force, ignored, skipped."""
         found = []
-        if self.unmodelled:
+        if unmodelled and self.unmodelled:
             found.append((
                 f"not modelled: {_count(len(self.unmodelled), 'object')} of kinds that change which packets flow "
                 f"({_kinds(self.unmodelled)}); answers they could change are UNKNOWN (--ignore-kind KIND to answer without them)",
                 self.unmodelled,
             ))
-        if self.ignored:
+        if ignored and self.ignored:
             found.append((
                 f"ignored (--ignore-kind): {_count(len(self.ignored), 'object')} of kinds that change which packets flow "
                 f"({_kinds(self.ignored)}); answers assume they do not exist",
@@ -171,14 +171,14 @@ class Coverage:
             found.append((f"skipped {_count(len(self.skipped), 'document')} of kinds npverify does not use", self.skipped))
         return tuple(found)
 
-    def notes(self, skipped: bool = True) -> tuple[str, ...]:
-        """One line per group, for reports that list no objects."""
-        return tuple(headline for headline, _ in self.groups(skipped))
+    def notes(self, **groups: bool) -> tuple[str, ...]:
+        """One line per group (``groups`` as for ``groups``), for reports that list no objects."""
+        return tuple(headline for headline, _ in self.groups(**groups))
 
-    def details(self, skipped: bool = True) -> tuple[str, ...]:
+    def details(self, **groups: bool) -> tuple[str, ...]:
         """Each group's headline followed by its objects, indented."""
         lines = []
-        for headline, objects in self.groups(skipped):
+        for headline, objects in self.groups(**groups):
             lines.append(headline + ":")
             lines += [f"  {o}" for o in objects]
         return tuple(lines)

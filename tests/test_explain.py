@@ -514,7 +514,7 @@ def test_cli_internal_error_exits_3(monkeypatch):
 def test_cli_help_documents_exit_codes_and_specs():
     result = CliRunner().invoke(main, ["explain", "--help"])
     assert result.exit_code == 0
-    for text in ("0  the packet is allowed", "1  the packet is denied", "2  bad usage or bad input", "3  internal error", "own-node:IP", "NS/key=value"):
+    for text in ("0  the packet is allowed", "1  the packet is denied", "2  bad usage or bad input", "3  unknown: an object of a policy kind npverify does not model", "own-node:IP", "NS/key=value"):
         assert text in result.output
 
 

@@ -217,10 +217,10 @@ class _Loader:
         if self.without_namespace and self.default_namespace is None:
             # Plain `helm template` output has no namespaces: kubectl would put the objects in
             # the current context's namespace, which a file does not say.
-            count = f"{self.without_namespace} object{'s' if self.without_namespace > 1 else ''}"
+            count = "this object" if self.without_namespace == 1 else f"{self.without_namespace} objects (the first here)"
             warnings.append(
                 Diagnostic(
-                    f"{count} without metadata.namespace (the first here) read as namespace {DEFAULT_NAMESPACE!r}, "
+                    f"{count} without metadata.namespace read as namespace {DEFAULT_NAMESPACE!r}, "
                     "as the API server would; kubectl would use the current context's namespace: "
                     "pass --default-namespace NS to say which",
                     self.first_without_namespace,

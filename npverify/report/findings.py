@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from npverify.coverage import Coverage
 from npverify.invariants.model import InvariantKind
 from npverify.model import Direction, PolicyItem, SourceLocation
 from npverify.report.text import describe_packet
@@ -206,8 +207,19 @@ UNDECIDED_ITEM = Check(
     "Raise --timeout or --rlimit and run `npverify redundant` again.",
 )
 
-COMPARISON_CHECKS = (ONLY_LEFT, ONLY_RIGHT, NOT_CONTAINED)
-REDUNDANCY_CHECKS = (REDUNDANT_ITEM, VACUOUS_ITEM, UNDECIDED_ITEM)
+UNMODELLED_OBJECT = Check(
+    "unmodelled",
+    "UnmodelledObject",
+    "An object of a policy kind npverify does not model yet.",
+    "The object changes which packets flow (an AdminNetworkPolicy, a Cilium, Calico or Antrea "
+    "policy, ...), but npverify does not model its kind yet, so every answer it could change "
+    "is unknown, which is not a pass.",
+    "Pass --ignore-kind KIND (or list the kind under ignoreKinds in the invariants file) to "
+    "answer as if such objects did not exist; the report then lists them as ignored.",
+)
+
+COMPARISON_CHECKS = (ONLY_LEFT, ONLY_RIGHT, NOT_CONTAINED, UNMODELLED_OBJECT)
+REDUNDANCY_CHECKS = (REDUNDANT_ITEM, VACUOUS_ITEM, UNDECIDED_ITEM, UNMODELLED_OBJECT)
 
 
 # --- locations ---------------------------------------------------------------------------
@@ -340,8 +352,39 @@ def invariant_finding(result: InvariantResult) -> Finding:
 
 
 def proof_findings(report: ProofReport) -> list[Finding]:
-    """One finding per invariant, in file order, proved ones included."""
-    return [invariant_finding(r) for r in report.results]
+    """One finding per invariant, in file order, proved ones included; then one per
+    unmodelled object."""
+    return [invariant_finding(r) for r in report.results] + coverage_findings(report.coverage)
+
+
+def _undecided_unless_covered(findings: list[Finding], coverage: Coverage) -> list[Finding]:
+    """``findings`` and one per unmodelled object; while one is in force, what the
+    NetworkPolicies alone show (a difference, a redundant item) is not a result but unknown."""
+    if coverage.complete:
+        return findings
+    alone = "This is what the NetworkPolicies alone show; objects npverify does not model could change it."
+    undecided = [
+        attrs.evolve(f, outcome=Outcome.UNKNOWN, details=(*f.details, alone), verdict="UNKNOWN") if f.outcome is Outcome.FAILED else f
+        for f in findings
+    ]
+    return undecided + coverage_findings(coverage)
+
+
+def coverage_findings(coverage: Coverage) -> list[Finding]:
+    """One unknown finding per unmodelled object in force, located at the object."""
+    return [
+        Finding(
+            UNMODELLED_OBJECT,
+            Outcome.UNKNOWN,
+            str(obj),
+            f"Not modelled: {obj.qualified_kind} {obj.name} changes which packets flow, and npverify does not "
+            "model its kind yet; answers it could change are unknown, which is not a pass.",
+            (f"--ignore-kind {obj.kind} answers as if it did not exist.",),
+            obj.location,
+            verdict="UNKNOWN",
+        )
+        for obj in coverage.unmodelled
+    ]
 
 
 # --- comparisons -------------------------------------------------------------------------
@@ -424,7 +467,7 @@ def comparison_findings(comparison: Comparison) -> list[Finding]:
                     verdict="UNKNOWN",
                 )
             )
-    return findings
+    return _undecided_unless_covered(findings, comparison.coverage)
 
 
 # --- redundancy --------------------------------------------------------------------------
@@ -476,4 +519,4 @@ def redundancy_findings(report: RedundancyReport) -> list[Finding]:
                 verdict="undecided",
             )
         )
-    return findings
+    return _undecided_unless_covered(findings, report.coverage)

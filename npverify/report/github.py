@@ -28,6 +28,7 @@ from npverify.results import ProofReport
 
 if TYPE_CHECKING:
     from npverify.compare import Comparison
+    from npverify.coverage import Coverage
     from npverify.redundancy import RedundancyReport
 
 _COMMANDS = {Outcome.FAILED: "error", Outcome.UNKNOWN: "warning"}
@@ -68,14 +69,28 @@ def annotation(finding: Finding, root: str | None = None) -> str:
     )
 
 
-def _render(findings: list[Finding], summary: str, root: str | None) -> str:
+def _render(findings: list[Finding], summary: str, root: str | None, coverage: Coverage) -> str:
     lines = [annotation(f, root) for f in findings if f.outcome is not Outcome.PASSED]
+    # Unmodelled objects are annotations (findings); each ignored object is a notice at it.
+    for obj in coverage.ignored:
+        where = obj.location if is_working_tree_file(obj.location) else None
+        lines.append(
+            command(
+                "notice",
+                f"ignored (--ignore-kind) {obj}: answers assume it does not exist",
+                file=relative_path(where.file, root) if where else None,
+                line=where.line if where else None,
+                col=where.column if where else None,
+                title="npverify",
+            )
+        )
+    lines += [command("notice", note, title="npverify") for note in coverage.notes(unmodelled=False, ignored=False)]
     lines.append(command("notice", summary, title="npverify"))
     return "\n".join(lines) + "\n"
 
 
 def render_report(report: ProofReport, root: str | None = None) -> str:
-    return _render(proof_findings(report), text_report.summary_line(report), root)
+    return _render(proof_findings(report), text_report.summary_line(report), root, report.coverage)
 
 
 def _last_line(text: str) -> str:
@@ -83,8 +98,10 @@ def _last_line(text: str) -> str:
 
 
 def render_comparison(comparison: Comparison, root: str | None = None) -> str:
-    return _render(comparison_findings(comparison), _last_line(text_report.render_comparison(comparison)), root)
+    return _render(
+        comparison_findings(comparison), _last_line(text_report.render_comparison(comparison)), root, comparison.coverage
+    )
 
 
 def render_redundancy(report: RedundancyReport, root: str | None = None) -> str:
-    return _render(redundancy_findings(report), _last_line(text_report.render_redundancy(report)), root)
+    return _render(redundancy_findings(report), _last_line(text_report.render_redundancy(report)), root, report.coverage)

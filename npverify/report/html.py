@@ -85,6 +85,7 @@ def render_report_html(report: ProofReport) -> str:
         head.append(f"loaded {report.cluster_summary}")
     intro = f"<p>{_lines(head)}</p>" if head else ""
     notes = [f"warning: {w}" for w in report.warnings]
+    notes += report.coverage.details(skipped=False)
     if report.skipped:
         notes.append(f"skipped {len(report.skipped)} document(s) of kinds npverify does not use:")
         notes += [f"  {s}" for s in report.skipped]
@@ -144,10 +145,16 @@ def render_comparison_html(comparison: Comparison) -> str:
     reason = f"<p>solver: {escape(comparison.reason)}</p>" if comparison.reason else ""
     count = len(comparison.differences)
     return (
-        f"<p>npverify: {escape(title)}</p><table class='npverify-comparison'>{head}{''.join(rows)}</table>{reason}"
+        f"<p>npverify: {escape(title)}</p>{_coverage_html(comparison.coverage)}<table class='npverify-comparison'>{head}{''.join(rows)}</table>{reason}"
         f"<p><b style='color:{_SAME_COLOURS[comparison.same]}'>{verdict}</b>: "
         f"{count} difference region{'s' if count != 1 else ''}</p>"
     )
+
+
+def _coverage_html(coverage) -> str:
+    """What the input held that npverify did not model or use, as a list ("" if nothing)."""
+    lines = coverage.details()
+    return "<ul class='npverify-notes'>" + "".join(f"<li>{escape(n)}</li>" for n in lines) + "</ul>" if lines else ""
 
 
 def render_redundancy_html(report: RedundancyReport) -> str:
@@ -174,7 +181,7 @@ def render_redundancy_html(report: RedundancyReport) -> str:
         f"{report.items_checked} items checked: {len(report.redundant)} redundant, "
         f"{len(report.vacuous)} vacuous, {len(report.undecided)} undecided"
     )
-    return f"<table class='npverify-redundancy'>{head}{''.join(rows)}</table><p>{escape(summary)}</p>"
+    return f"{_coverage_html(report.coverage)}<table class='npverify-redundancy'>{head}{''.join(rows)}</table><p>{escape(summary)}</p>"
 
 
 _PAGE_STYLE = (
@@ -208,10 +215,13 @@ def render_explanation_html(explanation) -> str:
     packet = explanation.packet
     allowed = explanation.allowed
     colour = "#1a7f37" if allowed else "#cf222e"
+    verdict = "ALLOWED" if allowed else "DENIED"
+    if not explanation.known:
+        colour, verdict = "#9a6700", f"UNKNOWN (NetworkPolicies alone: {verdict})"
     head = (
         f"<p>{escape(str(packet.protocol))}/{packet.port} from {escape(endpoint_name(packet.src))} "
         f"to {escape(endpoint_name(packet.dst))}: "
-        f"<span style='color:{colour};font-weight:bold'>{'ALLOWED' if allowed else 'DENIED'}</span></p>"
+        f"<span style='color:{colour};font-weight:bold'>{verdict}</span></p>{_coverage_html(explanation.coverage)}"
     )
     rows = "".join(
         f"<tr><td>{'' if s.detail else escape(s.topic)}</td>"

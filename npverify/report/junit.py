@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from npverify.report.findings import (
     Finding,
+    UNMODELLED_OBJECT,
     Outcome,
     comparison_findings,
     direction_checks,
@@ -28,6 +29,7 @@ from npverify.results import ProofReport
 
 if TYPE_CHECKING:
     from npverify.compare import Comparison
+    from npverify.coverage import Coverage
     from npverify.redundancy import RedundancyReport
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -70,8 +72,11 @@ def _outcome(case: ET.Element, outcome: Outcome, failure_type: str, message: str
     element.text = xml_safe(body)
 
 
-def _document(cases: ET.Element, seconds: float) -> str:
-    """Wrap a filled ``<testsuite>`` in ``<testsuites>`` with the counts both carry."""
+def _document(cases: ET.Element, seconds: float, coverage: Coverage) -> str:
+    """Wrap a filled ``<testsuite>`` in ``<testsuites>`` with the counts both carry; what
+    the input held that npverify did not model or use is the suite's ``<system-out>``."""
+    if coverage.groups():
+        ET.SubElement(cases, "system-out").text = xml_safe("\n".join(coverage.details()))
     tests = len(cases.findall("testcase"))
     failures = len(cases.findall("testcase/failure"))
     errors = len(cases.findall("testcase/error"))
@@ -116,7 +121,16 @@ def render_report(report: ProofReport) -> str:
             protocol_port, source, destination = describe_packet(result.counterexample)[:3]
             message += f" Counterexample: {protocol_port} {source}; {destination.replace('to   ', 'to ', 1)}"
         _outcome(case, finding.outcome, "refuted", message, _body(finding))
-    return _document(suite, report.seconds)
+    _unmodelled_cases(suite, proof_findings(report)[len(report.results):])
+    return _document(suite, report.seconds, report.coverage)
+
+
+def _unmodelled_cases(suite: ET.Element, findings: list[Finding]) -> None:
+    """An erring test case per unmodelled object, at the object."""
+    for finding in findings:
+        where = finding.location
+        case = _testcase(suite, "unmodelled", finding.name, None, where.file if where else None, where.line if where else None)
+        _outcome(case, finding.outcome, "", finding.headline, _body(finding))
 
 
 def render_comparison(comparison: Comparison) -> str:
@@ -136,10 +150,12 @@ def render_comparison(comparison: Comparison) -> str:
             count = f"{len(diffs)} region{'s' if len(diffs) != 1 else ''}"
             more = "" if complete else " (more exist; raise --max-diffs)"
             body = "\n\n".join("\n".join((f.name, *f.details)) for f in mine)
-            _outcome(case, Outcome.FAILED, "different", f"{count} that only {allowing} allows{more}.", body)
+            outcome = Outcome.FAILED if comparison.coverage.complete else Outcome.UNKNOWN
+            _outcome(case, outcome, "different", f"{count} that only {allowing} allows{more}.", body)
         elif mine:
             _outcome(case, Outcome.UNKNOWN, "", mine[0].headline, "\n".join(mine[0].details))
-    return _document(suite, comparison.seconds)
+    _unmodelled_cases(suite, [f for f in findings if f.check == UNMODELLED_OBJECT])
+    return _document(suite, comparison.seconds, comparison.coverage)
 
 
 def render_redundancy(report: RedundancyReport) -> str:
@@ -164,4 +180,4 @@ def render_redundancy(report: RedundancyReport) -> str:
         _outcome(case, finding.outcome, finding.verdict, finding.headline, _body(finding))
     if not findings:
         _testcase(suite, "redundant", f"no redundant or vacuous item among {report.items_checked} checked")
-    return _document(suite, report.seconds)
+    return _document(suite, report.seconds, report.coverage)

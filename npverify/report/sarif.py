@@ -26,6 +26,7 @@ from npverify.report.findings import (
     COMPARISON_CHECKS,
     INVARIANT_CHECKS,
     REDUNDANCY_CHECKS,
+    UNMODELLED_OBJECT,
     Check,
     Finding,
     Outcome,
@@ -41,6 +42,7 @@ from npverify.results import ProofReport
 
 if TYPE_CHECKING:
     from npverify.compare import Comparison
+    from npverify.coverage import Coverage
     from npverify.redundancy import RedundancyReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -79,7 +81,7 @@ def _physical(location: SourceLocation, root: str | None) -> dict[str, Any]:
 
 
 def _rule(check: Check) -> dict[str, Any]:
-    undecided = check.id.endswith("undecided")
+    undecided = check.id.endswith("undecided") or check.id == "unmodelled"
     return {
         "id": f"npverify/{check.id}",
         "name": check.name,
@@ -182,8 +184,20 @@ def _dumps(log: dict[str, Any]) -> str:
 def report_sarif(report: ProofReport, root: str | None = None) -> dict[str, Any]:
     """``root``: the directory relative paths are relative to (the CLI's working directory)."""
     notifications = [_notification("warning", w) for w in report.warnings]
+    notifications += _ignored_notifications(report.coverage)
     notifications += [_notification("note", f"skipped {s}: a kind npverify does not use") for s in report.skipped]
-    return _log("prove", tuple(INVARIANT_CHECKS.values()), proof_findings(report), notifications, root)
+    return _log("prove", (*INVARIANT_CHECKS.values(), UNMODELLED_OBJECT), proof_findings(report), notifications, root)
+
+
+def _ignored_notifications(coverage: Coverage) -> list[dict[str, Any]]:
+    """A note per object the user chose to ignore: the answers assume it does not exist."""
+    return [_notification("note", f"ignored (--ignore-kind) {o}: answers assume it does not exist") for o in coverage.ignored]
+
+
+def _coverage_notifications(coverage: Coverage) -> list[dict[str, Any]]:
+    return _ignored_notifications(coverage) + [
+        _notification("note", f"skipped {s}: a kind npverify does not use") for s in coverage.skipped
+    ]
 
 
 def render_report(report: ProofReport, root: str | None = None) -> str:
@@ -193,6 +207,7 @@ def render_report(report: ProofReport, root: str | None = None) -> str:
 def comparison_sarif(comparison: Comparison, root: str | None = None) -> dict[str, Any]:
     findings = comparison_findings(comparison)
     notifications = [_notification("warning", f"solver: {comparison.reason}")] if comparison.reason else []
+    notifications += _coverage_notifications(comparison.coverage)
     command = "contains" if is_containment(comparison) else "equiv"
     return _log(command, COMPARISON_CHECKS, findings, notifications, root)
 
@@ -202,7 +217,7 @@ def render_comparison(comparison: Comparison, root: str | None = None) -> str:
 
 
 def redundancy_sarif(report: RedundancyReport, root: str | None = None) -> dict[str, Any]:
-    return _log("redundant", REDUNDANCY_CHECKS, redundancy_findings(report), [], root)
+    return _log("redundant", REDUNDANCY_CHECKS, redundancy_findings(report), _coverage_notifications(report.coverage), root)
 
 
 def render_redundancy(report: RedundancyReport, root: str | None = None) -> str:

@@ -74,7 +74,7 @@ def test_one_rule_per_invariant_kind_and_results_point_at_their_rule():
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [
         "npverify/isolated", "npverify/allowed", "npverify/reachable", "npverify/only",
-        "npverify/equivalent", "npverify/redundant", "npverify/nonRedundant",
+        "npverify/equivalent", "npverify/redundant", "npverify/nonRedundant", "npverify/unmodelled",
     ]
     for rule in rules:
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"] and rule["help"]["text"]
@@ -155,7 +155,7 @@ def test_a_location_in_a_git_revision_is_named_not_pointed_at():
 def test_equiv_has_one_result_per_region_at_the_allowing_rule():
     run = sarif.comparison_sarif(fixed_comparison())["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [
-        "npverify/equiv/only-left", "npverify/equiv/only-right", "npverify/contains/only-candidate",
+        "npverify/equiv/only-left", "npverify/equiv/only-right", "npverify/contains/only-candidate", "npverify/unmodelled",
     ]
     assert run["automationDetails"] == {"id": "npverify/equiv/"}
     only_old, only_new = run["results"]
@@ -198,6 +198,7 @@ def test_redundancy_results_are_located_at_the_item_with_covers_related():
     run = doc["runs"][0]
     assert [r["id"] for r in run["tool"]["driver"]["rules"]] == [
         "npverify/redundancy/redundant", "npverify/redundancy/vacuous", "npverify/redundancy/undecided",
+        "npverify/unmodelled",
     ]
     assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
         ("npverify/redundancy/redundant", "error"),
