@@ -59,7 +59,8 @@ MANIFESTS = {
     "truncated-policy.yaml": ("9:1", "invalid YAML: did not find expected node content"),
     "only-separators.yaml": ("ok", "policies=[]; namespaces=[]; skipped=[]"),
     "unknown-field-in-except.yaml": ("7:64", "spec.ingress[0].from[0].ipBlock.exept: unknown field 'exept'; did you mean 'except'?"),
-    "null-everywhere.yaml": ("ok", "policies=['default/np']; warnings=2"),
+    # the third warning: the policy has no metadata.namespace
+    "null-everywhere.yaml": ("ok", "policies=['default/np']; warnings=3"),
     "not-utf8.yaml": ("3:21", "not valid UTF-8 (byte 0xe9); save the file as UTF-8"),
     "random-bytes.yaml": ("2:118", "not valid UTF-8 (byte 0x80)"),
     "utf16-odd-length.yaml": ("1:1", "not valid UTF-16 (it starts with a UTF-16 byte-order mark): truncated data"),

@@ -126,10 +126,32 @@ def test_unknown_kinds_are_skipped_with_kind_name_and_location():
     cluster = load_text(text, "s.yaml")
     assert [(s.kind, s.name, str(s.location)) for s in cluster.skipped] == [
         ("ConfigMap", "settings", "s.yaml:1:1"),
-        ("NetworkPolicy", "calico", "s.yaml:5:1"),
         ("AllowList", "no-items", "s.yaml:9:1"),
     ]
+    # Calico's NetworkPolicy changes which packets flow: kept, never skipped (docs/semantics.md).
+    assert [(o.qualified_kind, o.name, str(o.location)) for o in cluster.unmodelled] == [
+        ("NetworkPolicy.projectcalico.org", "calico", "s.yaml:5:1"),
+    ]
     assert cluster.policies == ()
+
+
+def test_unmodelled_kinds_inside_lists_are_kept_at_the_item():
+    text = textwrap.dedent(
+        """\
+        apiVersion: cilium.io/v2
+        kind: CiliumNetworkPolicyList
+        items:
+        - {metadata: {name: a, namespace: shop}, spec: {}}
+        - apiVersion: policy.networking.k8s.io/v1alpha1
+          kind: AdminNetworkPolicy
+          metadata: {name: b}
+        """
+    )
+    cluster = load_text(text, "l.yaml")
+    assert [(o.qualified_kind, o.namespace, o.name, str(o.location)) for o in cluster.unmodelled] == [
+        ("CiliumNetworkPolicy.cilium.io", "shop", "a", "l.yaml:4:3"),
+        ("AdminNetworkPolicy.policy.networking.k8s.io", "", "b", "l.yaml:5:3"),
+    ]
 
 
 def test_unknown_kinds_inside_lists_are_skipped_at_the_item():
