@@ -562,7 +562,7 @@ def shop_matrices() -> dict[str, ConnectivityMatrix]:
     """The shop's matrices with fixed times, so renderings are stable."""
     cluster = _shop()
     return {
-        by: attrs.evolve(connectivity_matrix(cluster, by=by), seconds=0.25, proof_seconds=0.125)
+        by: attrs.evolve(connectivity_matrix(cluster, by=by, cell_rules=True), seconds=0.25, proof_seconds=0.125)
         for by in ("workload", "namespace")
     }
 

@@ -15,6 +15,7 @@ from typing import Optional
 import attrs
 
 from npverify.matrix.cells import EMPTY_CELL, Cell
+from npverify.matrix.reasons import CellReasons
 from npverify.results import Verdict
 
 
@@ -47,6 +48,11 @@ class ConnectivityMatrix:
     witnesses: int = 0
     seconds: float = 0.0
     proof_seconds: float = 0.0
+    #: Per non-empty cell, the rules that allow some of its packets and the policies that
+    #: isolate its pods (npverify/matrix/reasons.py); None when not asked for.
+    reasons: Optional[Mapping[tuple[int, int], CellReasons]] = attrs.field(
+        default=None, converter=attrs.converters.optional(_frozen_mapping), hash=False
+    )
 
     def cell(self, source: str, destination: str) -> Cell:
         """The cell from row ``source`` to column ``destination`` (empty if absent)."""
