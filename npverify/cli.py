@@ -164,8 +164,8 @@ def _parse_cidrs(values: tuple[str, ...]):
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, show_default=True, metavar="N", help="Worker processes; 0: one per available CPU (one for small inputs). Results do not depend on it.")
 
 
-def universe_options(command):
-    """The universe and semantics switches every question takes."""
+def universe_switches(command):
+    """The universe and semantics switches: every question, and explain, take them."""
     options = [
         click.option("--namespaces", type=click.Choice(["any", "declared"]), default=None, help="Override universe.namespaces."),
         click.option("--pods", type=click.Choice(["any", "workloads"]), default=None, help="Override universe.pods."),
@@ -174,6 +174,16 @@ def universe_options(command):
         click.option("--node-traffic/--no-node-traffic", default=None, help="Include packets that originate on nodes."),
         click.option("--self-traffic/--no-self-traffic", default=None, help="Include a pod's packets to itself in scopes."),
         click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def universe_options(command):
+    """The universe and semantics switches every question takes, and the solver's limits."""
+    options = [
+        universe_switches,
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Seconds per solver query; undecided in time means UNKNOWN."),
         click.option("--rlimit", type=click.IntRange(min=1), default=None, help="Z3 resource limit per solver query (deterministic across machines); hitting it gives UNKNOWN."),
     ]
@@ -246,6 +256,37 @@ def _limits(options: dict) -> Limits:
     return Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
 
 
+#: ``--invariants FILE`` for matrix and explain: the universe and semantics prove would use.
+invariants_option = click.option(
+    "--invariants",
+    "invariants_file",
+    type=click.Path(dir_okay=False, allow_dash=False),
+    default=None,
+    metavar="FILE",
+    help="Take the universe and semantics of this invariants file (the switches override them), and its manifests when none are given; so the answer is about the packets prove ranges over.",
+)
+
+
+def _invariants_question(invariants_file, paths: tuple[str, ...], options: dict) -> tuple[dict, Universe, Semantics, list[str]]:
+    """How to read the manifests (load_manifests' keyword arguments), the universe,
+    semantics and manifest paths of matrix and explain: an invariants file's universe,
+    semantics, ignoreKinds, defaultNamespace and manifests (when ``paths`` is empty) are the
+    defaults, the switches in ``options`` override them (taken out of ``options``)."""
+    reading = _reading(options)
+    universe, semantics, manifests = Universe(), Semantics(), ()
+    if invariants_file is not None:
+        spec = load_invariants(invariants_file, limits=reading["limits"])
+        universe, semantics, manifests = spec.universe, spec.semantics, spec.manifests
+        _read_as_the_file_says(reading, spec)
+    return reading, _universe(universe, options), _semantics(semantics, options), list(paths or manifests)
+
+
+def _read_as_the_file_says(reading: dict, spec) -> None:
+    """The command line adds to the invariants file's ignoreKinds and overrides its defaultNamespace."""
+    reading["ignore_kinds"] = tuple(dict.fromkeys(spec.ignore_kinds + reading["ignore_kinds"]))
+    reading["default_namespace"] = reading["default_namespace"] or spec.default_namespace
+
+
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
@@ -294,9 +335,7 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
         reading = _reading(options)
         input_limits = reading["limits"]
         spec = load_invariants(invariants_file, limits=input_limits)
-        # The command line adds to the file's ignoreKinds and overrides its defaultNamespace.
-        reading["ignore_kinds"] = tuple(dict.fromkeys(spec.ignore_kinds + reading["ignore_kinds"]))
-        reading["default_namespace"] = reading["default_namespace"] or spec.default_namespace
+        _read_as_the_file_says(reading, spec)
         universe = _universe(spec.universe, options)
         semantics = _semantics(spec.semantics, options)
         limits = _limits(options)
@@ -468,32 +507,35 @@ See docs/explain.md.
 
 
 @main.command(epilog=EXPLAIN_EXIT_HELP)
-@click.option("--manifests", "manifests", multiple=True, required=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable.")
+@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the --invariants file's 'manifests'.")
 @click.option("--from", "source", required=True, metavar="SPEC", help="The packet's source (see below).")
 @click.option("--to", "destination", required=True, metavar="SPEC", help="The packet's destination (see below).")
 @click.option("--port", "port", required=True, metavar="PORT[/PROTOCOL]", help="Destination port: 8080/TCP, 53/udp, 8080 (TCP) or a named port of the destination.")
 @click.option("--format", "output_format", type=click.Choice(["json", "text"]), default="text", show_default=True, help="Output format.")
-@click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect).")
-@click.option("--pod-cidr", "pod_cidrs", multiple=True, metavar="CIDR", help="Where to take pod IPs the manifests do not give (default 10.244.0.0/16, fd00:10:244::/64); repeatable.")
+@invariants_option
+@universe_switches
 @input_limit_options
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the explanation here instead of stdout.")
-def explain(manifests: tuple[str, ...], source: str, destination: str, port: str, output_format: str, pod_cidrs: tuple[str, ...], output, **options) -> None:
+def explain(manifests: tuple[str, ...], source: str, destination: str, port: str, output_format: str, invariants_file, output, **options) -> None:
     """Say whether one packet is allowed, and why.
 
     Names the policies that select the source for egress and the destination for
     ingress, the rule and peer that matched (with file:line), or for each rule why it
-    did not match. The verdict is the reference evaluator's.
+    did not match. The verdict is the reference evaluator's. The universe is prove's
+    (same switches and defaults, or the --invariants file's): pod IPs the manifests do
+    not give are taken from --pod-cidr (default 10.244.0.0/16, fd00:10:244::/64 when the
+    universe leaves pod IPs free), and a packet outside the universe is said to be.
     """
     from npverify.explain import explain as explain_packet_spec
     from npverify.report.text import render_explanation as render_text
     from npverify.report.json import render_explanation as render_json
 
     with _failures_to_exit_codes():
-        reading = _reading(options)
-        semantics = _semantics(Semantics(), options)
-        cidrs = _parse_cidrs(pod_cidrs)
-        cluster = load_manifests(list(manifests), stdin=sys.stdin, **reading)
-        explanation = explain_packet_spec(cluster, source, destination, port, semantics=semantics, pod_cidrs=cidrs)
+        reading, universe, semantics, paths = _invariants_question(invariants_file, manifests, options)
+        if not paths:
+            raise InputError(Diagnostic("no manifests: give --manifests PATH, or --invariants FILE with a 'manifests' list", path="--manifests"))
+        cluster = load_manifests(paths, stdin=sys.stdin, **reading)
+        explanation = explain_packet_spec(cluster, source, destination, port, semantics=semantics, universe=universe)
         rendered = (render_json if output_format == "json" else render_text)(explanation)
     output.write(rendered)
     output.flush()
@@ -519,17 +561,21 @@ MATRIX_FORMATS = ("text", "csv", "dot", "html", "json")
 
 
 @main.command(epilog=MATRIX_EXIT_HELP)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @click.option("--by", type=click.Choice(["workload", "namespace"]), default="workload", show_default=True, help="Rows and columns: loaded workloads, or the namespaces holding them.")
 @click.option("--format", "output_format", type=click.Choice(MATRIX_FORMATS), default="text", show_default=True, help="Output format: text table, CSV (long format), Graphviz DOT, a self-contained HTML page, or JSON (specs/matrix.schema.json).")
 @click.option("--namespace", "only_namespaces", multiple=True, metavar="NS", help="Only workloads of this namespace as rows and columns; repeatable.")
 @click.option("--no-proof", "no_proof", is_flag=True, default=False, help="Skip the solver's proof (and the witness packets); the output says the matrix is not proved.")
+@invariants_option
 @universe_options
 @input_limit_options
 @click.option("-o", "--output", type=click.File("w"), default="-", help="Write the matrix here instead of stdout.")
 @jobs_option
-def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces: tuple[str, ...], no_proof: bool, output, jobs: int, **options) -> None:
+def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces: tuple[str, ...], no_proof: bool, invariants_file, output, jobs: int, **options) -> None:
     """The connectivity matrix of the workloads of PATHS (or of their namespaces).
+
+    PATHS default to the --invariants file's manifests; the universe and semantics are
+    prove's (same switches and defaults, or the --invariants file's).
 
     Each cell is computed exactly by set algebra over the policies, then the solver proves
     that no packet between pods of the two is allowed outside the cell, or denied inside its
@@ -552,8 +598,11 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
         "json": render_matrix_json,
     }
     with _failures_to_exit_codes():
-        reading, universe, semantics, limits = _question_options(options)
-        cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
+        reading, universe, semantics, manifests = _invariants_question(invariants_file, paths, options)
+        limits = _limits(options)
+        if not manifests:
+            raise InputError(Diagnostic("no manifests: give PATHS, or --invariants FILE with a 'manifests' list", path="PATHS"))
+        cluster = load_manifests(manifests, stdin=sys.stdin, **reading)
         result = connectivity_matrix(
             cluster,
             by=by,
@@ -563,8 +612,12 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
             prove=not no_proof,
             namespaces=only_namespaces or None,
             jobs=workers_for(jobs, len(cluster.workloads), WORKLOADS_PER_WORKER),
+            cell_rules=output_format == "json",
         )
         rendered = renderers[output_format](result)
+    if output_format == "csv":
+        for note in result.notes:  # CSV rows have no place for them
+            click.echo(f"npverify: note: {note}", err=True)
     output.write(rendered)
     output.flush()
     sys.exit(EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_PROVED)

@@ -45,17 +45,30 @@ from npverify.model import (
     Semantics,
     SourceLocation,
     UnmodelledObject,
+    Universe,
     Workload,
 )
-from npverify.semantics import Decision, decide
+from npverify.semantics import Decision, decide, universe_problem
 
 FROM_OPTION, TO_OPTION, PORT_OPTION = "--from", "--to", "--port"
 
 #: Where pod IPs come from when the manifests do not say (a Deployment's pods have no
-#: status) and no ``--pod-cidr`` is given: kubeadm's and flannel's default pod network.
+#: status) and the universe leaves pod IPs unconstrained (no ``--pod-cidr``): kubeadm's and
+#: flannel's default pod network. With pod CIDRs, assumed pod IPs come from those.
 DEFAULT_POD_CIDRS: tuple[IPNetwork, ...] = (
     ipaddress.ip_network("10.244.0.0/16"),
     ipaddress.ip_network("fd00:10:244::/64"),
+)
+
+#: Where a hostNetwork pod's IP (its node's) comes from when the manifests do not say: the
+#: first of these outside the universe's pod CIDRs, since the universe puts node IPs there.
+NODE_NETWORKS: tuple[IPNetwork, ...] = (
+    ipaddress.ip_network("192.168.0.0/16"),
+    ipaddress.ip_network("172.16.0.0/12"),
+    ipaddress.ip_network("10.0.0.0/8"),
+    ipaddress.ip_network("100.64.0.0/10"),
+    ipaddress.ip_network("fd00:192:168::/64"),
+    ipaddress.ip_network("fc00::/7"),
 )
 
 #: Prefixes of node specs: ``node:IP`` (any node) and ``own-node:IP`` (the destination's).
@@ -123,6 +136,10 @@ class Explanation:
     #: Every rule of every policy that isolates the source (egress) or destination (ingress).
     rules: tuple[RuleOutcome, ...] = attrs.field(default=(), converter=tuple)
     semantics: Semantics = Semantics()
+    #: The universe the packet was checked against (None: not checked), and why the packet
+    #: lies outside it (None: inside): prove and matrix range over that universe only.
+    universe: Universe | None = None
+    outside_universe: str | None = None
     #: What the manifests held that npverify did not model or use.
     coverage: Coverage = Coverage()
     #: The unmodelled objects that could change this packet's verdict: while there are
@@ -514,14 +531,17 @@ def explain_packet(
     *,
     notes: Sequence[str] = (),
     assumed_ip: Sequence[str] = (),
+    universe: Universe | None = None,
 ) -> Explanation:
     """Explain the reference evaluator's decision on ``packet`` in sentences.
 
     ``notes`` are added after the endpoint sentences (how the command line was read);
     ``assumed_ip`` names the ends ("source", "destination") whose IPs were made up, so
-    that sentences relying on them say so.
+    that sentences relying on them say so. With ``universe``, a packet outside it is said
+    to be so (prove and matrix, asked about that universe, never consider it).
     """
     decision = decide(cluster, packet, semantics)
+    outside = universe_problem(cluster, packet, universe) if universe is not None else None
     assumed = {role: " (assumed)" for role in assumed_ip}
     sentences = [
         _endpoint_sentence(cluster, packet.src, "source", assumed.get("source", "")),
@@ -554,6 +574,9 @@ def explain_packet(
         )
     else:
         verdict = f"Verdict: DENIED, because {reasons[Direction.EGRESS if not egress else Direction.INGRESS]}."
+    if outside is not None:
+        assert universe is not None
+        sentences.append(Sentence("universe", _outside_sentence(outside, universe)))
     coverage = Coverage.of(cluster)
     undecided_by = coverage.affecting(
         frozenset(e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint) and not e.host_network)
@@ -564,7 +587,31 @@ def explain_packet(
             f"({verdict[len('Verdict: '):].rstrip('.')}), but {unknown_reason(undecided_by)}."
         )
     sentences.append(Sentence("verdict", verdict))
-    return Explanation(packet, decision, tuple(sentences), tuple(rules), semantics, coverage, undecided_by)
+    return Explanation(packet, decision, tuple(sentences), tuple(rules), semantics, universe, outside, coverage, undecided_by)
+
+
+#: Universe switches that take in a packet, by a word of universe_problem's reason.
+_UNIVERSE_SWITCHES = (
+    ("hostNetwork", "--host-network"),
+    ("node traffic", "--node-traffic"),
+    ("to itself", "--self-traffic"),
+    ("pod CIDRs", "--pod-cidr"),
+    ("not declared", "--namespaces any"),
+    ("loaded workload", "--pods any"),
+)
+
+
+def _outside_sentence(problem: str, universe: Universe) -> str:
+    """Says the packet lies outside the universe, why, and which switch takes it in."""
+    switch = next((s for word, s in _UNIVERSE_SWITCHES if word in problem), None)
+    hint = f"; {switch} takes such packets in" if switch and switch != "--pod-cidr" else ""
+    if switch == "--pod-cidr":
+        cidrs = ", ".join(str(c) for c in universe.pod_cidrs)
+        hint = f"; pods have IPs inside the pod CIDRs ({cidrs}) and other endpoints outside them"
+    return (
+        f"Outside the universe: {problem}{hint}. The verdict below is the reference evaluator's on this one "
+        "packet; prove and matrix, asked with the same universe, do not range over it."
+    )
 
 
 # --- endpoint and port specs -----------------------------------------------------------
@@ -730,14 +777,24 @@ def _families(wanted: _Wanted) -> set[int]:
     return {ip.version for ip in wanted.ips} or {4, 6}
 
 
-def _assume_ip(family: int, pod_cidrs: Sequence[IPNetwork], taken: set[IPAddress]) -> IPAddress:
-    networks = [c for c in pod_cidrs if c.version == family] or [c for c in DEFAULT_POD_CIDRS if c.version == family]
-    network = networks[0]
-    for offset in range(1, 1 << min(16, network.max_prefixlen - network.prefixlen)):
-        ip = network.network_address + offset
-        if ip not in taken:
-            return ip
-    return network.network_address  # a /31 or /32 "pod CIDR": nothing better to choose
+def _assume_ip(family: int, host_network: bool, pod_cidrs: Sequence[IPNetwork], taken: set[IPAddress]) -> IPAddress:
+    """An IP for a pod the manifests give none, in the universe: inside the pod CIDRs for a
+    pod (default DEFAULT_POD_CIDRS), outside them for a hostNetwork pod (its node's IP)."""
+    if host_network:
+        avoid = [p for p in pod_cidrs if p.version == family]
+        candidates = [c for c in NODE_NETWORKS if c.version == family]
+        networks = [c for c in candidates if not any(c.subnet_of(p) for p in avoid)] or candidates
+    else:
+        networks = [c for c in pod_cidrs if c.version == family] or [c for c in DEFAULT_POD_CIDRS if c.version == family]
+        avoid = []
+    for network in networks:
+        for offset in range(1, 1 << min(16, network.max_prefixlen - network.prefixlen)):
+            ip = network.network_address + offset
+            if ip not in taken and not any(ip in c for c in avoid):
+                return ip
+    # A /31 or /32 "pod CIDR", or pod CIDRs that cover every node network: nothing better
+    # to choose; the universe check says when the packet lies outside.
+    return networks[0].network_address
 
 
 def _same_pod(src: _Wanted, dst: _Wanted) -> bool:
@@ -775,7 +832,8 @@ def _pod_endpoint(cluster: Cluster, wanted: _Wanted, ip: IPAddress, pod_id: str)
 def _place(
     cluster: Cluster, src: _Wanted, dst: _Wanted, pod_cidrs: Sequence[IPNetwork]
 ) -> tuple[Endpoint, Endpoint, list[str], list[str]]:
-    """Choose IPs (one family for both ends) and build the endpoints.
+    """Choose IPs (one family for both ends, in the universe's pod CIDRs when it has
+    some) and build the endpoints.
 
     Returns them with notes on what was assumed and the ends whose IPs are made up.
     """
@@ -786,6 +844,10 @@ def _place(
             f"{dst.spec!r} is IPv{_families(dst).pop()} but {src.spec!r} ({FROM_OPTION}) is IPv{_families(src).pop()}; "
             "a packet's source and destination have one IP family",
         )
+    # Pods live in the pod CIDRs' families: a family without one has no pod in the universe.
+    with_pods = common & {c.version for c in pod_cidrs}
+    if with_pods:
+        common = with_pods
     family = 4 if 4 in common else 6
     same = _same_pod(src, dst)
     taken = {ip for w in cluster.workloads for ip in w.ips} | {ip for w in (src, dst) for ip in w.ips}
@@ -807,7 +869,7 @@ def _place(
                 # Two pods of one workload with known IPs get two of them when there are two.
                 ip = next((ip for ip in known if ip not in used), known[0])
             else:
-                ip = _assume_ip(family, pod_cidrs, taken)
+                ip = _assume_ip(family, wanted.workload is not None and wanted.workload.host_network, pod_cidrs, taken)
                 taken.add(ip)
                 assumed.append(role)
                 base = wanted.spec.strip()
@@ -891,7 +953,8 @@ def explain(
     port: str,
     *,
     semantics: Semantics = Semantics(),
-    pod_cidrs: Sequence[IPNetwork] = (),
+    universe: Universe = Universe(),
+    pod_cidrs: Sequence[IPNetwork] | None = None,
 ) -> Explanation:
     """Explain whether one packet, named as on the command line, is allowed and why.
 
@@ -899,9 +962,15 @@ def explain(
     ``NS/key=value,...`` (a pod with those labels), an IP (a loaded pod's, else an external
     host), ``node:IP`` or ``own-node:IP`` (source only: the destination pod's node).
     ``port``: ``8080/TCP``, ``53/udp``, ``8080`` (TCP) or a port name of the destination.
-    Pod IPs the manifests do not give are taken from ``pod_cidrs`` (default
-    ``DEFAULT_POD_CIDRS``) and the explanation says so. Bad specs raise InputError.
+    ``universe`` is the one prove and matrix take: pod IPs the manifests do not give are
+    taken from its pod CIDRs (default ``DEFAULT_POD_CIDRS``; a hostNetwork pod's from
+    ``NODE_NETWORKS`` outside them), and the explanation says so; a packet outside the
+    universe is said to be. ``pod_cidrs``, when given, replaces ``universe.pod_cidrs``.
+    Bad specs raise InputError.
     """
+    if pod_cidrs is not None:
+        universe = attrs.evolve(universe, pod_cidrs=tuple(pod_cidrs))
+    pod_cidrs = universe.pod_cidrs
     src = _parse_endpoint(cluster, source, FROM_OPTION)
     dst = _parse_endpoint(cluster, destination, TO_OPTION)
     if dst.kind == "node" and dst.own_node:
@@ -918,5 +987,9 @@ def explain(
     notes = list(src.notes + dst.notes) + notes + ([port_note] if port_note else [])
     for wanted, endpoint in ((src, packet_src), (dst, packet_dst)):
         if wanted.kind == "external" and any(endpoint.ip in c for c in pod_cidrs):
-            notes.append(f"{endpoint.ip} lies in the pod CIDRs, but no loaded pod has it; it is treated as an external host.")
-    return explain_packet(cluster, Packet(packet_src, packet_dst, protocol, number), semantics, notes=notes, assumed_ip=assumed)
+            notes.append(
+                f"{endpoint.ip} lies in the pod CIDRs, but no loaded pod has it; it is treated as an external host "
+                f"(name the pod, e.g. NAMESPACE/key=value@{endpoint.ip}, to ask about a pod with this IP)."
+            )
+    packet = Packet(packet_src, packet_dst, protocol, number)
+    return explain_packet(cluster, packet, semantics, notes=notes, assumed_ip=assumed, universe=universe)

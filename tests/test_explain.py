@@ -25,8 +25,9 @@ from npverify.model import (
     PodEndpoint,
     Protocol,
     Semantics,
+    Universe,
 )
-from npverify.semantics import decide
+from npverify.semantics import decide, universe_problem
 
 sys.path.insert(0, str(Path(__file__).parent / "conformance"))
 import test_upstream_netpol as upstream  # noqa: E402  (the conformance cases, reused)
@@ -590,3 +591,70 @@ def test_docs_show_real_output(monkeypatch):
     for command, output, code in examples:
         result = CliRunner().invoke(main, ["explain", *shlex.split(command)])
         assert (result.output, result.exit_code) == (output, code), command
+
+
+# --- the universe: prove's and matrix's --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, destination, port, universe, problem, switch",
+    [
+        ("node:192.168.0.11", "web/api", "8080", Universe(), "node traffic is outside the universe", "--node-traffic"),
+        ("web/agent", "db/StatefulSet/store", "pg", Universe(), "hostNetwork pods are outside the universe", "--host-network"),
+        ("web/client", "web/client", "80", Universe(), "a pod's traffic to itself is outside the scope", "--self-traffic"),
+        ("web/app=x", "web/api", "8080", Universe(pods="workloads"), "pod is not of a loaded workload", "--pods any"),
+        ("elsewhere/app=x", "web/api", "8080", Universe(namespaces="declared"), "namespace 'elsewhere' is not declared", "--namespaces any"),
+        ("web/client", "web/api", "8080", Universe(pod_cidrs=[ipaddress.ip_network("10.244.0.0/16")]), "PodEndpoint IP 10.1.0.5 lies outside the pod CIDRs", "10.244.0.0/16"),
+        ("10.244.7.7", "web/api", "8080", Universe(pod_cidrs=[ipaddress.ip_network("10.244.0.0/16")]), "ExternalEndpoint IP 10.244.7.7 lies inside the pod CIDRs", "10.244.0.0/16"),
+    ],
+)
+def test_a_packet_outside_the_universe_is_said_to_be(cluster, source, destination, port, universe, problem, switch):
+    """prove and matrix never consider such a packet: explain must not pass it off as one of theirs."""
+    e = explain(cluster, source, destination, port, universe=universe)
+    assert e.outside_universe == problem == universe_problem(cluster, e.packet, universe)
+    sentence = next(s for s in e.sentences if s.topic == "universe")
+    assert sentence.text.startswith(f"Outside the universe: {problem}") and switch in sentence.text
+    assert e.sentences[-1].topic == "verdict"
+    assert "(a packet outside the universe; see below)" in str(e).splitlines()[0]
+
+
+def test_a_packet_inside_the_universe_says_nothing_of_it(cluster):
+    for universe in (Universe(), Universe(node_traffic=True), Universe(pod_cidrs=[ipaddress.ip_network("10.0.0.0/8")])):
+        e = explain(cluster, "web/client", "web/api", "8080", universe=universe)
+        assert e.outside_universe is None and not [s for s in e.sentences if s.topic == "universe"]
+    e = explain(cluster, "node:192.168.0.11", "web/api", "8080", universe=Universe(node_traffic=True))
+    assert e.outside_universe is None
+
+
+def test_assumed_ips_lie_in_the_universe(cluster):
+    """Pods get IPs inside the pod CIDRs (of a family that has one), hostNetwork pods
+    outside them: the packet explain makes up is one prove and matrix range over."""
+    v6_only = Universe(pod_cidrs=[ipaddress.ip_network("fd00:1::/64")], host_network=True)
+    e = explain(cluster, "web/app=x", "web/api", "8080", universe=v6_only)
+    assert e.packet.src.ip in v6_only.pod_cidrs[0] and e.packet.dst.ip in v6_only.pod_cidrs[0]
+    assert e.outside_universe is None
+    wide = Universe(pod_cidrs=[ipaddress.ip_network("192.168.0.0/16"), ipaddress.ip_network("10.0.0.0/8")], host_network=True)
+    hostile = load_text(CLUSTER_YAML.replace("status: {podIP: 192.168.0.10}", ""), "c.yaml")
+    e = explain(hostile, "web/agent", "web/api", "8080", universe=wide)
+    assert not any(e.packet.src.ip in c for c in wide.pod_cidrs)
+    assert e.outside_universe is None
+
+
+def test_cli_universe_switches_and_invariants_file(tmp_path):
+    invariants = ROOT / "specs" / "examples" / "shop" / "invariants.yaml"  # podCIDRs: [10.244.0.0/16]
+    packet = ["--from", "203.0.113.9", "--to", "shop/frontend", "--port", "http"]
+    inside = CliRunner().invoke(main, ["explain", "--invariants", str(invariants), *packet, "--format", "json"])
+    assert inside.exit_code == 0, inside.output
+    doc = json.loads(inside.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["universe"]["pod_cidrs"] == ["10.244.0.0/16"] and doc["universe"]["inside"] is True
+    # The switches override the file; --manifests replaces its manifests.
+    result = CliRunner().invoke(main, ["explain", "--invariants", str(invariants), "--manifests", str(SHOP), "--pod-cidr", "203.0.113.0/24", *packet, "--format", "json"])
+    doc = json.loads(result.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["universe"]["inside"] is False and "lies inside the pod CIDRs" in doc["universe"]["problem"]
+    assert any(s["topic"] == "universe" for s in doc["sentences"])
+    result = run("--from", "node:10.0.0.9", "--to", "shop/api", "--port", "8080", "--node-traffic", "--format", "json")
+    assert json.loads(result.stdout)["universe"]["inside"] is True
+    result = CliRunner().invoke(main, ["explain", "--from", "a/b", "--to", "c/d", "--port", "80", "--invariants", str(tmp_path / "missing.yaml")])
+    assert result.exit_code == 2

@@ -560,9 +560,16 @@ def test_bad_arguments_are_input_errors():
 @pytest.fixture(scope="module")
 def shop_matrices() -> dict[str, ConnectivityMatrix]:
     """The shop's matrices with fixed times, so renderings are stable."""
-    cluster = _shop()
+    # Loaded by its path from the repository's root, so the goldens' locations do not depend
+    # on where the checkout is.
+    here = Path.cwd()
+    os.chdir(ROOT)
+    try:
+        cluster = load_manifests([str(SHOP.relative_to(ROOT))])
+    finally:
+        os.chdir(here)
     return {
-        by: attrs.evolve(connectivity_matrix(cluster, by=by), seconds=0.25, proof_seconds=0.125)
+        by: attrs.evolve(connectivity_matrix(cluster, by=by, cell_rules=True), seconds=0.25, proof_seconds=0.125)
         for by in ("workload", "namespace")
     }
 
@@ -780,3 +787,278 @@ def test_cli_help_documents_exit_codes():
     result = CliRunner().invoke(main, ["matrix", "--help"])
     assert result.exit_code == 0
     assert all(f"  {code}  " in result.output for code in (0, 2, 3))
+
+
+# --- no rows: an empty matrix, not a crash ------------------------------------------------------
+
+POLICY_ONLY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+"""
+NAMESPACE_ONLY = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n"
+HOST_NETWORK_ONLY = """\
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: kube-system}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers: [{name: c, image: x}]
+"""
+NO_ROWS = {
+    "policies-only": ({"p.yaml": POLICY_ONLY}, "the manifests hold no workloads (Pods, Deployments, ...), only 1 NetworkPolicy"),
+    "empty-folder": ({}, "the manifests hold no workloads (Pods, Deployments, ...); there are no pods"),
+    "namespace-only": ({"ns.yaml": NAMESPACE_ONLY}, "the manifests hold no workloads (Pods, Deployments, ...), only 1 Namespace"),
+    "host-network-only": ({"ds.yaml": HOST_NETWORK_ONLY, "p.yaml": POLICY_ONLY}, "every loaded workload is hostNetwork, outside the universe"),
+}
+
+
+@pytest.mark.parametrize("by", ["workload", "namespace"])
+@pytest.mark.parametrize("proof", [True, False], ids=["proof", "no-proof"])
+@pytest.mark.parametrize("case", sorted(NO_ROWS))
+def test_no_rows_is_an_empty_matrix_in_every_format(tmp_path, case: str, proof: bool, by: str):
+    files, why = NO_ROWS[case]
+    folder = tmp_path / case
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    base = ["matrix", str(folder), "--by", by] + ([] if proof else ["--no-proof"])
+    outputs = {}
+    for fmt in ("text", "csv", "dot", "html", "json"):
+        result = CliRunner().invoke(main, [*base, "--format", fmt])
+        assert result.exit_code == 0, (fmt, result.output)
+        outputs[fmt] = result
+    doc = json.loads(outputs["json"].stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert (doc["rows"], doc["columns"], doc["cells"], doc["void"]) == ([], [], [], [])
+    assert doc["verdict"] == ("proved" if proof else "not_proved") and doc["reason"] == ""
+    assert any(note.startswith("no rows: ") and why in note for note in doc["notes"]), doc["notes"]
+    text = outputs["text"].stdout
+    assert why in text and "no rows: no workload in the universe" in text
+    assert "no packet between any two pods is allowed" not in text
+    assert ("PROVED   trivially" in text) if proof else ("NOT PROVED" in text)
+    assert outputs["csv"].stdout.splitlines() == ["source,destination,protocol,ports,always"]
+    assert why in outputs["csv"].stderr
+    nodes, edges = _dot_structure(outputs["dot"].stdout)
+    assert (nodes, edges) == (set(), []) and why in outputs["dot"].stdout
+    page = outputs["html"].stdout
+    parser = _Page()
+    parser.feed(page)
+    parser.close()
+    assert parser.stack == [] and why in page
+
+
+def test_no_rows_in_the_library_proves_without_the_solver(monkeypatch):
+    import npverify.smt.matrix as smt_matrix
+
+    def never(*args, **kwargs):
+        raise AssertionError("the solver was asked about a matrix without rows")
+
+    monkeypatch.setattr(smt_matrix, "prove_claim", never)
+    cluster = load_manifests([])
+    m = connectivity_matrix(cluster)
+    assert (m.rows, m.verdict) == ((), Verdict.PROVED)
+    assert "nothing to prove" in " ".join(m.notes)
+
+
+# --- the universe: matrix honours every switch, and an invariants file -------------------------
+
+
+def test_cli_matrix_takes_the_invariants_files_universe_and_manifests(tmp_path):
+    """The shop's invariants file puts pods in 10.244.0.0/16: prometheus's pods are then
+    inside the 10.0.0.0/8 that frontend's rule excepts, so that cell is empty; --pod-cidr
+    overrides it, and without the file the cell is may-only."""
+    invariants = ROOT / "specs" / "examples" / "shop" / "invariants.yaml"
+
+    def cell(*args: str) -> str:
+        result = CliRunner().invoke(main, ["matrix", *args, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        found = [c["text"] for c in doc["cells"] if (c["source"], c["destination"]) == ("monitoring/Deployment/prometheus", "shop/Deployment/frontend")]
+        return found[0] if found else "-"
+
+    assert cell(str(SHOP)) == "TCP 8080*"
+    assert cell("--invariants", str(invariants)) == "-"
+    assert cell("--invariants", str(invariants), str(SHOP)) == "-"
+    assert cell("--invariants", str(invariants), "--pod-cidr", "192.168.0.0/16") == "TCP 8080"
+    result = CliRunner().invoke(main, ["matrix"])
+    assert result.exit_code == 2 and "no manifests" in result.output
+
+
+def test_universe_switches_that_do_not_touch_pod_pairs_leave_the_matrix_alone():
+    """--namespaces, --pods and --node-traffic choose which endpoints besides pods of loaded
+    workloads a question ranges over; a matrix is about those pods only."""
+    base = CliRunner().invoke(main, ["matrix", str(SHOP), "--format", "csv"])
+    for switch in (["--namespaces", "declared"], ["--pods", "workloads"], ["--node-traffic"]):
+        result = CliRunner().invoke(main, ["matrix", str(SHOP), "--format", "csv", *switch])
+        assert result.exit_code == 0 and result.stdout == base.stdout, switch
+    selfish = CliRunner().invoke(main, ["matrix", str(SHOP), "--format", "json", "--self-traffic"])
+    assert selfish.exit_code == 0
+    diagonal = {c["source"] for c in json.loads(selfish.stdout)["cells"] if c["source"] == c["destination"]}
+    assert "shop/StatefulSet/postgres" in diagonal  # a pod may always send to itself
+
+
+HOST_AGENT = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers: [{name: c, image: x, ports: [{containerPort: 80}]}]
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: shop}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec:
+      hostNetwork: true
+      containers: [{name: c, image: x}]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api-in, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{ipBlock: {cidr: 10.244.0.0/16}}]
+    ports: [{port: 80}]
+"""
+
+HOST_AGENT_INVARIANTS = """\
+manifests: [k8s/]
+universe:
+  hostNetwork: true
+  podCIDRs: [10.244.0.0/16]
+invariants:
+  - name: the node agent cannot reach the api
+    isolated:
+      from: {namespace: shop, workload: agent}
+      to:   {namespace: shop, workload: api}
+"""
+
+
+def test_explain_matrix_and_prove_agree_on_a_host_network_packet(tmp_path):
+    """A hostNetwork pod has its node's IP, outside the pod CIDRs; explain used to give it
+    an IP from --pod-cidr (10.244.0.1), inside the api's ipBlock, and said ALLOWED where
+    matrix and prove, with the same universe, say no packet gets through."""
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "all.yaml").write_text(HOST_AGENT)
+    invariants = tmp_path / "invariants.yaml"
+    invariants.write_text(HOST_AGENT_INVARIANTS)
+    universe = ["--host-network", "--pod-cidr", "10.244.0.0/16"]
+    manifests = str(tmp_path / "k8s")
+    packet = ["--from", "shop/agent", "--to", "shop/api", "--port", "80"]
+
+    proved = CliRunner().invoke(main, ["prove", str(invariants), "--format", "json"])
+    assert proved.exit_code == 0, proved.output
+    for args in ([manifests, *universe], ["--invariants", str(invariants)]):
+        result = CliRunner().invoke(main, ["matrix", *args, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        doc = json.loads(result.stdout)
+        assert "shop/DaemonSet/agent" in doc["rows"]
+        assert not [c for c in doc["cells"] if (c["source"], c["destination"]) == ("shop/DaemonSet/agent", "shop/Deployment/api")]
+    for args in (["--manifests", manifests, *universe], ["--invariants", str(invariants)]):
+        result = CliRunner().invoke(main, ["explain", *args, *packet, "--format", "json"])
+        assert result.exit_code == 1, result.output  # denied, as matrix and prove say
+        doc = json.loads(result.stdout)
+        assert doc["universe"]["inside"] is True and doc["universe"]["host_network"] is True
+        source_ip = ipaddress.ip_address(doc["packet"]["source"]["ip"])
+        assert source_ip not in ipaddress.ip_network("10.244.0.0/16")
+    # Without --host-network the packet is not one matrix or prove look at: explain says so.
+    result = CliRunner().invoke(main, ["explain", "--manifests", manifests, "--pod-cidr", "10.244.0.0/16", *packet])
+    assert "outside the universe" in result.stdout and "--host-network takes such packets in" in result.stdout
+
+
+# --- the rules of a cell --------------------------------------------------------------------------
+
+
+def test_shop_cells_name_their_rules(shop_matrices):
+    m = shop_matrices["workload"]
+    assert m.reasons is not None
+
+    def rules(src: str, dst: str) -> list[tuple[str, str, int]]:
+        key = (m.rows.index(src), m.columns.index(dst))
+        return [(r.policy, r.rule, r.port) for r in m.reasons[key].rules]
+
+    assert rules("monitoring/Deployment/prometheus", "shop/Deployment/api") == [("shop/api", "ingress[1]", 9090)]
+    assert rules("shop/Deployment/api", "shop/StatefulSet/postgres") == [("shop/api", "egress[0]", 5432), ("shop/postgres", "ingress[0]", 5432)]
+    key = (m.rows.index("shop/Deployment/api"), m.columns.index("shop/StatefulSet/postgres"))
+    assert [(p.policy, str(p.direction)) for p in m.reasons[key].isolated_by] == [
+        ("shop/allow-dns", "Egress"), ("shop/api", "Egress"), ("shop/default-deny", "Egress"),
+        ("shop/default-deny", "Ingress"), ("shop/postgres", "Ingress"),
+    ]
+    doc = json.loads(render_matrix_json(m))
+    cell = next(c for c in doc["cells"] if c["destination"] == "shop/StatefulSet/postgres")
+    assert cell["rules"][1] == {
+        "policy": "shop/postgres",
+        "direction": "Ingress",
+        "rule": "ingress[0]",
+        "location": cell["rules"][1]["location"],
+        "example": {"protocol": "TCP", "port": 5432},
+    }
+    assert cell["rules"][1]["location"]["file"].endswith("shop-policies.yaml")
+    # Without reasons asked for, cells keep exactly their old fields.
+    plain = json.loads(render_matrix_json(attrs.evolve(m, reasons=None)))
+    assert all(set(c) == {"source", "destination", "may", "always", "text"} for c in plain["cells"])
+
+
+def assert_reasons_match_evaluator(cluster: Cluster, universe: Universe, semantics: Semantics, matrix: ConnectivityMatrix) -> None:
+    """Every cell's rules are exactly those the reference evaluator lists for some allowed
+    packet of the cell (its isolating policies: those it lists for some packet)."""
+    classes = _ip_classes(_networks(cluster, universe))
+    by_key = {w.key: w for w in cluster.workloads}
+    assert matrix.reasons is not None and set(matrix.reasons) == set(matrix.cells)
+    for (i, j), cell in matrix.cells.items():
+        src, dst = by_key[matrix.rows[i]], by_key[matrix.columns[j]]
+        rules, isolating = set(), set()
+        for a, b in _endpoint_pairs(cluster, universe, src, dst, classes):
+            for protocol, port in itertools.product(PROTOCOLS, _check_ports(cluster, cell)):
+                decision = decide(cluster, Packet(a, b, protocol, port), semantics)
+                isolating |= {(p.key, side.direction) for side in (decision.egress, decision.ingress) for p in side.isolating}
+                if decision.allowed and not decision.override:
+                    rules |= {(m.policy.key, m.direction, m.rule_index) for side in (decision.egress, decision.ingress) for m in side.matches}
+        reasons = matrix.reasons[(i, j)]
+        where = f"{src.key} -> {dst.key}"
+        assert {(r.policy, r.direction, r.rule_index) for r in reasons.rules} == rules, where
+        assert {(p.policy, p.direction) for p in reasons.isolated_by} == isolating, where
+        for r in reasons.rules:
+            assert cell.may.contains(r.protocol, r.port), where
+
+
+@pytest.mark.parametrize("config", sorted(MATRIX_CONFIGS))
+@s.differential_settings(EXAMPLES)
+@given(data=st.data())
+def test_cell_rules_are_the_reference_evaluators(config: str, data: st.DataObject) -> None:
+    universe, semantics, worlds = MATRIX_CONFIGS[config]
+    world = data.draw(worlds, label="world")
+    matrix = connectivity_matrix(world.cluster, universe=universe, semantics=semantics, prove=False, cell_rules=True)
+    assert_reasons_match_evaluator(world.cluster, universe, semantics, matrix)
+    by_namespace = connectivity_matrix(world.cluster, by="namespace", universe=universe, semantics=semantics, prove=False, cell_rules=True)
+    assert by_namespace.reasons is not None and set(by_namespace.reasons) == set(by_namespace.cells)
+    for (i, j), reasons in by_namespace.reasons.items():
+        # A namespace cell's rules are those of its workload cells.
+        expected = {
+            (r.policy, r.direction, r.rule_index)
+            for (k, l), workload_reasons in matrix.reasons.items()
+            if matrix.rows[k].split("/")[0] == by_namespace.rows[i] and matrix.columns[l].split("/")[0] == by_namespace.columns[j]
+            for r in workload_reasons.rules
+        }
+        assert {(r.policy, r.direction, r.rule_index) for r in reasons.rules} == expected

@@ -15,6 +15,8 @@ The modules, in the order data flows through them:
 * ``algebra``: the cell of each pair of classes, and which pairs to look at;
 * ``builders``: workload and namespace matrices from the class cells;
 * ``proof``: witness packets for may-only ports, and the glue to the solver's proof;
+* ``reasons``: per cell, the rules that allow its packets (each confirmed by the reference
+  evaluator on one packet) and the policies that isolate its pods;
 * ``result``: ``ConnectivityMatrix``, what callers get;
 * ``compute``: ``connectivity_matrix``, the entry point.
 
@@ -23,6 +25,7 @@ This package re-exports the public names; the modules' underscored names are int
 
 from npverify.matrix.cells import ALL, EMPTY, EMPTY_CELL, PROTOCOLS, Cell, Intervals, PortSet, cell_text
 from npverify.matrix.compute import connectivity_matrix
+from npverify.matrix.reasons import CellIsolation, CellReasons, CellRule
 from npverify.matrix.result import ConnectivityMatrix
 from npverify.matrix.variants import MAX_LABEL_ASSIGNMENTS
 
@@ -33,6 +36,9 @@ __all__ = [
     "MAX_LABEL_ASSIGNMENTS",
     "PROTOCOLS",
     "Cell",
+    "CellIsolation",
+    "CellReasons",
+    "CellRule",
     "ConnectivityMatrix",
     "Intervals",
     "PortSet",

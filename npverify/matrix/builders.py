@@ -80,6 +80,11 @@ class _Builder:
     def row_of(self, endpoint) -> Optional[int]:
         raise NotImplementedError
 
+    def cell_units(self, key: tuple[int, int]) -> list[tuple[_Class, _Class, bool]]:
+        """The units of a cell with a non-empty cell of their own: (source class,
+        destination class, a pod to itself)."""
+        raise NotImplementedError
+
     def witness_units(self) -> list:
         """The cells with may-only ports, whose witnesses ``confirm`` checks."""
         raise NotImplementedError
@@ -175,6 +180,16 @@ class _WorkloadMatrix(_Builder):
         if isinstance(endpoint, PodEndpoint) and endpoint.workload is not None:
             return self.by_key.get(endpoint.workload)
         return None
+
+    def cell_units(self, key: tuple[int, int]) -> list[tuple[_Class, _Class, bool]]:
+        a = self.algebra
+        i, j = key
+        src, dst = (a.classes[a.class_of[self.order[r]]] for r in key)
+        units = [(src, dst, False)] if key in self.pair_cells else []
+        own = self.own_cells.get(i) if i == j else None
+        if own is not None and not own.may.is_empty:
+            units.append((src, src, True))
+        return units
 
     def witness_units(self) -> list[tuple[int, int, bool]]:
         """Class pairs (source, destination, False) and classes (c, c, True: a pod to
@@ -313,6 +328,9 @@ class _NamespaceMatrix(_Builder):
         if key[0] == key[1]:
             parts += [(cls, cls, True, own) for cls, own in self._owns.get(key[0], ())]
         return parts
+
+    def cell_units(self, key: tuple[int, int]) -> list[tuple[_Class, _Class, bool]]:
+        return [(src, dst, own) for src, dst, own, _ in self._parts(key)]
 
     def witness_units(self) -> list[tuple[int, int]]:
         """Namespace pairs whose cell has may-only ports."""

@@ -18,6 +18,7 @@ from npverify.matrix.algebra import _Algebra
 from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
 from npverify.matrix.cells import Cell
 from npverify.matrix.proof import _claim, _disagreement
+from npverify.matrix.reasons import _Reasons
 from npverify.matrix.result import ConnectivityMatrix
 from npverify.model import Cluster, Diagnostic, Semantics, Universe
 from npverify.results import Verdict
@@ -27,6 +28,26 @@ from npverify.smt import Limits
 #: Workloads per worker process below which more workers for the proof cost more than
 #: they save (the CLI's --jobs 0).
 WORKLOADS_PER_WORKER = 200
+
+
+def _no_rows_note(cluster: Cluster, chosen: Optional[frozenset[str]]) -> str:
+    """Why a matrix has no rows (the algebra kept no workload), in words for the reader."""
+    if not cluster.workloads:
+        found = [
+            f"{count} {noun if count == 1 else plural}"
+            for count, noun, plural in (
+                (len(cluster.policies), "NetworkPolicy", "NetworkPolicies"),
+                (len(cluster.namespaces), "Namespace", "Namespaces"),
+            )
+            if count
+        ]
+        held = f", only {' and '.join(found)}" if found else ""
+        return f"no rows: the manifests hold no workloads (Pods, Deployments, ...){held}; there are no pods to connect"
+    where = f" of the chosen namespace(s) {', '.join(sorted(chosen))}" if chosen is not None else ""
+    return (
+        f"no rows: every loaded workload{where} is hostNetwork, outside the universe "
+        "(--host-network includes them); there are no pods to connect"
+    )
 
 
 def connectivity_matrix(
@@ -39,6 +60,7 @@ def connectivity_matrix(
     prove: bool = True,
     namespaces: Optional[Iterable[str]] = None,
     jobs: int = 1,
+    cell_rules: bool = False,
 ) -> ConnectivityMatrix:
     """The connectivity matrix of the cluster's workloads (``by="workload"``) or of the
     namespaces holding them (``by="namespace"``).
@@ -48,7 +70,9 @@ def connectivity_matrix(
     port range gets witness packets (one allowed, one denied) replayed through the
     reference evaluator; a disagreement raises InternalError, an undecided solver query
     makes the verdict UNKNOWN. ``jobs`` > 1 runs the proof's batches in that many worker
-    processes.
+    processes. With ``cell_rules``, every non-empty cell gets its reasons (``reasons``):
+    the rules that allow some of its packets, each confirmed by the reference evaluator
+    on one such packet, and the policies that isolate its pods.
     """
     started = time.perf_counter()
     if by not in ("workload", "namespace"):
@@ -63,12 +87,23 @@ def connectivity_matrix(
     algebra = _Algebra(cluster, universe, semantics, chosen)
     builder: _Builder = _WorkloadMatrix(algebra) if by == "workload" else _NamespaceMatrix(algebra)
     builder.build()
+    reasons = None
+    if cell_rules:
+        explainer = _Reasons(algebra)
+        reasons = {key: explainer.cell(builder.cell_units(key)) for key in builder.cells}
     notes = list(algebra.notes)
     verdict: Optional[Verdict] = None
     reason = ""
     witnesses = 0
     proof_seconds = 0.0
-    if prove:
+    if not builder.rows:
+        notes.append(_no_rows_note(cluster, chosen))
+        if prove:
+            # No row, no packet between pods of rows: the claim holds for every packet
+            # there is, and the solver has no query to answer.
+            verdict = Verdict.PROVED
+            notes.append("nothing to prove: with no rows the matrix makes no claim about any packet")
+    elif prove:
         proof_started = time.perf_counter()
         witnesses = builder.confirm_witnesses(jobs)
         from npverify.smt.matrix import MatrixClaim, prove_claim
@@ -112,4 +147,5 @@ def connectivity_matrix(
         seconds=time.perf_counter() - started,
         proof_seconds=proof_seconds,
         coverage=coverage,
+        reasons=reasons,
     )

@@ -17,7 +17,7 @@ from npverify.errors import InternalError
 from npverify.matrix.cells import EMPTY_CELL, PROTOCOLS, Cell, Intervals
 from npverify.matrix.variants import _address, _bits, _Class
 from npverify.model import Cluster, Packet, PodEndpoint, Protocol
-from npverify.semantics import decide, universe_problem
+from npverify.semantics import Decision, decide, universe_problem
 
 if TYPE_CHECKING:
     from npverify.matrix.algebra import _Algebra
@@ -74,9 +74,6 @@ def _witness(
     """A packet between pods of ``src`` and ``dst`` (one pod to itself with
     ``self_packets``) that the algebra allows (or denies) on ``protocol``/``port``,
     replayed through the reference evaluator, which must agree."""
-    ws, wd = _members(src, dst, self_packets)
-    src_key = a.cluster.workloads[ws].key
-    dst_key = a.cluster.workloads[wd].key
     e_base, e_partial = a.egress(src, dst)
     i_base, i_partial = a.ingress(dst, src)
     for u, v in _variant_pairs(a, src, dst, self_packets):
@@ -87,21 +84,7 @@ def _witness(
             predicted = True
         if predicted is not allowed:
             continue
-        sv, dv = src.profile.variants[u], dst.profile.variants[v]
-        if self_packets:
-            s = d = _endpoint(a, src, ws, u, src_key, sv.low)
-        else:
-            # Distinct pods, distinct addresses (unless both are hostNetwork): a side
-            # fixed to one address keeps it, the other moves off it within its range.
-            s_at, d_at = sv.low, dv.low
-            if s_at == d_at and not (src.host_network and dst.host_network):
-                if dv.single is None:
-                    d_at += 1
-                else:
-                    s_at += 1
-            s = _endpoint(a, src, ws, u, f"{src_key}#src", s_at)
-            d = _endpoint(a, dst, wd, v, f"{dst_key}#dst", d_at)
-        packet = Packet(s, d, protocol, port)
+        packet = _packet(a, src, dst, u, v, protocol, port, self_packets)
         if _decide(a, packet) is not allowed:
             raise InternalError(
                 f"connectivity matrix: the set algebra says {'allowed' if allowed else 'denied'}, the "
@@ -111,12 +94,40 @@ def _witness(
     return None
 
 
-def _decide(a: _Algebra, packet: Packet) -> bool:
-    """The reference evaluator's verdict on a packet between two pods."""
+def _packet(a: _Algebra, src: _Class, dst: _Class, u: int, v: int, protocol: Protocol, port: int, self_packets: bool) -> Packet:
+    """A concrete packet from a pod of ``src`` in variant ``u`` to a pod of ``dst`` in
+    variant ``v`` (one pod to itself with ``self_packets``)."""
+    ws, wd = _members(src, dst, self_packets)
+    src_key = a.cluster.workloads[ws].key
+    dst_key = a.cluster.workloads[wd].key
+    sv, dv = src.profile.variants[u], dst.profile.variants[v]
+    if self_packets:
+        s = d = _endpoint(a, src, ws, u, src_key, sv.low)
+    else:
+        # Distinct pods, distinct addresses (unless both are hostNetwork): a side
+        # fixed to one address keeps it, the other moves off it within its range.
+        s_at, d_at = sv.low, dv.low
+        if s_at == d_at and not (src.host_network and dst.host_network):
+            if dv.single is None:
+                d_at += 1
+            else:
+                s_at += 1
+        s = _endpoint(a, src, ws, u, f"{src_key}#src", s_at)
+        d = _endpoint(a, dst, wd, v, f"{dst_key}#dst", d_at)
+    return Packet(s, d, protocol, port)
+
+
+def _decision(a: _Algebra, packet: Packet) -> Decision:
+    """The reference evaluator's decision on a packet between two pods."""
     # Only the policies of the two ends' namespaces can decide it.
     names = {packet.src.namespace, packet.dst.namespace}  # type: ignore[union-attr]
     local = Cluster(policies=[p for n in sorted(names) for p in a.policies_by_namespace.get(n, [])])
-    return decide(local, packet, a.semantics).allowed
+    return decide(local, packet, a.semantics)
+
+
+def _decide(a: _Algebra, packet: Packet) -> bool:
+    """The reference evaluator's verdict on a packet between two pods."""
+    return _decision(a, packet).allowed
 
 
 def _universe_problem(a: _Algebra, packet: Packet) -> Optional[str]:

@@ -16,6 +16,7 @@ import attrs
 
 from npverify.coverage import Coverage
 from npverify.matrix.cells import EMPTY_CELL, Cell
+from npverify.matrix.reasons import CellReasons
 from npverify.results import Verdict
 
 
@@ -51,6 +52,11 @@ class ConnectivityMatrix:
     #: What the manifests held that npverify did not model or use; anything unmodelled
     #: makes the verdict UNKNOWN (the cells are then those of the NetworkPolicies alone).
     coverage: Coverage = Coverage()
+    #: Per non-empty cell, the rules that allow some of its packets and the policies that
+    #: isolate its pods (npverify/matrix/reasons.py); None when not asked for.
+    reasons: Optional[Mapping[tuple[int, int], CellReasons]] = attrs.field(
+        default=None, converter=attrs.converters.optional(_frozen_mapping), hash=False
+    )
 
     def cell(self, source: str, destination: str) -> Cell:
         """The cell from row ``source`` to column ``destination`` (empty if absent)."""

@@ -34,6 +34,8 @@ def render_matrix_dot(matrix: ConnectivityMatrix) -> str:
         '  node [shape=box, style=rounded, fontname="Helvetica"];',
         '  edge [fontname="Helvetica", fontsize=10];',
     ]
+    # Notes (e.g. why there are no rows) as comments: a graph has no place for prose.
+    lines += [f"  // note: {' '.join(note.split())}" for note in matrix.notes]
     if matrix.by == "workload":
         by_namespace: dict[str, list[str]] = {}
         for key in matrix.rows:

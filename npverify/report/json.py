@@ -235,8 +235,25 @@ def render_redundancy(report) -> str:
 # --- explain (specs/explain.schema.json) -------------------------------------------------
 
 
+def _explanation_universe_json(explanation) -> dict[str, Any] | None:
+    universe = explanation.universe
+    if universe is None:
+        return None
+    return {
+        "namespaces": universe.namespaces,
+        "pods": universe.pods,
+        "pod_cidrs": [str(c) for c in universe.pod_cidrs],
+        "host_network": universe.host_network,
+        "node_traffic": universe.node_traffic,
+        "self_traffic": universe.self_traffic,
+        "inside": explanation.outside_universe is None,
+        "problem": explanation.outside_universe,
+    }
+
+
 def explanation_json(explanation) -> dict[str, Any]:
     """``npverify explain --format json``: the packet, the evaluator's decision, every rule and the sentences."""
+    universe = _explanation_universe_json(explanation)
     return {
         "schema_version": SCHEMA_VERSION,
         "allowed": explanation.allowed,
@@ -267,6 +284,7 @@ def explanation_json(explanation) -> dict[str, Any]:
             {"topic": s.topic, "detail": s.detail, "text": s.text, "location": location_json(s.location)}
             for s in explanation.sentences
         ],
+        **({"universe": universe} if universe is not None else {}),
     }
 
 
@@ -283,6 +301,33 @@ def _port_set_json(ports) -> dict[str, list[list[int]]]:
     return {p.value: [[lo, hi] for lo, hi in ports.intervals(p)] for p in PROTOCOLS if ports.intervals(p)}
 
 
+def _cell_json(matrix, i: int, j: int, cell) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "source": matrix.rows[i],
+        "destination": matrix.columns[j],
+        "may": _port_set_json(cell.may),
+        "always": _port_set_json(cell.always),
+        "text": cell.text(),
+    }
+    reasons = matrix.reasons.get((i, j)) if matrix.reasons is not None else None
+    if reasons is not None:
+        out["rules"] = [
+            {
+                "policy": r.policy,
+                "direction": str(r.direction),
+                "rule": r.rule,
+                "location": location_json(r.location),
+                "example": {"protocol": r.protocol.value, "port": r.port},
+            }
+            for r in reasons.rules
+        ]
+        out["isolated_by"] = [
+            {"policy": p.policy, "direction": str(p.direction), "location": location_json(p.location)}
+            for p in reasons.isolated_by
+        ]
+    return out
+
+
 def matrix_json(matrix) -> dict[str, Any]:
     """A connectivity matrix as a JSON value (specs/matrix.schema.json)."""
     verdict = "not_proved" if matrix.verdict is None else matrix.verdict.value
@@ -294,16 +339,7 @@ def matrix_json(matrix) -> dict[str, Any]:
         "verdict": verdict,
         "reason": matrix.reason,
         "witnesses": matrix.witnesses,
-        "cells": [
-            {
-                "source": source,
-                "destination": destination,
-                "may": _port_set_json(cell.may),
-                "always": _port_set_json(cell.always),
-                "text": cell.text(),
-            }
-            for source, destination, cell in matrix.nonempty()
-        ],
+        "cells": [_cell_json(matrix, i, j, matrix.cells[(i, j)]) for i, j in sorted(matrix.cells)],
         "void": [
             {"source": matrix.rows[i], "destination": matrix.columns[j]} for i, j in sorted(matrix.void)
         ],

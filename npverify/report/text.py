@@ -218,6 +218,8 @@ def render_explanation(explanation) -> str:
 
     packet = explanation.packet
     verdict = "ALLOWED" if explanation.allowed else "DENIED"
+    if explanation.outside_universe:
+        verdict += " (a packet outside the universe; see below)"
     if not explanation.known:
         verdict = f"UNKNOWN (NetworkPolicies alone: {verdict})"
     lines = [
@@ -239,6 +241,8 @@ def matrix_verdict_line(matrix) -> str:
     """The proof's verdict on a connectivity matrix, in one line."""
     if matrix.verdict is None:
         return "NOT PROVED  computed by set algebra only; the solver did not check it (--no-proof)"
+    if matrix.verdict is Verdict.PROVED and not matrix.rows:
+        return "PROVED   trivially: the matrix has no rows, so it claims nothing about any packet (see the notes)"
     if matrix.verdict is Verdict.PROVED:
         return (
             f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
@@ -268,7 +272,9 @@ def render_matrix(matrix) -> str:
             if text is None:
                 text = texts[cell] = cell.text()
             lines.append(f"{s:<{width}} -> {d}: {text}")
-        if not cells:
+        if not matrix.rows:
+            lines.append("no rows: no workload in the universe (see the notes)")
+        elif not cells:
             lines.append("no packet between any two pods is allowed")
     lines += [
         "",
