@@ -40,6 +40,12 @@ def paint(word: str, color: bool, width: int = 0) -> str:
     return f"{VERDICT_COLOURS[word]}{word}{_RESET}{padding}"
 
 
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 region``, ``2 regions``: a count with its noun in the right number (``plural``
+    where adding an s is wrong: ``NetworkPolicies``)."""
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def format_labels(labels: Mapping[str, str], hide: tuple[str, ...] = ()) -> str:
     shown = [f"{k}={v}" for k, v in labels.items() if k not in hide]
     return "{" + ", ".join(shown) + "}"
@@ -65,7 +71,7 @@ def describe_endpoint(endpoint: Endpoint, with_ports: bool = False) -> str:
     if endpoint.host_network:
         text += " (hostNetwork)"
     if with_ports and endpoint.ports:
-        ports = ", ".join(f"{p.name or '-'}={p.port}/{p.protocol}" for p in endpoint.ports)
+        ports = ", ".join(f"{p.name}={p.port}/{p.protocol}" if p.name else f"{p.port}/{p.protocol}" for p in endpoint.ports)
         text += f", ports {ports}"
     return text
 
@@ -105,7 +111,7 @@ def render_result(result: InvariantResult, color: bool = False) -> str:
 def summary_line(report: ProofReport) -> str:
     n = len(report.results)
     return (
-        f"{n} invariant{'s' if n != 1 else ''}: {report.count(Verdict.PROVED)} proved, "
+        f"{counted(n, 'invariant')}: {report.count(Verdict.PROVED)} proved, "
         f"{report.count(Verdict.REFUTED)} refuted, {report.count(Verdict.UNKNOWN)} unknown "
         f"({report.seconds:.2f} s)"
     )
@@ -119,7 +125,7 @@ def render_report(report: ProofReport, color: bool = False) -> str:
         lines.append(f"loaded {report.cluster_summary}")
     lines += [f"warning: {w}" for w in report.warnings]
     if report.skipped:
-        lines.append(f"skipped {len(report.skipped)} document(s) of kinds npverify does not use:")
+        lines.append(f"skipped {counted(len(report.skipped), 'document')} of kinds npverify does not use:")
         lines += [f"  {s}" for s in report.skipped]
     if lines:
         lines.append("")
@@ -140,7 +146,7 @@ def _comparison_verdict(comparison: Comparison) -> str:
 
 def _side_count(diffs, complete: bool) -> str:
     n = len(diffs)
-    return f"{n} region{'s' if n != 1 else ''}" + ("" if complete else " (more exist; raise --max-diffs)" if n else " (undecided)")
+    return counted(n, "region") + ("" if complete else " (more exist; raise --max-diffs)" if n else " (undecided)")
 
 
 def render_comparison(comparison: Comparison, color: bool = False) -> str:
@@ -171,7 +177,7 @@ def render_comparison(comparison: Comparison, color: bool = False) -> str:
     if containment and comparison.same is not None:
         verdict = "CONTAINED" if comparison.same else "NOT CONTAINED"
     count = len(comparison.differences)
-    lines.append(f"{paint(verdict, color)}: {count} difference region{'s' if count != 1 else ''} ({comparison.seconds:.2f} s)")
+    lines.append(f"{paint(verdict, color)}: {counted(count, 'difference region')} ({comparison.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
 
 
@@ -180,7 +186,7 @@ def _item(item) -> str:
 
 
 def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
-    lines = [f"npverify: {report.items_checked} policy items checked (policies, rules, peers, port entries)"]
+    lines = [f"npverify: {counted(report.items_checked, 'policy item')} checked (policies, rules, peers, port entries)"]
     if report.redundant:
         lines += ["", f"{paint('redundant', color)} (removing it alone leaves every allowed packet unchanged):"]
         for entry in report.redundant:
@@ -231,17 +237,16 @@ def matrix_verdict_line(matrix) -> str:
     if matrix.verdict is Verdict.PROVED:
         return (
             f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
-            f"always-ports; {matrix.witnesses} may-only range(s) confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
+            f"always-ports; {counted(matrix.witnesses, 'may-only range')} confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
         )
     return f"UNKNOWN  the solver did not finish the proof: {matrix.reason}"
 
 
 def render_matrix(matrix) -> str:
     """``npverify matrix`` as text: a grid when it fits, else one line per non-empty cell."""
-    noun = "workloads" if matrix.by == "workload" else "namespaces"
     cells = list(matrix.nonempty())
     some = sum(1 for _, _, cell in cells if not cell.may_only.is_empty)
-    lines = [f"connectivity matrix by {matrix.by}: {len(matrix.rows)} {noun}, rows are sources, columns destinations"]
+    lines = [f"connectivity matrix by {matrix.by}: {counted(len(matrix.rows), matrix.by)}, rows are sources, columns destinations"]
     lines += [f"note: {note}" for note in matrix.notes]
     lines.append("")
     grid = _matrix_grid(matrix)
@@ -262,7 +267,7 @@ def render_matrix(matrix) -> str:
         "ports marked * are allowed for some pods or IPs only; '-' nothing allowed; "
         "'n/a' no such pair of pods in the universe (a single Pod to itself without --self-traffic)",
         matrix_verdict_line(matrix),
-        f"{len(cells)} non-empty cells, {some} with ports for some pods or IPs only, {len(matrix.void)} n/a ({matrix.seconds:.2f} s)",
+        f"{counted(len(cells), 'non-empty cell')}, {some} with ports for some pods or IPs only, {len(matrix.void)} n/a ({matrix.seconds:.2f} s)",
     ]
     return "\n".join(lines) + "\n"
 
