@@ -14,17 +14,18 @@ from npverify.invariants.model import Invariant, InvariantsFile
 from npverify.load import load_manifests
 from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
+from npverify.words import counted
 from npverify.results import InvariantResult, ProofReport
 from npverify.smt import Limits
 
 
 def summarize(cluster: Cluster) -> str:
-    """"3 NetworkPolicies, 2 Namespaces, 4 workloads (1 Deployment, 3 Pod)"."""
+    """"3 NetworkPolicies, 1 Namespace, 4 workloads (1 Deployment, 3 Pods)"."""
     kinds = Counter(w.kind for w in cluster.workloads)
-    detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    detail = ", ".join(counted(n, k) for k, n in sorted(kinds.items()))
     return (
-        f"{len(cluster.policies)} NetworkPolicies, {len(cluster.namespaces)} Namespaces, "
-        f"{len(cluster.workloads)} workloads" + (f" ({detail})" if detail else "")
+        f"{counted(len(cluster.policies), 'NetworkPolicy', 'NetworkPolicies')}, {counted(len(cluster.namespaces), 'Namespace')}, "
+        f"{counted(len(cluster.workloads), 'workload')}" + (f" ({detail})" if detail else "")
     )
 
 

@@ -16,6 +16,7 @@ import attrs
 
 from npverify.errors import InputError
 from npverify.model import Cluster, Diagnostic, Reach, SkippedDocument, UnmodelledObject
+from npverify.words import counted
 
 
 @attrs.frozen
@@ -157,18 +158,18 @@ class Coverage:
         found = []
         if unmodelled and self.unmodelled:
             found.append((
-                f"not modelled: {_count(len(self.unmodelled), 'object')} of kinds that change which packets flow "
+                f"not modelled: {counted(len(self.unmodelled), 'object')} of kinds that change which packets flow "
                 f"({_kinds(self.unmodelled)}); answers they could change are UNKNOWN (--ignore-kind KIND to answer without them)",
                 self.unmodelled,
             ))
         if ignored and self.ignored:
             found.append((
-                f"ignored (--ignore-kind): {_count(len(self.ignored), 'object')} of kinds that change which packets flow "
+                f"ignored (--ignore-kind): {counted(len(self.ignored), 'object')} of kinds that change which packets flow "
                 f"({_kinds(self.ignored)}); answers assume they do not exist",
                 self.ignored,
             ))
         if skipped and self.skipped:
-            found.append((f"skipped {_count(len(self.skipped), 'document')} of kinds npverify does not use", self.skipped))
+            found.append((f"skipped {counted(len(self.skipped), 'document')} of kinds npverify does not use", self.skipped))
         return tuple(found)
 
     def notes(self, **groups: bool) -> tuple[str, ...]:
@@ -201,10 +202,6 @@ def _kinds(objects: Iterable[UnmodelledObject]) -> str:
     for obj in objects:
         counts[obj.qualified_kind] = counts.get(obj.qualified_kind, 0) + 1
     return ", ".join(f"{n} {k}" for k, n in sorted(counts.items()))
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 __all__ = [

@@ -111,10 +111,14 @@ def test_the_python_example_imports_what_npverify_testing_exports():
 # --- .pre-commit-hooks.yaml ---------------------------------------------------------------------
 
 
-def _console_scripts() -> dict[str, str]:
+def _project() -> dict:
     tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs tomllib (Python 3.11+)")
     with open(ROOT / "pyproject.toml", "rb") as stream:
-        return tomllib.load(stream)["project"]["scripts"]
+        return tomllib.load(stream)["project"]
+
+
+def _console_scripts() -> dict[str, str]:
+    return _project()["scripts"]
 
 
 def test_pre_commit_hooks_use_only_documented_keys_and_a_declared_console_script(tmp_path, monkeypatch):
@@ -134,3 +138,40 @@ def test_pre_commit_hooks_use_only_documented_keys_and_a_declared_console_script
         executable = hook["entry"].split()[0]
         assert executable in scripts, f"entry {hook['entry']!r}: {executable!r} is not a console script of pyproject.toml"
         _check_command_line(shlex.split(hook["entry"]) + hook["args"])
+
+
+# --- installing npverify -------------------------------------------------------------------------
+
+
+def _pip_installs(node) -> list[tuple[str, list]]:
+    """Every ``pip install`` line of a parsed YAML document, with the steps of its job (if a list)."""
+    found: list[tuple[str, list]] = []
+    if isinstance(node, dict):
+        steps = node.get("steps") if isinstance(node.get("steps"), list) else None
+        for value in node.values():
+            for line, job_steps in _pip_installs(value):
+                found.append((line, job_steps or steps or []))
+    elif isinstance(node, list):
+        for item in node:
+            found += _pip_installs(item)
+    elif isinstance(node, str):
+        found += [(line.strip(), []) for line in node.splitlines() if line.strip().startswith("pip install")]
+    return found
+
+
+def test_ci_jobs_install_npverify_from_its_repository_not_from_an_index():
+    """npverify is not on PyPI: ``pip install npverify`` would fail in every job that used it."""
+    project = _project()["name"]
+    installs = [found for block in _blocks("yaml") for found in _pip_installs(yaml.safe_load(block))]
+    assert len(installs) >= 4, installs
+    for line, steps in installs:
+        argv = shlex.split(line, comments=True)[2:]
+        assert argv and argv != [project], f"{line!r} installs from a package index, where npverify is not"
+        (target,) = argv
+        if target.startswith(("./", "../")):
+            # A folder: a checkout step of this job put npverify's repository there.
+            checkouts = [s.get("with", {}) for s in steps if str(s.get("uses", "")).startswith("actions/checkout@")]
+            assert any(c.get("path") == target.removeprefix("./") and c.get("repository", "").endswith("/npverify") and c.get("ref") for c in checkouts), (line, checkouts)
+        else:
+            name, _, url = target.partition(" @ ")
+            assert name == project and url.startswith("git+https://") and "@" in url.removeprefix("git+https://"), line

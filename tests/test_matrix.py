@@ -763,7 +763,7 @@ def test_cli_matrix_proved_exits_0(tmp_path):
     assert out.read_text().startswith("<!DOCTYPE html>")
     result = CliRunner().invoke(main, ["matrix", str(SHOP), "--by", "namespace", "--namespace", "shop"])
     assert result.exit_code == 0, result.output
-    assert "1 namespaces" in result.output and "PROVED" in result.output
+    assert "1 namespace," in result.output and "PROVED" in result.output
 
 
 def test_cli_no_proof_says_so():

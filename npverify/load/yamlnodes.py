@@ -5,7 +5,9 @@ name file, line, column and the field path. Scalars are resolved with PyYAML's s
 constructor (YAML 1.1, as kubectl does), so ``port: "80"`` stays a string.
 
 When PyYAML has libyaml, libyaml scans and parses (about 4x faster); otherwise PyYAML's
-Python parser does. Either way we compose the events into nodes ourselves, with loops
+Python parser does. libyaml caps nesting at 1,000 levels of its own; where it stops there,
+the file is read again with the Python parser, which has no cap, so npverify's depth limit
+decides at any value (docs/limits.md). Either way we compose the events into nodes ourselves, with loops
 instead of recursion: PyYAML's composers recurse once per nesting level (its Cython one on
 the C stack, which crashes the interpreter on 100,000 ``[``), and a limit on depth must not
 depend on how deep the caller's stack already is. Marks are the same under both parsers
@@ -48,6 +50,36 @@ class Node:
     key_locations: dict[str, SourceLocation] = attrs.field(factory=dict, eq=False)
 
 
+class _PythonLoader(yaml.SafeLoader):
+    """PyYAML's pure-Python loader (no cap on nesting depth), with its simple-key bookkeeping
+    linear instead of quadratic in the number of open flow collections.
+
+    PyYAML keeps one possible simple key per open ``[`` or ``{`` and scans them all for every
+    token, so the 1,024 characters of ``[[[[...`` it reads ahead cost a million steps (a
+    second) just to refuse a hostile file. Keys are added in the order of their token
+    number, index and line, which only grow, and a dict keeps that order: so the stale keys
+    are a prefix of it and the first key has the smallest token number. Both methods below
+    give exactly what PyYAML's give, raising the same error for the same key.
+    """
+
+    def stale_possible_simple_keys(self) -> None:
+        keys = self.possible_simple_keys
+        stale = []
+        for level, key in keys.items():
+            if key.line == self.line and self.index - key.index <= 1024:
+                break  # this key is fresh, and so is every later one
+            if key.required:
+                raise yaml.scanner.ScannerError("while scanning a simple key", key.mark, "could not find expected ':'", self.get_mark())
+            stale.append(level)
+        for level in stale:
+            del keys[level]
+
+    def next_possible_simple_key(self) -> int | None:
+        for key in self.possible_simple_keys.values():
+            return key.token_number
+        return None
+
+
 if getattr(yaml, "__with_libyaml__", False):
     from yaml.cyaml import CParser
 
@@ -59,7 +91,7 @@ if getattr(yaml, "__with_libyaml__", False):
             Resolver.__init__(self)
 
 else:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader  # type: ignore[misc,assignment]
+    _Loader = _PythonLoader  # type: ignore[misc,assignment]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"
@@ -544,10 +576,40 @@ def parse_documents(
     if len(text) > limits.max_bytes and not text.isascii():
         check_size(len(text), filename, limits, at_least=True)  # without encoding a huge text
     check_size(_utf8_size(text), filename, limits)
+    yielded = 0
+    try:
+        for node in _parse_with(_Loader, text, filename, limits, fast):
+            yield node
+            yielded += 1
+    except _ParserDepthCap:
+        # libyaml stops at its own depth (1,000 levels), and its scanner reads up to 1,024
+        # characters ahead, so it can stop before npverify's check at max_depth + 1 even
+        # when max_depth is lower. PyYAML's Python parser has no such cap: read the text
+        # again with it, so npverify's limit, and its message, decide. The parsers give the
+        # same documents, so the ones already given are skipped.
+        for index, node in enumerate(_parse_with(_PYTHON_LOADER, text, filename, limits, fast)):
+            if index >= yielded:
+                yield node
+
+
+#: PyYAML's pure-Python parser: slower than libyaml, but with no cap on nesting depth.
+_PYTHON_LOADER: Any = _PythonLoader
+
+#: What libyaml (0.2.6, as PyYAML 6.0.4 bundles it) says when a document is nested deeper
+#: than its MAX_NESTING_LEVEL.
+_PARSER_DEPTH_CAP = "exceeded maximum nesting depth"
+
+
+class _ParserDepthCap(Exception):
+    """libyaml refused the text for its own nesting cap, before npverify's limit could decide."""
+
+
+def _parse_with(loader_class: Any, text: str, filename: str, limits: InputLimits, fast: bool) -> Iterator[Node]:
+    """:func:`parse_documents` with one parser; raises _ParserDepthCap where the parser's own depth cap stops it."""
     parse = _Parse(filename, limits)
     loader = None
     try:
-        loader = _Loader(text)
+        loader = loader_class(text)
         loader.get_event()  # StreamStartEvent
         # Anchors (&) come before any alias, and merge keys are spelt << or !!merge: text
         # without these characters is a tree of plain values, which the fast composer builds.
@@ -565,6 +627,18 @@ def parse_documents(
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "malformed YAML"
+        if problem == _PARSER_DEPTH_CAP:
+            if loader_class is not _PYTHON_LOADER:
+                raise _ParserDepthCap from None
+            # Not so in PyYAML 6.0.4; should a later Python parser have a cap of its own,
+            # the user still learns which limit is whose.
+            raise InputError(
+                Diagnostic(
+                    f"document nested deeper than the YAML parser reads ({problem}), though within npverify's "
+                    f"limit of {limits.max_depth:,} levels (--max-nesting-depth, InputLimits.max_depth)",
+                    _mark(filename, mark),
+                )
+            ) from None
         raise InputError(Diagnostic(f"invalid YAML: {problem}", _mark(filename, mark))) from None
     except yaml.reader.ReaderError as exc:
         # Its position counts bytes under libyaml and characters otherwise; the reader stops

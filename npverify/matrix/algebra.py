@@ -39,6 +39,7 @@ from npverify.model import (
     Universe,
 )
 from npverify.semantics import selector_matches
+from npverify.words import counted
 
 
 #: A direction no policy isolates: every port to every variant (one object, see _Algebra.pair).
@@ -104,7 +105,7 @@ class _Algebra:
             self.workloads.append(index)
         if left_out:
             self.notes.append(
-                f"{len(left_out)} hostNetwork workload(s) left out (outside the universe; --host-network includes them)"
+                f"{counted(len(left_out), 'hostNetwork workload')} left out (outside the universe; --host-network includes them)"
             )
         # Only the chosen workloads become classes: a cell depends on its two ends alone.
         self.classes: list[_Class] = []

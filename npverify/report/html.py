@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from npverify.model import Packet
 from npverify.report.text import describe_endpoint, describe_packet
+from npverify.words import counted
 from npverify.results import InvariantResult, ProofReport, Verdict
 
 if TYPE_CHECKING:
@@ -87,12 +88,12 @@ def render_report_html(report: ProofReport) -> str:
     notes = [f"warning: {w}" for w in report.warnings]
     notes += report.coverage.details(skipped=False)
     if report.skipped:
-        notes.append(f"skipped {len(report.skipped)} document(s) of kinds npverify does not use:")
+        notes.append(f"skipped {counted(len(report.skipped), 'document')} of kinds npverify does not use:")
         notes += [f"  {s}" for s in report.skipped]
     listed = "<ul class='npverify-notes'>" + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>" if notes else ""
     rows = "".join(_row(r) for r in report.results)
     summary = (
-        f"{len(report.results)} invariants: {report.count(Verdict.PROVED)} proved, "
+        f"{counted(len(report.results), 'invariant')}: {report.count(Verdict.PROVED)} proved, "
         f"{report.count(Verdict.REFUTED)} refuted, {report.count(Verdict.UNKNOWN)} unknown"
     )
     return f"{intro}{listed}<table class='npverify-report'>{_HEAD}{rows}</table><p>{escape(summary)}</p>"
@@ -122,7 +123,7 @@ def render_comparison_html(comparison: Comparison) -> str:
     ):
         if diffs is None:
             continue
-        count = f"{len(diffs)} region{'s' if len(diffs) != 1 else ''}"
+        count = counted(len(diffs), "region")
         if not complete:
             count += " (more exist; raise --max-diffs)" if diffs else " (undecided)"
         rows.append(f"<tr><th colspan='5' style='text-align:left'>only {escape(name)} allows: {escape(count)}</th></tr>")
@@ -147,7 +148,7 @@ def render_comparison_html(comparison: Comparison) -> str:
     return (
         f"<p>npverify: {escape(title)}</p>{_coverage_html(comparison.coverage)}<table class='npverify-comparison'>{head}{''.join(rows)}</table>{reason}"
         f"<p><b style='color:{_SAME_COLOURS[comparison.same]}'>{verdict}</b>: "
-        f"{count} difference region{'s' if count != 1 else ''}</p>"
+        f"{counted(count, 'difference region')}</p>"
     )
 
 
@@ -178,7 +179,7 @@ def render_redundancy_html(report: RedundancyReport) -> str:
     ]
     head = "<tr><th>category</th><th>item</th><th>where</th><th>why</th></tr>"
     summary = (
-        f"{report.items_checked} items checked: {len(report.redundant)} redundant, "
+        f"{counted(report.items_checked, 'item')} checked: {len(report.redundant)} redundant, "
         f"{len(report.vacuous)} vacuous, {len(report.undecided)} undecided"
     )
     return f"{_coverage_html(report.coverage)}<table class='npverify-redundancy'>{head}{''.join(rows)}</table><p>{escape(summary)}</p>"
@@ -239,17 +240,37 @@ MATRIX_GRID_MAX = 60
 MATRIX_GRAPH_MAX_NODES = 300
 MATRIX_GRAPH_MAX_EDGES = 4000
 
-_MATRIX_STYLE = (
-    "body{font-family:system-ui,sans-serif;margin:1.5em;color:#1f2328}"
-    "table{border-collapse:separate;border-spacing:0;font-size:0.85em}"
-    "th,td{border:1px solid #d0d7de;padding:0.25em 0.5em;white-space:nowrap;text-align:left}"
-    ".scroll{overflow:auto;max-height:80vh;max-width:100%;border:1px solid #d0d7de}"
-    ".scroll thead th{position:sticky;top:0;background:#f6f8fa;z-index:1}"
-    ".scroll tbody th{position:sticky;left:0;background:#f6f8fa}"
-    ".scroll thead th:first-child{left:0;z-index:2}"
-    "td.none{color:#8c959f}td.na{color:#8c959f;font-style:italic}td.some{background:#fff8c5}td.all{background:#dafbe1}"
-    ".verdict{font-weight:bold}.proved{color:#1a7f37}.unknown{color:#9a6700}.unproved{color:#cf222e}"
-    "svg text{font-family:system-ui,sans-serif}"
+#: The matrix's table and verdict styles, shared by the page and the notebook view.
+_MATRIX_RULES = (
+    ("table", "border-collapse:separate;border-spacing:0;font-size:0.85em"),
+    ("th,td", "border:1px solid #d0d7de;padding:0.25em 0.5em;white-space:nowrap;text-align:left"),
+    ("thead th,tbody th", "background:#f6f8fa"),
+    (".scroll", "overflow:auto;max-height:80vh;max-width:100%;border:1px solid #d0d7de"),
+    (".scroll thead th", "position:sticky;top:0;background:#f6f8fa;z-index:1"),
+    (".scroll tbody th", "position:sticky;left:0;background:#f6f8fa"),
+    (".scroll thead th:first-child", "left:0;z-index:2"),
+    ("td.none", "color:#8c959f"),
+    ("td.na", "color:#8c959f;font-style:italic"),
+    ("td.some", "background:#fff8c5"),
+    ("td.all", "background:#dafbe1"),
+    (".verdict", "font-weight:bold"),
+    (".proved", "color:#1a7f37"),
+    (".unknown", "color:#9a6700"),
+    (".unproved", "color:#cf222e"),
+    ("svg text", "font-family:system-ui,sans-serif"),
+)
+
+_MATRIX_STYLE = "body{font-family:system-ui,sans-serif;margin:1.5em;color:#1f2328}" + "".join(
+    f"{selector}{{{rules}}}" for selector, rules in _MATRIX_RULES
+)
+
+#: The class of the notebook view's wrapper: its styles apply inside it only, since a
+#: notebook puts every output's <style> into one shared page.
+MATRIX_SCOPE = "npverify-matrix"
+
+_MATRIX_SCOPED_STYLE = f".{MATRIX_SCOPE}{{font-family:system-ui,sans-serif;color:#1f2328}}" + "".join(
+    ",".join(f".{MATRIX_SCOPE} {part.strip()}" for part in selector.split(",")) + f"{{{rules}}}"
+    for selector, rules in _MATRIX_RULES
 )
 
 
@@ -292,13 +313,16 @@ def _matrix_table_html(matrix, scroll: bool) -> str:
 
 
 def render_matrix_html(matrix) -> str:
-    """A connectivity matrix for notebooks: a grid, or the non-empty cells as a list when large."""
-    noun = "workloads" if matrix.by == "workload" else "namespaces"
+    """A connectivity matrix for notebooks: a grid, or the non-empty cells as a list when large,
+    styled as on the page by styles scoped to its own wrapper."""
     return (
-        f"<p>connectivity matrix by {escape(matrix.by)}: {len(matrix.rows)} {noun}, {len(matrix.cells)} non-empty cells "
+        f"<div class='{MATRIX_SCOPE}'><style>{_MATRIX_SCOPED_STYLE}</style>"
+        f"<p>connectivity matrix by {escape(matrix.by)}: {counted(len(matrix.rows), matrix.by)}, "
+        f"{counted(len(matrix.cells), 'non-empty cell')} "
         "(rows are sources; * marks ports allowed for some pods or IPs only)</p>"
         + _matrix_table_html(matrix, scroll=False)
         + _matrix_verdict_html(matrix)
+        + "</div>"
     )
 
 
@@ -310,7 +334,7 @@ def _matrix_graph_svg(matrix) -> str:
     edges = list(matrix.nonempty())
     if len(nodes) > MATRIX_GRAPH_MAX_NODES or len(edges) > MATRIX_GRAPH_MAX_EDGES:
         return (
-            f"<p>graph left out: {len(nodes)} nodes and {len(edges)} edges are too many to draw legibly here; "
+            f"<p>graph left out: {counted(len(nodes), 'node')} and {counted(len(edges), 'edge')} are too many to draw legibly here; "
             "use <code>--format dot</code> and Graphviz.</p>"
         )
     groups = [n.split("/", 1)[0] if matrix.by == "workload" else n for n in nodes]
@@ -323,16 +347,41 @@ def _matrix_graph_svg(matrix) -> str:
         slot += 1
     total = max(slot, 1)
     radius = max(160.0, total * 14.0)
-    margin = 230.0
-    size = 2 * (radius + margin)
-    centre = size / 2
+    centre = 0.0
     points = []
     for s in slots:
         angle = 2 * math.pi * s / total - math.pi / 2
         points.append((centre + radius * math.cos(angle), centre + radius * math.sin(angle), angle))
     index = {n: k for k, n in enumerate(nodes)}
+    # Labels first: the picture is sized to hold all of them, however long the names.
+    labels: list[tuple[float, float, str, int, bool, str]] = []  # x, baseline y, anchor, size, bold, text
+    outermost: dict[str, float] = {}  # per namespace, how far from the centre its node labels reach
+    for k, node in enumerate(nodes):
+        x, y, angle = points[k]
+        label = node.split("/", 1)[1] if matrix.by == "workload" else node
+        anchor = "start" if math.cos(angle) >= 0 else "end"
+        labels.append((x + 26 * math.cos(angle), y + 26 * math.sin(angle) + 4, anchor, 11, False, label))
+        reach = radius + 26 + _text_width(label, 11, bold=False) * abs(math.cos(angle))
+        outermost[groups[k]] = max(outermost.get(groups[k], 0.0), reach)
+    if matrix.by == "workload":
+        seen: dict[str, list[int]] = {}
+        for k, group in enumerate(groups):
+            seen.setdefault(group, []).append(k)
+        for group, members in seen.items():
+            angle = sum(points[k][2] for k in members) / len(members)
+            distance = max(radius + 60, outermost[group] + 24)  # outside its own node labels
+            anchor = "start" if math.cos(angle) >= 0 else "end"
+            labels.append((centre + distance * math.cos(angle), centre + distance * math.sin(angle), anchor, 13, True, group))
+    left, top, right, bottom = -radius - 30, -radius - 30, radius + 30, radius + 30  # dots and self-loops
+    for x, y, anchor, font, bold, text in labels:
+        x0, x1 = _text_extent(x, anchor, _text_width(text, font, bold))
+        left, right = min(left, x0), max(right, x1)
+        top, bottom = min(top, y - font), max(bottom, y + font * 0.4)
+    pad = 12.0
+    left, top, width, height = left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad
     parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{size:.0f}' height='{size:.0f}' viewBox='0 0 {size:.0f} {size:.0f}' role='img'>",
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width:.0f}' height='{height:.0f}' "
+        f"viewBox='{left:.0f} {top:.0f} {width:.0f} {height:.0f}' role='img'>",
         "<defs><marker id='arrow' viewBox='0 0 10 10' refX='10' refY='5' markerWidth='7' markerHeight='7' orient='auto-start-reverse'>"
         "<path d='M0,0 L10,5 L0,10 z' fill='#57606a'/></marker></defs>",
     ]
@@ -359,33 +408,37 @@ def _matrix_graph_svg(matrix) -> str:
             f"stroke-width='1' marker-end='url(#arrow)'{dash}>{title}</path>"
         )
     for k, node in enumerate(nodes):
-        x, y, angle = points[k]
-        label = node.split("/", 1)[1] if matrix.by == "workload" else node
-        anchor = "start" if math.cos(angle) >= 0 else "end"
-        lx, ly = x + 26 * math.cos(angle), y + 26 * math.sin(angle)
+        x, y, _ = points[k]
         parts.append(f"<circle cx='{x:.1f}' cy='{y:.1f}' r='5' fill='#0969da'><title>{escape(node)}</title></circle>")
-        parts.append(f"<text x='{lx:.1f}' y='{ly + 4:.1f}' font-size='11' text-anchor='{anchor}'>{escape(label)}</text>")
-    if matrix.by == "workload":
-        seen: dict[str, list[int]] = {}
-        for k, group in enumerate(groups):
-            seen.setdefault(group, []).append(k)
-        for group, members in seen.items():
-            angle = sum(points[k][2] for k in members) / len(members)
-            gx, gy = centre + (radius + margin * 0.8) * math.cos(angle), centre + (radius + margin * 0.8) * math.sin(angle)
-            anchor = "start" if math.cos(angle) >= 0 else "end"
-            parts.append(f"<text x='{gx:.1f}' y='{gy:.1f}' font-size='13' font-weight='bold' text-anchor='{anchor}'>{escape(group)}</text>")
+    for x, y, anchor, font, bold, text in labels:
+        weight = " font-weight='bold'" if bold else ""
+        parts.append(f"<text x='{x:.1f}' y='{y:.1f}' font-size='{font}'{weight} text-anchor='{anchor}'>{escape(text)}</text>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _text_width(text: str, font_size: int, bold: bool) -> float:
+    """A generous estimate of how wide ``text`` is drawn: SVG cannot measure text without
+    a script, so every character is taken as wide as a wide sans-serif letter."""
+    return len(text) * font_size * (0.68 if bold else 0.62)
+
+
+def _text_extent(x: float, anchor: str, width: float) -> tuple[float, float]:
+    """Left and right edge of text of ``width`` anchored at ``x``."""
+    if anchor == "start":
+        return x, x + width
+    if anchor == "end":
+        return x - width, x
+    return x - width / 2, x + width / 2
 
 
 def render_matrix_page(matrix) -> str:
     """A connectivity matrix as a self-contained HTML page: inline CSS, a table with sticky
     headers and an inline SVG graph; no scripts and no external resources."""
-    noun = "workloads" if matrix.by == "workload" else "namespaces"
     title = f"npverify: connectivity matrix by {matrix.by}"
     notes = "".join(f"<p>note: {escape(note)}</p>" for note in matrix.notes)
     body = (
-        f"<p>{len(matrix.rows)} {noun}, {len(matrix.cells)} non-empty cells. Rows are sources, columns destinations; "
+        f"<p>{counted(len(matrix.rows), matrix.by)}, {counted(len(matrix.cells), 'non-empty cell')}. Rows are sources, columns destinations; "
         "ports marked * are allowed for some pods or IPs only; '-' nothing allowed; 'n/a' no such pair of pods in "
         "the universe.</p>"
         + notes

@@ -9,6 +9,7 @@ from npverify.coverage import unknown_reason
 from npverify.invariants.model import InvariantKind
 from npverify.model import NAMESPACE_NAME_LABEL, Endpoint, ExternalEndpoint, NodeEndpoint, Packet, PodEndpoint
 from npverify.results import InvariantResult, ProofReport, Verdict
+from npverify.words import counted
 
 if TYPE_CHECKING:
     from npverify.compare import Comparison
@@ -66,7 +67,7 @@ def describe_endpoint(endpoint: Endpoint, with_ports: bool = False) -> str:
     if endpoint.host_network:
         text += " (hostNetwork)"
     if with_ports and endpoint.ports:
-        ports = ", ".join(f"{p.name or '-'}={p.port}/{p.protocol}" for p in endpoint.ports)
+        ports = ", ".join(f"{p.name}={p.port}/{p.protocol}" if p.name else f"{p.port}/{p.protocol}" for p in endpoint.ports)
         text += f", ports {ports}"
     return text
 
@@ -106,7 +107,7 @@ def render_result(result: InvariantResult, color: bool = False) -> str:
 def summary_line(report: ProofReport) -> str:
     n = len(report.results)
     return (
-        f"{n} invariant{'s' if n != 1 else ''}: {report.count(Verdict.PROVED)} proved, "
+        f"{counted(n, 'invariant')}: {report.count(Verdict.PROVED)} proved, "
         f"{report.count(Verdict.REFUTED)} refuted, {report.count(Verdict.UNKNOWN)} unknown "
         f"({report.seconds:.2f} s)"
     )
@@ -121,7 +122,7 @@ def render_report(report: ProofReport, color: bool = False) -> str:
     lines += [f"warning: {w}" for w in report.warnings]
     lines += report.coverage.details(skipped=False)
     if report.skipped:
-        lines.append(f"skipped {len(report.skipped)} document(s) of kinds npverify does not use:")
+        lines.append(f"skipped {counted(len(report.skipped), 'document')} of kinds npverify does not use:")
         lines += [f"  {s}" for s in report.skipped]
     if lines:
         lines.append("")
@@ -142,7 +143,7 @@ def _comparison_verdict(comparison: Comparison) -> str:
 
 def _side_count(diffs, complete: bool) -> str:
     n = len(diffs)
-    return f"{n} region{'s' if n != 1 else ''}" + ("" if complete else " (more exist; raise --max-diffs)" if n else " (undecided)")
+    return counted(n, "region") + ("" if complete else " (more exist; raise --max-diffs)" if n else " (undecided)")
 
 
 def render_comparison(comparison: Comparison, color: bool = False) -> str:
@@ -174,7 +175,7 @@ def render_comparison(comparison: Comparison, color: bool = False) -> str:
     if containment and comparison.same is not None:
         verdict = "CONTAINED" if comparison.same else "NOT CONTAINED"
     count = len(comparison.differences)
-    lines.append(f"{paint(verdict, color)}: {count} difference region{'s' if count != 1 else ''} ({comparison.seconds:.2f} s)")
+    lines.append(f"{paint(verdict, color)}: {counted(count, 'difference region')} ({comparison.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
 
 
@@ -183,7 +184,7 @@ def _item(item) -> str:
 
 
 def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
-    lines = [f"npverify: {report.items_checked} policy items checked (policies, rules, peers, port entries)"]
+    lines = [f"npverify: {counted(report.items_checked, 'policy item')} checked (policies, rules, peers, port entries)"]
     lines += report.coverage.details()
     if report.coverage.unmodelled:
         lines.append(
@@ -246,7 +247,7 @@ def matrix_verdict_line(matrix) -> str:
     if matrix.verdict is Verdict.PROVED:
         return (
             f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
-            f"always-ports; {matrix.witnesses} may-only range(s) confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
+            f"always-ports; {counted(matrix.witnesses, 'may-only range')} confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
         )
     if not matrix.coverage.complete:
         return f"UNKNOWN  {matrix.reason}"
@@ -255,10 +256,9 @@ def matrix_verdict_line(matrix) -> str:
 
 def render_matrix(matrix) -> str:
     """``npverify matrix`` as text: a grid when it fits, else one line per non-empty cell."""
-    noun = "workloads" if matrix.by == "workload" else "namespaces"
     cells = list(matrix.nonempty())
     some = sum(1 for _, _, cell in cells if not cell.may_only.is_empty)
-    lines = [f"connectivity matrix by {matrix.by}: {len(matrix.rows)} {noun}, rows are sources, columns destinations"]
+    lines = [f"connectivity matrix by {matrix.by}: {counted(len(matrix.rows), matrix.by)}, rows are sources, columns destinations"]
     lines += [f"note: {note}" for note in matrix.notes]
     lines.append("")
     grid = _matrix_grid(matrix)
@@ -281,7 +281,7 @@ def render_matrix(matrix) -> str:
         "ports marked * are allowed for some pods or IPs only; '-' nothing allowed; "
         "'n/a' no such pair of pods in the universe (a single Pod to itself without --self-traffic)",
         matrix_verdict_line(matrix),
-        f"{len(cells)} non-empty cells, {some} with ports for some pods or IPs only, {len(matrix.void)} n/a ({matrix.seconds:.2f} s)",
+        f"{counted(len(cells), 'non-empty cell')}, {some} with ports for some pods or IPs only, {len(matrix.void)} n/a ({matrix.seconds:.2f} s)",
     ]
     return "\n".join(lines) + "\n"
 

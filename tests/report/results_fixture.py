@@ -102,7 +102,7 @@ def fixed_report() -> ProofReport:
     report = ProofReport(
         results,
         source="invariants.yaml",
-        cluster_summary="1 NetworkPolicies, 2 Namespaces, 0 workloads",
+        cluster_summary="1 NetworkPolicy, 2 Namespaces, 0 workloads",
         skipped=("Service api (k8s/service.yaml:1:1)",),
         warnings=("k8s/policies.yaml:3:9: warning: spec.ingress[0].from[0].ipBlock.cidr: CIDR '10.0.0.1/8' has host bits set; it is read as 10.0.0.0/8",),
         seconds=1.517,
