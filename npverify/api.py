@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from npverify.engine import Verifier
 from npverify.invariants import load_invariants
 from npverify.invariants.model import Invariant, InvariantsFile
+from npverify.invariants.parser import check_manifests_exist
 from npverify.load import load_manifests
 from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
@@ -66,6 +67,8 @@ def prove(
     started = time.perf_counter()
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
     if cluster is None:
+        if manifests is None:
+            check_manifests_exist(spec)
         paths = list(manifests) if manifests is not None else list(spec.manifests)
         cluster = load_manifests(paths, limits=input_limits)
     if limits is None:

@@ -272,6 +272,7 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
     packet and the policies and rules that decided it, or UNKNOWN.
     """
     from npverify.api import prove as prove_file
+    from npverify.invariants.parser import check_manifests_exist, names_no_input
 
     with _failures_to_exit_codes():
         input_limits = _input_limits(options)
@@ -279,6 +280,12 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
         universe = _universe(spec.universe, options)
         semantics = _semantics(spec.semantics, options)
         limits = _limits(options)
+        if manifests:
+            missing = [Diagnostic("no such file or directory", path=f"--manifests {p}") for p in manifests if names_no_input(p)]
+            if missing:
+                raise InputError(missing)
+        else:
+            check_manifests_exist(spec)
         paths = list(manifests) if manifests else list(spec.manifests)
         cluster = load_manifests(paths, stdin=sys.stdin, limits=input_limits)
         with _progress() as progress:

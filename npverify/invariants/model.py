@@ -86,11 +86,23 @@ class Invariant:
 
 
 @attrs.frozen
+class Written:
+    """Where a value was written: file position and field path (``manifests[1]``), so a
+    problem found later (a path that does not exist) is reported where it was written."""
+
+    location: SourceLocation | None
+    field: str
+
+
+@attrs.frozen
 class InvariantsFile:
     """A parsed invariants file. ``manifests`` are resolved against the file's folder."""
 
     path: str
     manifests: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Where each ``manifests`` entry was written, in the same order (empty when the file
+    #: was built in code rather than parsed).
+    manifests_written: tuple[Written, ...] = attrs.field(default=(), converter=tuple, eq=False)
     universe: Universe = Universe()
     semantics: Semantics = Semantics()
     invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)
