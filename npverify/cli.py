@@ -389,7 +389,7 @@ REDUNDANT_EXIT_HELP = """\b
 Exit codes:
   0  nothing redundant or vacuous
   1  some policy, rule, peer or port entry is redundant or vacuous
-  2  bad usage or bad input
+  2  bad usage or bad input, including PATHS that hold no NetworkPolicy
   3  some item undecided (timeout, solver limit), or an internal error
 """
 
@@ -415,6 +415,9 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     with _failures_to_exit_codes():
         input_limits, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, limits=input_limits)
+        if not cluster.policies:
+            # Nothing to check is not "nothing redundant": a wrong path must not pass a hook.
+            raise InputError(Diagnostic(f"no NetworkPolicy found in {', '.join(paths)}"))
         known = {p.key for p in cluster.policies}
         for name in policies:
             if name not in known:

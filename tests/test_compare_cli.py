@@ -197,6 +197,18 @@ def test_redundant_json_and_vacuous_items() -> None:
     assert entry["item"]["location"]["file"] == str(path)
 
 
+def test_redundant_with_no_policy_loaded_exits_2(tmp_path: Path) -> None:
+    """A path holding no NetworkPolicy (a typo in a pre-commit hook) must not pass as
+    "nothing redundant"."""
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n")
+    result = run("redundant", tmp_path / "k8s", CONTEXT)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: no NetworkPolicy found in {tmp_path / 'k8s'}, {CONTEXT}"
+    assert result.stdout == ""
+    assert "PATHS that hold no NetworkPolicy" in run("redundant", "--help").output
+
+
 def test_redundant_unknown_policy_name_exits_2() -> None:
     result = run("redundant", CONTEXT, DATA / "redundancy" / "clean.yaml", "--policy", "shop/nope")
     assert result.exit_code == 2
