@@ -406,8 +406,10 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     """List the policies, rules, peers and port entries of PATHS that change nothing.
 
     An item is redundant when removing it alone leaves every allowed packet unchanged; it
-    is listed with the items that cover it. Items that can never apply (a policy that
-    selects no pod, a rule that matches no packet) are listed as vacuous.
+    is listed with why: covered (other items, named, do what it does) or unusable (the other
+    end denies all its packets anyway; an example packet names the policy). Items that can
+    never apply (a policy that selects no pod, a rule that matches no packet) are listed as
+    vacuous.
     """
     from npverify.redundancy import POLICIES_PER_WORKER, find_redundancy
     from npverify.workers import workers_for

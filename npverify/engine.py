@@ -240,7 +240,7 @@ class Verifier:
         if invariant.policies is not None:
             names = tuple(p.key for p in self._policies_named(invariant, invariant.policies, "policies"))
         report = find_redundancy(self.cluster, self.universe, self.semantics, limits, names)
-        found = [f"redundant {r.item.kind} {r.item}" for r in report.redundant]
+        found = [f"redundant {r.item.kind} {r.item}" + (f" ({r.reason})" if r.reason else "") for r in report.redundant]
         found += [f"vacuous {v.item.kind} {v.item}: {v.reason}" for v in report.vacuous]
         if found:
             return InvariantResult(invariant, Verdict.REFUTED, reason="; ".join(found))

@@ -177,9 +177,9 @@ def test_redundant_lists_items_with_locations_and_covers() -> None:
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     assert f"  rule   shop/api ingress[0] ({path}:14:5)" in lines
-    assert "         covered by: shop/api ingress[1]" in lines
+    assert "         covered: every packet it allows is allowed anyway by shop/api ingress[1]" in lines
     assert f"  rule   shop/api ingress[1] ({path}:20:5)" in lines
-    assert "         covered by: shop/api ingress[0]" in lines
+    assert "         covered: every packet it allows is allowed anyway by shop/api ingress[0]" in lines
     assert last_line(result.stdout).startswith("2 redundant, 0 vacuous, 0 undecided")
 
 

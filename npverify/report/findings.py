@@ -17,7 +17,7 @@ import attrs
 
 from npverify.invariants.model import InvariantKind
 from npverify.model import Direction, PolicyItem, SourceLocation
-from npverify.report.text import describe_packet
+from npverify.report.text import describe_packet, redundancy_reason_lines
 from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import Decision, DirectionDecision, RuleMatch
 
@@ -185,8 +185,10 @@ REDUNDANT_ITEM = Check(
     "redundancy/redundant",
     "RedundantItem",
     "Removing this item alone leaves every allowed packet unchanged.",
-    "A policy, rule, peer or port entry is redundant when the other items (listed as "
-    "covering it) already allow, or isolate, everything it does.",
+    "A policy, rule, peer or port entry is redundant when removing it changes no allowed "
+    "packet: either it is covered (the other items, listed as covering it, already allow or "
+    "isolate everything it does) or it is unusable (the other end, the source's egress or the "
+    "destination's ingress, denies every packet it would change; the example shows which policy).",
     _HELP_REDUNDANCY,
 )
 VACUOUS_ITEM = Check(
@@ -438,17 +440,19 @@ def redundancy_findings(report: RedundancyReport) -> list[Finding]:
     """One finding per redundant, vacuous or undecided item, located at the item."""
     findings = []
     for entry in report.redundant:
-        covers = tuple(Related(c.location, f"covered by {c}") for c in entry.covered_by if c.location is not None)
-        details = tuple(f"covered by {c}" + (f" ({c.location})" if c.location else "") for c in entry.covered_by)
+        covers = [Related(c.location, f"covered by {c}") for c in entry.covered_by if c.location is not None]
+        denying = [Related(r.location, f"e.g. {r.text}") for r in decision_related(entry.example)] if entry.example else []
+        details = [*(redundancy_reason_lines(entry) if entry.reason else ())]
+        details += [f"covered by {c}" + (f" ({c.location})" if c.location else "") for c in entry.covered_by]
         findings.append(
             Finding(
                 REDUNDANT_ITEM,
                 Outcome.FAILED,
                 str(entry.item),
                 f"Redundant {_item_label(entry.item)}: removing it alone leaves every allowed packet unchanged.",
-                details,
+                tuple(details),
                 entry.item.location,
-                _unique(list(covers)),
+                _unique(covers + denying),
                 verdict="redundant",
             )
         )

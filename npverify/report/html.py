@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from npverify.model import Packet
-from npverify.report.text import describe_endpoint, describe_packet
+from npverify.report.text import describe_endpoint, describe_packet, redundancy_reason_lines
 from npverify.results import InvariantResult, ProofReport, Verdict
 
 if TYPE_CHECKING:
@@ -158,7 +158,7 @@ def render_redundancy_html(report: RedundancyReport) -> str:
 
     rows = [
         f"<tr><td>redundant</td><td>{escape(r.item.kind)}</td><td style='text-align:left'>{where(r.item)}</td>"
-        f"<td style='text-align:left'>covered by {escape('; '.join(str(c) for c in r.covered_by))}</td></tr>"
+        f"<td style='text-align:left'>{_lines(redundancy_reason_lines(r))}</td></tr>"
         for r in report.redundant
     ] + [
         f"<tr><td>vacuous</td><td>{escape(v.item.kind)}</td><td style='text-align:left'>{where(v.item)}</td>"

@@ -179,14 +179,28 @@ def _item(item) -> str:
     return f"{item} ({item.location})" if item.location else str(item)
 
 
+def redundancy_reason_lines(entry) -> list[str]:
+    """Why a redundant item changes nothing, with the example packet of an unusable one
+    (shared by every format, so they say the same)."""
+    if not entry.reason:
+        return ["covered by " + "; ".join(str(c) for c in entry.covered_by)] if entry.covered_by else []
+    lines = [entry.reason]
+    if entry.example is not None:
+        packet = describe_packet(entry.example.packet)
+        lines.append(f"e.g. {packet[0]} {packet[1]}")
+        lines += [f"     {line}" for line in packet[2:]]
+        lines.append("  denied because:")
+        lines += [f"    {line}" for line in entry.example.describe()]
+    return lines
+
+
 def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
     lines = [f"npverify: {report.items_checked} policy items checked (policies, rules, peers, port entries)"]
     if report.redundant:
         lines += ["", f"{paint('redundant', color)} (removing it alone leaves every allowed packet unchanged):"]
         for entry in report.redundant:
             lines.append(f"  {entry.item.kind:6} {_item(entry.item)}")
-            if entry.covered_by:
-                lines.append("         covered by: " + "; ".join(str(c) for c in entry.covered_by))
+            lines += [f"         {line}" for line in redundancy_reason_lines(entry)]
     if report.vacuous:
         lines += ["", f"{paint('vacuous', color)} (can never apply):"]
         lines += [f"  {v.item.kind:6} {_item(v.item)}: {v.reason}" for v in report.vacuous]

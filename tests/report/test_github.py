@@ -98,4 +98,7 @@ def test_redundancy_errors_at_items_and_undecided_warns():
     assert [(c[0], c[1].get("line")) for c in commands] == [
         ("error", "9"), ("error", "13"), ("error", "18"), ("warning", "18"), ("notice", None),
     ]
-    assert commands[0][2] == "covered by shop/api ingress[1] (data/redundancy.yaml:13:5)"
+    assert commands[0][2] == (
+        "covered: every packet it allows is allowed anyway by shop/api ingress[1]\n"
+        "covered by shop/api ingress[1] (data/redundancy.yaml:13:5)"
+    )
