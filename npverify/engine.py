@@ -127,10 +127,28 @@ class Verifier:
         )
         outcome = self._session_for(invariant).solve(query, limits)
         result = self._verdict(invariant, query, outcome, src_workload, dst_workload)
+        if kind is InvariantKind.REACHABLE and result.verdict is Verdict.REFUTED and outcome.status is Status.UNSAT:
+            result = self._denied_example(result, query, limits, src_workload, dst_workload)
         if self.check_samples > 0 and result.verdict is Verdict.PROVED and kind is not InvariantKind.REACHABLE:
             checked = self._check_proof(invariant, src_workload, dst_workload, limits)
             result = attrs.evolve(result, reason=f"check: {checked} sampled packets agree with the reference evaluator")
         return result
+
+    def _denied_example(
+        self, result: InvariantResult, query: PacketQuery, limits: Limits, src_workload: int | None, dst_workload: int | None
+    ) -> InvariantResult:
+        """A refuted ``reachable`` has no packet to show: show one packet of the scope
+        (denied, as every one is) with the policies and rules that deny it, replayed like
+        any other. A scope with no packet at all says so instead."""
+        denied = attrs.evolve(query, allowed=False)
+        outcome = self._session_for(result.invariant).solve(denied, limits)
+        if outcome.status is Status.UNSAT:
+            return attrs.evolve(result, reason="no packet in scope is allowed: the scope holds no packet at all")
+        if outcome.status is Status.UNKNOWN:
+            return result  # the refutation stands; only its example could not be found
+        assert outcome.packet is not None
+        decision = self._replay(outcome.packet, denied, src_workload, dst_workload)
+        return attrs.evolve(result, packet=outcome.packet, decision=decision)
 
     def _check_proof(self, invariant: Invariant, src_workload: int | None, dst_workload: int | None, limits: Limits) -> int:
         """Check mode: sample packets from a proved invariant's scope, replay each through the

@@ -29,9 +29,10 @@ class Verdict(enum.Enum):
 class InvariantResult:
     """The verdict on one invariant, with the packet that shows it and why it was decided.
 
-    ``packet`` is the counterexample of a refuted isolated/allowed/only invariant, or the
-    witness of a proved ``reachable`` one; ``decision`` is the reference evaluator's
-    account of that packet (the policies and rules that decided it).
+    ``packet`` is the counterexample of a refuted isolated/allowed/only invariant, the
+    witness of a proved ``reachable`` one, or for a refuted ``reachable`` one an example
+    packet of its scope (denied, as every one is); ``decision`` is the reference
+    evaluator's account of that packet (the policies and rules that decided it).
     """
 
     invariant: Invariant
@@ -45,7 +46,15 @@ class InvariantResult:
 
     @property
     def counterexample(self) -> Packet | None:
-        if self.verdict is Verdict.REFUTED:
+        if self.verdict is Verdict.REFUTED and self.invariant.kind is not InvariantKind.REACHABLE:
+            return self.packet
+        return None
+
+    @property
+    def denied_example(self) -> Packet | None:
+        """A refuted ``reachable``: one packet of the scope, denied like every other (no
+        single packet refutes "some packet is allowed"; this one shows what denies)."""
+        if self.verdict is Verdict.REFUTED and self.invariant.kind is InvariantKind.REACHABLE:
             return self.packet
         return None
 

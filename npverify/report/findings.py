@@ -17,7 +17,7 @@ import attrs
 
 from npverify.invariants.model import InvariantKind
 from npverify.model import Direction, PolicyItem, SourceLocation
-from npverify.report.text import describe_packet, redundancy_reason_lines
+from npverify.report.text import describe_packet, packet_label, redundancy_reason_lines
 from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import Decision, DirectionDecision, RuleMatch
 
@@ -314,17 +314,17 @@ def invariant_finding(result: InvariantResult) -> Finding:
     inv = result.invariant
     check = INVARIANT_CHECKS[inv.kind]
     details: list[str] = []
+    refuted_reachable = result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE
+    if refuted_reachable:
+        details.append("every packet from 'from' to 'to' on the given ports is denied")
     if result.packet is not None:
-        label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
-        details += _packet_lines(label, result.packet, result.decision)
+        details += _packet_lines(packet_label(result), result.packet, result.decision)
     if result.reason:
         details.append(result.reason)
     if result.verdict is Verdict.PROVED:
         outcome, headline = Outcome.PASSED, f"Proved: {inv.name} ({inv.kind})."
     elif result.verdict is Verdict.REFUTED:
         outcome, headline = Outcome.FAILED, f"Refuted: {inv.name} ({inv.kind})."
-        if inv.kind is InvariantKind.REACHABLE and result.packet is None:
-            details.append("every packet from 'from' to 'to' on the given ports is denied")
     else:
         outcome = Outcome.UNKNOWN
         headline = f"Unknown: {inv.name} ({inv.kind}) was not decided, which is not a pass."

@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from npverify.model import Packet
-from npverify.report.text import describe_endpoint, describe_packet, redundancy_reason_lines
+from npverify.report.text import describe_endpoint, describe_packet, packet_label, redundancy_reason_lines
 from npverify.results import InvariantResult, ProofReport, Verdict
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def _row(result: InvariantResult) -> str:
     packet = result.packet
     parts = []
     if packet is not None:
-        label = "witness" if verdict is Verdict.PROVED else "counterexample"
+        label = packet_label(result)
         parts.append(f"{label}: {_lines(describe_packet(packet))}")
         if result.decision is not None:
             parts.append(f"<i>{_lines(result.decision.describe())}</i>")

@@ -94,6 +94,7 @@ def result_json(result: InvariantResult) -> dict[str, Any]:
         "location": location_json(result.invariant.location),
         "counterexample": packet_json(result.counterexample),
         "witness": packet_json(result.witness),
+        "example": packet_json(result.denied_example),
         "explanation": decision_json(result.decision),
         "reason": result.reason or None,
         "seconds": round(result.seconds, 6),

@@ -115,6 +115,9 @@ def render_report(report: ProofReport) -> str:
             # Dashboards often show only the message: it carries the packet, in one line.
             protocol_port, source, destination = describe_packet(result.counterexample)[:3]
             message += f" Counterexample: {protocol_port} {source}; {destination.replace('to   ', 'to ', 1)}"
+        elif result.denied_example is not None:
+            protocol_port, source, destination = describe_packet(result.denied_example)[:3]
+            message += f" Every packet of the scope is denied, e.g. {protocol_port} {source}; {destination.replace('to   ', 'to ', 1)}"
         _outcome(case, finding.outcome, "refuted", message, _body(finding))
     return _document(suite, report.seconds)
 

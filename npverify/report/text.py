@@ -81,13 +81,25 @@ def describe_packet(packet: Packet) -> list[str]:
     return lines
 
 
+def packet_label(result: InvariantResult) -> str:
+    """What a result's packet is: a witness, a counterexample, or (refuted reachable) an
+    example of the scope that is denied, which refutes nothing by itself."""
+    if result.verdict is Verdict.PROVED:
+        return "witness"
+    if result.denied_example is not None:
+        return "example packet of the scope (denied, as every one is)"
+    return "counterexample"
+
+
 def render_result(result: InvariantResult, color: bool = False) -> str:
     inv = result.invariant
     where = f", {inv.location}" if inv.location else ""
     lines = [f"{paint(result.verdict.value.upper(), color, 8)} {inv.name}  ({inv.kind}{where})"]
     indent = " " * 9
+    if result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE:
+        lines.append(f"{indent}every packet from 'from' to 'to' on the given ports is denied")
     if result.packet is not None:
-        label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
+        label = packet_label(result)
         packet_lines = describe_packet(result.packet)
         lines.append(f"{indent}{label}: {packet_lines[0]}")
         lines += [f"{indent}  {line}" for line in packet_lines[1:]]
@@ -97,8 +109,6 @@ def render_result(result: InvariantResult, color: bool = False) -> str:
             lines += [f"{indent}  {line}" for line in result.decision.describe()]
     if result.reason:
         lines.append(f"{indent}{result.reason}")
-    if result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE and not result.packet:
-        lines.append(f"{indent}every packet from 'from' to 'to' on the given ports is denied")
     return "\n".join(lines)
 
 
