@@ -80,6 +80,7 @@ def prove(
     results = verifier.check_all(spec.invariants, progress)
     skipped = tuple(f"{s.kind} {s.name} ({s.location})" if s.location else f"{s.kind} {s.name}" for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
+    warnings += tuple(str(w) for w in verifier.scope_warnings(spec.invariants))
     return ProofReport(
         results,
         source=spec.path,

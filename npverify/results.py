@@ -43,6 +43,9 @@ class InvariantResult:
     reason: str = ""
     #: Wall time spent on this invariant (encode, solve, decode, replay).
     seconds: float = 0.0
+    #: A proved isolated/only invariant that holds only because no packet reaches its
+    #: destination at all: "holds vacuously: nothing reaches namespace payments".
+    note: str = ""
 
     @property
     def counterexample(self) -> Packet | None:

@@ -71,6 +71,8 @@ class Finding:
     seconds: float | None = None
     #: The verdict word as the text output says it (REFUTED, UNKNOWN, redundant, ...).
     verdict: str = ""
+    #: Worth a look even when passed: "holds vacuously: nothing reaches ...".
+    note: str = ""
 
     @property
     def message(self) -> str:
@@ -321,6 +323,8 @@ def invariant_finding(result: InvariantResult) -> Finding:
         details += _packet_lines(packet_label(result), result.packet, result.decision)
     if result.reason:
         details.append(result.reason)
+    if result.note:
+        details.append(f"note: {result.note}")
     if result.verdict is Verdict.PROVED:
         outcome, headline = Outcome.PASSED, f"Proved: {inv.name} ({inv.kind})."
     elif result.verdict is Verdict.REFUTED:
@@ -338,6 +342,7 @@ def invariant_finding(result: InvariantResult) -> Finding:
         decision_related(result.decision) if outcome is Outcome.FAILED else (),
         result.seconds,
         result.verdict.value.upper(),
+        result.note,
     )
 
 

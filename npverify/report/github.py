@@ -68,14 +68,17 @@ def annotation(finding: Finding, root: str | None = None) -> str:
     )
 
 
-def _render(findings: list[Finding], summary: str, root: str | None) -> str:
+def _render(findings: list[Finding], summary: str, root: str | None, warnings: tuple[str, ...] = ()) -> str:
     lines = [annotation(f, root) for f in findings if f.outcome is not Outcome.PASSED]
+    lines += [command("warning", w, title="npverify") for w in warnings]
+    # A proved invariant is no annotation, but one that holds vacuously needs a look.
+    lines += [command("notice", f.note, title=f"{f.headline.rstrip('.')}") for f in findings if f.outcome is Outcome.PASSED and f.note]
     lines.append(command("notice", summary, title="npverify"))
     return "\n".join(lines) + "\n"
 
 
 def render_report(report: ProofReport, root: str | None = None) -> str:
-    return _render(proof_findings(report), text_report.summary_line(report), root)
+    return _render(proof_findings(report), text_report.summary_line(report), root, report.warnings)
 
 
 def _last_line(text: str) -> str:

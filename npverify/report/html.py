@@ -60,6 +60,8 @@ def _row(result: InvariantResult) -> str:
             parts.append(f"<i>{_lines(result.decision.describe())}</i>")
     if result.reason:
         parts.append(escape(result.reason))
+    if result.note:
+        parts.append(escape(f"note: {result.note}"))
     shown = "<br>".join(parts)
     where = f"<br><small>{escape(str(result.invariant.location))}</small>" if result.invariant.location else ""
     return (

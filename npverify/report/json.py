@@ -97,6 +97,7 @@ def result_json(result: InvariantResult) -> dict[str, Any]:
         "example": packet_json(result.denied_example),
         "explanation": decision_json(result.decision),
         "reason": result.reason or None,
+        "note": result.note or None,
         "seconds": round(result.seconds, 6),
     }
 

@@ -183,7 +183,10 @@ def report_sarif(report: ProofReport, root: str | None = None) -> dict[str, Any]
     """``root``: the directory relative paths are relative to (the CLI's working directory)."""
     notifications = [_notification("warning", w) for w in report.warnings]
     notifications += [_notification("note", f"skipped {s}: a kind npverify does not use") for s in report.skipped]
-    return _log("prove", tuple(INVARIANT_CHECKS.values()), proof_findings(report), notifications, root)
+    findings = proof_findings(report)
+    # A proved invariant is no result (see above), but one that holds vacuously needs a look.
+    notifications += [_notification("note", f"{f.name}: {f.note}") for f in findings if f.note]
+    return _log("prove", tuple(INVARIANT_CHECKS.values()), findings, notifications, root)
 
 
 def render_report(report: ProofReport, root: str | None = None) -> str:

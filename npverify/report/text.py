@@ -109,6 +109,8 @@ def render_result(result: InvariantResult, color: bool = False) -> str:
             lines += [f"{indent}  {line}" for line in result.decision.describe()]
     if result.reason:
         lines.append(f"{indent}{result.reason}")
+    if result.note:
+        lines.append(f"{indent}note: {result.note}")
     return "\n".join(lines)
 
 

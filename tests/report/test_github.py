@@ -51,7 +51,7 @@ def test_escaping_follows_the_runner_rules():
 
 def test_refuted_is_an_error_at_the_invariant_and_unknown_a_warning():
     lines = github.render_report(fixed_report()[0]).splitlines()
-    assert len(lines) == 4  # only, reachable, the unknown one, the summary; proved: nothing
+    assert len(lines) == 5  # only, reachable, the unknown one, the report's warning, the summary; proved: nothing
     name, props, message = parse(lines[0])
     assert name == "error"
     assert props == {"file": "invariants.yaml", "line": "5", "col": "5", "title": "Refuted: only shop reaches the api (only)"}
@@ -60,7 +60,8 @@ def test_refuted_is_an_error_at_the_invariant_and_unknown_a_warning():
     name, props, message = parse(lines[2])
     assert name == "warning" and props["line"] == "20" and "not a pass" in props["title"]
     assert message == "timeout"
-    assert parse(lines[3]) == ("notice", {"title": "npverify"}, "4 invariants: 1 proved, 2 refuted, 1 unknown (1.52 s)")
+    assert parse(lines[3]) == ("warning", {"title": "npverify"}, fixed_report()[0].warnings[0])
+    assert parse(lines[4]) == ("notice", {"title": "npverify"}, "4 invariants: 1 proved, 2 refuted, 1 unknown (1.52 s)")
 
 
 def test_every_line_is_one_command():
