@@ -11,6 +11,7 @@ from npverify.coverage import check_ignore_kinds
 from npverify.engine import Verifier
 from npverify.invariants import load_invariants
 from npverify.invariants.model import Invariant, InvariantsFile
+from npverify.invariants.parser import check_manifests_exist
 from npverify.load import load_manifests
 from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
@@ -73,6 +74,8 @@ def prove(
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
     ignore_kinds = tuple(dict.fromkeys(spec.ignore_kinds + tuple(check_ignore_kinds(ignore_kinds))))
     if cluster is None:
+        if manifests is None:
+            check_manifests_exist(spec)
         paths = list(manifests) if manifests is not None else list(spec.manifests)
         cluster = load_manifests(
             paths, limits=input_limits, ignore_kinds=ignore_kinds, default_namespace=default_namespace or spec.default_namespace
@@ -88,6 +91,7 @@ def prove(
     results = verifier.check_all(spec.invariants, progress)
     skipped = tuple(str(s) for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
+    warnings += tuple(str(w) for w in verifier.scope_warnings(spec.invariants))
     return ProofReport(
         results,
         source=spec.path,

@@ -330,6 +330,7 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
     packet and the policies and rules that decided it, or UNKNOWN.
     """
     from npverify.api import prove as prove_file
+    from npverify.invariants.parser import check_manifests_exist, names_no_input
 
     with _failures_to_exit_codes():
         reading = _reading(options)
@@ -339,6 +340,12 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
         universe = _universe(spec.universe, options)
         semantics = _semantics(spec.semantics, options)
         limits = _limits(options)
+        if manifests:
+            missing = [Diagnostic("no such file or directory", path=f"--manifests {p}") for p in manifests if names_no_input(p)]
+            if missing:
+                raise InputError(missing)
+        else:
+            check_manifests_exist(spec)
         paths = list(manifests) if manifests else list(spec.manifests)
         cluster = load_manifests(paths, stdin=sys.stdin, **reading)
         with _progress() as progress:
@@ -445,7 +452,7 @@ REDUNDANT_EXIT_HELP = """\b
 Exit codes:
   0  nothing redundant or vacuous
   1  some policy, rule, peer or port entry is redundant or vacuous
-  2  bad usage or bad input
+  2  bad usage or bad input, including PATHS that hold no NetworkPolicy
   3  some item undecided (timeout, solver limit), an object of a policy kind npverify
      does not model (see --ignore-kind), or an internal error
 """
@@ -463,8 +470,10 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     """List the policies, rules, peers and port entries of PATHS that change nothing.
 
     An item is redundant when removing it alone leaves every allowed packet unchanged; it
-    is listed with the items that cover it. Items that can never apply (a policy that
-    selects no pod, a rule that matches no packet) are listed as vacuous.
+    is listed with why: covered (other items, named, do what it does) or unusable (the other
+    end denies all its packets anyway; an example packet names the policy). Items that can
+    never apply (a policy that selects no pod, a rule that matches no packet) are listed as
+    vacuous.
     """
     from npverify.redundancy import POLICIES_PER_WORKER, find_redundancy
     from npverify.workers import workers_for
@@ -472,6 +481,10 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     with _failures_to_exit_codes():
         reading, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
+        if not cluster.policies and not cluster.unmodelled:
+            # Nothing to check is not "nothing redundant": a wrong path must not pass a hook.
+            # (Policies of kinds npverify does not model make the answer unknown instead.)
+            raise InputError(Diagnostic(f"no NetworkPolicy found in {', '.join(paths)}"))
         known = {p.key for p in cluster.policies}
         for name in policies:
             if name not in known:

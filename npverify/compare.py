@@ -160,7 +160,8 @@ def compare(
         allowing, denying = (left, right) if direction == "left" else (right, left)
         found = session.difference_regions(allowing, denying, max_diffs, limits, within=differing)
         diffs = tuple(
-            _replayed(region, left_cluster, right_cluster, direction, universe, semantics) for region in found.regions
+            _replayed(region, left_cluster, right_cluster, direction, universe, semantics)
+            for region in _distinct(found.regions)
         )
         outcome[direction] = (diffs, found.complete)
         if found.reason:
@@ -176,6 +177,20 @@ def compare(
         time.perf_counter() - started,
         coverage,
     )
+
+
+def _distinct(regions: tuple[Region, ...]) -> tuple[Region, ...]:
+    """One region per description, the first one's packet kept as the example: regions
+    that differ only in which unnamed namespace they hold read the same, and listing (and
+    counting) them twice says there are two differences where a reader sees one."""
+    seen: set[str] = set()
+    out = []
+    for region in regions:
+        text = str(region)
+        if text not in seen:
+            seen.add(text)
+            out.append(region)
+    return tuple(out)
 
 
 def _replayed(

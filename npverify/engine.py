@@ -13,9 +13,21 @@ import attrs
 
 from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
-from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
+from npverify.hints import did_you_mean
+from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope, describe_scope
 from npverify.load.limits import InputLimits
-from npverify.model import Cluster, Diagnostic, NetworkPolicy, Packet, Semantics, Universe
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Cluster,
+    Diagnostic,
+    LabelSelector,
+    NetworkPolicy,
+    Operator,
+    Packet,
+    Semantics,
+    Severity,
+    Universe,
+)
 from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, scope_matches, universe_problem
 from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
@@ -169,10 +181,67 @@ class Verifier:
         )
         outcome = self._session_for(invariant).solve(query, limits)
         result = self._verdict(invariant, query, outcome, src_workload, dst_workload)
+        if kind is InvariantKind.REACHABLE and result.verdict is Verdict.REFUTED and outcome.status is Status.UNSAT:
+            result = self._denied_example(result, query, limits, src_workload, dst_workload)
+        if kind in (InvariantKind.ISOLATED, InvariantKind.ONLY) and result.verdict is Verdict.PROVED:
+            result = self._vacuity_note(result, limits, dst_workload)
         if self.check_samples > 0 and result.verdict is Verdict.PROVED and kind is not InvariantKind.REACHABLE:
             checked = self._check_proof(invariant, src_workload, dst_workload, limits)
             result = attrs.evolve(result, reason=f"check: {checked} sampled packets agree with the reference evaluator")
         return result
+
+    def _vacuity_note(self, result: InvariantResult, limits: Limits, dst_workload: int | None) -> InvariantResult:
+        """A proved isolated or only invariant that holds because no packet at all reaches
+        its destination on its ports (a typo in 'to', a default-deny nobody meant) says so:
+        one more query on the same encoding, from anywhere."""
+        invariant = result.invariant
+        anywhere = PacketQuery(src=Scope(), dst=invariant.dst, ports=invariant.ports, allowed=True, dst_workload=dst_workload)
+        outcome = self._session_for(invariant).solve(anywhere, limits)
+        if outcome.status is Status.SAT:
+            assert outcome.packet is not None
+            self._replay(outcome.packet, anywhere, None, dst_workload)
+        if outcome.status is not Status.UNSAT:
+            return result
+        on = " on the given ports" if invariant.ports else ""
+        return attrs.evolve(result, note=f"holds vacuously: nothing reaches {describe_scope(invariant.dst)}{on}")
+
+    def scope_warnings(self, invariants: Iterable[Invariant]) -> tuple[Diagnostic, ...]:
+        """Warnings for scopes that name a namespace, label key or label value that
+        appears nowhere in the manifests (neither on a loaded object nor in a policy's
+        selector): such an invariant is most likely about a typo, and proves silently."""
+        known = _KnownNames(self.cluster)
+        warnings: list[Diagnostic] = []
+        for invariant in invariants:
+            if not invariant.is_flow:
+                continue
+            for end, scope in (("from", invariant.src), ("to", invariant.dst)):
+                where = scope.location or invariant.location
+                path = f"{invariant.kind}.{end}"
+                if isinstance(scope.namespace, str):
+                    if scope.namespace not in known.namespaces:
+                        hint = did_you_mean(scope.namespace, sorted(known.namespaces))
+                        warnings.append(_warning(f"namespace {scope.namespace!r} appears nowhere in the manifests{hint}", where, f"{path}.namespace"))
+                elif scope.namespace is not None:
+                    warnings += known.selector_warnings(scope.namespace, known.namespace_values, "namespace label", where, f"{path}.namespace")
+                if scope.pod is not None:
+                    warnings += known.selector_warnings(scope.pod, known.pod_values, "pod label", where, f"{path}.pod")
+        return tuple(warnings)
+
+    def _denied_example(
+        self, result: InvariantResult, query: PacketQuery, limits: Limits, src_workload: int | None, dst_workload: int | None
+    ) -> InvariantResult:
+        """A refuted ``reachable`` has no packet to show: show one packet of the scope
+        (denied, as every one is) with the policies and rules that deny it, replayed like
+        any other. A scope with no packet at all says so instead."""
+        denied = attrs.evolve(query, allowed=False)
+        outcome = self._session_for(result.invariant).solve(denied, limits)
+        if outcome.status is Status.UNSAT:
+            return attrs.evolve(result, reason="no packet in scope is allowed: the scope holds no packet at all")
+        if outcome.status is Status.UNKNOWN:
+            return result  # the refutation stands; only its example could not be found
+        assert outcome.packet is not None
+        decision = self._replay(outcome.packet, denied, src_workload, dst_workload)
+        return attrs.evolve(result, packet=outcome.packet, decision=decision)
 
     def _check_proof(self, invariant: Invariant, src_workload: int | None, dst_workload: int | None, limits: Limits) -> int:
         """Check mode: sample packets from a proved invariant's scope, replay each through the
@@ -283,7 +352,7 @@ class Verifier:
         if invariant.policies is not None:
             names = tuple(p.key for p in self._policies_named(invariant, invariant.policies, "policies"))
         report = find_redundancy(self.cluster, self.universe, self.semantics, limits, names)
-        found = [f"redundant {r.item.kind} {r.item}" for r in report.redundant]
+        found = [f"redundant {r.item.kind} {r.item}" + (f" ({r.reason})" if r.reason else "") for r in report.redundant]
         found += [f"vacuous {v.item.kind} {v.item}: {v.reason}" for v in report.vacuous]
         if found:
             return InvariantResult(invariant, Verdict.REFUTED, reason="; ".join(found))
@@ -317,7 +386,7 @@ class Verifier:
         reachable = invariant.kind is InvariantKind.REACHABLE
         if outcome.status is Status.UNSAT:
             if reachable:
-                return InvariantResult(invariant, Verdict.REFUTED, reason="no packet in scope is allowed")
+                return InvariantResult(invariant, Verdict.REFUTED, reason="every packet from 'from' to 'to' on the given ports is denied")
             return InvariantResult(invariant, Verdict.PROVED)
         assert outcome.packet is not None
         decision = self._replay(outcome.packet, query, src_workload, dst_workload)
@@ -359,3 +428,44 @@ class Verifier:
                 f"{packet!r}: " + "; ".join(problems)
             )
         return decision
+
+
+def _warning(message: str, location, path: str) -> Diagnostic:
+    return Diagnostic(message, location, path, Severity.WARNING)
+
+
+class _KnownNames:
+    """The namespaces and label values the manifests hold or their policies select on."""
+
+    def __init__(self, cluster: Cluster):
+        mentioned = mentions_of(cluster.policies)
+        self.namespaces = set(cluster.namespace_names()) | set(mentioned.namespace_names)
+        self.pod_values: dict[str, set[str]] = {k: set(v) for k, v in mentioned.pod_values.items()}
+        for workload in cluster.workloads:
+            for key, value in workload.labels.items():
+                self.pod_values.setdefault(key, set()).add(value)
+        self.namespace_values: dict[str, set[str]] = {k: set(v) for k, v in mentioned.namespace_values.items()}
+        for namespace in cluster.namespaces:
+            for key, value in namespace.labels.items():
+                self.namespace_values.setdefault(key, set()).add(value)
+        self.namespace_values.setdefault(NAMESPACE_NAME_LABEL, set()).update(self.namespaces)
+
+    def selector_warnings(
+        self, selector: LabelSelector, values: dict[str, set[str]], what: str, where, path: str
+    ) -> list[Diagnostic]:
+        """A key nobody uses, or a value a selector requires (In, matchLabels) that no
+        object carries and no policy selects on."""
+        warnings = []
+        for requirement in selector.requirements():
+            key = requirement.key
+            if key not in values:
+                hint = did_you_mean(key, sorted(values))
+                warnings.append(_warning(f"{what} key {key!r} appears nowhere in the manifests{hint}", where, path))
+                continue
+            if requirement.operator is not Operator.IN:
+                continue
+            for value in requirement.values:
+                if value not in values[key]:
+                    hint = did_you_mean(value, sorted(values[key]))
+                    warnings.append(_warning(f"{what} {key}={value} appears nowhere in the manifests{hint}", where, path))
+        return warnings

@@ -18,6 +18,8 @@ import attrs
 
 from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
+from npverify.hints import did_you_mean as _did_you_mean
+from npverify.hints import join_words as _join
 from npverify.load.fields import dns_label_problem, label_key_problem, label_value_problem, port_name_problem
 from npverify.load.workloads import WORKLOAD_KINDS
 from npverify.model import (
@@ -167,13 +169,6 @@ class Explanation:
 
 
 # --- words for model values ------------------------------------------------------------
-
-
-def _join(items: Sequence[str], word: str = "and") -> str:
-    items = list(items)
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 def _field(direction: Direction) -> str:
@@ -619,11 +614,6 @@ def _outside_sentence(problem: str, universe: Universe) -> str:
 
 def _fail(option: str, message: str) -> InputError:
     return InputError(Diagnostic(message, path=option))
-
-
-def _did_you_mean(word: str, candidates: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=3, cutoff=0.6)
-    return f"; did you mean {_join([repr(c) for c in close], 'or')}?" if close else ""
 
 
 @attrs.frozen

@@ -41,15 +41,36 @@ from npverify.model import (
     Workload,
     policy_items,
 )
-from npverify.semantics import decide, selector_matches, universe_problem
+from npverify.errors import InternalError
+from npverify.semantics import Decision, decide, selector_matches, universe_problem
 from npverify.smt import ChangeChecker, Limits, LocalChecker, Outcome, SolverSession, Status, mentions_of
 from npverify.workers import in_workers
+
+
+#: Why a redundant item changes nothing (``RedundantItem.why``).
+#: Without it, no decision of its namespace's pods changes: other items do what it does.
+COVERED = "covered"
+#: Without it, its namespace's pods decide some packets differently, but the other end
+#: (the source's egress, the destination's ingress) denies every one of them anyway.
+UNUSABLE = "unusable"
+#: Redundant, but the solver could not tell which of the two within its limits.
+UNEXPLAINED = "unexplained"
 
 
 @attrs.frozen
 class RedundantItem:
     item: PolicyItem
+    #: The other items of its namespace and direction that apply to some of its packets:
+    #: what still allows (or isolates) its traffic. Empty when it is UNUSABLE.
     covered_by: tuple[PolicyItem, ...] = ()
+    #: COVERED, UNUSABLE or UNEXPLAINED: what the check established.
+    why: str = COVERED
+    #: The same in words, naming the covering items: "covered: every packet it allows is
+    #: allowed anyway by shop/api ingress[1]". Empty only for items built by hand.
+    reason: str = ""
+    #: UNUSABLE: the reference evaluator's account of one packet whose decision in the
+    #: item's namespace changes without it, denied at the other end (an example, not all).
+    example: Decision | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
@@ -209,8 +230,9 @@ class _Scanner:
             return None
         directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
         outcome = Outcome(Status.SAT)
+        local_outcome: Outcome | None = None
         if self.shortcuts and _ignored_direction(item) is None:
-            outcome = local.differs(policy.namespace, directions, before, after)
+            outcome = local_outcome = local.differs(policy.namespace, directions, before, after)
             if outcome.status is Status.SAT:
                 assert outcome.packet is not None
                 if witnesses.changes(outcome.packet, policy.namespace, after):
@@ -230,10 +252,102 @@ class _Scanner:
                 self.whole = self.session.change_checker(self.cluster.policies, self.limits)
             outcome = self.whole.differs(policy.namespace, after)
         if outcome.status is Status.UNSAT:
-            return RedundantItem(item, _covers(local, item, self.cluster.policies_in(policy.namespace)))
+            return self._redundant(item, directions, before, after, local_outcome)
         if outcome.status is Status.UNKNOWN:
             return UndecidedItem(item, outcome.reason)
         return None
+
+
+    def _redundant(
+        self,
+        item: PolicyItem,
+        directions: tuple[Direction, ...],
+        before: tuple[NetworkPolicy, ...],
+        after: tuple[NetworkPolicy, ...],
+        local_outcome: Outcome | None,
+    ) -> RedundantItem:
+        """``item``, known redundant, with why: whether its own namespace's decisions change
+        without it (the local check, asked now if the shortcuts did not). "Covered" alone
+        would invite deleting an item that the other end merely makes useless today."""
+        namespace = item.policy.namespace
+        if local_outcome is None:
+            local_outcome = self.local.differs(namespace, directions, before, after)
+        if local_outcome.status is Status.UNSAT:
+            covers = _covers(self.local, item, before)
+            return RedundantItem(item, covers, COVERED, _covered_reason(item, covers))
+        if local_outcome.status is Status.UNKNOWN or local_outcome.packet is None:
+            return RedundantItem(
+                item,
+                why=UNEXPLAINED,
+                reason="removing it changes no allowed packet; the solver could not tell within its limits "
+                "whether other items do what it does or the other end denies its packets",
+            )
+        example = self._denied_example(local_outcome.packet, namespace, after)
+        return RedundantItem(item, (), UNUSABLE, _unusable_reason(item), example)
+
+    def _denied_example(self, packet: Packet, namespace: str, after: tuple[NetworkPolicy, ...]) -> Decision | None:
+        """The evaluator's account of ``packet`` (one whose decision in ``namespace``
+        changes), when it shows what the solver established: a packet of the universe,
+        denied with and without the change, by the direction the change does not touch."""
+        if universe_problem(self.cluster, packet, self.witnesses.universe) is not None:
+            return None
+        semantics = self.witnesses.semantics
+        changed = self.cluster.with_policies(
+            tuple(p for p in self.cluster.policies if p.namespace != namespace) + after
+        )
+        old, new = decide(self.cluster, packet, semantics), decide(changed, packet, semantics)
+        if old.allowed != new.allowed:
+            raise InternalError(
+                f"the solver proved an item redundant, but the reference evaluator decides {packet!r} "
+                f"{'allowed' if old.allowed else 'denied'} with it and {'allowed' if new.allowed else 'denied'} without it"
+            )
+        if old.override is not None or old.allowed:
+            return None
+        touched = [d for d, n in ((old.egress, new.egress), (old.ingress, new.ingress)) if d.allowed != n.allowed]
+        if len(touched) != 1:
+            return None
+        return old
+
+
+def _widens(item: PolicyItem) -> bool:
+    """Does removing ``item`` widen its rule? The last peer or port entry of a rule: an
+    empty list matches everything (PolicyItem.without)."""
+    rule = item.rule
+    if rule is None:
+        return False
+    if item.peer_index is not None:
+        return len(rule.peers) == 1
+    return item.port_index is not None and len(rule.ports) == 1
+
+
+def _covered_reason(item: PolicyItem, covers: tuple[PolicyItem, ...]) -> str:
+    """Why a COVERED item changes nothing, in words; ``covers`` as from _covers."""
+    names = "; ".join(str(c) for c in covers)
+    by = names if len(covers) == 1 else f"some of: {names}"
+    if item.kind == "policy":
+        types = " and ".join(str(d) for d in sorted(item.policy.policy_types, key=str))
+        if not covers:
+            # No other policy selects its pods for those directions: without it they are
+            # not isolated, so it must allow all their traffic.
+            return f"covered: it allows all the {types} traffic of the pods it selects, as no policy at all would"
+        return f"covered: without it, the pods it selects allow and deny exactly the same {types} traffic, by {by}"
+    if _widens(item):
+        what = "peer" if item.peer_index is not None else "port"
+        return f"covered: without it its rule would match every {what}, and every packet that adds is allowed anyway"
+    if not covers:
+        return "covered: every packet it allows is allowed anyway by other rules of its namespace"
+    return f"covered: every packet it allows is allowed anyway by {by}"
+
+
+def _unusable_reason(item: PolicyItem) -> str:
+    """Why an UNUSABLE item changes nothing, in words."""
+    if item.kind == "policy":
+        return "unusable: every packet it decides differently is denied at the other end anyway"
+    assert item.direction is not None
+    other = "egress by its source" if item.direction is Direction.INGRESS else "ingress by its destination"
+    if _widens(item):
+        return f"unusable: every packet its rule would add without it is denied {other} anyway"
+    return f"unusable: every packet it alone allows is denied {other} anyway"
 
 
 #: Policies per worker below which more workers cost more than they save.

@@ -30,9 +30,10 @@ class Verdict(enum.Enum):
 class InvariantResult:
     """The verdict on one invariant, with the packet that shows it and why it was decided.
 
-    ``packet`` is the counterexample of a refuted isolated/allowed/only invariant, or the
-    witness of a proved ``reachable`` one; ``decision`` is the reference evaluator's
-    account of that packet (the policies and rules that decided it).
+    ``packet`` is the counterexample of a refuted isolated/allowed/only invariant, the
+    witness of a proved ``reachable`` one, or for a refuted ``reachable`` one an example
+    packet of its scope (denied, as every one is); ``decision`` is the reference
+    evaluator's account of that packet (the policies and rules that decided it).
     """
 
     invariant: Invariant
@@ -43,10 +44,21 @@ class InvariantResult:
     reason: str = ""
     #: Wall time spent on this invariant (encode, solve, decode, replay).
     seconds: float = 0.0
+    #: A proved isolated/only invariant that holds only because no packet reaches its
+    #: destination at all: "holds vacuously: nothing reaches namespace payments".
+    note: str = ""
 
     @property
     def counterexample(self) -> Packet | None:
-        if self.verdict is Verdict.REFUTED:
+        if self.verdict is Verdict.REFUTED and self.invariant.kind is not InvariantKind.REACHABLE:
+            return self.packet
+        return None
+
+    @property
+    def denied_example(self) -> Packet | None:
+        """A refuted ``reachable``: one packet of the scope, denied like every other (no
+        single packet refutes "some packet is allowed"; this one shows what denies)."""
+        if self.verdict is Verdict.REFUTED and self.invariant.kind is InvariantKind.REACHABLE:
             return self.packet
         return None
 

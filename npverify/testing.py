@@ -33,9 +33,10 @@ from npverify.compare import DEFAULT_MAX_DIFFS, Comparison, equivalence
 from npverify.engine import Verifier
 from npverify.errors import InputError
 from npverify.invariants.model import Invariant, InvariantKind, Scope
+from npverify.invariants.model import describe_scope as _describe_scope
 from npverify.invariants.parser import parse_invariants
 from npverify.load import load_manifests
-from npverify.model import Cluster, Diagnostic, LabelSelector, PolicyPort, Semantics, Universe
+from npverify.model import Cluster, Diagnostic, PolicyPort, Semantics, Universe
 from npverify.report.text import render_comparison, render_result
 from npverify.results import InvariantResult, Verdict
 from npverify.smt import Limits
@@ -312,31 +313,6 @@ def _name(manifests: Manifests, default: str) -> str:
 
 def _limits(timeout: float | None, rlimit: int | None) -> Limits:
     return Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
-
-
-def _describe_selector(selector: LabelSelector) -> str:
-    parts = [f"{k}={v}" for k, v in selector.match_labels.items()]
-    parts += [f"{r.key} {r.operator}" + (f" ({', '.join(r.values)})" if r.values else "") for r in selector.match_expressions]
-    return "{" + ", ".join(parts) + "}"
-
-
-def _describe_scope(scope: Scope) -> str:
-    """A scope in words, for the default name of an assertion."""
-    parts = []
-    if scope.kind is not None:
-        parts.append(f"{scope.kind} endpoints")
-    if isinstance(scope.namespace, str):
-        parts.append(f"namespace {scope.namespace}")
-    elif scope.namespace is not None:
-        parts.append(f"namespaces {_describe_selector(scope.namespace)}")
-    if scope.workload:
-        parts.append(f"workload {scope.workload}")
-    if scope.pod is not None:
-        parts.append(f"pods {_describe_selector(scope.pod)}")
-    if scope.ip_block is not None:
-        block = scope.ip_block
-        parts.append(f"ipBlock {block.cidr}" + (f" except {', '.join(str(e) for e in block.except_)}" if block.except_ else ""))
-    return ", ".join(parts) if parts else "anywhere"
 
 
 def _describe_ports(ports: tuple[PolicyPort, ...]) -> str:

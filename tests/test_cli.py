@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from npverify.api import prove as prove_file
 from npverify.cli import main
+from npverify.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "specs" / "examples" / "shop" / "invariants.yaml"
@@ -82,6 +84,29 @@ def test_manifests_option_replaces_the_files_and_reads_stdin(tmp_path):
     missing = run("prove", str(path))
     assert missing.exit_code == 2
     assert "does-not-exist" in missing.output
+
+
+def test_missing_manifests_entry_is_located_in_the_invariants_file(tmp_path):
+    """A manifests path that does not exist is reported at its line, with its field path,
+    not as a bare path; stdin and git revisions are not files and pass."""
+    path = write(tmp_path, "manifests:\n  - k8s\n  - k8s/nowhere\n  - HEAD:k8s\ninvariants: []\n")
+    result = run("prove", str(path))
+    assert result.exit_code == 2
+    missing = tmp_path / "k8s" / "nowhere"
+    assert result.output.strip() == f"{path}:3:5: error: manifests[1]: no such file or directory: {missing}"
+    with pytest.raises(InputError) as raised:
+        prove_file(str(path))
+    assert str(raised.value) == result.output.strip()
+    single = write(tmp_path, "manifests: nowhere\ninvariants: []\n")
+    result = run("prove", str(single))
+    assert result.output.strip() == f"{single}:1:12: error: manifests: no such file or directory: {tmp_path / 'nowhere'}"
+
+
+def test_missing_manifests_option_names_the_option(tmp_path):
+    path = write(tmp_path, "manifests: [k8s]\ninvariants: []\n")
+    result = run("prove", str(path), "--manifests", "k8s/x")
+    assert result.exit_code == 2
+    assert result.output.strip() == "error: --manifests k8s/x: no such file or directory"
 
 
 def test_resource_limit_gives_unknown_and_exit_3(tmp_path):

@@ -602,3 +602,56 @@ def test_containment_only_asks_one_direction() -> None:
     both = equivalence(load_case("containment", "baseline.yaml"), load_case("containment", "subset.yaml"), ctx)
     assert result.same is True and both.same is False
     assert both.only_right == () and both.only_left
+
+
+# --- regions that differ only in which unnamed namespace they hold ----------------------------
+
+_ALLOW_FROM_ANY_NAMESPACE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow, namespace: prod}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector: {}
+"""
+
+
+def test_regions_in_unnamed_namespaces_are_one_region_in_every_format() -> None:
+    """Sources in any namespace vs in prod only: the difference is "sources in a namespace
+    no policy names", once, not once per unnamed namespace the encoding keeps."""
+    from npverify.report import github, json as json_report, junit, sarif, text
+
+    left = load_text(_ALLOW_FROM_ANY_NAMESPACE)
+    right = load_text(_ALLOW_FROM_ANY_NAMESPACE.replace("namespaceSelector: {}", "podSelector: {}"))
+    comparison = equivalence(left, right)
+    assert comparison.only_right == ()
+    [diff] = comparison.only_left
+    assert diff.region.src.unnamed_namespace
+    # The region holds every unnamed namespace: a source in another one differs too.
+    for namespace in ("unnamed-ns-1", "unnamed-ns-2", "elsewhere"):
+        packet = attrs.evolve(diff.region.packet, src=attrs.evolve(diff.region.packet.src, namespace=namespace))
+        assert (decide(left, packet).allowed, decide(right, packet).allowed) == (True, False)
+    check_difference(diff, "left", left, right, ANY)
+    description = str(diff.region)
+    assert text.render_comparison(comparison).count(description) == 1
+    assert len(json_report.comparison_json(comparison)["only_left"]) == 1
+    assert len(__import__("json").loads(sarif.render_comparison(comparison))["runs"][0]["results"]) == 1
+    assert github.render_comparison(comparison).count(description) == 1
+    assert "1 region that only left allows" in junit.render_comparison(comparison)
+
+
+def test_regions_with_the_same_description_are_reported_once() -> None:
+    """The guard behind the widening: whatever made two regions read alike (a solver that
+    gave up widening one, say), the comparison lists the description once, first packet kept."""
+    from npverify.compare import _distinct
+
+    packet = Packet(_WEB, _API, Protocol.TCP, 80)
+    other = attrs.evolve(packet, src=attrs.evolve(_WEB, namespace="unnamed-ns-2"))
+    src = EndpointRegion("pod", unnamed_namespace=True)
+    first = Region(src, EndpointRegion("pod", namespace="shop"), (Protocol.TCP,), PortRange(80, 80), packet)
+    second = attrs.evolve(first, packet=other)
+    third = attrs.evolve(first, ports=PortRange(81, 81))
+    assert _distinct((first, second, third)) == (first, third)

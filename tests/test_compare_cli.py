@@ -177,9 +177,9 @@ def test_redundant_lists_items_with_locations_and_covers() -> None:
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     assert f"  rule   shop/api ingress[0] ({path}:14:5)" in lines
-    assert "         covered by: shop/api ingress[1]" in lines
+    assert "         covered: every packet it allows is allowed anyway by shop/api ingress[1]" in lines
     assert f"  rule   shop/api ingress[1] ({path}:20:5)" in lines
-    assert "         covered by: shop/api ingress[0]" in lines
+    assert "         covered: every packet it allows is allowed anyway by shop/api ingress[0]" in lines
     assert last_line(result.stdout).startswith("2 redundant, 0 vacuous, 0 undecided")
 
 
@@ -195,6 +195,18 @@ def test_redundant_json_and_vacuous_items() -> None:
     assert entry["reason"] == "it selects no pod"
     assert entry["item"]["text"] == "shop/legacy-cart" and entry["item"]["kind"] == "policy"
     assert entry["item"]["location"]["file"] == str(path)
+
+
+def test_redundant_with_no_policy_loaded_exits_2(tmp_path: Path) -> None:
+    """A path holding no NetworkPolicy (a typo in a pre-commit hook) must not pass as
+    "nothing redundant"."""
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "ns.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n")
+    result = run("redundant", tmp_path / "k8s", CONTEXT)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: no NetworkPolicy found in {tmp_path / 'k8s'}, {CONTEXT}"
+    assert result.stdout == ""
+    assert "PATHS that hold no NetworkPolicy" in run("redundant", "--help").output
 
 
 def test_redundant_unknown_policy_name_exits_2() -> None:

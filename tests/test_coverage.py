@@ -58,6 +58,13 @@ spec:
 apiVersion: v1
 kind: ConfigMap
 metadata: {name: settings, namespace: prod}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all-in, namespace: dev}
+spec:
+  podSelector: {}
+  ingress: [{}]
 """
 
 #: Denies dev -> prod, which the NetworkPolicies (there are none) allow.

@@ -25,7 +25,7 @@ from npverify.model import (
     Universe,
     policy_items,
 )
-from npverify.redundancy import RedundancyReport, find_redundancy
+from npverify.redundancy import COVERED, UNUSABLE, RedundancyReport, find_redundancy
 from npverify.semantics import decide
 
 DATA = Path(__file__).resolve().parent / "data" / "refactor"
@@ -288,3 +288,199 @@ def test_workers_report_what_one_process_reports(case: str) -> None:
         one.undecided,
         one.items_checked,
     )
+
+
+# --- why an item changes nothing --------------------------------------------------------------
+
+
+def reasons(report: RedundancyReport) -> dict[str, tuple[str, str]]:
+    return {str(r.item): (r.why, r.reason) for r in report.redundant}
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["shortcuts", "whole-cluster"])
+def test_covered_rule_says_which_rule_allows_its_packets_anyway(shortcuts: bool) -> None:
+    report = find_redundancy(load("duplicate-rule"), ANY, shortcuts=shortcuts)
+    assert reasons(report) == {
+        "shop/api ingress[0]": (COVERED, "covered: every packet it allows is allowed anyway by shop/api ingress[1]"),
+        "shop/api ingress[1]": (COVERED, "covered: every packet it allows is allowed anyway by shop/api ingress[0]"),
+    }
+    assert all(r.example is None for r in report.redundant)
+
+
+def test_covered_policy_says_the_others_decide_its_pods_the_same() -> None:
+    report = find_redundancy(load("duplicate-policy"), ANY, policies=("shop/db-copy",))
+    [entry] = report.redundant
+    assert entry.why == COVERED
+    assert entry.reason == "covered: without it, the pods it selects allow and deny exactly the same Ingress traffic, by shop/db"
+
+
+ALLOW_ALL_ALONE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-all, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress: [{}]
+"""
+
+
+def test_covered_policy_that_allows_everything_it_isolates() -> None:
+    """No other policy selects its pods: it is redundant because it allows all their
+    traffic, as no policy would; saying "covered by" nothing would not explain that."""
+    cluster = load_manifests([DATA / "context.yaml"]).with_policies(load_text(ALLOW_ALL_ALONE).policies)
+    report = find_redundancy(cluster, ANY)
+    [entry] = report.redundant
+    assert (str(entry.item), entry.why, entry.covered_by) == ("shop/allow-all", COVERED, ())
+    assert entry.reason == "covered: it allows all the Ingress traffic of the pods it selects, as no policy at all would"
+    assert_removal_changes_nothing(cluster, entry.item)
+
+
+WIDENING_PORT = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{protocol: TCP}]
+  - from: [{podSelector: {matchLabels: {app: web}}}]
+    ports: [{protocol: UDP}, {protocol: SCTP}]
+"""
+
+
+def test_covered_last_port_entry_says_what_its_removal_would_add() -> None:
+    """Removing a rule's only port entry widens the rule to every port: what that adds
+    (UDP and SCTP) is allowed anyway, which is not "its packets are allowed anyway"."""
+    cluster = load_manifests([DATA / "context.yaml"]).with_policies(load_text(WIDENING_PORT).policies)
+    report = find_redundancy(cluster, ANY)
+    assert reasons(report) == {
+        "shop/api ingress[0].ports[0]": (
+            COVERED,
+            "covered: without it its rule would match every port, and every packet that adds is allowed anyway",
+        )
+    }
+
+
+UNUSABLE_RULE = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: monitoring}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: api, namespace: shop}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  policyTypes: [Ingress]
+  ingress:
+  - from:
+    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}
+    ports: [{port: 9090}]
+  - from:
+    - podSelector: {matchLabels: {app: web}}
+"""
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["shortcuts", "whole-cluster"])
+def test_unusable_rule_names_the_policy_that_denies_at_the_other_end(shortcuts: bool) -> None:
+    """Every source the rule admits is denied egress by monitoring/deny-all: not "covered"
+    (nothing else admits them), and deleting the rule breaks the day that policy goes."""
+    cluster = load_manifests([DATA / "context.yaml"]).with_policies(load_text(UNUSABLE_RULE, "unusable.yaml").policies)
+    report = find_redundancy(cluster, ANY, shortcuts=shortcuts)
+    assert reasons(report) == {
+        "shop/api ingress[0]": (UNUSABLE, "unusable: every packet it alone allows is denied egress by its source anyway")
+    }
+    [entry] = report.redundant
+    assert entry.covered_by == ()
+    example = entry.example
+    assert example is not None and not example.allowed
+    assert [p.key for p in example.egress.isolating] == ["monitoring/deny-all"] and not example.egress.matches
+    assert [str(m.rule_index) for m in example.ingress.matches] == ["0"]
+    assert example.packet.src.namespace == "monitoring" and example.packet.port == 9090
+    # without monitoring/deny-all the rule matters
+    alone = cluster.with_policies(tuple(p for p in cluster.policies if p.name != "deny-all"))
+    assert_removal_changes_something(alone, item(alone, "shop/api ingress[0]"))
+
+
+def test_unusable_last_port_entries_from_the_other_end() -> None:
+    """web sends to api only on 80 and api admits web only on 80: without either port
+    entry its rule would match every port, and the other end denies what that adds."""
+    text = (DATA / "redundancy" / "clean.yaml").read_text() + (
+        "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-egress, namespace: shop}\n"
+        "spec:\n  podSelector: {matchLabels: {app: web}}\n  policyTypes: [Egress]\n"
+        "  egress:\n  - to: [{podSelector: {matchLabels: {app: api}}}]\n    ports: [{port: 80}]\n"
+    )
+    cluster = load("clean").with_policies(load_text(text, "mirrored.yaml").policies)
+    report = find_redundancy(cluster, ANY)
+    assert reasons(report) == {
+        "shop/web-egress egress[0].ports[0]": (
+            UNUSABLE,
+            "unusable: every packet its rule would add without it is denied ingress by its destination anyway",
+        ),
+        "shop/api ingress[0].ports[0]": (
+            UNUSABLE,
+            "unusable: every packet its rule would add without it is denied egress by its source anyway",
+        ),
+    }
+    for entry in report.redundant:
+        assert entry.example is not None and not entry.example.allowed
+
+
+def test_unusable_reason_and_example_in_every_format() -> None:
+    """The reason and the denying policy of the example reach every format."""
+    import json
+
+    import jsonschema
+
+    from npverify.report import github, html, junit, sarif, text
+    from npverify.report import json as json_report
+
+    cluster = load_manifests([DATA / "context.yaml"]).with_policies(load_text(UNUSABLE_RULE, "unusable.yaml").policies)
+    report = find_redundancy(cluster, ANY)
+    reason = "unusable: every packet it alone allows is denied egress by its source anyway"
+    denial = "source egress: denied; isolated by monitoring/deny-all (unusable.yaml:1:1) and no rule matches"
+    rendered = text.render_redundancy(report)
+    assert f"         {reason}\n" in rendered and denial in rendered and "e.g. TCP port 9090" in rendered
+    doc = json.loads(json_report.render_redundancy(report))
+    schema = json.loads((Path(__file__).parents[1] / "specs" / "redundancy.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    [entry] = doc["redundant"]
+    assert (entry["why"], entry["reason"], entry["covered_by"]) == ("unusable", reason, [])
+    assert entry["example"]["packet"]["port"] == 9090 and denial in entry["example"]["decision"]["text"]
+    [result] = json.loads(sarif.render_redundancy(report))["runs"][0]["results"]
+    assert reason in result["message"]["text"] and denial in result["message"]["text"]
+    assert any("monitoring/deny-all" in r["message"]["text"] for r in result["relatedLocations"])
+    assert reason in junit.render_redundancy(report) and "monitoring/deny-all" in junit.render_redundancy(report)
+    assert reason in github.render_redundancy(report).replace("%0A", "\n")
+    assert reason in html.render_redundancy_html(report)
+
+
+def test_non_redundant_invariant_says_why_each_item_changes_nothing() -> None:
+    from npverify.api import check
+    from npverify.invariants.model import Invariant, InvariantKind
+    from npverify.results import Verdict
+
+    cluster = load_manifests([DATA / "context.yaml"]).with_policies(load_text(UNUSABLE_RULE, "unusable.yaml").policies)
+    result = check(cluster, Invariant("lean", InvariantKind.NON_REDUNDANT))
+    assert result.verdict is Verdict.REFUTED
+    assert result.reason == (
+        "redundant rule shop/api ingress[0] (unusable: every packet it alone allows is denied egress by its source anyway)"
+    )
+
+
+def test_redundant_item_whose_why_the_solver_could_not_settle_says_so(monkeypatch) -> None:
+    """Redundant by the whole-cluster check, but the local check that tells covered from
+    unusable gave up: no claim either way."""
+    from npverify.redundancy import UNEXPLAINED
+    from npverify.smt import LocalChecker, Outcome, Status
+
+    monkeypatch.setattr(LocalChecker, "differs", lambda self, *args, **kwargs: Outcome(Status.UNKNOWN, reason="canceled"))
+    report = find_redundancy(load("duplicate-rule"), ANY, shortcuts=False)
+    assert {str(r.item): r.why for r in report.redundant} == {"shop/api ingress[0]": UNEXPLAINED, "shop/api ingress[1]": UNEXPLAINED}
+    assert all(r.covered_by == () and r.example is None and "could not tell" in r.reason for r in report.redundant)

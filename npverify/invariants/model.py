@@ -59,6 +59,32 @@ class Scope:
         return self.kind is EndpointKind.POD or self.namespace is not None or self.pod is not None or self.workload is not None
 
 
+def describe_selector(selector: LabelSelector) -> str:
+    """``{app=api, tier In (a, b)}``."""
+    parts = [f"{k}={v}" for k, v in selector.match_labels.items()]
+    parts += [f"{r.key} {r.operator}" + (f" ({', '.join(r.values)})" if r.values else "") for r in selector.match_expressions]
+    return "{" + ", ".join(parts) + "}"
+
+
+def describe_scope(scope: Scope) -> str:
+    """A scope in words: "namespace payments, workload api", or "anywhere"."""
+    parts = []
+    if scope.kind is not None:
+        parts.append(f"{scope.kind} endpoints")
+    if isinstance(scope.namespace, str):
+        parts.append(f"namespace {scope.namespace}")
+    elif scope.namespace is not None:
+        parts.append(f"namespaces {describe_selector(scope.namespace)}")
+    if scope.workload:
+        parts.append(f"workload {scope.workload}")
+    if scope.pod is not None:
+        parts.append(f"pods {describe_selector(scope.pod)}")
+    if scope.ip_block is not None:
+        block = scope.ip_block
+        parts.append(f"ipBlock {block.cidr}" + (f" except {', '.join(str(e) for e in block.except_)}" if block.except_ else ""))
+    return ", ".join(parts) if parts else "anywhere"
+
+
 @attrs.frozen
 class Invariant:
     """One named claim of the invariants file."""
@@ -86,11 +112,23 @@ class Invariant:
 
 
 @attrs.frozen
+class Written:
+    """Where a value was written: file position and field path (``manifests[1]``), so a
+    problem found later (a path that does not exist) is reported where it was written."""
+
+    location: SourceLocation | None
+    field: str
+
+
+@attrs.frozen
 class InvariantsFile:
     """A parsed invariants file. ``manifests`` are resolved against the file's folder."""
 
     path: str
     manifests: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    #: Where each ``manifests`` entry was written, in the same order (empty when the file
+    #: was built in code rather than parsed).
+    manifests_written: tuple[Written, ...] = attrs.field(default=(), converter=tuple, eq=False)
     universe: Universe = Universe()
     semantics: Semantics = Semantics()
     invariants: tuple[Invariant, ...] = attrs.field(default=(), converter=tuple)

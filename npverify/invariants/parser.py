@@ -23,7 +23,7 @@ import attrs
 
 from npverify.coverage import ignore_kind_problem
 from npverify.errors import InputError
-from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope
+from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope, Written
 from npverify.load import fields
 from npverify.load.git import looks_like_revision
 from npverify.load.limits import DEFAULT_LIMITS, InputLimits
@@ -89,7 +89,7 @@ def parse_invariants(
     root = Cursor(documents[0])
     top = _mapping(root, _TOP_FIELDS, what=" with an 'invariants' list")
     context = _Context(os.fsdecode(base_dir))
-    manifests = _parse_manifests(top["manifests"], context) if "manifests" in top else ()
+    manifests, manifests_written = _parse_manifests(top["manifests"], context) if "manifests" in top else ((), ())
     if "universe" in top:
         context.universe = _parse_universe(top["universe"], context)
     semantics = _parse_semantics(top["semantics"]) if "semantics" in top else Semantics()
@@ -101,6 +101,7 @@ def parse_invariants(
     return InvariantsFile(
         path=filename,
         manifests=manifests,
+        manifests_written=manifests_written,
         universe=context.universe,
         semantics=semantics,
         invariants=invariants,
@@ -204,14 +205,34 @@ def _parse_default_namespace(cursor: Cursor) -> str:
     return name
 
 
-def _parse_manifests(cursor: Cursor, context: _Context) -> tuple[str, ...]:
+def _parse_manifests(cursor: Cursor, context: _Context) -> tuple[tuple[str, ...], tuple[Written, ...]]:
+    """The resolved paths, and where each was written."""
     if isinstance(cursor.value, str):
         items = [cursor]
     elif cursor.value is None or isinstance(cursor.value, list):
         items = cursor.optional_sequence()
     else:
         cursor.fail(f"must be a path or a list of paths, got {_got(cursor.value)}")
-    return tuple(_resolve_path(item, context) for item in items)
+    paths = tuple(_resolve_path(item, context) for item in items)
+    return paths, tuple(Written(item.location, item.path) for item in items)
+
+
+def names_no_input(path: str) -> bool:
+    """Does a manifests path name nothing to read? Not ``-`` (stdin), not a git
+    ``REV:path``, and no such file or directory."""
+    return path != "-" and not os.path.exists(path) and not looks_like_revision(path)
+
+
+def check_manifests_exist(spec: InvariantsFile) -> None:
+    """Raise InputError, located at the entries, if ``spec``'s manifests name paths that do
+    not exist: loading would say so too, but without saying which line of which file."""
+    problems = [
+        Diagnostic(f"no such file or directory: {path}", written.location, written.field)
+        for path, written in zip(spec.manifests, spec.manifests_written)
+        if names_no_input(path)
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def _resolve_path(item: Cursor, context: _Context) -> str:

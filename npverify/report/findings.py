@@ -18,7 +18,7 @@ import attrs
 from npverify.coverage import Coverage
 from npverify.invariants.model import InvariantKind
 from npverify.model import Direction, PolicyItem, SourceLocation
-from npverify.report.text import describe_packet
+from npverify.report.text import describe_packet, packet_label, redundancy_reason_lines
 from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import Decision, DirectionDecision, RuleMatch
 
@@ -72,6 +72,8 @@ class Finding:
     seconds: float | None = None
     #: The verdict word as the text output says it (REFUTED, UNKNOWN, redundant, ...).
     verdict: str = ""
+    #: Worth a look even when passed: "holds vacuously: nothing reaches ...".
+    note: str = ""
 
     @property
     def message(self) -> str:
@@ -186,8 +188,10 @@ REDUNDANT_ITEM = Check(
     "redundancy/redundant",
     "RedundantItem",
     "Removing this item alone leaves every allowed packet unchanged.",
-    "A policy, rule, peer or port entry is redundant when the other items (listed as "
-    "covering it) already allow, or isolate, everything it does.",
+    "A policy, rule, peer or port entry is redundant when removing it changes no allowed "
+    "packet: either it is covered (the other items, listed as covering it, already allow or "
+    "isolate everything it does) or it is unusable (the other end, the source's egress or the "
+    "destination's ingress, denies every packet it would change; the example shows which policy).",
     _HELP_REDUNDANCY,
 )
 VACUOUS_ITEM = Check(
@@ -324,17 +328,20 @@ def invariant_finding(result: InvariantResult) -> Finding:
     inv = result.invariant
     check = INVARIANT_CHECKS[inv.kind]
     details: list[str] = []
-    if result.packet is not None:
-        label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
-        details += _packet_lines(label, result.packet, result.decision)
-    if result.reason:
+    # A refuted reachable's reason is its verdict in words: before the example packet.
+    reason_first = result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE
+    if reason_first and result.reason:
         details.append(result.reason)
+    if result.packet is not None:
+        details += _packet_lines(packet_label(result), result.packet, result.decision)
+    if result.reason and not reason_first:
+        details.append(result.reason)
+    if result.note:
+        details.append(f"note: {result.note}")
     if result.verdict is Verdict.PROVED:
         outcome, headline = Outcome.PASSED, f"Proved: {inv.name} ({inv.kind})."
     elif result.verdict is Verdict.REFUTED:
         outcome, headline = Outcome.FAILED, f"Refuted: {inv.name} ({inv.kind})."
-        if inv.kind is InvariantKind.REACHABLE and result.packet is None:
-            details.append("every packet from 'from' to 'to' on the given ports is denied")
     else:
         outcome = Outcome.UNKNOWN
         headline = f"Unknown: {inv.name} ({inv.kind}) was not decided, which is not a pass."
@@ -348,6 +355,7 @@ def invariant_finding(result: InvariantResult) -> Finding:
         decision_related(result.decision) if outcome is Outcome.FAILED else (),
         result.seconds,
         result.verdict.value.upper(),
+        result.note,
     )
 
 
@@ -481,17 +489,19 @@ def redundancy_findings(report: RedundancyReport) -> list[Finding]:
     """One finding per redundant, vacuous or undecided item, located at the item."""
     findings = []
     for entry in report.redundant:
-        covers = tuple(Related(c.location, f"covered by {c}") for c in entry.covered_by if c.location is not None)
-        details = tuple(f"covered by {c}" + (f" ({c.location})" if c.location else "") for c in entry.covered_by)
+        covers = [Related(c.location, f"covered by {c}") for c in entry.covered_by if c.location is not None]
+        denying = [Related(r.location, f"e.g. {r.text}") for r in decision_related(entry.example)] if entry.example else []
+        details = [*(redundancy_reason_lines(entry) if entry.reason else ())]
+        details += [f"covered by {c}" + (f" ({c.location})" if c.location else "") for c in entry.covered_by]
         findings.append(
             Finding(
                 REDUNDANT_ITEM,
                 Outcome.FAILED,
                 str(entry.item),
                 f"Redundant {_item_label(entry.item)}: removing it alone leaves every allowed packet unchanged.",
-                details,
+                tuple(details),
                 entry.item.location,
-                _unique(list(covers)),
+                _unique(covers + denying),
                 verdict="redundant",
             )
         )

@@ -69,8 +69,13 @@ def annotation(finding: Finding, root: str | None = None) -> str:
     )
 
 
-def _render(findings: list[Finding], summary: str, root: str | None, coverage: Coverage) -> str:
+def _render(
+    findings: list[Finding], summary: str, root: str | None, coverage: Coverage, warnings: tuple[str, ...] = ()
+) -> str:
     lines = [annotation(f, root) for f in findings if f.outcome is not Outcome.PASSED]
+    lines += [command("warning", w, title="npverify") for w in warnings]
+    # A proved invariant is no annotation, but one that holds vacuously needs a look.
+    lines += [command("notice", f.note, title=f"{f.headline.rstrip('.')}") for f in findings if f.outcome is Outcome.PASSED and f.note]
     # Unmodelled objects are annotations (findings); each ignored object is a notice at it.
     for obj in coverage.ignored:
         where = obj.location if is_working_tree_file(obj.location) else None
@@ -90,7 +95,7 @@ def _render(findings: list[Finding], summary: str, root: str | None, coverage: C
 
 
 def render_report(report: ProofReport, root: str | None = None) -> str:
-    return _render(proof_findings(report), text_report.summary_line(report), root, report.coverage)
+    return _render(proof_findings(report), text_report.summary_line(report), root, report.coverage, report.warnings)
 
 
 def _last_line(text: str) -> str:

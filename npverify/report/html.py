@@ -11,7 +11,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from npverify.model import Packet
-from npverify.report.text import describe_endpoint, describe_packet
+from npverify.report.text import describe_endpoint, describe_packet, packet_label, redundancy_reason_lines
 from npverify.words import counted
 from npverify.results import InvariantResult, ProofReport, Verdict
 
@@ -55,12 +55,14 @@ def _row(result: InvariantResult) -> str:
     packet = result.packet
     parts = []
     if packet is not None:
-        label = "witness" if verdict is Verdict.PROVED else "counterexample"
+        label = packet_label(result)
         parts.append(f"{label}: {_lines(describe_packet(packet))}")
         if result.decision is not None:
             parts.append(f"<i>{_lines(result.decision.describe())}</i>")
     if result.reason:
         parts.append(escape(result.reason))
+    if result.note:
+        parts.append(escape(f"note: {result.note}"))
     shown = "<br>".join(parts)
     where = f"<br><small>{escape(str(result.invariant.location))}</small>" if result.invariant.location else ""
     return (
@@ -85,7 +87,7 @@ def render_report_html(report: ProofReport) -> str:
     if report.cluster_summary:
         head.append(f"loaded {report.cluster_summary}")
     intro = f"<p>{_lines(head)}</p>" if head else ""
-    notes = [f"warning: {w}" for w in report.warnings]
+    notes = list(report.warnings)
     notes += report.coverage.details(skipped=False)
     if report.skipped:
         notes.append(f"skipped {counted(len(report.skipped), 'document')} of kinds npverify does not use:")
@@ -166,7 +168,7 @@ def render_redundancy_html(report: RedundancyReport) -> str:
 
     rows = [
         f"<tr><td>redundant</td><td>{escape(r.item.kind)}</td><td style='text-align:left'>{where(r.item)}</td>"
-        f"<td style='text-align:left'>covered by {escape('; '.join(str(c) for c in r.covered_by))}</td></tr>"
+        f"<td style='text-align:left'>{_lines(redundancy_reason_lines(r))}</td></tr>"
         for r in report.redundant
     ] + [
         f"<tr><td>vacuous</td><td>{escape(v.item.kind)}</td><td style='text-align:left'>{where(v.item)}</td>"

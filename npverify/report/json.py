@@ -118,8 +118,10 @@ def result_json(result: InvariantResult) -> dict[str, Any]:
         "location": location_json(result.invariant.location),
         "counterexample": packet_json(result.counterexample),
         "witness": packet_json(result.witness),
+        "example": packet_json(result.denied_example),
         "explanation": decision_json(result.decision),
         "reason": result.reason or None,
+        "note": result.note or None,
         "seconds": round(result.seconds, 6),
     }
 
@@ -215,7 +217,14 @@ def redundancy_json(report) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "items_checked": report.items_checked,
         "redundant": [
-            {"item": item_json(r.item), "covered_by": [item_json(c) for c in r.covered_by]} for r in report.redundant
+            {
+                "item": item_json(r.item),
+                "covered_by": [item_json(c) for c in r.covered_by],
+                "why": r.why,
+                "reason": r.reason,
+                "example": None if r.example is None else {"packet": packet_json(r.example.packet), "decision": decision_json(r.example)},
+            }
+            for r in report.redundant
         ],
         "vacuous": [{"item": item_json(v.item), "reason": v.reason} for v in report.vacuous],
         "undecided": [{"item": item_json(u.item), "reason": u.reason} for u in report.undecided],

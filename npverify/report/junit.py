@@ -112,7 +112,7 @@ def render_report(report: ProofReport) -> str:
             where.line if where else None,
         )
         if finding.outcome is Outcome.PASSED:
-            if finding.details:  # a reachable invariant's witness
+            if finding.details:  # a reachable invariant's witness, a note that it holds vacuously
                 ET.SubElement(case, "system-out").text = xml_safe("\n".join(finding.details))
             continue
         message = finding.headline
@@ -120,7 +120,13 @@ def render_report(report: ProofReport) -> str:
             # Dashboards often show only the message: it carries the packet, in one line.
             protocol_port, source, destination = describe_packet(result.counterexample)[:3]
             message += f" Counterexample: {protocol_port} {source}; {destination.replace('to   ', 'to ', 1)}"
+        elif result.denied_example is not None:
+            protocol_port, source, destination = describe_packet(result.denied_example)[:3]
+            message += f" Every packet of the scope is denied, e.g. {protocol_port} {source}; {destination.replace('to   ', 'to ', 1)}"
         _outcome(case, finding.outcome, "refuted", message, _body(finding))
+    if report.warnings:
+        # Suite-level output: dashboards show it with the run, and nothing is dropped.
+        ET.SubElement(suite, "system-err").text = xml_safe("\n".join(report.warnings))
     _unmodelled_cases(suite, proof_findings(report)[len(report.results):])
     return _document(suite, report.seconds, report.coverage)
 

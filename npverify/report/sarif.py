@@ -186,7 +186,10 @@ def report_sarif(report: ProofReport, root: str | None = None) -> dict[str, Any]
     notifications = [_notification("warning", w) for w in report.warnings]
     notifications += _ignored_notifications(report.coverage)
     notifications += [_notification("note", f"skipped {s}: a kind npverify does not use") for s in report.skipped]
-    return _log("prove", (*INVARIANT_CHECKS.values(), UNMODELLED_OBJECT), proof_findings(report), notifications, root)
+    findings = proof_findings(report)
+    # A proved invariant is no result (see above), but one that holds vacuously needs a look.
+    notifications += [_notification("note", f"{f.name}: {f.note}") for f in findings if f.note]
+    return _log("prove", (*INVARIANT_CHECKS.values(), UNMODELLED_OBJECT), findings, notifications, root)
 
 
 def _ignored_notifications(coverage: Coverage) -> list[dict[str, Any]]:

@@ -83,13 +83,27 @@ def describe_packet(packet: Packet) -> list[str]:
     return lines
 
 
+def packet_label(result: InvariantResult) -> str:
+    """What a result's packet is: a witness, a counterexample, or (refuted reachable) an
+    example of the scope that is denied, which refutes nothing by itself."""
+    if result.verdict is Verdict.PROVED:
+        return "witness"
+    if result.denied_example is not None:
+        return "example packet of the scope (denied, as every one is)"
+    return "counterexample"
+
+
 def render_result(result: InvariantResult, color: bool = False) -> str:
     inv = result.invariant
     where = f", {inv.location}" if inv.location else ""
     lines = [f"{paint(result.verdict.value.upper(), color, 8)} {inv.name}  ({inv.kind}{where})"]
     indent = " " * 9
+    # A refuted reachable's reason is its verdict in words: before the example packet.
+    reason_first = result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE
+    if reason_first:
+        lines.append(f"{indent}{result.reason or 'every packet from the scope is denied'}")
     if result.packet is not None:
-        label = "witness" if result.verdict is Verdict.PROVED else "counterexample"
+        label = packet_label(result)
         packet_lines = describe_packet(result.packet)
         lines.append(f"{indent}{label}: {packet_lines[0]}")
         lines += [f"{indent}  {line}" for line in packet_lines[1:]]
@@ -97,10 +111,10 @@ def render_result(result: InvariantResult, color: bool = False) -> str:
             why = "allowed because" if result.decision.allowed else "denied because"
             lines.append(f"{indent}{why}:")
             lines += [f"{indent}  {line}" for line in result.decision.describe()]
-    if result.reason:
+    if result.reason and not reason_first:
         lines.append(f"{indent}{result.reason}")
-    if result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE and not result.packet:
-        lines.append(f"{indent}every packet from 'from' to 'to' on the given ports is denied")
+    if result.note:
+        lines.append(f"{indent}note: {result.note}")
     return "\n".join(lines)
 
 
@@ -119,7 +133,7 @@ def render_report(report: ProofReport, color: bool = False) -> str:
         lines.append(f"npverify: {report.source}")
     if report.cluster_summary:
         lines.append(f"loaded {report.cluster_summary}")
-    lines += [f"warning: {w}" for w in report.warnings]
+    lines += list(report.warnings)  # each says "warning:" itself (file:line: warning: ...)
     lines += report.coverage.details(skipped=False)
     if report.skipped:
         lines.append(f"skipped {counted(len(report.skipped), 'document')} of kinds npverify does not use:")
@@ -183,6 +197,21 @@ def _item(item) -> str:
     return f"{item} ({item.location})" if item.location else str(item)
 
 
+def redundancy_reason_lines(entry) -> list[str]:
+    """Why a redundant item changes nothing, with the example packet of an unusable one
+    (shared by every format, so they say the same)."""
+    if not entry.reason:
+        return ["covered by " + "; ".join(str(c) for c in entry.covered_by)] if entry.covered_by else []
+    lines = [entry.reason]
+    if entry.example is not None:
+        packet = describe_packet(entry.example.packet)
+        lines.append(f"e.g. {packet[0]} {packet[1]}")
+        lines += [f"     {line}" for line in packet[2:]]
+        lines.append("  denied because:")
+        lines += [f"    {line}" for line in entry.example.describe()]
+    return lines
+
+
 def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
     lines = [f"npverify: {counted(report.items_checked, 'policy item')} checked (policies, rules, peers, port entries)"]
     lines += report.coverage.details()
@@ -194,8 +223,7 @@ def render_redundancy(report: RedundancyReport, color: bool = False) -> str:
         lines += ["", f"{paint('redundant', color)} (removing it alone leaves every allowed packet unchanged):"]
         for entry in report.redundant:
             lines.append(f"  {entry.item.kind:6} {_item(entry.item)}")
-            if entry.covered_by:
-                lines.append("         covered by: " + "; ".join(str(c) for c in entry.covered_by))
+            lines += [f"         {line}" for line in redundancy_reason_lines(entry)]
     if report.vacuous:
         lines += ["", f"{paint('vacuous', color)} (can never apply):"]
         lines += [f"  {v.item.kind:6} {_item(v.item)}: {v.reason}" for v in report.vacuous]

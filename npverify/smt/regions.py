@@ -124,8 +124,8 @@ class RegionFinder:
         for side, e in sides:
             if f"{side}.workload" in pins:
                 self._try(pins, f"{side}.workload")
-            if f"{side}.namespace" in pins:
-                self._try(pins, f"{side}.namespace")
+            if f"{side}.namespace" in pins and not self._try(pins, f"{side}.namespace"):
+                self._try_any_unnamed(pins, side, e, number(e.namespace))
             for key in [k for k in pins if k.startswith(f"{side}.nslabel.") or k.startswith(f"{side}.label.")]:
                 self._try(pins, key)
             if f"{side}.hostNetwork" in pins:
@@ -144,6 +144,17 @@ class RegionFinder:
                 self._try(pins, key)
         region = self._describe(model, pins, packet, PortRange(low, high), prefixes)
         return region, z3.And(*pins.values())
+
+    def _try_any_unnamed(self, pins: dict[str, z3.BoolRef], side: str, e: EndpointVars, code: int) -> None:
+        """Widen a pin on one unnamed namespace to every unnamed namespace, if that stays
+        inside: the description cannot tell them apart ("a namespace no policy names"), so
+        without this the next region would be the same text for the next unnamed one."""
+        domains = self.enc.domains
+        fresh_from = len(domains.namespaces) - domains.fresh
+        if code < fresh_from or domains.fresh < 2:
+            return
+        codes = list(range(fresh_from, len(domains.namespaces)))
+        self._try(pins, f"{side}.namespace", self.enc.disj(self.enc.namespace_code_in(e, codes)))
 
     def _fits_ports(self, pins: dict[str, z3.BoolRef], low: int, high: int) -> bool:
         trial = dict(pins)

@@ -95,7 +95,7 @@ def fixed_report() -> ProofReport:
     slow = Invariant("a slow one", InvariantKind.ALLOWED, location=SourceLocation("invariants.yaml", 20, 5))
     results = (
         InvariantResult(only_shop, Verdict.REFUTED, refuting, decide(cluster, refuting), seconds=0.012),
-        InvariantResult(internet, Verdict.REFUTED, reason="no packet in scope is allowed", seconds=0.004),
+        InvariantResult(internet, Verdict.REFUTED, external, decide(cluster, external), reason="every packet from 'from' to 'to' on the given ports is denied", seconds=0.004),
         InvariantResult(isolated, Verdict.PROVED, seconds=0.001),
         InvariantResult(slow, Verdict.UNKNOWN, reason="timeout", seconds=1.5),
     )

@@ -51,7 +51,7 @@ def test_escaping_follows_the_runner_rules():
 
 def test_refuted_is_an_error_at_the_invariant_and_unknown_a_warning():
     lines = github.render_report(fixed_report()[0]).splitlines()
-    assert len(lines) == 4  # only, reachable, the unknown one, the summary; proved: nothing
+    assert len(lines) == 5  # only, reachable, the unknown one, the report's warning, the summary; proved: nothing
     name, props, message = parse(lines[0])
     assert name == "error"
     assert props == {"file": "invariants.yaml", "line": "5", "col": "5", "title": "Refuted: only shop reaches the api (only)"}
@@ -60,7 +60,8 @@ def test_refuted_is_an_error_at_the_invariant_and_unknown_a_warning():
     name, props, message = parse(lines[2])
     assert name == "warning" and props["line"] == "20" and "not a pass" in props["title"]
     assert message == "timeout"
-    assert parse(lines[3]) == ("notice", {"title": "npverify"}, "4 invariants: 1 proved, 2 refuted, 1 unknown (1.52 s)")
+    assert parse(lines[3]) == ("warning", {"title": "npverify"}, fixed_report()[0].warnings[0])
+    assert parse(lines[4]) == ("notice", {"title": "npverify"}, "4 invariants: 1 proved, 2 refuted, 1 unknown (1.52 s)")
 
 
 def test_every_line_is_one_command():
@@ -98,4 +99,7 @@ def test_redundancy_errors_at_items_and_undecided_warns():
     assert [(c[0], c[1].get("line")) for c in commands] == [
         ("error", "9"), ("error", "13"), ("error", "18"), ("warning", "18"), ("notice", None),
     ]
-    assert commands[0][2] == "covered by shop/api ingress[1] (data/redundancy.yaml:13:5)"
+    assert commands[0][2] == (
+        "covered: every packet it allows is allowed anyway by shop/api ingress[1]\n"
+        "covered by shop/api ingress[1] (data/redundancy.yaml:13:5)"
+    )
