@@ -14,6 +14,7 @@ from npverify.load import load_manifests
 from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
 from npverify.results import InvariantResult, ProofReport
+from npverify.semantics import pod_ip_warnings
 from npverify.smt import Limits
 
 
@@ -70,13 +71,15 @@ def prove(
         cluster = load_manifests(paths, limits=input_limits)
     if limits is None:
         limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
+    universe = universe or spec.universe
     verifier = Verifier(
-        cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits,
+        cluster, universe, semantics or spec.semantics, spec.invariants, limits,
         check_samples=check_samples, input_limits=input_limits,
     )
     results = verifier.check_all(spec.invariants, progress)
     skipped = tuple(f"{s.kind} {s.name} ({s.location})" if s.location else f"{s.kind} {s.name}" for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
+    warnings += tuple(str(w) for w in pod_ip_warnings(cluster, universe))
     return ProofReport(
         results,
         source=spec.path,
