@@ -19,7 +19,8 @@ import pytest
 
 from npverify.api import prove
 from npverify.engine import Verifier
-from npverify.explain import explain, explain_packet
+from npverify.errors import InputError
+from npverify.explain import explain_packet
 from npverify.invariants import parse_invariants
 from npverify.load import load_text
 from npverify.model import (
@@ -209,8 +210,6 @@ def test_only_between_scopes_no_packet_joins_is_checked(flow):
 
 
 def test_isolated_between_scopes_no_packet_joins_is_still_an_error():
-    from npverify.errors import InputError
-
     with pytest.raises(InputError, match="no packet matches"):
         parse_invariants("invariants:\n- name: t\n  isolated: {from: {kind: external}, to: {kind: external}}\n", "inv.yaml")
 

@@ -732,7 +732,7 @@ class Encoding:
             self.protocol == self._bv(PROTOCOLS.index(packet.protocol), 2),
             self.port == self._bv(packet.port, 16),
             self.same_pod == packet.is_self,
-            self.own_node == packet.src.own_node if isinstance(packet.src, (NodeEndpoint, PodEndpoint)) else z3.Not(self.own_node),
+            self.own_node == (isinstance(packet.src, (NodeEndpoint, PodEndpoint)) and packet.src.own_node),
         ]
         if isinstance(packet.dst, PodEndpoint) and packet.dst.own_node:
             return [False]  # own_node describes a source
