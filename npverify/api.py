@@ -17,6 +17,7 @@ from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
 from npverify.words import counted
 from npverify.results import InvariantResult, ProofReport
+from npverify.semantics import pod_ip_warnings
 from npverify.smt import Limits
 
 
@@ -84,14 +85,16 @@ def prove(
         cluster = cluster.ignoring(ignore_kinds)
     if limits is None:
         limits = Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
+    universe = universe or spec.universe
     verifier = Verifier(
-        cluster, universe or spec.universe, semantics or spec.semantics, spec.invariants, limits,
+        cluster, universe, semantics or spec.semantics, spec.invariants, limits,
         check_samples=check_samples, input_limits=input_limits, ignore_kinds=ignore_kinds,
     )
     results = verifier.check_all(spec.invariants, progress)
     skipped = tuple(str(s) for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
     warnings += tuple(str(w) for w in verifier.scope_warnings(spec.invariants))
+    warnings += tuple(str(w) for w in pod_ip_warnings(cluster, universe))
     return ProofReport(
         results,
         source=spec.path,

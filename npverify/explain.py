@@ -404,7 +404,8 @@ def _rule_outcome(
 # --- the explanation -------------------------------------------------------------------
 
 
-def _endpoint_sentence(cluster: Cluster, endpoint: Endpoint, role: str, assumed: str) -> Sentence:
+def _endpoint_sentence(cluster: Cluster, endpoint: Endpoint, role: str, assumed: str, to_pod: bool = False) -> Sentence:
+    """``to_pod``: the packet goes to a pod, whose node a node or hostNetwork source may be."""
     title = role.capitalize()
     if isinstance(endpoint, ExternalEndpoint):
         return Sentence(role, f"{title}: external host {endpoint.ip}, outside the cluster's pods.")
@@ -422,7 +423,11 @@ def _endpoint_sentence(cluster: Cluster, endpoint: Endpoint, role: str, assumed:
     text += f", IP {endpoint.ip}{assumed}"
     if endpoint.ports:
         text += ", ports " + ", ".join(f"{p.name or '-'}={p.port}/{p.protocol}" for p in endpoint.ports)
-    if endpoint.host_network:
+    if endpoint.host_network and role == "source" and to_pod:
+        # Its packets are its node's: from the destination pod's own node, or another node's.
+        which = "the node the destination pod runs on" if endpoint.own_node else "a node other than the destination pod's"
+        text += f", on the host network of {which} (hostNetwork: true)"
+    elif endpoint.host_network:
         text += ", on the host network (hostNetwork: true)"
     namespace = cluster.namespace(endpoint.namespace)
     ns_labels = _labels_text(endpoint.namespace_labels, hide=(NAMESPACE_NAME_LABEL,))
@@ -539,7 +544,7 @@ def explain_packet(
     outside = universe_problem(cluster, packet, universe) if universe is not None else None
     assumed = {role: " (assumed)" for role in assumed_ip}
     sentences = [
-        _endpoint_sentence(cluster, packet.src, "source", assumed.get("source", "")),
+        _endpoint_sentence(cluster, packet.src, "source", assumed.get("source", ""), isinstance(packet.dst, PodEndpoint)),
         _endpoint_sentence(cluster, packet.dst, "destination", assumed.get("destination", "")),
     ]
     sentences += [Sentence("note", note) for note in notes]
@@ -975,6 +980,11 @@ def explain(
     packet_src, packet_dst, notes, assumed = _place(cluster, src, dst, pod_cidrs)
     protocol, number, port_note = parse_port(port, packet_dst)
     notes = list(src.notes + dst.notes) + notes + ([port_note] if port_note else [])
+    if isinstance(packet_src, PodEndpoint) and packet_src.host_network and _is_policy_pod(packet_dst) and semantics.own_node_traffic_allowed:
+        notes.append(
+            f"A hostNetwork pod sends as its node: on the destination pod's node it would be always allowed in "
+            f"(explain that case with {FROM_OPTION} {OWN_NODE_PREFIX}{packet_src.ip})."
+        )
     for wanted, endpoint in ((src, packet_src), (dst, packet_dst)):
         if wanted.kind == "external" and any(endpoint.ip in c for c in pod_cidrs):
             notes.append(

@@ -257,6 +257,8 @@ class Workload:
     replicas: int | None = None
     ips: tuple[IPAddress, ...] = attrs.field(default=(), converter=tuple)
     location: SourceLocation | None = attrs.field(default=None, eq=False)
+    #: Where ``ips`` are stated (``status.podIP``), for messages about them.
+    ips_location: SourceLocation | None = attrs.field(default=None, eq=False)
 
     @property
     def key(self) -> str:
@@ -344,6 +346,7 @@ class Cluster:
     _namespaces_by_name: dict[str, Namespace] = attrs.field(init=False, eq=False, repr=False)
     _workloads_by_key: dict[str, Workload] = attrs.field(init=False, eq=False, repr=False)
     _namespace_names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    _status_ips: dict[bool, frozenset[IPAddress]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         grouped: dict[str, list[NetworkPolicy]] = {}
@@ -357,6 +360,15 @@ class Cluster:
             "_namespace_names",
             frozenset([n.name for n in self.namespaces] + list(grouped) + [w.namespace for w in self.workloads]),
         )
+        status_ips: dict[bool, set[IPAddress]] = {False: set(), True: set()}
+        for w in self.workloads:
+            status_ips[w.host_network].update(w.ips)
+        object.__setattr__(self, "_status_ips", {k: frozenset(v) for k, v in status_ips.items()})
+
+    def status_ips(self, host_network: bool) -> frozenset[IPAddress]:
+        """The IPs loaded Pods state (``status.podIPs``) of ordinary pods, or of hostNetwork
+        pods (their nodes' IPs): facts that fix which endpoints may have these IPs."""
+        return self._status_ips[host_network]
 
     def workload(self, key: str | None) -> Workload | None:
         """The workload ``namespace/Kind/name``, or None."""
@@ -416,6 +428,8 @@ class PodEndpoint:
 
     ``pod_id`` tells pods apart: two endpoints with the same ``pod_id`` are the same pod.
     ``host_network`` pods use their node's network namespace (see docs/semantics.md).
+    ``own_node``, for a hostNetwork pod as source only: it runs on the node the destination
+    pod runs on, so its packets are that node's (as ``NodeEndpoint.own_node``).
     """
 
     namespace: str
@@ -426,6 +440,7 @@ class PodEndpoint:
     host_network: bool = False
     workload: str | None = None
     pod_id: str = ""
+    own_node: bool = False
 
 
 @attrs.frozen

@@ -14,6 +14,7 @@ import attrs
 from npverify.invariants.model import EndpointKind, Scope
 from npverify.model import (
     Cluster,
+    Diagnostic,
     Direction,
     Endpoint,
     ExternalEndpoint,
@@ -30,6 +31,7 @@ from npverify.model import (
     Requirement,
     Rule,
     Semantics,
+    Severity,
     Universe,
     NAMESPACE_NAME_LABEL,
 )
@@ -232,14 +234,76 @@ def decide(cluster: Cluster, packet: Packet, semantics: Semantics = Semantics())
     ingress = decide_direction(cluster, packet, Direction.INGRESS, semantics)
     if packet.is_self and semantics.self_traffic_allowed:
         return Decision(packet, True, egress, ingress, "a pod may always send to itself")
-    if (
-        isinstance(packet.src, NodeEndpoint)
-        and packet.src.own_node
-        and isinstance(packet.dst, PodEndpoint)
-        and semantics.own_node_traffic_allowed
-    ):
+    if from_own_node(packet.src) and isinstance(packet.dst, PodEndpoint) and semantics.own_node_traffic_allowed:
         return Decision(packet, True, egress, ingress, "traffic from the pod's own node is always allowed")
     return Decision(packet, egress.allowed and ingress.allowed, egress, ingress)
+
+
+def from_own_node(src: Endpoint) -> bool:
+    """Is the source the destination pod's node: the node itself, or a hostNetwork pod on it?
+
+    A hostNetwork pod shares its node's network namespace, so what it sends is the node's.
+    """
+    if isinstance(src, NodeEndpoint):
+        return src.own_node
+    return isinstance(src, PodEndpoint) and src.host_network and src.own_node
+
+
+def _ip_stated(cluster: Cluster, endpoint: Endpoint) -> bool:
+    """Does a loaded Pod state this IP for an endpoint of this kind (an ordinary pod's IP for
+    an ordinary pod; a hostNetwork pod's, that is its node's, for a node or hostNetwork pod)?"""
+    if isinstance(endpoint, ExternalEndpoint):
+        return False
+    return endpoint.ip in cluster.status_ips(host_network=not is_policy_pod(endpoint))
+
+
+def _ip_problem(cluster: Cluster, packet: Packet) -> str | None:
+    """Why the packet's IPs cannot be, or None: an IP belongs to one kind of endpoint.
+
+    A pod IP is no external host's or node's; a node's IP is no external host's, though a
+    hostNetwork pod on that node has it too. Loaded Pods' status IPs are such facts as well.
+    """
+    src, dst = packet.src, packet.dst
+    for e in (src, dst):
+        if isinstance(e, ExternalEndpoint) and (e.ip in cluster.status_ips(False) or e.ip in cluster.status_ips(True)):
+            return f"external host IP {e.ip} is the status IP of a loaded Pod"
+        if isinstance(e, NodeEndpoint) and e.ip in cluster.status_ips(False):
+            return f"node IP {e.ip} is the status IP of a loaded (not hostNetwork) Pod"
+    if packet.is_self or src.ip != dst.ip:
+        return None
+    if isinstance(src, ExternalEndpoint) or isinstance(dst, ExternalEndpoint):
+        return f"an external host has the IP {src.ip} of a pod"
+    if is_policy_pod(src) or is_policy_pod(dst):
+        if isinstance(src, PodEndpoint) and isinstance(dst, PodEndpoint):
+            return f"two distinct pods share the IP {src.ip}"
+        return f"a node has the IP {src.ip} of a pod"
+    if isinstance(dst, PodEndpoint) and not from_own_node(src):
+        return f"the destination runs on the node with IP {dst.ip}, yet the source is not on the destination pod's node"
+    return None
+
+
+def pod_ip_warnings(cluster: Cluster, universe: Universe) -> tuple[Diagnostic, ...]:
+    """Loaded Pods whose status IPs contradict ``universe.podCIDRs``.
+
+    The IP is a fact (the Pod exists with it), so the Pod stays in the universe with it
+    (see universe_problem); dropping it would prove invariants about it vacuously.
+    """
+    if not universe.pod_cidrs:
+        return ()
+    cidrs = ", ".join(str(c) for c in universe.pod_cidrs)
+    warnings = []
+    for w in cluster.workloads:
+        for ip in w.ips:
+            inside = any(ip in c for c in universe.pod_cidrs)
+            if w.host_network and inside:
+                problem = f"{ip} lies inside universe.podCIDRs ({cidrs}), but the Pod uses hostNetwork, whose IP is its node's"
+            elif not w.host_network and not inside:
+                problem = f"{ip} lies outside universe.podCIDRs ({cidrs})"
+            else:
+                continue
+            message = f"{problem}; the Pod is kept with this IP, since the manifest states it"
+            warnings.append(Diagnostic(message, w.ips_location or w.location, "status.podIP", Severity.WARNING))
+    return tuple(warnings)
 
 
 def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> str | None:
@@ -260,7 +324,7 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
         if isinstance(e, NodeEndpoint) and not universe.node_traffic:
             return "node traffic is outside the universe"
         in_pod_cidrs = any(e.ip in c for c in universe.pod_cidrs)
-        if universe.pod_cidrs and in_pod_cidrs != is_policy_pod(e):
+        if universe.pod_cidrs and in_pod_cidrs != is_policy_pod(e) and not _ip_stated(cluster, e):
             where = "inside" if in_pod_cidrs else "outside"
             return f"{type(e).__name__} IP {e.ip} lies {where} the pod CIDRs"
         if not isinstance(e, PodEndpoint):
@@ -284,6 +348,18 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
                 return f"pod does not look like the pods of {w.key}"
             if w.ips and e.ip not in w.ips:
                 return f"pod IP {e.ip} is not one of {w.key}'s IPs"
+    if isinstance(packet.dst, PodEndpoint) and packet.dst.own_node:
+        return "own_node describes a source, not the destination"
+    if isinstance(packet.src, PodEndpoint) and packet.src.own_node:
+        if not packet.src.host_network:
+            return "only a hostNetwork pod runs on the destination pod's node as that node"
+        if not isinstance(packet.dst, PodEndpoint):
+            return "the source runs on the destination pod's node, but the destination is not a pod"
+        if packet.is_self:
+            return "a pod sending to itself is not its node sending to it"
+    problem = _ip_problem(cluster, packet)
+    if problem:
+        return problem
     if packet.is_self:
         if not universe.self_traffic:
             return "a pod's traffic to itself is outside the scope"
@@ -293,8 +369,6 @@ def universe_problem(cluster: Cluster, packet: Packet, universe: Universe) -> st
         ):
             return "a pod sending to itself is one pod: one IP, one set of labels"
     elif isinstance(packet.src, PodEndpoint) and isinstance(packet.dst, PodEndpoint):
-        if packet.src.ip == packet.dst.ip and not (packet.src.host_network and packet.dst.host_network):
-            return "two distinct pods share an IP"
         if (
             packet.src.workload is not None
             and packet.src.workload == packet.dst.workload

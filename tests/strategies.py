@@ -566,9 +566,18 @@ def random_packets(draw, world: World, universe: Universe = Universe()) -> Packe
         dst = draw(endpoints(world, universe, family, "dst-pod", kinds=("pod", "pod", "external")))
     else:
         dst = draw(endpoints(world, universe, family, "dst-pod", kinds=("pod",)))
+    src = _maybe_on_destination_node(draw, src, dst)
     ports = boundary_ports(world.cluster, endpoints=(src, dst))
     port = draw(st.one_of(st.sampled_from(ports), st.integers(1, 65535)))
     return Packet(src, dst, draw(st.sampled_from(PROTOCOLS)), port)
+
+
+def _maybe_on_destination_node(draw, src: Endpoint, dst: Endpoint) -> Endpoint:
+    """A hostNetwork pod source sending to another pod runs, now and then, on that pod's
+    node (its traffic is then own-node traffic)."""
+    if isinstance(src, PodEndpoint) and src.host_network and isinstance(dst, PodEndpoint) and src is not dst:
+        return attrs.evolve(src, own_node=draw(st.booleans()))
+    return src
 
 
 def packets(world: World, universe: Universe = Universe()) -> st.SearchStrategy[Packet]:
@@ -701,6 +710,7 @@ def targeted_packets(draw, world: World, universe: Universe = Universe()) -> Pac
     own = draw(pods_matching(world, universe, family, own_id, [policy.namespace], policy.pod_selector))
     other = draw(peer_endpoints(world, universe, family, other_id, peer, policy.namespace))
     src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
+    src = _maybe_on_destination_node(draw, src, dst)
     entry = draw(st.sampled_from(rule.ports)) if rule is not None and rule.ports else None
     if entry is None:
         protocol = draw(st.sampled_from(PROTOCOLS))

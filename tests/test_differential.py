@@ -127,7 +127,10 @@ def test_packet_verdicts_agree(config: str, data: st.DataObject) -> None:
 
 _NS1 = Namespace("ns1", Labels.of({NAMESPACE_NAME_LABEL: "ns1"}))
 _SINGLE = Workload("Pod", "ns1", "w0", replicas=1)  # a Pod manifest without status.podIPs
-_CLUSTER = Cluster(namespaces=[_NS1], workloads=[_SINGLE])
+# Pods with status IPs: one outside the pod CIDRs, one hostNetwork inside them.
+_PINNED = Workload("Pod", "ns1", "db", replicas=1, ips=(ipaddress.ip_address("192.168.7.7"),))
+_AGENT = Workload("Pod", "ns1", "agent", host_network=True, replicas=1, ips=(ipaddress.ip_address("10.0.0.8"),))
+_CLUSTER = Cluster(namespaces=[_NS1], workloads=[_SINGLE, _PINNED, _AGENT])
 _CIDRS_WIDE = Universe(pod_cidrs=s.POD_CIDRS, **WIDE)
 
 
@@ -137,6 +140,14 @@ def _pod(ip: str, pod_id: str = "pod", **fields) -> PodEndpoint:
 
 def _w0(ip: str, pod_id: str) -> PodEndpoint:
     return _pod(ip, pod_id, workload=_SINGLE.key)
+
+
+def _ext(ip: str) -> ExternalEndpoint:
+    return ExternalEndpoint(ipaddress.ip_address(ip))
+
+
+def _node(ip: str, own_node: bool = False) -> NodeEndpoint:
+    return NodeEndpoint(ipaddress.ip_address(ip), own_node)
 
 
 #: Hand-made packets on the edges of the universes: (universe, packet).
@@ -163,6 +174,46 @@ UNIVERSE_EDGES = {
     "self-packet-with-two-ips": (
         Universe(self_traffic=True),
         Packet(_w0("10.0.0.1", _SINGLE.key), _w0("10.0.0.2", _SINGLE.key), Protocol.TCP, 80),
+    ),
+    # An external host never has a pod's IP, nor a loaded Pod's status IP ...
+    "external-with-the-pods-ip": (Universe(), Packet(_ext("10.0.0.1"), _pod("10.0.0.1"), Protocol.TCP, 80)),
+    "external-with-a-status-ip": (Universe(), Packet(_ext("192.168.7.7"), _pod("10.0.0.1"), Protocol.TCP, 80)),
+    "external-with-a-host-network-status-ip": (Universe(**WIDE), Packet(_pod("10.0.0.1"), _ext("10.0.0.8"), Protocol.TCP, 80)),
+    # ... a node has none but a hostNetwork pod's on it ...
+    "node-with-the-pods-ip": (Universe(**WIDE), Packet(_node("10.0.0.1", True), _pod("10.0.0.1"), Protocol.TCP, 80)),
+    "node-with-its-host-network-pods-ip": (
+        _CIDRS_WIDE,
+        Packet(_node("192.168.0.9", True), _pod("192.168.0.9", "h", host_network=True), Protocol.TCP, 80),
+    ),
+    "other-node-with-a-host-network-pods-ip": (
+        _CIDRS_WIDE,
+        Packet(_node("192.168.0.9", False), _pod("192.168.0.9", "h", host_network=True), Protocol.TCP, 80),
+    ),
+    "node-with-a-host-network-status-ip-inside-pod-cidrs": (
+        _CIDRS_WIDE,
+        Packet(_node("10.0.0.8"), _pod("10.0.0.1"), Protocol.TCP, 80),
+    ),
+    # ... and a loaded Pod keeps its status IP outside the pod CIDRs.
+    "status-ip-outside-pod-cidrs": (
+        _CIDRS_WIDE,
+        Packet(_pod("10.0.0.1"), _pod("192.168.7.7", "db", workload=_PINNED.key), Protocol.TCP, 80),
+    ),
+    "arbitrary-pod-at-a-status-ip-outside-pod-cidrs": (
+        _CIDRS_WIDE,
+        Packet(_pod("10.0.0.1"), _pod("192.168.7.7", "other"), Protocol.TCP, 80),
+    ),
+    # A hostNetwork pod source may run on the destination pod's node; no other source may.
+    "host-network-pod-on-the-destination-node": (
+        _CIDRS_WIDE,
+        Packet(_pod("192.168.0.9", "h", host_network=True, own_node=True), _pod("10.0.0.1"), Protocol.TCP, 80),
+    ),
+    "pod-on-the-destination-node": (
+        _CIDRS_WIDE,
+        Packet(_pod("10.0.0.2", "p", own_node=True), _pod("10.0.0.1"), Protocol.TCP, 80),
+    ),
+    "host-network-pod-to-itself-from-its-node": (
+        _CIDRS_WIDE,
+        Packet(_pod("192.168.0.9", "h", host_network=True, own_node=True), _pod("192.168.0.9", "h", host_network=True), Protocol.TCP, 80),
     ),
 }
 
@@ -217,7 +268,7 @@ def _holds(
     kind = inv.kind
     src_key, dst_key = _workload_key(cluster, inv.src), _workload_key(cluster, inv.dst)
     in_scope = 0
-    for src, dst in pairs:
+    for src, dst in _with_own_node(pairs):
         if universe_problem(cluster, Packet(src, dst, Protocol.TCP, 1), universe) is not None:
             continue
         if not scope_matches(inv.dst, dst, dst_key):
@@ -240,11 +291,23 @@ def _holds(
     return kind is not InvariantKind.REACHABLE, None
 
 
+def _with_own_node(pairs):
+    """The pairs, and for a hostNetwork pod source sending to a pod, also that source
+    running on the destination pod's node (own-node traffic)."""
+    for src, dst in pairs:
+        yield src, dst
+        if isinstance(src, PodEndpoint) and src.host_network and isinstance(dst, PodEndpoint) and not src.own_node:
+            yield attrs.evolve(src, own_node=True), dst
+
+
 def _ip_networks(cluster: Cluster, inv: Invariant):
-    """Every CIDR the policies' ipBlocks and the invariant's scopes name."""
+    """Every CIDR the policies' ipBlocks and the invariant's scopes name, and every loaded
+    Pod's status IP as a one-address network (no external host has a pod's IP, so the
+    brute force must not take a pod's IP for its class of addresses)."""
     blocks = [peer.ip_block for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers]
     blocks += [inv.src.ip_block, inv.dst.ip_block]
-    return [n for b in blocks if b is not None for n in (b.cidr, *b.except_)]
+    networks = [n for b in blocks if b is not None for n in (b.cidr, *b.except_)]
+    return networks + [ipaddress.ip_network(ip) for w in cluster.workloads for ip in w.ips]
 
 
 def exact_pairs(world: s.World, inv: Invariant, universe: Universe):

@@ -11,7 +11,7 @@ port entry or policy), or an independently drawn set.
 The universe is ``Universe(pods="workloads", namespaces="declared")`` with single pods of
 fixed IPs, so these packets are all of it, up to equivalence: every pair of distinct pods,
 and each pod with an external host at one address per class of IPs that no ipBlock of either
-side tells apart; on every protocol; on every port where a decision can change
+side tells apart (a pod's IP, which no external host has, is a class of its own); on every protocol; on every port where a decision can change
 (``strategies.boundary_ports`` over both sides: each port and endPort with its neighbours,
 each container port, 1 and 65535). The brute-force verdict is therefore exact.
 
@@ -484,7 +484,9 @@ def endpoint_pairs(world: s.World, left, right):
     """Every (source, destination) of the universe up to equivalence (see the module doc)."""
     cluster = world.cluster
     pods = [s.workload_pod(world, w, ip, w.key) for w in cluster.workloads for ip in w.ips]
-    networks = _networks(left, right)
+    # Each pod's IP is a class of its own: no external host has it, so it must not stand
+    # for the addresses around it that external hosts may have.
+    networks = _networks(left, right) + [ipaddress.ip_network(ip) for w in cluster.workloads for ip in w.ips]
     classes: dict[tuple, Endpoint] = {}
     anywhere = [ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")]
     for ip in s.boundary_addresses(networks + anywhere):

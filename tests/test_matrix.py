@@ -1062,3 +1062,10 @@ def test_cell_rules_are_the_reference_evaluators(config: str, data: st.DataObjec
             for r in workload_reasons.rules
         }
         assert {(r.policy, r.direction, r.rule_index) for r in reasons.rules} == expected
+
+
+def test_the_solver_proves_a_claim_with_no_rows_without_dividing_by_zero():
+    # Query sizing divided by the number of cells; a claim with none is proved at once.
+    for policies in (Cluster(), _shop()):
+        outcome = prove_claim(policies, Universe(), Semantics(), MatrixClaim(rows=(), cells={}))
+        assert outcome.proved and outcome.packet is None

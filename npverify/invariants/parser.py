@@ -347,17 +347,23 @@ _FLOW_HINTS = MappingProxyType(
 )
 
 
-def _parse_flow(cursor: Cursor, context: _Context) -> dict[str, Any]:
+def _parse_only(cursor: Cursor, context: _Context) -> dict[str, Any]:
+    """The body of ``only``: as the other flows, but never "no packet matches", since it
+    ranges over sources outside ``from``: ``from`` and ``to`` need not meet."""
+    return _parse_flow(cursor, context, scopes_must_meet=False)
+
+
+def _parse_flow(cursor: Cursor, context: _Context, scopes_must_meet: bool = True) -> dict[str, Any]:
     """The body of isolated / allowed / reachable / only: ``from``, ``to`` and ``ports``."""
     found = {} if cursor.value is None else _mapping(cursor, _FLOW_FIELDS, _FLOW_HINTS)
     src = _parse_scope(found["from"], context) if "from" in found else Scope(location=cursor.location)
     dst = _parse_scope(found["to"], context) if "to" in found else Scope(location=cursor.location)
     ports = _parse_ports(found["ports"], dst) if "ports" in found else ()
-    if src.kind is EndpointKind.EXTERNAL and dst.kind is EndpointKind.EXTERNAL:
+    if scopes_must_meet and src.kind is EndpointKind.EXTERNAL and dst.kind is EndpointKind.EXTERNAL:
         found["to"].mapping()["kind"].fail(
             "no packet matches: 'from' and 'to' are both external hosts, but every packet has a pod at one end"
         )
-    if src.ip_block and dst.ip_block and src.ip_block.cidr.version != dst.ip_block.cidr.version:
+    if scopes_must_meet and src.ip_block and dst.ip_block and src.ip_block.cidr.version != dst.ip_block.cidr.version:
         found["to"].mapping()["ipBlock"].mapping()["cidr"].fail(
             f"no packet matches: to.ipBlock is IPv{dst.ip_block.cidr.version} "
             f"but from.ipBlock is IPv{src.ip_block.cidr.version}"
@@ -416,7 +422,7 @@ _KINDS: Mapping[str, tuple[InvariantKind, _BodyParser]] = MappingProxyType(
         "isolated": (InvariantKind.ISOLATED, _parse_flow),
         "allowed": (InvariantKind.ALLOWED, _parse_flow),
         "reachable": (InvariantKind.REACHABLE, _parse_flow),
-        "only": (InvariantKind.ONLY, _parse_flow),
+        "only": (InvariantKind.ONLY, _parse_only),
         "equivalent": (InvariantKind.EQUIVALENT, _parse_equivalent),
         "redundant": (InvariantKind.REDUNDANT, _parse_redundant),
         "nonRedundant": (InvariantKind.NON_REDUNDANT, _parse_non_redundant),

@@ -58,7 +58,7 @@ def parse_workload(doc: Cursor, kind: WorkloadKind, warnings: list[Diagnostic]) 
     if is_pod:
         labels = meta.labels
         spec = fields.get("spec")
-        ips = _parse_pod_ips(fields.get("status"))
+        ips, ips_location = _parse_pod_ips(fields.get("status"))
         # A Pod is exactly one pod.
         replicas: int | None = 1
     else:
@@ -71,7 +71,7 @@ def parse_workload(doc: Cursor, kind: WorkloadKind, warnings: list[Diagnostic]) 
             if "labels" in template_meta_fields:
                 labels = parse_labels(template_meta_fields["labels"])
         spec = template_fields.get("spec")
-        ips = ()
+        ips, ips_location = (), None
         # Unknown for every controller, whatever spec.replicas says: a rolling update runs
         # old and new pods side by side (maxSurge), an autoscaler can change the count, a
         # DaemonSet has one pod per node and a Job's parallelism or a CronJob's overlapping
@@ -88,6 +88,7 @@ def parse_workload(doc: Cursor, kind: WorkloadKind, warnings: list[Diagnostic]) 
         replicas=replicas,
         ips=ips,
         location=doc.location,
+        ips_location=ips_location,
     )
     return workload, meta
 
@@ -151,23 +152,27 @@ def _parse_container_port(cursor: Cursor, names: dict[str, SourceLocation]) -> C
     return ContainerPort(number, protocol, name)
 
 
-def _parse_pod_ips(status: Cursor | None) -> tuple[IPAddress, ...]:
-    """``status.podIP`` and ``status.podIPs[].ip``, as ``kubectl get -o yaml`` prints them."""
+def _parse_pod_ips(status: Cursor | None) -> tuple[tuple[IPAddress, ...], SourceLocation | None]:
+    """``status.podIP`` and ``status.podIPs[].ip``, as ``kubectl get -o yaml`` prints them,
+    and where the first of them is written."""
     if status is None or status.value is None:
-        return ()
+        return (), None
     fields = status.mapping()
     ips: list[IPAddress] = []
+    location = None
     if "podIP" in fields and fields["podIP"].value not in (None, ""):
         ips.append(_parse_ip(fields["podIP"]))
+        location = fields["podIP"].location
     pod_ips = fields.get("podIPs")
     for entry in [] if pod_ips is None else pod_ips.optional_sequence():
         entry_fields = entry.mapping()
         if "ip" not in entry_fields:
             entry.fail("missing required field 'ip'")
         ip = _parse_ip(entry_fields["ip"])
+        location = location or entry_fields["ip"].location
         if ip not in ips:
             ips.append(ip)
-    return tuple(ips)
+    return tuple(ips), location
 
 
 def _parse_ip(cursor: Cursor) -> IPAddress:

@@ -65,7 +65,7 @@ def describe_endpoint(endpoint: Endpoint, with_ports: bool = False) -> str:
         text += f" {ns_labels}"
     text += f", labels {format_labels(endpoint.labels)}, ip {endpoint.ip}"
     if endpoint.host_network:
-        text += " (hostNetwork)"
+        text += " (hostNetwork, on the destination pod's node)" if endpoint.own_node else " (hostNetwork)"
     if with_ports and endpoint.ports:
         ports = ", ".join(f"{p.name}={p.port}/{p.protocol}" if p.name else f"{p.port}/{p.protocol}" for p in endpoint.ports)
         text += f", ports {ports}"

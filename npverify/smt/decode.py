@@ -140,6 +140,7 @@ class Decoder:
             host_network=host_network,
             workload=name,
             pod_id=pod_id,
+            own_node=side == "src" and host_network and self._bool(enc.from_own_node),
         )
 
     def packet(self) -> Packet:

@@ -31,6 +31,7 @@ from npverify.model import (
     Operator,
     Packet,
     Peer,
+    PodEndpoint,
     PolicyItem,
     PolicyPort,
     Protocol,
@@ -151,10 +152,16 @@ class Encoding:
         self.protocol = z3.BitVec("protocol", 2, self.ctx)
         self.port = z3.BitVec("port", 16, self.ctx)
         self.same_pod = z3.Bool("same_pod", self.ctx) if universe.self_traffic else self._false
-        self.own_node = z3.Bool("own_node", self.ctx) if universe.node_traffic else self._false
+        # The source is the destination pod's node, or a hostNetwork pod running on it.
+        own_node_possible = universe.node_traffic or universe.host_network
+        self.own_node = z3.Bool("own_node", self.ctx) if own_node_possible else self._false
         self.namespace_labels = self._namespace_label_table()
         self.src = self._endpoint("src", with_ports=False)
         self.dst = self._endpoint("dst", with_ports=True)
+        #: ``own_node`` where it means something: a node or hostNetwork pod source.
+        self.from_own_node = self.conj(
+            [self.own_node, self.disj([self.src.kind == self._bv(NODE, 2), self.conj([self.is_pod(self.src), self.src.host_network])])]
+        )
         self.constraints: list[z3.BoolRef] = self._universe_constraints()
 
     @property
@@ -491,7 +498,7 @@ class Encoding:
         if self.semantics.self_traffic_allowed:
             overrides.append(self.same_pod)
         if self.semantics.own_node_traffic_allowed:
-            overrides.append(self.conj([self.src.kind == self._bv(NODE, 2), self.own_node, self.is_pod(self.dst)]))
+            overrides.append(self.conj([self.from_own_node, self.is_pod(self.dst)]))
         return self.disj(overrides + [self.conj([egress_allows, ingress_allows])])
 
     def with_namespace_changed(
@@ -593,11 +600,41 @@ class Encoding:
             terms += [number != self._bv(0, 16), z3.ULE(proto, self._bv(2, 2))]
         for index, cls in enumerate(self.classes if classes else ()):
             terms.append(z3.Implies(self.conj([self.is_pod(e), self.class_term(e, index)]), self._class_is(e, cls)))
+        # Loaded Pods' status IPs are facts: an ordinary pod's IP is no external host's or
+        # node's; a hostNetwork pod's (its node's) is no external host's.
+        pod_ips, node_ips = self.cluster.status_ips(False), self.cluster.status_ips(True)
+        if pod_ips or node_ips:
+            terms.append(z3.Implies(e.kind == self._bv(EXTERNAL, 2), self.negate(self.ip_in(e, pod_ips | node_ips))))
+        if may_be_node and pod_ips:
+            terms.append(z3.Implies(e.kind == self._bv(NODE, 2), self.negate(self.ip_in(e, pod_ips))))
         if u.pod_cidrs:
             inside = self.disj(self.in_network(e, c) for c in u.pod_cidrs)
-            terms.append(z3.Implies(self.is_policy_pod(e), inside))
-            terms.append(z3.Implies(z3.Not(self.is_policy_pod(e)), z3.Not(inside)))
+            # A status IP on the wrong side of the pod CIDRs stays a fact (semantics.pod_ip_warnings).
+            stated_outside = self.ip_in(e, frozenset(ip for ip in pod_ips if not any(ip in c for c in u.pod_cidrs)))
+            stated_inside = self.ip_in(e, frozenset(ip for ip in node_ips if any(ip in c for c in u.pod_cidrs)))
+            terms.append(z3.Implies(self.is_policy_pod(e), self.disj([inside, stated_outside])))
+            host_stated = self.conj([e.kind != self._bv(EXTERNAL, 2), stated_inside])
+            terms.append(z3.Implies(z3.Not(self.is_policy_pod(e)), self.disj([z3.Not(inside), host_stated])))
         return terms
+
+    def ip_in(self, e: EndpointVars, ips: frozenset) -> Term:
+        """The endpoint's IP is one of ``ips``: one range per run of consecutive addresses."""
+        terms: list[Term] = []
+        for version in (4, 6):
+            values = sorted(int(ip) for ip in ips if ip.version == version)
+            runs: list[list[int]] = []
+            for value in values:
+                if runs and value == runs[-1][1] + 1:
+                    runs[-1][1] = value
+                else:
+                    runs.append([value, value])
+            family = self.v6 if version == 6 else self.negate(self.v6)
+            for low, high in runs:
+                if low == high:
+                    terms.append(self.conj([family, e.ip == self._bv(low, 128)]))
+                else:
+                    terms.append(self.conj([family, z3.ULE(self._bv(low, 128), e.ip), z3.ULE(e.ip, self._bv(high, 128))]))
+        return self.disj(terms)
 
     def _namespace_label_constraints(self) -> list[Term]:
         terms: list[Term] = []
@@ -637,7 +674,13 @@ class Encoding:
             same = [src.namespace == dst.namespace, src.ip == dst.ip, src.workload_class == dst.workload_class, src.host_network == dst.host_network]
             same += [src.labels[k] == dst.labels[k] for k in src.labels]
             terms.append(z3.Implies(self.same_pod, self.conj([both_pods] + same)))
-        distinct: list[Term] = [z3.Or(src.ip != dst.ip, self.conj([src.host_network, dst.host_network]))]
+        # Only the destination pod's node, or a hostNetwork pod on it, shares a (hostNetwork)
+        # destination's IP: a pod's IP is its own, and two nodes have two IPs.
+        shared_ip = self.conj([self.is_pod(dst), dst.host_network, self.from_own_node])
+        terms.append(z3.Implies(self.conj([z3.Not(self.same_pod), src.ip == dst.ip]), shared_ip))
+        if not z3.is_false(self.own_node):
+            terms.append(z3.Implies(self.own_node, self.conj([self.from_own_node, self.is_pod(dst), z3.Not(self.same_pod)])))
+        distinct: list[Term] = []
         # Two distinct pods of one class in one namespace need two pods there: not possible
         # where the class's only workload in that namespace is a single Pod.
         for index, cls in enumerate(self.classes if classes else ()):
@@ -650,7 +693,8 @@ class Encoding:
                         )
                     )
                 )
-        terms.append(z3.Implies(self.conj([both_pods, z3.Not(self.same_pod)]), self.conj(distinct)))
+        if distinct:
+            terms.append(z3.Implies(self.conj([both_pods, z3.Not(self.same_pod)]), self.conj(distinct)))
         return [t for t in terms if t is not True]
 
     # --- invariant scopes ----------------------------------------------------------------
@@ -688,14 +732,17 @@ class Encoding:
             self.protocol == self._bv(PROTOCOLS.index(packet.protocol), 2),
             self.port == self._bv(packet.port, 16),
             self.same_pod == packet.is_self,
+            self.own_node == (isinstance(packet.src, (NodeEndpoint, PodEndpoint)) and packet.src.own_node),
         ]
+        if isinstance(packet.dst, PodEndpoint) and packet.dst.own_node:
+            return [False]  # own_node describes a source
         for endpoint, e in ((packet.src, self.src), (packet.dst, self.dst)):
             terms.append(e.ip == self._bv(int(endpoint.ip), 128))
             if isinstance(endpoint, ExternalEndpoint):
                 terms.append(e.kind == self._bv(EXTERNAL, 2))
                 continue
             if isinstance(endpoint, NodeEndpoint):
-                terms += [e.kind == self._bv(NODE, 2), self.own_node == endpoint.own_node]
+                terms.append(e.kind == self._bv(NODE, 2))
                 continue
             terms += [self.is_pod(e), e.host_network == endpoint.host_network]
             name = endpoint.namespace
