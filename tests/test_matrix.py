@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 import tests.conformance.test_upstream_netpol as conformance
 from npverify.cli import main
 from npverify.errors import InputError, InternalError
-from npverify.load import load_manifests
+from npverify.load import load_manifests, load_text
 from npverify.matrix import PROTOCOLS, Cell, ConnectivityMatrix, PortSet, connectivity_matrix
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -1069,3 +1069,16 @@ def test_the_solver_proves_a_claim_with_no_rows_without_dividing_by_zero():
     for policies in (Cluster(), _shop()):
         outcome = prove_claim(policies, Universe(), Semantics(), MatrixClaim(rows=(), cells={}))
         assert outcome.proved and outcome.packet is None
+
+
+def test_hostnetwork_rows_say_their_own_node_traffic_is_not_in_the_cells():
+    cluster = load_text(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: ops}\nspec:\n"
+        "  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n"
+        "    spec: {hostNetwork: true, containers: [{name: c, image: i}]}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web, namespace: shop}\nspec: {containers: [{name: c, image: i}]}\n"
+    )
+    shown = connectivity_matrix(cluster, universe=Universe(host_network=True), prove=False)
+    assert any("own node" in note and "not in the cells" in note for note in shown.notes), shown.notes
+    strict = connectivity_matrix(cluster, universe=Universe(host_network=True), semantics=Semantics(own_node_traffic_allowed=False), prove=False)
+    assert not any("own node" in note for note in strict.notes)

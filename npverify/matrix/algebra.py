@@ -107,6 +107,13 @@ class _Algebra:
             self.notes.append(
                 f"{counted(len(left_out), 'hostNetwork workload')} left out (outside the universe; --host-network includes them)"
             )
+        host_rows = sum(1 for i in self.workloads if cluster.workloads[i].host_network)
+        if host_rows and semantics.own_node_traffic_allowed:
+            # The cells leave out node traffic (docs/matrix.md); say what that hides here.
+            self.notes.append(
+                f"{counted(host_rows, 'hostNetwork workload')} as rows: a hostNetwork pod's packets to a pod on its own "
+                "node are that node's traffic, always allowed (semantics.ownNodeTrafficAllowed), and not in the cells"
+            )
         # Only the chosen workloads become classes: a cell depends on its two ends alone.
         self.classes: list[_Class] = []
         self.class_of: dict[int, int] = {}
