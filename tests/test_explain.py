@@ -604,7 +604,8 @@ def test_docs_show_real_output(monkeypatch):
         ("web/client", "web/client", "80", Universe(), "a pod's traffic to itself is outside the scope", "--self-traffic"),
         ("web/app=x", "web/api", "8080", Universe(pods="workloads"), "pod is not of a loaded workload", "--pods any"),
         ("elsewhere/app=x", "web/api", "8080", Universe(namespaces="declared"), "namespace 'elsewhere' is not declared", "--namespaces any"),
-        ("web/client", "web/api", "8080", Universe(pod_cidrs=[ipaddress.ip_network("10.244.0.0/16")]), "PodEndpoint IP 10.1.0.5 lies outside the pod CIDRs", "10.244.0.0/16"),
+        # An IP given on the command line, not a Pod's status IP (which is a fact, and kept).
+        ("web/app=x@10.1.0.9", "web/api", "8080", Universe(pod_cidrs=[ipaddress.ip_network("10.244.0.0/16")]), "PodEndpoint IP 10.1.0.9 lies outside the pod CIDRs", "10.244.0.0/16"),
         ("10.244.7.7", "web/api", "8080", Universe(pod_cidrs=[ipaddress.ip_network("10.244.0.0/16")]), "ExternalEndpoint IP 10.244.7.7 lies inside the pod CIDRs", "10.244.0.0/16"),
     ],
 )
@@ -619,7 +620,10 @@ def test_a_packet_outside_the_universe_is_said_to_be(cluster, source, destinatio
 
 
 def test_a_packet_inside_the_universe_says_nothing_of_it(cluster):
-    for universe in (Universe(), Universe(node_traffic=True), Universe(pod_cidrs=[ipaddress.ip_network("10.0.0.0/8")])):
+    # web/client's status IP 10.1.0.5 lies outside 10.244.0.0/16, but a Pod's IP is a fact:
+    # the Pod stays in the universe (docs/semantics.md).
+    outside_cidrs = Universe(pod_cidrs=[ipaddress.ip_network("10.244.0.0/16")])
+    for universe in (Universe(), Universe(node_traffic=True), Universe(pod_cidrs=[ipaddress.ip_network("10.0.0.0/8")]), outside_cidrs):
         e = explain(cluster, "web/client", "web/api", "8080", universe=universe)
         assert e.outside_universe is None and not [s for s in e.sentences if s.topic == "universe"]
     e = explain(cluster, "node:192.168.0.11", "web/api", "8080", universe=Universe(node_traffic=True))

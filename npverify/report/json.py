@@ -61,6 +61,7 @@ def endpoint_json(endpoint: Endpoint) -> dict[str, Any]:
         "ip": str(endpoint.ip),
         "workload": endpoint.workload,
         "host_network": endpoint.host_network,
+        "own_node": endpoint.own_node,
         "ports": [{"name": p.name, "port": p.port, "protocol": str(p.protocol)} for p in endpoint.ports],
     }
 
