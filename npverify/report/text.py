@@ -189,7 +189,8 @@ def render_comparison(comparison: Comparison, color: bool = False) -> str:
     if containment and comparison.same is not None:
         verdict = "CONTAINED" if comparison.same else "NOT CONTAINED"
     count = len(comparison.differences)
-    lines.append(f"{paint(verdict, color)}: {counted(count, 'difference region')} ({comparison.seconds:.2f} s)")
+    alone = "" if comparison.coverage.complete else " between the NetworkPolicies alone"
+    lines.append(f"{paint(verdict, color)}: {counted(count, 'difference region')}{alone} ({comparison.seconds:.2f} s)")
     return "\n".join(lines) + "\n"
 
 
