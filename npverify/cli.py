@@ -287,6 +287,17 @@ def _read_as_the_file_says(reading: dict, spec) -> None:
     reading["default_namespace"] = reading["default_namespace"] or spec.default_namespace
 
 
+def _echo_warnings(*clusters: Cluster) -> None:
+    """The manifests' warnings on stderr, for the commands whose reports have no place for
+    them (prove's report lists them)."""
+    seen = set()
+    for cluster in clusters:
+        for warning in map(str, cluster.warnings):
+            if warning not in seen:
+                seen.add(warning)
+                click.echo(warning, err=True)
+
+
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
@@ -387,6 +398,7 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
         left_cluster = load_manifests([left], stdin=sys.stdin, **reading)
         right_cluster = load_manifests([right], stdin=sys.stdin, **reading)
         shared = load_manifests(list(manifests), stdin=sys.stdin, **reading) if manifests else Cluster()
+        _echo_warnings(left_cluster, right_cluster, shared)
         context = merge_context(shared, left_cluster, right_cluster)
         with _progress() as progress:
             comparison = compare(
@@ -481,6 +493,7 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     with _failures_to_exit_codes():
         reading, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
+        _echo_warnings(cluster)
         if not cluster.policies and not cluster.unmodelled:
             # Nothing to check is not "nothing redundant": a wrong path must not pass a hook.
             # (Policies of kinds npverify does not model make the answer unknown instead.)
@@ -548,6 +561,7 @@ def explain(manifests: tuple[str, ...], source: str, destination: str, port: str
         if not paths:
             raise InputError(Diagnostic("no manifests: give --manifests PATH, or --invariants FILE with a 'manifests' list", path="--manifests"))
         cluster = load_manifests(paths, stdin=sys.stdin, **reading)
+        _echo_warnings(cluster)
         explanation = explain_packet_spec(cluster, source, destination, port, semantics=semantics, universe=universe)
         rendered = (render_json if output_format == "json" else render_text)(explanation)
     output.write(rendered)
@@ -616,6 +630,7 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
         if not manifests:
             raise InputError(Diagnostic("no manifests: give PATHS, or --invariants FILE with a 'manifests' list", path="PATHS"))
         cluster = load_manifests(manifests, stdin=sys.stdin, **reading)
+        _echo_warnings(cluster)
         result = connectivity_matrix(
             cluster,
             by=by,

@@ -327,3 +327,20 @@ def test_the_documented_table_lists_every_kind_with_its_reach():
         for kind in kinds.split(",")
     }
     assert documented == {(k.api_group, k.kind, k.reach) for k in UNMODELLED_KINDS}
+
+
+def test_every_command_shows_the_manifests_warnings(tmp_path):
+    (tmp_path / "helm.yaml").write_text(
+        "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: a}\nspec: {podSelector: {}}\n---\n"
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: c, image: i}]}\n"
+    )
+    path = str(tmp_path / "helm.yaml")
+    for args in (
+        ["equiv", path, path],
+        ["redundant", path],
+        ["matrix", path],
+        ["explain", "--manifests", path, "--from", "default/web", "--to", "default/web", "--port", "80"],
+    ):
+        result = run(*args)
+        assert "warning: metadata.namespace: 2 objects (the first here) without metadata.namespace" in result.stderr, (args, result.stderr)
+        assert "--default-namespace" in result.stderr
