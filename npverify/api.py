@@ -22,12 +22,13 @@ from npverify.smt import Limits
 
 
 def summarize(cluster: Cluster) -> str:
-    """"3 NetworkPolicies, 1 Namespace, 4 workloads (1 Deployment, 3 Pods)"."""
+    """"3 NetworkPolicies, 1 Namespace, 4 workloads (1 Deployment, 3 Pods), 1 Service"."""
     kinds = Counter(w.kind for w in cluster.workloads)
     detail = ", ".join(counted(n, k) for k, n in sorted(kinds.items()))
     return (
         f"{counted(len(cluster.policies), 'NetworkPolicy', 'NetworkPolicies')}, {counted(len(cluster.namespaces), 'Namespace')}, "
         f"{counted(len(cluster.workloads), 'workload')}" + (f" ({detail})" if detail else "")
+        + (f", {counted(len(cluster.services), 'Service')}" if cluster.services else "")
     )
 
 

@@ -525,6 +525,9 @@ Exit codes:
   NS/POD or NS/KIND/NAME   a loaded pod or workload (e.g. shop/api, shop/Deployment/api),
                            optionally @IP (shop/api@10.244.1.7)
   NS/key=value,...         a pod with these labels in namespace NS (optionally @IP)
+  svc/NS/NAME              a pod the Service selects (optionally @IP); with --to, --port
+                           is a port of the Service (80, 80/TCP or its name), sent on to
+                           its targetPort as kube-proxy does
   IP                       a loaded pod with that IP, else an external host
   node:IP, own-node:IP     a node; own-node: is the destination pod's own node (--from only)
 --port takes 8080/TCP, 53/udp, 8080 (TCP) or a port name of the destination (http, http/TCP).

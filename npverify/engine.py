@@ -15,6 +15,7 @@ from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
 from npverify.hints import did_you_mean
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope, describe_scope
+from npverify.invariants.services import lower_services, service_route
 from npverify.load.limits import InputLimits
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -64,7 +65,8 @@ class Verifier:
         self.universe = universe
         self.semantics = semantics
         self.limits = limits
-        self._invariants = tuple(invariants)
+        self._lowered: dict[Invariant, Invariant] = {}
+        self._invariants = tuple(self._lowered_or_self(i) for i in invariants)
         self._session: SolverSession | None = None
 
     def _mentions(self, invariants: Iterable[Invariant], policies: Iterable[NetworkPolicy] = ()) -> Mentions:
@@ -115,10 +117,27 @@ class Verifier:
             )
         return found[0]
 
+    def _lowered_or_self(self, invariant: Invariant) -> Invariant:
+        """The invariant with its Service scopes lowered, or itself while a Service it names
+        is missing (that error is raised when the invariant is checked)."""
+        try:
+            return self.lower(invariant)
+        except InputError:
+            return invariant
+
+    def lower(self, invariant: Invariant) -> Invariant:
+        """The invariant in the terms the questions know: Service scopes and Service ports
+        replaced by namespaces, pod selectors and target ports (npverify.invariants.services)."""
+        lowered = self._lowered.get(invariant)
+        if lowered is None:
+            lowered = self._lowered[invariant] = lower_services(invariant, self.cluster)
+        return lowered
+
     def check(self, invariant: Invariant, limits: Limits | None = None) -> InvariantResult:
         """Prove or refute one invariant."""
         started = time.perf_counter()
         limits = limits or self.limits
+        asked, invariant = invariant, self.lower(invariant)
         if invariant.is_flow:
             result = self._check_flow(invariant, limits)
         elif invariant.kind is InvariantKind.EQUIVALENT:
@@ -128,7 +147,8 @@ class Verifier:
         else:
             result = self._check_non_redundant(invariant, limits)
         result = self._fail_closed(invariant, result)
-        return attrs.evolve(result, seconds=time.perf_counter() - started)
+        via = service_route(asked, self.cluster, result.packet) if result.packet is not None else ""
+        return attrs.evolve(result, invariant=asked, via=via, seconds=time.perf_counter() - started)
 
     def _fail_closed(self, invariant: Invariant, result: InvariantResult) -> InvariantResult:
         """UNKNOWN when an object npverify does not model could change the answer."""

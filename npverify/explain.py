@@ -19,6 +19,7 @@ import attrs
 from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
 from npverify.hints import did_you_mean as _did_you_mean
+from npverify.load.service import selected_workloads
 from npverify.hints import join_words as _join
 from npverify.load.fields import dns_label_problem, label_key_problem, label_value_problem, port_name_problem
 from npverify.load.workloads import WORKLOAD_KINDS
@@ -45,6 +46,7 @@ from npverify.model import (
     Requirement,
     Rule,
     Semantics,
+    Service,
     SourceLocation,
     UnmodelledObject,
     Universe,
@@ -678,6 +680,63 @@ def _parse_endpoint(cluster: Cluster, spec: str, option: str) -> _Wanted:
     return _workload_pod(cluster, namespace, rest, given_ip, option, spec)
 
 
+#: How --from and --to name a Service: ``svc/NAMESPACE/NAME`` (optionally ``@IP``).
+SERVICE_PREFIX = "svc/"
+
+
+def _through_service(cluster: Cluster, spec: str, option: str) -> tuple[str, Service | None, str]:
+    """A ``svc/NS/NAME[@IP]`` spec as the spec of one pod the Service selects (a loaded
+    workload's when one matches, else a pod with the selector's labels), the Service, and a
+    sentence saying so; any other spec unchanged, with no Service."""
+    text = spec.strip()
+    if not text.startswith(SERVICE_PREFIX):
+        return spec, None, ""
+    key, at, ip = text[len(SERVICE_PREFIX):].partition("@")
+    service = cluster.service(key)
+    if service is None:
+        hint = _did_you_mean(key, [s.key for s in cluster.services])
+        raise _fail(option, f"{spec!r}: no Service {key} was loaded{hint} (write svc/NAMESPACE/NAME)")
+    if service.selector is None:
+        raise _fail(option, f"{spec!r}: Service {key} has no selector (or is an ExternalName Service): npverify cannot know its pods")
+    backing = selected_workloads(service, cluster.workloads)
+    if backing:
+        backing = sorted(backing, key=lambda w: w.key)
+        chosen = backing[0]
+        pod = f"{chosen.namespace}/{chosen.kind}/{chosen.name}"
+        which = f"they are the pods of {chosen.key}"
+        if len(backing) > 1:
+            which = f"they are the pods of {_join([w.key for w in backing])}; the packet goes to one of {chosen.key}"
+    else:
+        pod = f"{service.namespace}/" + ",".join(f"{k}={v}" for k, v in service.selector.items())
+        which = "no loaded workload matches its selector, so the packet goes to a pod with the selector's labels"
+    note = f"Service {key} ({service.location}) selects the pods {{{', '.join(f'{k}={v}' for k, v in service.selector.items())}}} in namespace {service.namespace}; {which}."
+    return pod + (at + ip if at else ""), service, note
+
+
+def _target_port(service: Service, port: str) -> tuple[str, str]:
+    """A ``--port`` given as a Service port (``80``, ``80/TCP``, or its name) as the target
+    port kube-proxy sends to, with a sentence saying so."""
+    text, _, protocol_text = port.strip().partition("/")
+    protocol = None
+    if protocol_text:
+        try:
+            protocol = Protocol(protocol_text.upper())
+        except ValueError:
+            raise _fail(PORT_OPTION, f"{port!r}: unknown protocol {protocol_text!r}; use TCP, UDP or SCTP") from None
+    matches = [
+        p
+        for p in service.ports
+        if (str(p.port) == text or p.name == text) and (protocol is None or p.protocol is protocol)
+    ]
+    if not matches:
+        listed = ", ".join(str(p) for p in service.ports) or "none"
+        raise _fail(PORT_OPTION, f"{port!r}: Service {service.key} has no such port (its ports: {listed}); give a port of the Service")
+    chosen = matches[0]
+    target = chosen.target
+    note = f"Service {service.key} port {chosen} goes to {'the pod port named ' + repr(target) if isinstance(target, str) else 'pod port ' + str(target)} (targetPort)."
+    return f"{target}/{chosen.protocol}", note
+
+
 def _parse_ip_or_explain(text: str, option: str, spec: str) -> IPAddress:
     try:
         return ipaddress.ip_address(text)
@@ -966,6 +1025,14 @@ def explain(
     if pod_cidrs is not None:
         universe = attrs.evolve(universe, pod_cidrs=tuple(pod_cidrs))
     pod_cidrs = universe.pod_cidrs
+    service_notes = []
+    source, _, note = _through_service(cluster, source, FROM_OPTION)
+    service_notes += [note] if note else []
+    destination, service, note = _through_service(cluster, destination, TO_OPTION)
+    service_notes += [note] if note else []
+    if service is not None:
+        port, note = _target_port(service, port)
+        service_notes.append(note)
     src = _parse_endpoint(cluster, source, FROM_OPTION)
     dst = _parse_endpoint(cluster, destination, TO_OPTION)
     if dst.kind == "node" and dst.own_node:
@@ -979,7 +1046,7 @@ def explain(
         )
     packet_src, packet_dst, notes, assumed = _place(cluster, src, dst, pod_cidrs)
     protocol, number, port_note = parse_port(port, packet_dst)
-    notes = list(src.notes + dst.notes) + notes + ([port_note] if port_note else [])
+    notes = service_notes + list(src.notes + dst.notes) + notes + ([port_note] if port_note else [])
     if isinstance(packet_src, PodEndpoint) and packet_src.host_network and _is_policy_pod(packet_dst) and semantics.own_node_traffic_allowed:
         notes.append(
             f"A hostNetwork pod sends as its node: on the destination pod's node it would be always allowed in "

@@ -271,6 +271,47 @@ class Workload:
 
 
 @attrs.frozen
+class ServicePort:
+    """One port of a Service: clients use ``port``; kube-proxy sends to ``target_port`` of the
+    selected pods (a number, or a container port's name resolved on each pod)."""
+
+    port: int
+    protocol: Protocol = Protocol.TCP
+    name: str | None = None
+    #: None when absent: the same number as ``port``.
+    target_port: int | str | None = None
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def target(self) -> int | str:
+        return self.port if self.target_port is None else self.target_port
+
+    def __str__(self) -> str:
+        name = f"{self.name} " if self.name else ""
+        return f"{name}{self.port}/{self.protocol}"
+
+
+@attrs.frozen
+class Service:
+    """A ``v1`` Service: the pods it selects and its ports.
+
+    ``selector`` is None for a Service without one (its endpoints are managed elsewhere) and
+    for an ExternalName Service: npverify cannot know their pods and never guesses them.
+    """
+
+    namespace: str
+    name: str
+    selector: Labels | None = attrs.field(default=None, converter=attrs.converters.optional(_freeze_labels))
+    ports: tuple[ServicePort, ...] = attrs.field(default=(), converter=tuple)
+    external_name: str | None = None
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+@attrs.frozen
 class SkippedDocument:
     """An input document that was read but is not a kind npverify uses.
 
@@ -340,6 +381,8 @@ class Cluster:
     unmodelled: tuple[UnmodelledObject, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Unmodelled objects the user chose to ignore (``--ignore-kind``); every report says so.
     ignored: tuple[UnmodelledObject, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Services: they name pods and ports for invariants and explain; they allow nothing.
+    services: tuple[Service, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Policies by namespace, in order, and declared namespaces by name: built once, since
     #: the evaluator asks for them per packet.
     _policies_by_namespace: dict[str, tuple[NetworkPolicy, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -380,6 +423,10 @@ class Cluster:
 
     def namespace(self, name: str) -> Namespace | None:
         return self._namespaces_by_name.get(name)
+
+    def service(self, key: str) -> Service | None:
+        """The Service ``namespace/name``, or None."""
+        return next((s for s in self.services if s.key == key), None)
 
     def namespace_names(self) -> frozenset[str]:
         """Every namespace the manifests mention: declared, or holding a policy or workload."""

@@ -44,6 +44,9 @@ class InvariantResult:
     reason: str = ""
     #: Wall time spent on this invariant (encode, solve, decode, replay).
     seconds: float = 0.0
+    #: How the packet went through a destination Service: "Service shop/api port 80/TCP ->
+    #: pod port 8080 (targetPort http)"; "" when the invariant names none.
+    via: str = ""
     #: A proved isolated/only invariant that holds only because no packet reaches its
     #: destination at all: "holds vacuously: nothing reaches namespace payments".
     note: str = ""

@@ -44,7 +44,10 @@ class Scope:
 
     ``namespace`` is a namespace name (str) or a selector over namespace labels.
     ``workload`` names a loaded workload (``name`` or ``Kind/name``); its pods carry the
-    workload's labels and container ports. Any of namespace / pod / workload implies a pod.
+    workload's labels and container ports. ``service`` (``namespace/name``) names a loaded
+    Service: the pods it selects (the engine lowers it to a namespace and a pod selector, and
+    a destination's ports, given as Service ports, to target ports). Any of namespace / pod /
+    workload / service implies a pod.
     """
 
     namespace: str | LabelSelector | None = None
@@ -53,10 +56,17 @@ class Scope:
     ip_block: IPBlock | None = None
     kind: EndpointKind | None = None
     location: SourceLocation | None = attrs.field(default=None, eq=False)
+    service: str | None = None
 
     @property
     def pods_only(self) -> bool:
-        return self.kind is EndpointKind.POD or self.namespace is not None or self.pod is not None or self.workload is not None
+        return (
+            self.kind is EndpointKind.POD
+            or self.namespace is not None
+            or self.pod is not None
+            or self.workload is not None
+            or self.service is not None
+        )
 
 
 def describe_selector(selector: LabelSelector) -> str:
@@ -75,6 +85,8 @@ def describe_scope(scope: Scope) -> str:
         parts.append(f"namespace {scope.namespace}")
     elif scope.namespace is not None:
         parts.append(f"namespaces {describe_selector(scope.namespace)}")
+    if scope.service:
+        parts.append(f"Service {scope.service}")
     if scope.workload:
         parts.append(f"workload {scope.workload}")
     if scope.pod is not None:

@@ -445,7 +445,7 @@ def _parse_ports(cursor: Cursor, dst: Scope) -> tuple[PolicyPort, ...]:
 
 # --- scopes ----------------------------------------------------------------------------
 
-_SCOPE_FIELDS = ("namespace", "pod", "workload", "ipBlock", "kind")
+_SCOPE_FIELDS = ("namespace", "pod", "workload", "service", "ipBlock", "kind")
 _SCOPE_HINTS = MappingProxyType(
     {
         "podSelector": "did you mean 'pod'?",
@@ -455,7 +455,7 @@ _SCOPE_HINTS = MappingProxyType(
         "matchExpressions": "did you mean pod: {matchExpressions: ...}?",
     }
 )
-_POD_IMPLYING = ("namespace", "pod", "workload")
+_POD_IMPLYING = ("namespace", "pod", "workload", "service")
 
 
 def _parse_scope(cursor: Cursor, context: _Context) -> Scope:
@@ -468,14 +468,19 @@ def _parse_scope(cursor: Cursor, context: _Context) -> Scope:
     workload = _parse_workload(found["workload"]) if "workload" in found else None
     ip_block = _parse_ip_block(found["ipBlock"], context) if "ipBlock" in found else None
     kind = EndpointKind(_choice(found["kind"], tuple(k.value for k in EndpointKind))) if "kind" in found else None
+    service = _parse_service(found["service"]) if "service" in found else None
+    if service is not None:
+        for key in ("namespace", "workload"):
+            if key in found:
+                found[key].fail(f"{key!r} does not go with 'service': the Service {service} names its namespace and selects its pods")
     if kind is EndpointKind.EXTERNAL:
         for key in _POD_IMPLYING:
             if key in found:
                 found["kind"].fail(
-                    f"'external' contradicts {key!r}: namespace, pod and workload match only pods; "
+                    f"'external' contradicts {key!r}: namespace, pod, workload and service match only pods; "
                     "drop one, or use ipBlock alone to match pods and external hosts"
                 )
-    scope = Scope(namespace, pod, workload, ip_block, kind, cursor.location)
+    scope = Scope(namespace, pod, workload, ip_block, kind, cursor.location, service)
     if ip_block is not None:
         problem = _pod_cidr_problem(scope, ip_block.cidr, context.universe)
         if problem:
@@ -531,6 +536,15 @@ _KIND_SPELLINGS = MappingProxyType(
         **{"po": "Pod", "deploy": "Deployment", "sts": "StatefulSet", "ds": "DaemonSet", "rs": "ReplicaSet", "rc": "ReplicationController", "cj": "CronJob"},
     }
 )
+
+
+def _parse_service(cursor: Cursor) -> str:
+    """A Service reference: ``namespace/name``."""
+    text = cursor.string()
+    namespace, slash, name = text.partition("/")
+    if not slash or fields.dns_label_problem(namespace) or fields.dns_label_problem(name):
+        cursor.fail(f"invalid service {text!r}: expected namespace/name, e.g. shop/api")
+    return text
 
 
 def _parse_workload(cursor: Cursor) -> str:

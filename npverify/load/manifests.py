@@ -1,6 +1,6 @@
 """Kubernetes manifests (files, directories, stdin) -> Cluster.
 
-Reads NetworkPolicies, Namespaces and workloads. Objects of kinds that change which packets
+Reads NetworkPolicies, Namespaces, workloads and Services. Objects of kinds that change which packets
 flow but that npverify does not model (npverify.coverage) become UnmodelledObjects, so that
 every answer they could change is UNKNOWN; every other kind becomes a SkippedDocument. Errors are collected across documents (the first of each document,
 List items counting as documents) and raised together, sorted by location, as one
@@ -30,6 +30,8 @@ from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
 from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
 from npverify.load.networkpolicy import parse_network_policy
+from npverify.load.service import API_VERSION as SERVICE_API_VERSION
+from npverify.load.service import parse_service, target_port_findings
 from npverify.load.workloads import WORKLOAD_KINDS, WorkloadKind, parse_workload
 from npverify.load.yamlnodes import Cursor, check_size, parse_documents
 from npverify.model import (
@@ -38,6 +40,7 @@ from npverify.model import (
     Namespace,
     NetworkPolicy,
     Reach,
+    Service,
     Severity,
     SkippedDocument,
     SourceLocation,
@@ -51,7 +54,7 @@ STDIN_NAME = "<stdin>"
 #: Files a directory is searched for (recursively). Named files are read whatever their name.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_Object = Union[NetworkPolicy, Namespace, Workload]
+_Object = Union[NetworkPolicy, Namespace, Service, Workload]
 _Parser = Callable[[Cursor, list[Diagnostic]], tuple[_Object, ObjectMeta]]
 
 
@@ -84,6 +87,7 @@ _KINDS: dict[str, _Kind] = {
         NETWORK_POLICY_API_VERSION, frozenset({"networking.k8s.io", "extensions"}), parse_network_policy
     ),
     "Namespace": _Kind(NAMESPACE_API_VERSION, frozenset({""}), parse_namespace),
+    "Service": _Kind(SERVICE_API_VERSION, frozenset({""}), parse_service),
     **{
         name: _Kind(
             kind.api_version,
@@ -200,6 +204,7 @@ class _Loader:
     policies: list[NetworkPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
+    services: list[Service] = attrs.field(factory=list)
     skipped: list[SkippedDocument] = attrs.field(factory=list)
     unmodelled: list[UnmodelledObject] = attrs.field(factory=list)
     warnings: list[Diagnostic] = attrs.field(factory=list)
@@ -213,7 +218,7 @@ class _Loader:
     def result(self) -> Cluster:
         if self.errors:
             raise InputError(sorted(self.errors, key=_sort_key))
-        warnings = list(self.warnings)
+        warnings = list(self.warnings) + target_port_findings(self.services, self.workloads)
         if self.without_namespace and self.default_namespace is None:
             # Plain `helm template` output has no namespaces: kubectl would put the objects in
             # the current context's namespace, which a file does not say.
@@ -235,6 +240,7 @@ class _Loader:
             skipped=tuple(self.skipped),
             warnings=tuple(warnings),
             unmodelled=tuple(self.unmodelled),
+            services=tuple(self.services),
         ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
@@ -358,6 +364,9 @@ class _Loader:
         elif isinstance(obj, Namespace):
             self._define(("Namespace", obj.name), f"Namespace {obj.name}", meta, obj.location)
             self.namespaces.append(obj)
+        elif isinstance(obj, Service):
+            self._define(("Service", obj.namespace, obj.name), f"Service {obj.key}", meta, obj.location)
+            self.services.append(obj)
         else:
             self._define(("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}", meta, obj.location)
             self.workloads.append(obj)

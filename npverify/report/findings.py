@@ -18,7 +18,7 @@ import attrs
 from npverify.coverage import Coverage
 from npverify.invariants.model import InvariantKind
 from npverify.model import Direction, PolicyItem, SourceLocation
-from npverify.report.text import describe_packet, packet_label, redundancy_reason_lines
+from npverify.report.text import describe_packet, redundancy_reason_lines, result_packet_lines
 from npverify.results import InvariantResult, ProofReport, Verdict
 from npverify.semantics import Decision, DirectionDecision, RuleMatch
 
@@ -314,15 +314,6 @@ def _unique(related: list[Related]) -> tuple[Related, ...]:
     return tuple(kept)
 
 
-def _packet_lines(label: str, result_packet, decision: Decision | None) -> list[str]:
-    lines = describe_packet(result_packet)
-    out = [f"{label}: {lines[0]}", *(f"  {line}" for line in lines[1:])]
-    if decision is not None:
-        out.append("allowed because:" if decision.allowed else "denied because:")
-        out += [f"  {line}" for line in decision.describe()]
-    return out
-
-
 def invariant_finding(result: InvariantResult) -> Finding:
     """One invariant's result as a finding (passed, failed or unknown)."""
     inv = result.invariant
@@ -332,8 +323,7 @@ def invariant_finding(result: InvariantResult) -> Finding:
     reason_first = result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE
     if reason_first and result.reason:
         details.append(result.reason)
-    if result.packet is not None:
-        details += _packet_lines(packet_label(result), result.packet, result.decision)
+    details += result_packet_lines(result)
     if result.reason and not reason_first:
         details.append(result.reason)
     if result.note:

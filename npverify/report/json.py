@@ -122,6 +122,7 @@ def result_json(result: InvariantResult) -> dict[str, Any]:
         "example": packet_json(result.denied_example),
         "explanation": decision_json(result.decision),
         "reason": result.reason or None,
+        "via": result.via or None,
         "note": result.note or None,
         "seconds": round(result.seconds, 6),
     }

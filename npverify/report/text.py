@@ -93,6 +93,21 @@ def packet_label(result: InvariantResult) -> str:
     return "counterexample"
 
 
+def result_packet_lines(result: InvariantResult) -> list[str]:
+    """A result's packet (labelled witness, counterexample or example), how it went through
+    a destination Service, and the evaluator's account of it; [] without a packet."""
+    if result.packet is None:
+        return []
+    packet_lines = describe_packet(result.packet)
+    lines = [f"{packet_label(result)}: {packet_lines[0]}", *(f"  {line}" for line in packet_lines[1:])]
+    if result.via:
+        lines.append(f"  through {result.via}")
+    if result.decision is not None:
+        lines.append("allowed because:" if result.decision.allowed else "denied because:")
+        lines += [f"  {line}" for line in result.decision.describe()]
+    return lines
+
+
 def render_result(result: InvariantResult, color: bool = False) -> str:
     inv = result.invariant
     where = f", {inv.location}" if inv.location else ""
@@ -102,15 +117,7 @@ def render_result(result: InvariantResult, color: bool = False) -> str:
     reason_first = result.verdict is Verdict.REFUTED and inv.kind is InvariantKind.REACHABLE
     if reason_first:
         lines.append(f"{indent}{result.reason or 'every packet from the scope is denied'}")
-    if result.packet is not None:
-        label = packet_label(result)
-        packet_lines = describe_packet(result.packet)
-        lines.append(f"{indent}{label}: {packet_lines[0]}")
-        lines += [f"{indent}  {line}" for line in packet_lines[1:]]
-        if result.decision is not None:
-            why = "allowed because" if result.decision.allowed else "denied because"
-            lines.append(f"{indent}{why}:")
-            lines += [f"{indent}  {line}" for line in result.decision.describe()]
+    lines += [f"{indent}{line}" for line in result_packet_lines(result)]
     if result.reason and not reason_first:
         lines.append(f"{indent}{result.reason}")
     if result.note:

@@ -582,7 +582,7 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         (I + "    isolated: {from: {namespaceSelector: {}}}\n", "3:23: error: invariants[0].isolated.from.namespaceSelector: unknown field 'namespaceSelector'; did you mean 'namespace'?"),
         (I + "    isolated: {from: {cidr: 10.0.0.0/8}}\n", "3:23: error: invariants[0].isolated.from.cidr: unknown field 'cidr'; did you mean ipBlock: {cidr: ...}?"),
         (I + "    isolated: {from: {matchLabels: {}}}\n", "3:23: error: invariants[0].isolated.from.matchLabels: unknown field 'matchLabels'; did you mean pod: {matchLabels: ...}?"),
-        (I + "    isolated: {from: {ns: a}}\n", "3:23: error: invariants[0].isolated.from.ns: unknown field 'ns'; known fields: namespace, pod, workload, ipBlock, kind"),
+        (I + "    isolated: {from: {ns: a}}\n", "3:23: error: invariants[0].isolated.from.ns: unknown field 'ns'; known fields: namespace, pod, workload, service, ipBlock, kind"),
         (
             I + "    isolated: {from: {namespace: Prod}}\n",
             "3:34: error: invariants[0].isolated.from.namespace: invalid name 'Prod': must be a DNS label (lowercase letters, digits and '-', at most 63 characters)",
@@ -640,17 +640,17 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         (I + "    isolated: {from: {kind: node}}\n", "3:29: error: invariants[0].isolated.from.kind: must be 'pod' or 'external', got 'node'"),
         (
             I + "    isolated: {from: {kind: external, namespace: a}}\n",
-            "3:29: error: invariants[0].isolated.from.kind: 'external' contradicts 'namespace': namespace, pod and workload match only pods; "
+            "3:29: error: invariants[0].isolated.from.kind: 'external' contradicts 'namespace': namespace, pod, workload and service match only pods; "
             "drop one, or use ipBlock alone to match pods and external hosts",
         ),
         (
             I + "    isolated: {to: {pod: {}, kind: external}}\n",
-            "3:36: error: invariants[0].isolated.to.kind: 'external' contradicts 'pod': namespace, pod and workload match only pods; "
+            "3:36: error: invariants[0].isolated.to.kind: 'external' contradicts 'pod': namespace, pod, workload and service match only pods; "
             "drop one, or use ipBlock alone to match pods and external hosts",
         ),
         (
             I + "    isolated: {to: {workload: w, kind: external}}\n",
-            "3:40: error: invariants[0].isolated.to.kind: 'external' contradicts 'workload': namespace, pod and workload match only pods; "
+            "3:40: error: invariants[0].isolated.to.kind: 'external' contradicts 'workload': namespace, pod, workload and service match only pods; "
             "drop one, or use ipBlock alone to match pods and external hosts",
         ),
         (

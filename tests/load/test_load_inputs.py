@@ -56,9 +56,8 @@ def test_directory_is_read_recursively_in_sorted_order_skipping_hidden_and_other
         ("StatefulSet", "shop/StatefulSet/postgres"),
         ("Deployment", "shop/Deployment/web"),
     ]
-    assert [(s.kind, s.name, rel(s.location)) for s in cluster.skipped] == [
-        ("Service", "postgres", "shop/workloads/db/postgres.yaml:43:1")
-    ]
+    assert [(s.key, rel(s.location)) for s in cluster.services] == [("shop/postgres", "shop/workloads/db/postgres.yaml:43:1")]
+    assert cluster.skipped == ()
     assert cluster.warnings == ()
 
 
