@@ -20,6 +20,11 @@ so that a change in the machine's load falls on all of them alike. The table giv
 median, minimum and maximum wall time, the median CPU time (user + system) of the
 process, its exit code and its answer (the last line of its output, durations removed),
 which must be the same in every run.
+
+Python's bytecode is cached, as after ``pip install`` (which compiles it): the cache goes
+to a folder of the work directory (PYTHONPYCACHEPREFIX), filled by one unmeasured run of
+each command, so the checkout stays clean. ``--cold`` measures without a cache instead
+(PYTHONDONTWRITEBYTECODE=1: every run compiles npverify's sources anew).
 """
 
 from __future__ import annotations
@@ -98,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=20, help="runs per command; the table shows the median")
     parser.add_argument("--size", default=DEFAULT_SIZE, help="the generated cluster: NxPxQ (namespaces x pods per namespace x policies per namespace) or a size of run.py")
     parser.add_argument("--workdir", help="where the generated cluster goes (default: a new temporary folder)")
+    parser.add_argument("--cold", action="store_true", help="no bytecode cache: every run compiles npverify's sources")
     parser.add_argument("--only", default="", metavar="LABEL,...", help="measure only the commands whose label starts with one of these")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -109,10 +115,19 @@ def main(argv: list[str] | None = None) -> int:
     for command in generated:
         subprocess.run(command, capture_output=True, text=True, check=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (REPO, os.environ.get("PYTHONPATH")) if p))
+    env.pop("PYTHONPYCACHEPREFIX", None)
+    if args.cold:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = os.path.join(data, "pycache")
     chosen = [c for c in commands(data) if not args.only or any(c[0].startswith(o.strip()) for o in args.only.split(","))]
     load_before = _loadavg()
     started = datetime.datetime.now(datetime.timezone.utc)
     measured = [(label, argv, []) for label, argv in chosen]
+    if not args.cold:
+        for _, command, _ in measured:
+            run_once(command, env)  # fills the bytecode cache; not measured
     for i in range(args.runs):
         for label, command, runs in measured:
             run = run_once(command, env)
@@ -122,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(run)
         print(f"run {i + 1}/{args.runs} done", file=sys.stderr, flush=True)
     print(f"Measured {started:%Y-%m-%d %H:%M} UTC; load average {load_before} before, {_loadavg()} after; "
-          f"{args.runs} runs of each command, size {size}.\n")
+          f"{args.runs} runs of each command, size {size}, bytecode {'not cached (--cold)' if args.cold else 'cached'}.\n")
     print("\n".join(machine()) + "\n")
     print("```sh\n" + _shown([sys.executable, os.path.abspath(__file__)] + (argv if argv is not None else sys.argv[1:])))
     print("\n".join(_shown(c) for c in generated) + "\n```\n")
