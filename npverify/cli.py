@@ -81,10 +81,14 @@ def _render(output_format: str, value, output) -> str:
     The renderers are pure; what depends on where the output goes is decided here: colour
     for a terminal, and the working directory that SARIF and annotation paths are relative to.
     """
-    from npverify.compare import Comparison
-    from npverify.redundancy import RedundancyReport
+    from npverify.results import ProofReport
 
-    index = 1 if isinstance(value, Comparison) else 2 if isinstance(value, RedundancyReport) else 0
+    if isinstance(value, ProofReport):  # prove need not import what equiv and redundant use
+        index = 0
+    else:
+        from npverify.compare import Comparison
+
+        index = 1 if isinstance(value, Comparison) else 2
     render = getattr(importlib.import_module(FORMAT_RENDERERS[output_format]), RENDERER_NAMES[index])
     if output_format == "text":
         return render(value, color=use_color(output))
