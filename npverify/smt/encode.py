@@ -573,15 +573,15 @@ class Encoding:
     def _class_is(self, e: EndpointVars, cls: WorkloadClass) -> z3.BoolRef:
         """The properties every pod of ``cls`` has, and the namespaces it has pods in."""
         terms: list[Term] = [self.disj(self.in_namespace(e, ns) for ns in cls.namespaces)]
-        terms.append(e.host_network if cls.host_network else z3.Not(e.host_network))
+        terms.append(e.host_network if cls.host_network else self.negate(e.host_network))
         for dom, code in zip(self.domains.pod_keys, cls.label_codes):
-            terms.append(self._eq(e.labels[dom.key], self._bv(code, e.labels[dom.key].size())))
+            terms.append(self._eq(e.labels[dom.key], self._bv(code, _bits(dom.other + 1))))  # the variable's width
         for name, cp in zip(self.domains.port_names, cls.named_ports):
             defined, number, proto = e.ports.get(name, (None, None, None))
             if defined is None:
                 continue
             if cp is None:
-                terms.append(z3.Not(defined))
+                terms.append(self.negate(defined))
             else:
                 terms += [defined, self._eq(number, self._bv(cp.port, 16)), self._eq(proto, self._bv(PROTOCOLS.index(cp.protocol), 2))]
         if cls.ips:
