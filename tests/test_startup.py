@@ -9,9 +9,11 @@ are measured by benchmarks/startup.py.
 from __future__ import annotations
 
 import ast
+import builtins
 import json
 import os
 import subprocess
+import symtable
 import sys
 import types
 from pathlib import Path
@@ -59,6 +61,45 @@ def test_help_and_version_load_no_solver_and_no_library(argv):
         "except SystemExit as exc:\n    assert exc.code in (0, None), exc.code\n"
     )
     assert _modules_after(code) == ["npverify", "npverify.cli"]
+
+
+def _bound_at_run_time(body: list[ast.stmt]) -> set[str]:
+    """Names a module's top level binds when it runs (an ``if TYPE_CHECKING:`` block binds none)."""
+    bound: set[str] = set()
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, ast.If) and getattr(node.test, "id", None) != "TYPE_CHECKING":
+            bound |= _bound_at_run_time(node.body) | _bound_at_run_time(node.orelse)
+        elif isinstance(node, ast.Try):
+            bound |= _bound_at_run_time(node.body + node.orelse + node.finalbody)
+    return bound
+
+
+def test_every_name_a_cli_function_uses_is_bound():
+    """cli.py imports the library inside its functions; a function using a name that is
+    imported only for type checkers, or no longer at the top, would fail only when run
+    (a NameError: exit 3), so every function's global names are checked here."""
+    source = (PACKAGE / "cli.py").read_text(encoding="utf-8")
+    bound = _bound_at_run_time(ast.parse(source).body) | set(dir(builtins)) | {"__name__", "__file__", "__doc__"}
+    unbound = []
+
+    def visit(scope: symtable.SymbolTable) -> None:
+        for child in scope.get_children():
+            unbound.extend(
+                f"{child.get_name()}: {symbol.get_name()}"
+                for symbol in child.get_symbols()
+                if symbol.is_referenced() and symbol.is_global() and symbol.get_name() not in bound
+            )
+            visit(child)
+
+    visit(symtable.symtable(source, "cli.py", "exec"))
+    assert unbound == []
 
 
 def test_a_question_still_loads_the_solver():
