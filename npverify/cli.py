@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import sys
 import time
+from typing import TYPE_CHECKING
 
-import attrs
 import click
 
 from npverify import __version__
-from npverify.errors import InputError, InternalError
-from npverify.coverage import Coverage
-from npverify.invariants import load_invariants
-from npverify.load import load_manifests
-from npverify.load.fields import parse_cidr
-from npverify.load.limits import InputLimits
-from npverify.load.yamlnodes import Cursor, Node
-from npverify.model import Cluster, Diagnostic, Semantics, SourceLocation, Universe
-from npverify.report import github as github_report
-from npverify.report import json as json_report
-from npverify.report import junit as junit_report
-from npverify.report import sarif as sarif_report
-from npverify.report import text as text_report
-from npverify.results import ProofReport, Verdict
-from npverify.smt import Limits
+
+# The library (z3 above all) is imported inside the commands that use it, not here: `npverify
+# --help` and a small question should not wait for what they never call (issue 13.2);
+# tests/test_startup.py keeps it so.
+if TYPE_CHECKING:
+    from npverify.load.limits import InputLimits
+    from npverify.model import Semantics, Universe
+    from npverify.results import ProofReport
+    from npverify.smt import Limits
 
 EXIT_PROVED = 0
 EXIT_REFUTED = 1
@@ -42,17 +37,18 @@ Exit codes:
      npverify does not model could change it: see --ignore-kind), or an internal error
 """
 
-RENDERERS = {"text": text_report.render_report, "json": json_report.render_report}
-
-#: The output formats of every command that yields results: per format, the renderers of a
-#: proof report (prove), a comparison (equiv, contains) and a redundancy report (redundant).
+#: The output formats of every command that yields results: per format, the module holding
+#: its renderers (RENDERER_NAMES), imported when a command renders in that format.
 FORMAT_RENDERERS = {
-    "text": (text_report.render_report, text_report.render_comparison, text_report.render_redundancy),
-    "json": (json_report.render_report, json_report.render_comparison, json_report.render_redundancy),
-    "sarif": (sarif_report.render_report, sarif_report.render_comparison, sarif_report.render_redundancy),
-    "junit": (junit_report.render_report, junit_report.render_comparison, junit_report.render_redundancy),
-    "github": (github_report.render_report, github_report.render_comparison, github_report.render_redundancy),
+    "text": "npverify.report.text",
+    "json": "npverify.report.json",
+    "sarif": "npverify.report.sarif",
+    "junit": "npverify.report.junit",
+    "github": "npverify.report.github",
 }
+#: The renderers of a proof report (prove), a comparison (equiv, contains) and a redundancy
+#: report (redundant), in every module of FORMAT_RENDERERS.
+RENDERER_NAMES = ("render_report", "render_comparison", "render_redundancy")
 FORMAT_HELP = (
     "Output format: text (coloured on a terminal unless NO_COLOR is set), json (versioned; "
     "JSON Schemas in specs/), sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML), "
@@ -85,11 +81,15 @@ def _render(output_format: str, value, output) -> str:
     The renderers are pure; what depends on where the output goes is decided here: colour
     for a terminal, and the working directory that SARIF and annotation paths are relative to.
     """
-    from npverify.compare import Comparison
-    from npverify.redundancy import RedundancyReport
+    from npverify.results import ProofReport
 
-    index = 1 if isinstance(value, Comparison) else 2 if isinstance(value, RedundancyReport) else 0
-    render = FORMAT_RENDERERS[output_format][index]
+    if isinstance(value, ProofReport):  # prove need not import what equiv and redundant use
+        index = 0
+    else:
+        from npverify.compare import Comparison
+
+        index = 1 if isinstance(value, Comparison) else 2
+    render = getattr(importlib.import_module(FORMAT_RENDERERS[output_format]), RENDERER_NAMES[index])
     if output_format == "text":
         return render(value, color=use_color(output))
     if output_format in ("sarif", "github"):
@@ -145,6 +145,8 @@ def _progress():
 
 
 def _exit_code(report: ProofReport) -> int:
+    from npverify.results import Verdict
+
     if report.count(Verdict.REFUTED):
         return EXIT_REFUTED
     if report.count(Verdict.UNKNOWN):
@@ -153,6 +155,10 @@ def _exit_code(report: ProofReport) -> int:
 
 
 def _parse_cidrs(values: tuple[str, ...]):
+    from npverify.load.fields import parse_cidr
+    from npverify.load.yamlnodes import Cursor, Node
+    from npverify.model import SourceLocation
+
     cidrs = []
     for value in values:
         cursor = Cursor(Node(value, SourceLocation("--pod-cidr", 1, 1)), "")
@@ -209,7 +215,9 @@ def input_limit_options(command):
 def _reading(options: dict) -> dict:
     """The keyword arguments of load_manifests from ``options`` (taken out of it)."""
     from npverify.coverage import check_ignore_kinds
+    from npverify.errors import InputError
     from npverify.load.fields import dns_label_problem
+    from npverify.model import Diagnostic
 
     ignore_kinds = check_ignore_kinds(options.pop("ignore_kinds"))
     default_namespace = options.pop("default_namespace")
@@ -219,6 +227,10 @@ def _reading(options: dict) -> dict:
 
 
 def _input_limits(options: dict) -> InputLimits:
+    import attrs
+
+    from npverify.load.limits import InputLimits
+
     given = {
         "max_bytes": options.pop("max_input_bytes"),
         "max_nodes": options.pop("max_yaml_nodes"),
@@ -228,6 +240,8 @@ def _input_limits(options: dict) -> InputLimits:
 
 
 def _universe(base: Universe, options: dict) -> Universe:
+    import attrs
+
     overrides = {
         "namespaces": options.pop("namespaces"),
         "pods": options.pop("pods"),
@@ -240,6 +254,8 @@ def _universe(base: Universe, options: dict) -> Universe:
 
 
 def _semantics(base: Semantics, options: dict) -> Semantics:
+    import attrs
+
     matches = options.pop("ipblock_matches_pods")
     return base if matches is None else attrs.evolve(base, ip_block_matches_pods=matches)
 
@@ -248,10 +264,14 @@ def _question_options(options: dict) -> tuple[dict, Universe, Semantics, Limits]
     """How to read the manifests (load_manifests' keyword arguments), the universe,
     semantics and solver limits of a command that reads manifests only (no invariants
     file), taken out of ``options``."""
+    from npverify.model import Semantics, Universe
+
     return _reading(options), _universe(Universe(), options), _semantics(Semantics(), options), _limits(options)
 
 
 def _limits(options: dict) -> Limits:
+    from npverify.smt import Limits
+
     timeout, rlimit = options.pop("timeout"), options.pop("rlimit")
     return Limits(timeout_ms=None if timeout is None else max(1, int(timeout * 1000)), rlimit=rlimit)
 
@@ -272,6 +292,9 @@ def _invariants_question(invariants_file, paths: tuple[str, ...], options: dict)
     semantics and manifest paths of matrix and explain: an invariants file's universe,
     semantics, ignoreKinds, defaultNamespace and manifests (when ``paths`` is empty) are the
     defaults, the switches in ``options`` override them (taken out of ``options``)."""
+    from npverify.invariants import load_invariants
+    from npverify.model import Semantics, Universe
+
     reading = _reading(options)
     universe, semantics, manifests = Universe(), Semantics(), ()
     if invariants_file is not None:
@@ -301,6 +324,8 @@ def _echo_warnings(*clusters: Cluster) -> None:
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
+    from npverify.errors import InputError, InternalError
+
     try:
         yield
     except InputError as exc:
@@ -341,7 +366,11 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
     packet and the policies and rules that decided it, or UNKNOWN.
     """
     from npverify.api import prove as prove_file
+    from npverify.errors import InputError
+    from npverify.invariants import load_invariants
     from npverify.invariants.parser import check_manifests_exist, names_no_input
+    from npverify.load import load_manifests
+    from npverify.model import Diagnostic
 
     with _failures_to_exit_codes():
         reading = _reading(options)
@@ -392,6 +421,9 @@ main:k8s/, read without a checkout; path from the repository's top level).
 
 def _compare_command(left: str, right: str, manifests, output_format, max_diffs, output, options, containment: bool) -> None:
     from npverify.compare import compare, merge_context
+    from npverify.coverage import Coverage
+    from npverify.load import load_manifests
+    from npverify.model import Cluster
 
     with _failures_to_exit_codes():
         reading, universe, semantics, limits = _question_options(options)
@@ -487,6 +519,9 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     never apply (a policy that selects no pod, a rule that matches no packet) are listed as
     vacuous.
     """
+    from npverify.errors import InputError
+    from npverify.load import load_manifests
+    from npverify.model import Diagnostic
     from npverify.redundancy import POLICIES_PER_WORKER, find_redundancy
     from npverify.workers import workers_for
 
@@ -555,7 +590,10 @@ def explain(manifests: tuple[str, ...], source: str, destination: str, port: str
     not give are taken from --pod-cidr (default 10.244.0.0/16, fd00:10:244::/64 when the
     universe leaves pod IPs free), and a packet outside the universe is said to be.
     """
+    from npverify.errors import InputError
     from npverify.explain import explain as explain_packet_spec
+    from npverify.load import load_manifests
+    from npverify.model import Diagnostic
     from npverify.report.text import render_explanation as render_text
     from npverify.report.json import render_explanation as render_json
 
@@ -611,6 +649,8 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
     that no packet between pods of the two is allowed outside the cell, or denied inside its
     always-allowed ports.
     """
+    from npverify.errors import InputError
+    from npverify.load import load_manifests
     from npverify.matrix import connectivity_matrix
     from npverify.matrix.compute import WORKLOADS_PER_WORKER
     from npverify.report.csv import render_matrix_csv
@@ -618,6 +658,8 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
     from npverify.report.html import render_matrix_page
     from npverify.report.json import render_matrix_json
     from npverify.report.text import render_matrix
+    from npverify.model import Diagnostic
+    from npverify.results import Verdict
     from npverify.workers import workers_for
 
     renderers = {

@@ -192,3 +192,21 @@ def test_runner_beside_nca(tmp_path):
     assert "npverify (matrix): not measured in this run" in compared["connectivity"][6]
     assert compared["connectivity"][4] == "—"
     assert compared["equiv"][4].endswith("×")
+
+
+def test_startup_times_whole_processes(tmp_path):
+    """benchmarks/startup.py: one row per command, with its exit code and its answer."""
+    startup = os.path.join(REPO, "benchmarks", "startup.py")
+    done = subprocess.run(
+        [sys.executable, startup, "--runs", "1", "--size", "2x3x6", "--workdir", str(tmp_path), "--only", "python,npverify --help,prove (generated),equiv"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = {cells[0]: cells for cells in (line.strip().strip("|").split("|") for line in done.stdout.splitlines() if line.startswith("| "))}
+    rows = {label.strip(): [c.strip() for c in cells] for label, cells in rows.items()}
+    assert set(rows) == {"command", "---", "python -c pass", "npverify --help", "prove (generated)", "equiv (generated)"}
+    for label in ("npverify --help", "prove (generated)", "equiv (generated)"):
+        float(rows[label][1]), float(rows[label][3])
+    assert rows["prove (generated)"][5].startswith("10 invariants: ") and rows["prove (generated)"][4] in ("0", "1")
+    assert rows["equiv (generated)"][5] == "EQUIVALENT: 0 difference regions" and rows["equiv (generated)"][4] == "0"
+    assert "python -m npverify.cli equiv DATA/original/k8s DATA/rewrite/k8s" in done.stdout

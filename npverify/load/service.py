@@ -12,7 +12,6 @@ from npverify.load.fields import dns_label_problem, parse_labels, parse_port_num
 from npverify.load.meta import ObjectMeta, parse_object_meta
 from npverify.load.yamlnodes import Cursor
 from npverify.model import Diagnostic, LabelSelector, Protocol, Service, ServicePort, Severity, Workload
-from npverify.semantics import selector_matches
 
 API_VERSION = "v1"
 
@@ -95,6 +94,9 @@ def _check_unique(ports: tuple[ServicePort, ...], cursor: Cursor | None) -> None
 
 def selected_workloads(service: Service, workloads: Iterable[Workload]) -> list[Workload]:
     """The loaded workloads of the Service's namespace whose pods its selector selects."""
+    # Imported here: npverify.semantics imports the invariants, which import the loader.
+    from npverify.semantics import selector_matches
+
     if service.selector is None:
         return []
     selector = LabelSelector(service.selector)

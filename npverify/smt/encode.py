@@ -144,6 +144,7 @@ class Encoding:
         self._true = z3.BoolVal(True, self.ctx)
         self._false = z3.BoolVal(False, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
+        self._constants: dict[tuple[int, int], z3.BitVecRef] = {}
 
         self.classes, self.class_of = workload_classes(cluster.workloads, domains, distinguish)
         self.ns_bits = _bits(len(domains.namespaces))
@@ -174,7 +175,22 @@ class Encoding:
     # --- helpers -------------------------------------------------------------------------
 
     def _bv(self, value: int, bits: int) -> z3.BitVecRef:
-        return z3.BitVecVal(value, bits, self.ctx)
+        """The constant ``value`` of ``bits`` bits, made once: the universe and the selectors
+        compare variables with the same few constants thousands of times."""
+        key = (value, bits)
+        constant = self._constants.get(key)
+        if constant is None:
+            constant = self._constants[key] = z3.BitVecVal(value, bits, self.ctx)
+        return constant
+
+    def _eq(self, a: z3.BitVecRef, b: z3.BitVecRef) -> z3.BoolRef:
+        """``a == b`` for bit-vectors of one sort, without z3's coercion (see ``_apply``);
+        z3 itself still refuses bit-vectors of different sizes. The term is the one ``==``
+        builds, so the solver sees what it saw before: Python lets a subclass's reflected
+        ``__eq__`` go first, and ``variable == constant`` gives ``(= constant variable)``."""
+        if type(b) is not type(a) and isinstance(b, type(a)):
+            a, b = b, a
+        return z3.BoolRef(z3core.Z3_mk_eq(self.ctx.ref(), a.as_ast(), b.as_ast()), self.ctx)
 
     def conj(self, terms: Iterable[Term]) -> z3.BoolRef:
         items = []
@@ -208,6 +224,23 @@ class Encoding:
         for i, item in enumerate(items):
             args[i] = item.as_ast()
         return z3.BoolRef(make(self.ctx.ref(), len(items), args), self.ctx)
+
+    def new_solver(self) -> z3.Solver:
+        """An empty QF_BV solver of this context. ``z3.SolverFor`` makes the logic's name in
+        z3's global context, creating that whole context (8 ms) in every process that asks."""
+        logic = z3core.Z3_mk_string_symbol(self.ctx.ref(), "QF_BV")
+        return z3.Solver(z3core.Z3_mk_solver_for_logic(self.ctx.ref(), logic), self.ctx)
+
+    def assert_all(self, solver: z3.Solver, terms: Iterable[Term]) -> None:
+        """``solver.add(*terms)``, in order, without z3's per-term coercion and sort check
+        for the Boolean terms of this context (the universe is asserted into every fresh
+        solver: a few hundred terms each time)."""
+        ctx_ref = self.ctx.ref()
+        for term in terms:
+            if type(term) is z3.BoolRef and term.ctx is self.ctx:
+                z3core.Z3_solver_assert(ctx_ref, solver.solver, term.as_ast())
+            else:
+                solver.add(term)
 
     # --- variables -----------------------------------------------------------------------
 
@@ -261,7 +294,7 @@ class Encoding:
     def is_pod(self, e: EndpointVars) -> z3.BoolRef:
         key = ("pod", id(e))
         if key not in self._cache:
-            self._cache[key] = e.kind == self._bv(POD, 2)
+            self._cache[key] = self._eq(e.kind, self._bv(POD, 2))
         return self._cache[key]
 
     def is_policy_pod(self, e: EndpointVars) -> z3.BoolRef:
@@ -279,7 +312,7 @@ class Encoding:
         key = ("ns", id(e), name)
         if key not in self._cache:
             code = self.domains.namespace_codes.get(name)
-            self._cache[key] = False if code is None else e.namespace == self._bv(code, self.ns_bits)
+            self._cache[key] = False if code is None else self._eq(e.namespace, self._bv(code, self.ns_bits))
         return self._cache[key]
 
     def in_network(self, e: EndpointVars, network: IPNetwork) -> z3.BoolRef:
@@ -359,7 +392,7 @@ class Encoding:
                 runs.append([code, code])
         for low, high in runs:
             if low == high:
-                terms.append(e.namespace == self._bv(low, self.ns_bits))
+                terms.append(self._eq(e.namespace, self._bv(low, self.ns_bits)))
             else:
                 terms.append(self.conj([z3.ULE(self._bv(low, self.ns_bits), e.namespace), z3.ULE(e.namespace, self._bv(high, self.ns_bits))]))
         return terms
@@ -374,7 +407,7 @@ class Encoding:
         if cache_key not in self._cache:
             known, unknown = self._namespace_label_codes(key)
             cases = [
-                self.conj([self.in_namespace(e, name), var == self._bv(code, var.size())]) for name, var in unknown
+                self.conj([self.in_namespace(e, name), self._eq(var, self._bv(code, var.size()))]) for name, var in unknown
             ]
             self._cache[cache_key] = self.disj(self.namespace_code_in(e, known.get(code, [])) + cases)
         return self._cache[cache_key]
@@ -429,7 +462,7 @@ class Encoding:
             terms: list[Term] = [self.protocol == protocol]
             if isinstance(entry.port, int):
                 if entry.end_port is None or entry.end_port == entry.port:
-                    terms.append(self.port == self._bv(entry.port, 16))
+                    terms.append(self._eq(self.port, self._bv(entry.port, 16)))
                 else:
                     terms.append(z3.ULE(self._bv(entry.port, 16), self.port))
                     terms.append(z3.ULE(self.port, self._bv(entry.end_port, 16)))
@@ -547,21 +580,21 @@ class Encoding:
     def _class_is(self, e: EndpointVars, cls: WorkloadClass) -> z3.BoolRef:
         """The properties every pod of ``cls`` has, and the namespaces it has pods in."""
         terms: list[Term] = [self.disj(self.in_namespace(e, ns) for ns in cls.namespaces)]
-        terms.append(e.host_network if cls.host_network else z3.Not(e.host_network))
+        terms.append(e.host_network if cls.host_network else self.negate(e.host_network))
         for dom, code in zip(self.domains.pod_keys, cls.label_codes):
-            terms.append(e.labels[dom.key] == self._bv(code, e.labels[dom.key].size()))
+            terms.append(self._eq(e.labels[dom.key], self._bv(code, _bits(dom.other + 1))))  # the variable's width
         for name, cp in zip(self.domains.port_names, cls.named_ports):
             defined, number, proto = e.ports.get(name, (None, None, None))
             if defined is None:
                 continue
             if cp is None:
-                terms.append(z3.Not(defined))
+                terms.append(self.negate(defined))
             else:
-                terms += [defined, number == self._bv(cp.port, 16), proto == self._bv(PROTOCOLS.index(cp.protocol), 2)]
+                terms += [defined, self._eq(number, self._bv(cp.port, 16)), self._eq(proto, self._bv(PROTOCOLS.index(cp.protocol), 2))]
         if cls.ips:
             terms.append(
                 self.disj(
-                    self.conj([self.v6 if ip.version == 6 else z3.Not(self.v6), e.ip == self._bv(int(ip), 128)])
+                    self.conj([self.v6 if ip.version == 6 else z3.Not(self.v6), self._eq(e.ip, self._bv(int(ip), 128))])
                     for ip in cls.ips
                 )
             )
@@ -571,7 +604,7 @@ class Encoding:
         """The endpoint is a pod of workload class ``index`` (``len(classes)``: of no workload)."""
         key = ("class", id(e), index)
         if key not in self._cache:
-            self._cache[key] = e.workload_class == self._bv(index, self.wl_bits)
+            self._cache[key] = self._eq(e.workload_class, self._bv(index, self.wl_bits))
         return self._cache[key]
 
     def workload_term(self, e: EndpointVars, index: int) -> z3.BoolRef:

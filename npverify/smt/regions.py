@@ -25,10 +25,10 @@ class RegionFinder:
 
     def __init__(self, encoding: Encoding, inside: z3.BoolRef, timeout_ms: int | None = None):
         self.enc = encoding
-        self.checker = z3.SolverFor("QF_BV", ctx=encoding.ctx)
+        self.checker = encoding.new_solver()
         if timeout_ms is not None:
             self.checker.set("timeout", int(timeout_ms))
-        self.checker.add(*encoding.constraints)
+        encoding.assert_all(self.checker, encoding.constraints)
         self.checker.add(z3.Not(inside))
         #: Pin term id -> (assumption literal, the term, kept so that its id stays its own).
         self._literals: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}

@@ -72,12 +72,12 @@ class Limits:
 def new_solver(encoding: Encoding, limits: Limits, constraints: list[z3.BoolRef] | None = None) -> z3.Solver:
     """A fresh QF_BV solver of ``encoding`` under ``limits``, holding the universe (or
     ``constraints``)."""
-    solver = z3.SolverFor("QF_BV", ctx=encoding.ctx)
+    solver = encoding.new_solver()
     if limits.timeout_ms is not None:
         solver.set("timeout", int(limits.timeout_ms))
     if limits.rlimit is not None:
         solver.set("rlimit", int(limits.rlimit))
-    solver.add(*(encoding.constraints if constraints is None else constraints))
+    encoding.assert_all(solver, encoding.constraints if constraints is None else constraints)
     return solver
 
 
