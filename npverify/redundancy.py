@@ -9,6 +9,7 @@ cover it: the others of its namespace and direction that apply to some of its pa
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import itertools
 import time
@@ -17,6 +18,7 @@ from collections.abc import Callable
 import attrs
 
 from npverify.coverage import Coverage
+from npverify.intervals import AddressSet, sole_parts
 
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
@@ -36,6 +38,7 @@ from npverify.model import (
     PolicyItem,
     PolicyPort,
     Protocol,
+    Rule,
     Semantics,
     Universe,
     Workload,
@@ -147,6 +150,9 @@ def find_redundancy(
 
     Each item goes through cheaper steps first (docs/performance.md):
 
+    0. an ipBlock peer whose addresses the other ipBlock peers of its rule all match is
+       redundant by interval arithmetic (its rule matches the same packets without it);
+       its covering peers are compared by their addresses before the solver;
     1. a concrete packet built from the loaded workloads and the item's own peers and
        ports, decided by the reference evaluator with and without the item: a different
        verdict shows the item matters (most items of a real cluster stop here);
@@ -158,7 +164,7 @@ def find_redundancy(
     3. the solver on the whole cluster (ChangeChecker), only when the replay of step 2
        did not show a changed verdict (the other end's policies may deny all of them).
 
-    ``shortcuts=False`` skips steps 1 and 2: every item goes to the whole-cluster solver
+    ``shortcuts=False`` skips steps 0 to 2: every item goes to the whole-cluster solver
     (the reference the differential tests compare the steps with). ``jobs`` > 1 checks
     batches of policies in that many worker processes (items are independent).
     """
@@ -190,7 +196,8 @@ class _Scanner:
         self.session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
         self.local = self.session.local_checker(limits)
         self.whole: ChangeChecker | None = None
-        self.witnesses = _Witnesses(cluster, universe, semantics)
+        self.ip_blocks = _IPBlockPeers()
+        self.witnesses = _Witnesses(cluster, universe, semantics, self.ip_blocks)
 
     def scan(
         self, selected: tuple[NetworkPolicy, ...], progress: Callable[[int, int, str], None] | None = None
@@ -212,7 +219,8 @@ class _Scanner:
                 checked += 1
                 finding = self.check(item)
                 if isinstance(finding, (RedundantItem, VacuousItem)):
-                    settled.append(item)
+                    if item.kind in ("policy", "rule"):  # peers and port entries hold no items
+                        settled.append(item)
                     (redundant if isinstance(finding, RedundantItem) else vacuous).append(finding)  # type: ignore[arg-type]
                 elif isinstance(finding, UndecidedItem):
                     undecided.append(finding)
@@ -224,11 +232,19 @@ class _Scanner:
         before = self.cluster.policies_in(policy.namespace)
         changed = item.without()
         after = tuple(changed if p is policy else p for p in before if p is not policy or changed is not None)
+        directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
+        if self.shortcuts and self.ip_blocks.covered(item):
+            # An ipBlock peer whose every address another ipBlock peer of its rule matches:
+            # without it the rule matches the same packets, so no decision changes (exact
+            # interval arithmetic; the solver would only confirm it, once per peer).
+            why_vacuous = _vacuity(local, item)
+            if why_vacuous:
+                return VacuousItem(item, why_vacuous)
+            return self._redundant(item, directions, before, after, Outcome(Status.UNSAT))
         # A changed verdict shows the item applies to something, so it is not vacuous
         # either: the vacuity check waits until no change has been shown.
         if self.shortcuts and witnesses.shows_change(item, after):
             return None
-        directions = tuple(policy.policy_types) if item.direction is None else (item.direction,)
         outcome = Outcome(Status.SAT)
         local_outcome: Outcome | None = None
         if self.shortcuts and _ignored_direction(item) is None:
@@ -273,7 +289,7 @@ class _Scanner:
         if local_outcome is None:
             local_outcome = self.local.differs(namespace, directions, before, after)
         if local_outcome.status is Status.UNSAT:
-            covers = _covers(self.local, item, before)
+            covers = _covers(self.local, item, before, self.ip_blocks if self.shortcuts else None)
             return RedundantItem(item, covers, COVERED, _covered_reason(item, covers))
         if local_outcome.status is Status.UNKNOWN or local_outcome.packet is None:
             return RedundantItem(
@@ -307,6 +323,81 @@ class _Scanner:
         if len(touched) != 1:
             return None
         return old
+
+
+class _IPBlockPeers:
+    """The addresses of rules' ipBlock peers, worked out once per rule by interval
+    arithmetic (npverify.intervals).
+
+    An ipBlock peer matches an endpoint by its address alone, under the same condition
+    for every ipBlock peer (Semantics.ip_block_matches_pods): what one peer adds to its
+    rule is exactly its addresses that no other ipBlock peer of the rule matches.
+    """
+
+    def __init__(self) -> None:
+        self._rules: dict[Rule, _RuleBlocks] = {}
+
+    def _of(self, item: PolicyItem) -> _RuleBlocks | None:
+        """The rule of an ipBlock peer item, worked out; None for any other item."""
+        rule = item.rule
+        if rule is None or item.peer_index is None or rule.peers[item.peer_index].ip_block is None:
+            return None
+        found = self._rules.get(rule)
+        if found is None:
+            found = self._rules[rule] = _RuleBlocks(rule)
+        return found
+
+    def addresses(self, item: PolicyItem) -> AddressSet | None:
+        """The addresses an ipBlock peer item matches; None for any other item."""
+        blocks = self._of(item)
+        return None if blocks is None else blocks.sets[item.peer_index]  # type: ignore[index]
+
+    def sole_part(self, item: PolicyItem) -> AddressSet | None:
+        """An ipBlock peer item's addresses that no other ipBlock peer of its rule matches
+        (the packets its rule loses without it); None for any other item."""
+        blocks = self._of(item)
+        return None if blocks is None else blocks.sole[item.peer_index]  # type: ignore[index]
+
+    def covered(self, item: PolicyItem) -> bool:
+        """Is ``item`` an ipBlock peer whose every address another ipBlock peer of its rule
+        matches? Then removing it leaves its rule matching the same packets."""
+        sole = self.sole_part(item)
+        # The last peer is never covered: without it the rule matches every peer.
+        return sole is not None and not sole and not _widens(item)
+
+    def sharing(self, item: PolicyItem) -> dict[int, bool] | None:
+        """For an ipBlock peer item: the other ipBlock peers of its rule that share an
+        address with it (by peer index), each with whether it holds every address of
+        ``item``; None for any other item."""
+        blocks = self._of(item)
+        return None if blocks is None else blocks.sharing(item.peer_index)  # type: ignore[arg-type]
+
+
+class _RuleBlocks:
+    """The address sets of one rule's ipBlock peers, by peer index, and an index of their
+    intervals to find the peers that overlap one without comparing it with all."""
+
+    def __init__(self, rule: Rule):
+        indexes = [i for i, peer in enumerate(rule.peers) if peer.ip_block is not None]
+        self.sets = {i: AddressSet.of_block(rule.peers[i].ip_block) for i in indexes}  # type: ignore[arg-type]
+        self.sole = dict(zip(indexes, sole_parts([self.sets[i] for i in indexes])))
+        #: Every interval of every peer as (low, high, peer index), by low; and the
+        #: highest high up to each position, to stop a backward scan early.
+        self._intervals = sorted((low, high, i) for i in indexes for low, high in self.sets[i].intervals)
+        self._lows = [low for low, _, _ in self._intervals]
+        self._reach = list(itertools.accumulate((high for _, high, _ in self._intervals), max))
+
+    def sharing(self, index: int) -> dict[int, bool]:
+        mine = self.sets[index]
+        found: set[int] = set()
+        for low, high in mine.intervals:
+            k = bisect.bisect_right(self._lows, high) - 1
+            while k >= 0 and self._reach[k] >= low:
+                other_high, other = self._intervals[k][1], self._intervals[k][2]
+                if other_high >= low and other != index:
+                    found.add(other)
+                k -= 1
+        return {other: mine <= self.sets[other] for other in sorted(found)}
 
 
 def _widens(item: PolicyItem) -> bool:
@@ -413,10 +504,12 @@ class _Witnesses:
     #: that an item costs a few evaluations.
     PER_SIDE = 2
 
-    def __init__(self, cluster: Cluster, universe: Universe, semantics: Semantics):
+    def __init__(self, cluster: Cluster, universe: Universe, semantics: Semantics, ip_blocks: _IPBlockPeers):
         self.cluster = cluster
         self.universe = universe
         self.semantics = semantics
+        self.ip_blocks = ip_blocks
+        self._pod_addresses = AddressSet.of_networks(universe.pod_cidrs)
         self.by_namespace: dict[str, list[Workload]] = {}
         for w in cluster.workloads:
             if not w.host_network:
@@ -427,11 +520,38 @@ class _Witnesses:
         self._pods: dict[str, PodEndpoint] = {}
         networks = list(universe.pod_cidrs) or [ipaddress.ip_network("10.244.0.0/16")]
         self._pod_network = next((n for n in networks if n.version == 4), networks[0])
+        #: Where a pod of the other family gets its address (for a peer of that family):
+        #: none when the pod CIDRs leave that family no pod.
+        self._pod_networks = {
+            version: next((n for n in universe.pod_cidrs if n.version == version), None)
+            if universe.pod_cidrs
+            else ipaddress.ip_network(default)
+            for version, default in ((4, "10.244.0.0/16"), (6, "fd00:10:244::/64"))
+        }
         self._external = _outside(ipaddress.ip_network("203.0.113.0/24"), universe.pod_cidrs)
 
     def _namespace_labels(self, name: str) -> Labels:
         declared = self.cluster.namespace(name)
         return declared.labels if declared is not None else Labels.of({NAMESPACE_NAME_LABEL: name})
+
+    def _pod_of_family(self, w: Workload, side: str, version: int) -> PodEndpoint | None:
+        """The pod of ``_pod(w, side)`` with an address of IP ``version``: the same pod,
+        dual-stack (packets of one family only ever meet peers of that family)."""
+        pod = self._pod(w, side)
+        if pod.ip.version == version:
+            return pod
+        key = f"{w.key}#{side}#v{version}"
+        if key not in self._pods:
+            network = self._pod_networks[version]
+            ips = [ip for ip in w.ips if ip.version == version]
+            if ips:
+                ip = ips[0]
+            elif w.ips or network is None:
+                return None
+            else:
+                ip = network.network_address + (2 * len(self._pods) + 1) % max(network.num_addresses - 2, 1) + 1
+            self._pods[key] = attrs.evolve(pod, ip=ip)
+        return self._pods[key]
 
     def _pod(self, w: Workload, side: str) -> PodEndpoint:
         key = f"{w.key}#{side}"
@@ -483,6 +603,12 @@ class _Witnesses:
         # Without its only peer a rule matches every endpoint: the change is at the others.
         widens = rule is not None and item.peer_index is not None and len(rule.peers) == 1
         if rule is not None and not widens:
+            sole = self.ip_blocks.sole_part(item)
+            if sole is not None:
+                # Only an address no other ipBlock peer of the rule matches can show a
+                # change; outside the pod CIDRs, an external host can have it.
+                ip = (sole - self._pod_addresses).first() or sole.first()
+                return [] if ip is None else [ExternalEndpoint(ip)]
             peers = rule.peers if item.peer_index is None else (rule.peers[item.peer_index],)
             if peers:
                 found = []
@@ -531,8 +657,10 @@ class _Witnesses:
         for direction in directions:
             own_side, other_side = ("dst", "src") if direction is Direction.INGRESS else ("src", "dst")
             for w in selected[: self.PER_SIDE]:
-                own = self._pod(w, own_side)
                 for other in self._others(item if item.rule is not None else PolicyItem(policy), other_side):
+                    own = self._pod_of_family(w, own_side, other.ip.version)
+                    if own is None:
+                        continue
                     src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
                     for protocol, port in self._ports(item, dst):
                         if self.changes(Packet(src, dst, protocol, port), policy.namespace, after):
@@ -590,10 +718,17 @@ def _vacuity(checker: LocalChecker, item: PolicyItem) -> str | None:
     return None
 
 
-def _covers(checker: LocalChecker, item: PolicyItem, same_namespace: tuple[NetworkPolicy, ...]) -> tuple[PolicyItem, ...]:
+def _covers(
+    checker: LocalChecker,
+    item: PolicyItem,
+    same_namespace: tuple[NetworkPolicy, ...],
+    ip_blocks: _IPBlockPeers | None = None,
+) -> tuple[PolicyItem, ...]:
     """The other items of the same namespace and direction (``same_namespace``: that
     namespace's policies) that apply to some packet ``item`` applies to: what still
-    allows (or isolates) its traffic once it is gone."""
+    allows (or isolates) its traffic once it is gone. With ``ip_blocks``, two ipBlock
+    peers of one rule are compared by their addresses first (one solver call per
+    covering peer is what made a rule of many peers take quadratic time)."""
     candidates: list[PolicyItem] = []
     if item.kind == "policy":
         candidates = [PolicyItem(p) for p in same_namespace if p != item.policy and p.policy_types & item.policy.policy_types]
@@ -618,4 +753,20 @@ def _covers(checker: LocalChecker, item: PolicyItem, same_namespace: tuple[Netwo
                 for i in range(len(rule.ports))
                 if i != item.port_index
             ]
-    return tuple(c for c in candidates if checker.applies(item, c) is Status.SAT)
+    sharing = ip_blocks.sharing(item) if ip_blocks is not None else None
+    alone: list[Status] = []
+
+    def applies_with(other: PolicyItem) -> bool:
+        if sharing is not None and ip_blocks is not None and ip_blocks.addresses(other) is not None:
+            # Peers of one rule, taken with the same ports and selected pods: they apply
+            # to a common packet only at a common address, and where every address of
+            # ``item`` is one of ``other``'s, to exactly the packets ``item`` applies to.
+            if other.peer_index not in sharing:
+                return False
+            if sharing[other.peer_index]:
+                if not alone:
+                    alone.append(checker.applies(item))
+                return alone[0] is Status.SAT
+        return checker.applies(item, other) is Status.SAT
+
+    return tuple(c for c in candidates if applies_with(c))

@@ -210,3 +210,27 @@ def test_startup_times_whole_processes(tmp_path):
     assert rows["prove (generated)"][5].startswith("10 invariants: ") and rows["prove (generated)"][4] in ("0", "1")
     assert rows["equiv (generated)"][5] == "EQUIVALENT: 0 difference regions" and rows["equiv (generated)"][4] == "0"
     assert "python -m npverify.cli equiv DATA/original/k8s DATA/rewrite/k8s" in done.stdout
+
+
+def test_ipblocks_writes_one_rule_of_many_peers_some_redundant(tmp_path) -> None:
+    """benchmarks/ipblocks.py: the same bytes for the same arguments, a rule of exactly
+    --peers ipBlock peers (IPv4 and IPv6, some with excepts), some of them redundant."""
+    from npverify.load import load_manifests
+    from npverify.redundancy import find_redundancy
+
+    script = os.path.join(REPO, "benchmarks", "ipblocks.py")
+    paths = [tmp_path / "a.yaml", tmp_path / "b.yaml"]
+    for path in paths:
+        command = [sys.executable, script, "--peers", "24", "--out", str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+    assert paths[0].read_bytes() == paths[1].read_bytes()
+    cluster = load_manifests([paths[0]])
+    [policy] = cluster.policies
+    [rule] = policy.ingress
+    assert len(rule.peers) == 24 and all(p.ip_block is not None for p in rule.peers)
+    assert {p.ip_block.cidr.version for p in rule.peers} == {4, 6}
+    assert any(p.ip_block.except_ for p in rule.peers)
+    report = find_redundancy(cluster)
+    redundant_peers = [r for r in report.redundant if r.item.kind == "peer"]
+    assert 0 < len(redundant_peers) < 24 and not report.vacuous and not report.undecided

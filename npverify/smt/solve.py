@@ -519,7 +519,7 @@ class LocalChecker:
             e, other = (enc.src, enc.dst) if direction is Direction.EGRESS else (enc.dst, enc.src)
             inside = enc.conj([enc.is_policy_pod(other), enc.in_namespace(other, namespace)])
             goals.append(enc.conj([self._change(direction, namespace, before, after), enc.negate(inside)]))
-        return self._solve(enc.disj(goals)).status
+        return self._solve(enc.disj(goals), decode=False).status
 
     def differs_within(
         self, namespace: str, before: tuple[NetworkPolicy, ...], after: tuple[NetworkPolicy, ...]
@@ -572,10 +572,13 @@ class LocalChecker:
 
     def applies(self, *items: PolicyItem) -> Status:
         """Is there a packet of the universe that every one of ``items`` applies to?"""
-        return self._solve(self.session.encoding.conj(self.session.encoding.item_match(i) for i in items)).status
+        goal = self.session.encoding.conj(self.session.encoding.item_match(i) for i in items)
+        return self._solve(goal, decode=False).status
 
-    def _solve(self, goal: z3.BoolRef, preferences: list[z3.BoolRef] = ()) -> Outcome:
-        """Solve ``goal``; on SAT, the packet of the first preference that keeps it SAT.
+    def _solve(self, goal: z3.BoolRef, preferences: list[z3.BoolRef] = (), decode: bool = True) -> Outcome:
+        """Solve ``goal``; on SAT, the packet of the first preference that keeps it SAT
+        (none unless ``decode``: the callers after a status alone skip decoding the model,
+        which costs more than many of their checks).
 
         Each preference implies ``goal`` and most goals are SAT, so the preferences are
         tried first: usually one check settles it."""
@@ -585,7 +588,7 @@ class LocalChecker:
                 self.solver.add(goal_)
                 status, reason = self.session._status(self.solver)
                 if status is Status.SAT:
-                    return Outcome(status, Decoder(self.session.encoding, self.solver.model()).packet())
+                    return Outcome(status, Decoder(self.session.encoding, self.solver.model()).packet() if decode else None)
             finally:
                 self.solver.pop()
         return Outcome(status, reason=reason)
