@@ -331,7 +331,7 @@ def main() -> None:
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("invariants_file", type=click.Path(dir_okay=False, allow_dash=False))
 @format_option
-@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the file's 'manifests'.")
+@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory, REV:path, '-' (stdin) or cluster:[CONTEXT]; repeatable; replaces the file's 'manifests'.")
 @universe_options
 @input_limit_options
 @click.option("--check", "check_mode", is_flag=True, default=False, help="Check mode: replay packets sampled from the scope of every proved isolated/allowed/only invariant through the reference evaluator; a disagreement is an internal error (exit 3).")
@@ -428,7 +428,7 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
 def compare_options(command):
     for option in reversed(
         [
-            click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Context shared by both sides (Namespaces, workloads); repeatable."),
+            click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Context shared by both sides (Namespaces, workloads); repeatable; --cluster adds a live cluster's."),
             format_option,
             click.option("--max-diffs", type=click.IntRange(min=1), default=10, show_default=True, help="Regions to report per direction before stopping."),
             universe_options,
@@ -541,7 +541,7 @@ See docs/explain.md.
 
 
 @main.command(epilog=EXPLAIN_EXIT_HELP)
-@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the --invariants file's 'manifests'.")
+@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory, REV:path, '-' (stdin) or cluster:[CONTEXT]; repeatable; replaces the --invariants file's 'manifests'.")
 @click.option("--from", "source", required=True, metavar="SPEC", help="The packet's source (see below).")
 @click.option("--to", "destination", required=True, metavar="SPEC", help="The packet's destination (see below).")
 @click.option("--port", "port", required=True, metavar="PORT[/PROTOCOL]", help="Destination port: 8080/TCP, 53/udp, 8080 (TCP) or a named port of the destination.")

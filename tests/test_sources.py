@@ -380,3 +380,21 @@ def test_discovery_failing_for_a_group_npverify_does_not_read_is_a_warning(kubec
 def test_stdin_and_cluster_mix(kubectl):
     cluster = load_manifests(["-", "cluster:"], stdin=io.StringIO(DENY.replace("default-deny", "extra")))
     assert sorted(p.name for p in cluster.policies) == ["api-from-frontend", "default-deny", "extra"]
+
+
+# --- the documentation -----------------------------------------------------------------
+
+
+def test_every_npverify_command_line_in_the_sources_doc_exists(tmp_path, monkeypatch):
+    from docs_commands import check_command_line, fenced_blocks, shell_command_lines
+
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT.parent / "docs" / "sources.md").read_text()
+    commands = [argv for _, body in fenced_blocks(text, "sh") for argv in shell_command_lines(body)]
+    lines = [" ".join(argv) for argv in commands]
+    for expected in ("npverify matrix -", "npverify prove inv.yaml --manifests -", "npverify equiv cluster: k8s/", "npverify matrix --cluster --by namespace"):
+        assert expected in lines, lines
+    for argv in commands:
+        check_command_line(argv, "docs/sources.md")
+    assert "helm template" in text and "kustomize build" in text
+    assert "[docs/sources.md](docs/sources.md)" in (ROOT.parent / "README.md").read_text()
