@@ -140,8 +140,8 @@ def test_a_cluster_is_read_with_identities_and_owners_counted_once(kubectl):
     cluster = load_manifests(["cluster:"])
     assert sorted(p.key for p in cluster.policies) == ["shop/api-from-frontend", "shop/default-deny"]
     assert sorted(n.name for n in cluster.namespaces) == ["default", "kube-system", "shop"]
-    # The ReplicaSet and its two pods count as the Deployment; the ended pod is gone; the
-    # bare pod keeps its IP.
+    # The ReplicaSet and its two pods count as the Deployment; the old ReplicaSet, scaled to
+    # zero, and the ended pod are gone; the bare pod keeps its IP.
     assert sorted(f"{w.kind} {w.namespace}/{w.name}" for w in cluster.workloads) == ["Deployment shop/api", "Pod shop/frontend"]
     frontend = next(w for w in cluster.workloads if w.kind == "Pod")
     assert [str(ip) for ip in frontend.ips] == ["10.244.2.7"]
@@ -349,7 +349,7 @@ def test_a_missing_kubectl_is_bad_input(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     result = run("matrix", "--cluster")
     assert result.exit_code == 2
-    assert "cluster:: reading a cluster needs the kubectl command, which is not on PATH" in result.output
+    assert "error: reading the cluster of kubectl's current context needs the kubectl command, which is not on PATH" in result.output
     with pytest.raises(InputError):
         load_manifests(["cluster:prod"])
 
@@ -398,3 +398,72 @@ def test_every_npverify_command_line_in_the_sources_doc_exists(tmp_path, monkeyp
         check_command_line(argv, "docs/sources.md")
     assert "helm template" in text and "kustomize build" in text
     assert "[docs/sources.md](docs/sources.md)" in (ROOT.parent / "README.md").read_text()
+
+
+# --- counting pods once ----------------------------------------------------------------
+
+
+def _object(kind, name, labels, owner=None, **fields):
+    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "main"}]}}
+    obj = {"kind": kind, "metadata": {"name": name, "namespace": "shop"}}
+    if kind == "Pod":
+        obj["metadata"]["labels"] = labels
+        obj["spec"] = template["spec"]
+    else:
+        obj["spec"] = {"template": template}
+    if owner:
+        obj["metadata"]["ownerReferences"] = [{"kind": owner[0], "name": owner[1], "controller": True}]
+    obj.update(fields)
+    return obj
+
+
+def _names(objects):
+    from npverify.load.kubectl import _count_once
+
+    return [f"{o['kind']} {o['metadata']['name']}" for o in _count_once(objects)]
+
+
+def test_a_statefulset_pod_carries_its_own_name_and_counts_as_itself():
+    """Policies may select one StatefulSet pod by statefulset.kubernetes.io/pod-name."""
+    objects = [
+        _object("StatefulSet", "db", {"app": "db"}),
+        _object("Pod", "db-0", {"app": "db", "controller-revision-hash": "db-1", "statefulset.kubernetes.io/pod-name": "db-0"}, ("StatefulSet", "db")),
+    ]
+    assert _names(objects) == ["StatefulSet db", "Pod db-0"]
+
+
+def test_daemonset_and_job_pods_count_as_their_controller():
+    objects = [
+        _object("DaemonSet", "agent", {"app": "agent"}),
+        _object("Pod", "agent-x", {"app": "agent", "controller-revision-hash": "1", "pod-template-generation": "1"}, ("DaemonSet", "agent")),
+        _object("CronJob", "nightly", {}, spec={"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "n"}}, "spec": {"containers": [{"name": "main"}]}}}}}),
+        _object("Job", "nightly-1", {"app": "n", "job-name": "nightly-1", "controller-uid": "u"}, ("CronJob", "nightly")),
+        _object("Pod", "nightly-1-q", {"app": "n", "job-name": "nightly-1", "controller-uid": "u"}, ("Job", "nightly-1")),
+    ]
+    assert _names(objects) == ["DaemonSet agent", "CronJob nightly"]
+
+
+def test_a_pod_whose_ports_differ_from_its_controller_counts_as_itself():
+    pod = _object("Pod", "api-x", {"app": "api"}, ("ReplicaSet", "api-1"))
+    pod["spec"] = {"containers": [{"name": "main", "ports": [{"containerPort": 9090}]}]}
+    assert _names([_object("ReplicaSet", "api-1", {"app": "api"}), pod]) == ["ReplicaSet api-1", "Pod api-x"]
+
+
+def test_a_pod_of_a_replica_set_scaled_to_zero_counts_as_itself():
+    """The ReplicaSet holds no pods; a pod still naming it (terminating) is not lost."""
+    objects = [
+        _object("Deployment", "api", {"app": "api"}),
+        _object("ReplicaSet", "api-old", {"app": "api", "v": "1"}, ("Deployment", "api")),
+        _object("Pod", "api-old-x", {"app": "api", "v": "1"}, ("ReplicaSet", "api-old")),
+    ]
+    objects[1]["spec"]["replicas"] = 0
+    assert _names(objects) == ["Deployment api", "Pod api-old-x"]
+
+
+def test_an_owner_of_another_uid_is_another_object():
+    """A controller deleted and made again under the same name is not the pod's owner."""
+    rs = _object("ReplicaSet", "api-1", {"app": "api"})
+    rs["metadata"]["uid"] = "new"
+    pod = _object("Pod", "api-x", {"app": "api"}, ("ReplicaSet", "api-1"))
+    pod["metadata"]["ownerReferences"][0]["uid"] = "old"
+    assert _names([rs, pod]) == ["ReplicaSet api-1", "Pod api-x"]

@@ -127,7 +127,7 @@ class _Kubectl:
         self.path = shutil.which("kubectl")
         if self.path is None:
             raise InputError(
-                Diagnostic(f"{_spec(context)}: reading a cluster needs the kubectl command, which is not on PATH")
+                Diagnostic(f"reading {_described(context)} needs the kubectl command, which is not on PATH")
             )
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -150,6 +150,10 @@ class _Kubectl:
 
 def _spec(context: str | None) -> str:
     return CLUSTER_PREFIX + (context or "")
+
+
+def _described(context: str | None) -> str:
+    return f"the cluster of kubectl context {context!r}" if context else "the cluster of kubectl's current context"
 
 
 def _message(stderr: bytes) -> str:
@@ -265,24 +269,46 @@ def _key_of(obj: dict[str, Any]) -> tuple[str, str, str]:
 
 
 def _count_once(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``objects`` without ended pods, and without the pods, ReplicaSets and Jobs whose
-    controller was read and holds the same pods: they count once, as that controller.
+    """``objects`` without ended pods, without a Deployment's ReplicaSets scaled to zero,
+    and without the pods, ReplicaSets and Jobs whose controller was read and holds the same
+    pods: they count once, as that controller.
 
     A child that differs from its controller's template (an old ReplicaSet during a
     rollout, a relabelled pod, a StatefulSet pod with its pod-name label) is kept: the
     pods it holds run as they are, whatever the template now says.
     """
     read = {_key_of(obj): obj for obj in objects}
+    # A Deployment keeps its old ReplicaSets, scaled to zero, for rollbacks: they hold no
+    # pods. They are not owners either, so a pod still naming one counts as itself.
+    for obj in objects:
+        if _scaled_to_zero(obj) and _controller(obj, read) is not None:
+            del read[_key_of(obj)]
     kept = []
     for obj in objects:
-        kind = obj.get("kind")
-        if kind == "Pod" and isinstance(obj.get("status"), dict) and obj["status"].get("phase") in _ENDED_PHASES:
+        if _key_of(obj) not in read or _ended(obj):
             continue
         owner = _controller(obj, read)
         if owner is not None and _pod_facts(obj) == _pod_facts(owner):
             continue
         kept.append(obj)
     return kept
+
+
+def _ended(obj: dict[str, Any]) -> bool:
+    """A Pod that has ended: it holds no IP any more (it can be reused)."""
+    status = obj.get("status")
+    return obj.get("kind") == "Pod" and isinstance(status, dict) and status.get("phase") in _ENDED_PHASES
+
+
+def _scaled_to_zero(obj: dict[str, Any]) -> bool:
+    """A ReplicaSet that wants no pods and has none."""
+    spec, status = obj.get("spec"), obj.get("status")
+    return (
+        obj.get("kind") == "ReplicaSet"
+        and isinstance(spec, dict)
+        and spec.get("replicas") == 0
+        and (not isinstance(status, dict) or not status.get("replicas"))
+    )
 
 
 def _controller(obj: dict[str, Any], read: dict[tuple[str, str, str], dict[str, Any]]) -> dict[str, Any] | None:
