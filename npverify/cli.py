@@ -19,7 +19,7 @@ from npverify import __version__
 # tests/test_startup.py keeps it so.
 if TYPE_CHECKING:
     from npverify.load.limits import InputLimits
-    from npverify.model import Semantics, Universe
+    from npverify.model import Cluster, Semantics, Universe
     from npverify.results import ProofReport
     from npverify.smt import Limits
 
@@ -206,10 +206,25 @@ def input_limit_options(command):
         click.option("--max-nesting-depth", type=click.IntRange(min=1), default=None, help="Refuse mappings and lists nested deeper (default 200)."),
         click.option("--ignore-kind", "ignore_kinds", multiple=True, metavar="KIND", help="Answer as if the objects of this policy kind, which npverify does not model yet (Kind or Kind.group, e.g. AdminNetworkPolicy), did not exist; every report says so. Repeatable. Without it, answers they could change are UNKNOWN (exit 3)."),
         click.option("--default-namespace", metavar="NS", default=None, help="Namespace of manifests without metadata.namespace (default: 'default', with a warning)."),
+        click.option("--cluster", "live_cluster", is_flag=True, default=False, help="Also read the cluster of kubectl's current context (through kubectl get; see docs/sources.md); like paths given here, it replaces an invariants file's manifests."),
+        click.option("--kube-context", "kube_context", metavar="NAME", default=None, help="Read the cluster of this kubectl context (implies --cluster)."),
     ]
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _live_sources(options: dict) -> list[str]:
+    """The live clusters ``--cluster`` / ``--kube-context NAME`` name, as manifests paths
+    (``cluster:``, ``cluster:NAME``), taken out of ``options``."""
+    from npverify.errors import InputError
+    from npverify.load.kubectl import CLUSTER_PREFIX
+    from npverify.model import Diagnostic
+
+    everywhere, context = options.pop("live_cluster"), options.pop("kube_context")
+    if context is not None and not context:
+        raise InputError(Diagnostic("--kube-context: give the name of a kubectl context"))
+    return [CLUSTER_PREFIX + context] if context else [CLUSTER_PREFIX] if everywhere else []
 
 
 def _reading(options: dict) -> dict:
@@ -296,12 +311,13 @@ def _invariants_question(invariants_file, paths: tuple[str, ...], options: dict)
     from npverify.model import Semantics, Universe
 
     reading = _reading(options)
+    given = [*paths, *_live_sources(options)]
     universe, semantics, manifests = Universe(), Semantics(), ()
     if invariants_file is not None:
         spec = load_invariants(invariants_file, limits=reading["limits"])
         universe, semantics, manifests = spec.universe, spec.semantics, spec.manifests
         _read_as_the_file_says(reading, spec)
-    return reading, _universe(universe, options), _semantics(semantics, options), list(paths or manifests)
+    return reading, _universe(universe, options), _semantics(semantics, options), list(given or manifests)
 
 
 def _read_as_the_file_says(reading: dict, spec) -> None:
@@ -353,7 +369,7 @@ def main() -> None:
 @main.command(epilog=EXIT_CODES_HELP)
 @click.argument("invariants_file", type=click.Path(dir_okay=False, allow_dash=False))
 @format_option
-@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the file's 'manifests'.")
+@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory, REV:path, '-' (stdin) or cluster:[CONTEXT]; repeatable; replaces the file's 'manifests'.")
 @universe_options
 @input_limit_options
 @click.option("--check", "check_mode", is_flag=True, default=False, help="Check mode: replay packets sampled from the scope of every proved isolated/allowed/only invariant through the reference evaluator; a disagreement is an internal error (exit 3).")
@@ -374,6 +390,7 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
 
     with _failures_to_exit_codes():
         reading = _reading(options)
+        live = _live_sources(options)
         input_limits = reading["limits"]
         spec = load_invariants(invariants_file, limits=input_limits)
         _read_as_the_file_says(reading, spec)
@@ -384,9 +401,9 @@ def prove(invariants_file: str, output_format: str, manifests: tuple[str, ...], 
             missing = [Diagnostic("no such file or directory", path=f"--manifests {p}") for p in manifests if names_no_input(p)]
             if missing:
                 raise InputError(missing)
-        else:
+        elif not live:
             check_manifests_exist(spec)
-        paths = list(manifests) if manifests else list(spec.manifests)
+        paths = [*manifests, *live] if manifests or live else list(spec.manifests)
         cluster = load_manifests(paths, stdin=sys.stdin, **reading)
         with _progress() as progress:
             report = prove_file(
@@ -414,8 +431,10 @@ Exit codes:
      model: see --ignore-kind), or an internal error
 
 \b
-LEFT, RIGHT, BASELINE and CANDIDATE are files, folders or git revisions (REV:path, e.g.
-main:k8s/, read without a checkout; path from the repository's top level).
+LEFT, RIGHT, BASELINE and CANDIDATE are files, folders, git revisions (REV:path, e.g.
+main:k8s/, read without a checkout; path from the repository's top level), '-' (stdin)
+or a live cluster through kubectl (cluster: for the current context, cluster:NAME for
+another). See docs/sources.md.
 """
 
 
@@ -426,10 +445,11 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
     from npverify.model import Cluster
 
     with _failures_to_exit_codes():
+        live = _live_sources(options)
         reading, universe, semantics, limits = _question_options(options)
         left_cluster = load_manifests([left], stdin=sys.stdin, **reading)
         right_cluster = load_manifests([right], stdin=sys.stdin, **reading)
-        shared = load_manifests(list(manifests), stdin=sys.stdin, **reading) if manifests else Cluster()
+        shared = load_manifests([*manifests, *live], stdin=sys.stdin, **reading) if manifests or live else Cluster()
         _echo_warnings(left_cluster, right_cluster, shared)
         context = merge_context(shared, left_cluster, right_cluster)
         with _progress() as progress:
@@ -454,7 +474,7 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
 def compare_options(command):
     for option in reversed(
         [
-            click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Context shared by both sides (Namespaces, workloads); repeatable."),
+            click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Context shared by both sides (Namespaces, workloads); repeatable; --cluster adds a live cluster's."),
             format_option,
             click.option("--max-diffs", type=click.IntRange(min=1), default=10, show_default=True, help="Regions to report per direction before stopping."),
             universe_options,
@@ -503,7 +523,7 @@ Exit codes:
 
 
 @main.command(epilog=REDUNDANT_EXIT_HELP)
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @format_option
 @click.option("--policy", "policies", multiple=True, metavar="NAMESPACE/NAME", help="Check only these policies (against all); repeatable.")
 @universe_options
@@ -526,6 +546,9 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     from npverify.workers import workers_for
 
     with _failures_to_exit_codes():
+        paths = (*paths, *_live_sources(options))
+        if not paths:
+            raise InputError(Diagnostic("no manifests: give PATHS, or --cluster", path="PATHS"))
         reading, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
         _echo_warnings(cluster)
@@ -571,7 +594,7 @@ See docs/explain.md.
 
 
 @main.command(epilog=EXPLAIN_EXIT_HELP)
-@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory or REV:path ('-' for stdin); repeatable; replaces the --invariants file's 'manifests'.")
+@click.option("--manifests", "manifests", multiple=True, metavar="PATH", help="Manifest file, directory, REV:path, '-' (stdin) or cluster:[CONTEXT]; repeatable; replaces the --invariants file's 'manifests'.")
 @click.option("--from", "source", required=True, metavar="SPEC", help="The packet's source (see below).")
 @click.option("--to", "destination", required=True, metavar="SPEC", help="The packet's destination (see below).")
 @click.option("--port", "port", required=True, metavar="PORT[/PROTOCOL]", help="Destination port: 8080/TCP, 53/udp, 8080 (TCP) or a named port of the destination.")

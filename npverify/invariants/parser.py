@@ -26,6 +26,7 @@ from npverify.errors import InputError
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, InvariantsFile, Scope, Written
 from npverify.load import fields
 from npverify.load.git import looks_like_revision
+from npverify.load.kubectl import is_cluster_spec
 from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.yamlnodes import Cursor, check_size, parse_documents
 from npverify.model import Diagnostic, IPBlock, IPNetwork, LabelSelector, PolicyPort, Semantics, SourceLocation, Universe
@@ -219,8 +220,8 @@ def _parse_manifests(cursor: Cursor, context: _Context) -> tuple[tuple[str, ...]
 
 def names_no_input(path: str) -> bool:
     """Does a manifests path name nothing to read? Not ``-`` (stdin), not a git
-    ``REV:path``, and no such file or directory."""
-    return path != "-" and not os.path.exists(path) and not looks_like_revision(path)
+    ``REV:path``, not a live cluster (``cluster:CONTEXT``), and no such file or directory."""
+    return path != "-" and not os.path.exists(path) and not looks_like_revision(path) and not is_cluster_spec(path)
 
 
 def check_manifests_exist(spec: InvariantsFile) -> None:
@@ -236,12 +237,15 @@ def check_manifests_exist(spec: InvariantsFile) -> None:
 
 
 def _resolve_path(item: Cursor, context: _Context) -> str:
-    """A manifest path relative to the invariants file, or a git ``REV:path`` as written."""
+    """A manifest path relative to the invariants file, or ``-`` (stdin), a git
+    ``REV:path`` or a live ``cluster:CONTEXT`` as written."""
     text = item.string()
     if "\0" in text:
         item.fail("must not contain a NUL character")
+    if text == "-":
+        return text
     resolved = os.path.normpath(os.path.join(context.base_dir, text))
-    if not os.path.exists(resolved) and looks_like_revision(text):
+    if not os.path.exists(resolved) and (looks_like_revision(text) or is_cluster_spec(text)):
         return text
     return resolved
 

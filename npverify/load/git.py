@@ -17,9 +17,11 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def looks_like_revision(spec: str) -> bool:
-    """``REV:path`` that is not an existing file (Windows drive letters aside)."""
+    """``REV:path`` that is not an existing file (Windows drive letters aside), nor a live
+    cluster (``cluster:`` or ``cluster:CONTEXT``: write ``heads/cluster:path`` for a branch
+    named cluster)."""
     rev, colon, _ = spec.partition(":")
-    return bool(colon and rev and not os.path.exists(spec) and len(rev) > 1)
+    return bool(colon and rev and not os.path.exists(spec) and len(rev) > 1 and rev != "cluster")
 
 
 def _git(*args: str) -> bytes:

@@ -1,4 +1,4 @@
-"""Kubernetes manifests (files, directories, stdin) -> Cluster.
+"""Kubernetes manifests (files, directories, stdin, git revisions, live clusters) -> Cluster.
 
 Reads NetworkPolicies, Namespaces, workloads and Services. Objects of kinds that change which packets
 flow but that npverify does not model (npverify.coverage) become UnmodelledObjects, so that
@@ -24,6 +24,7 @@ import attrs
 from npverify.coverage import SECONDARY_NETWORK_NOTES, check_ignore_kinds, unmodelled_kind
 from npverify.errors import InputError
 from npverify.load.git import looks_like_revision, read_revision
+from npverify.load.kubectl import context_of, is_cluster_spec, read_cluster
 from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.meta import DEFAULT_NAMESPACE, ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
@@ -107,7 +108,9 @@ def load_manifests(
     ignore_kinds: Sequence[str] = (),
     default_namespace: str | None = None,
 ) -> Cluster:
-    """Load manifests from files, directories (recursively) and ``-`` (``stdin``, else sys.stdin).
+    """Load manifests from files, directories (recursively), ``-`` (``stdin``, else
+    sys.stdin), git revisions (``REV:path``) and live clusters (``cluster:`` for kubectl's
+    current context, ``cluster:CONTEXT``; see npverify.load.kubectl).
 
     Directories are searched for ``*.yaml``, ``*.yml`` and ``*.json`` in sorted order,
     skipping hidden files and directories (names starting with ``.``). A file reached
@@ -130,6 +133,11 @@ def load_manifests(
                 seen.add(name)
                 loader.load_stdin(stdin)
             continue
+        if is_live_cluster(name):
+            if name not in seen:
+                seen.add(name)
+                loader.load_cluster(name)
+            continue
         if looks_like_revision(name) and name not in seen:
             seen.add(name)
             loader.load_revision(name)
@@ -140,6 +148,12 @@ def load_manifests(
                 seen.add(key)
                 loader.load_file(file)
     return loader.result()
+
+
+def is_live_cluster(path: str) -> bool:
+    """Does a manifests path name a live cluster (``cluster:`` or ``cluster:CONTEXT``) rather
+    than a file (an existing file of that name is read as a file)?"""
+    return is_cluster_spec(path) and not os.path.exists(path)
 
 
 def load_text(
@@ -296,6 +310,17 @@ class _Loader:
                 self.load_text(text.replace("\t", " ") if name.lower().endswith(".json") else text, name)
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
+
+    def load_cluster(self, spec: str) -> None:
+        """The objects of a live cluster, each a document named by its identity (npverify.load.kubectl)."""
+        try:
+            live = read_cluster(context_of(spec))
+        except InputError as exc:
+            self.errors.extend(exc.diagnostics)
+            return
+        self.warnings.extend(live.warnings)
+        for document in live.documents:
+            self.load_text(document.text, document.name)
 
     def load_stdin(self, stdin: TextIO | None) -> None:
         stream = sys.stdin if stdin is None else stdin
