@@ -9,12 +9,12 @@ not model") is the user's copy of this list; change both together.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 import attrs
 
 from npverify.errors import InputError
+from npverify.hints import did_you_mean
 from npverify.model import Cluster, Diagnostic, Reach, SkippedDocument, UnmodelledObject
 from npverify.words import counted
 
@@ -98,8 +98,7 @@ def ignore_kind_problem(kind: str) -> str | None:
     names = _ignorable_names()
     if kind in names:
         return None
-    close = difflib.get_close_matches(kind, names, n=1, cutoff=0.6)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(kind, list(names))
     known = ", ".join(sorted({k.kind for k in UNMODELLED_KINDS}))
     return f"{kind!r} is not a policy kind npverify knows but does not model{hint} (known: {known}; write Kind or Kind.group)"
 

@@ -240,3 +240,14 @@ def test_explain_through_a_service(tmp_path):
     assert missing.exit_code == 2 and "Service shop/api has no such port (its ports: web 80/TCP, admin 81/TCP)" in missing.output
     unknown = run("explain", *manifests, "--from", "shop/web", "--to", "svc/shop/ap", "--port", "80")
     assert unknown.exit_code == 2 and "did you mean 'shop/api'?" in unknown.output
+
+
+def test_pytest_helpers_take_service_scopes():
+    from npverify.testing import assert_isolated, assert_reachable
+
+    cluster = npverify.load_manifests([ROOT / "specs" / "examples" / "shop" / "k8s"])
+    workloads = {"pods": "workloads"}
+    assert_reachable(cluster, {"namespace": "shop", "workload": "frontend"}, {"service": "shop/api"}, ports=[{"port": 80}], universe=workloads)
+    with pytest.raises(AssertionError) as failure:
+        assert_isolated(cluster, {"namespace": "shop", "workload": "frontend"}, {"service": "shop/api"}, universe=workloads)
+    assert "through Service shop/api port 80/TCP -> pod port 8080 (targetPort http)" in str(failure.value)
