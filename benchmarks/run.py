@@ -401,7 +401,7 @@ def whole_process_table(rows: list[tuple[str, tuple[int, int, int], str, dict]])
         outside = None if row["printed"] is None else row["wall"] - row["printed"]
         lines.append(
             f"| {label} | {name} | {_seconds(row['printed'])} | {row['wall']:.2f} | {_seconds(outside)} | {_seconds(row['cpu'])} | "
-            f"{row['peak']:.0f} | {row['parse']:.2f} | {row['wall'] / row['parse']:.1f} | {row['runs']} | {row['verdict']} |"
+            f"{row['peak']:.0f} | {row['parse']:.2f} | {row['wall'] / row['parse'] if row['parse'] else float('inf'):.1f} | {row['runs']} | {row['verdict']} |"
         )
     return "\n".join(lines)
 

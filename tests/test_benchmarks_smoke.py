@@ -136,7 +136,7 @@ def test_runner_times_whole_processes(tmp_path):
         assert len(cells) == 11, cells
         printed, wall, outside, cpu, peak, parse = (float(x) for x in cells[2:8])
         assert 0 < printed < wall and abs(wall - printed - outside) < 0.02, cells
-        assert cpu > 0 and peak > 0 and parse > 0
+        assert cpu > 0 and peak > 0 and parse >= 0  # a few tiny files: 0.00 s
     assert ", 0 unknown (exit " in rows["prove"][-1]
     assert rows["equiv"][-1] == rows["equiv --manifests"][-1] == "EQUIVALENT: 0 difference regions (exit 0)"
     text = results.read_text()
