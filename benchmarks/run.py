@@ -33,6 +33,12 @@ z3's native memory, the interpreter and the imports included.
 With two sizes or more, a second table gives each phase's growth from one size to the
 next larger one (pods ×, wall time ×, CPU time ×).
 
+``--whole-process`` also times CLI commands as whole processes, from the start of the
+interpreter to its exit (``python -m npverify.cli prove ...``, ``equiv``, ``equiv
+--manifests``), beside the seconds they print, and beside the time PyYAML's C loader
+(``yaml.CSafeLoader``) takes to parse the files the command reads: the floor for any
+tool that reads YAML in Python.
+
 ``--nca`` also runs network-config-analyzer's connectivity map, equivalence and
 redundancy queries on the same files (benchmarks/nca_runner.py), and prints a comparison
 table; ``--nca-results FILE`` keeps those measurements, so that later runs (without
@@ -58,6 +64,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -102,6 +109,20 @@ CLI = {
     "matrix-unproved": "npverify matrix{u} --no-proof {d}/original/k8s",
     "matrix-ns-unproved": "npverify matrix{u} --by namespace --no-proof {d}/original/k8s",
 }
+#: --whole-process: CLI commands timed as whole processes ({d} is the size's data folder),
+#: and the manifests each one reads, which the C-loader baseline parses.
+WHOLE_PROCESS = {
+    "prove": (["prove", "{d}/original/invariants.yaml"], ["{d}/original/k8s"]),
+    "equiv": (["equiv", "{d}/original/k8s", "{d}/rewrite/k8s"], ["{d}/original/k8s", "{d}/rewrite/k8s"]),
+    "equiv --manifests": (
+        ["equiv", "--manifests", "{d}/original/k8s/namespaces.yaml", "--manifests", "{d}/original/k8s/workloads",
+         "{d}/original/k8s/policies", "{d}/rewrite/k8s/policies"],
+        ["{d}/original/k8s/namespaces.yaml", "{d}/original/k8s/workloads", "{d}/original/k8s/policies", "{d}/rewrite/k8s/policies"],
+    ),
+}
+#: The seconds at the end of the text report's last line: "... (13.26 s)".
+PRINTED_SECONDS = re.compile(r"\(([0-9.]+) s\)\s*$")
+
 #: --universe: "any" is npverify's default (any pod, any namespace); "nca" is the question
 #: network-config-analyzer answers (pods of the loaded workloads, declared namespaces, and
 #: ipBlocks that never match pods). The invariants file of ``prove`` keeps its own universe.
@@ -275,6 +296,114 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         "detail": detail,
         "ok": ok,
     }
+
+
+def c_parse(paths: list[str]) -> dict:
+    """Parse the YAML files under ``paths`` with PyYAML's C loader, in this (fresh)
+    process: the baseline of the whole-process table."""
+    import yaml
+
+    files = []
+    for path in paths:
+        if os.path.isdir(path):
+            files += sorted(os.path.join(root, f) for root, _, names in os.walk(path) for f in names if f.endswith((".yaml", ".yml")))
+        else:
+            files.append(path)
+    started = time.perf_counter()
+    documents = 0
+    for file in files:
+        with open(file, encoding="utf-8") as f:
+            documents += sum(1 for _ in yaml.load_all(f, Loader=yaml.CSafeLoader))
+    return {"seconds": time.perf_counter() - started, "files": len(files), "documents": documents}
+
+
+def measure_process(command: list[str], timeout: float) -> dict:
+    """Run ``command`` as a process: wall time from its start to its exit, its CPU time
+    and peak RSS (its own, from wait4), exit code and the last line it printed."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        finally:
+            killer.cancel()
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        lines = [line for line in out.read().splitlines() if line.strip()]
+        err.seek(0)
+        errors = err.read().strip()
+    if process.returncode < 0:
+        return {"timeout": True, "seconds": wall}
+    last = lines[-1] if lines else ""
+    printed = PRINTED_SECONDS.search(last)
+    return {
+        "seconds": wall,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "exit": process.returncode,
+        "printed_seconds": float(printed.group(1)) if printed else None,
+        "verdict": PRINTED_SECONDS.sub("", last).strip() or (errors.splitlines() or [""])[-1],
+    }
+
+
+def whole_process(data: str, repeat: int, timeout: float) -> list[tuple[str, dict]]:
+    """The WHOLE_PROCESS commands on one size, each ``repeat`` times, with the C-loader
+    parse of their files; per command the medians."""
+    rows = []
+    for name, (args, reads) in WHOLE_PROCESS.items():
+        command = [sys.executable, "-m", "npverify.cli", *(a.format(d=data) for a in args)]
+        parse = [sys.executable, os.path.abspath(__file__), "--child", "c-parse", "--data", json.dumps([r.format(d=data) for r in reads])]
+        runs, parses = [], []
+        for i in range(repeat):
+            run = measure_process(command, timeout)
+            runs.append(run)
+            done = subprocess.run(parse, capture_output=True, text=True, timeout=timeout, check=True)
+            parses.append(json.loads(done.stdout)["seconds"])
+            shown = "TIMEOUT" if run.get("timeout") else f"{run['seconds']:.2f} s, printed {run['printed_seconds']}, C-loader parse {parses[-1]:.2f} s"
+            print(f"[whole process] {name} run {i + 1}/{repeat}: {shown}", file=sys.stderr, flush=True)
+            if run.get("timeout"):
+                break
+        finished = [r for r in runs if not r.get("timeout")]
+        row = {"command": _shown(command).replace(data, "DATA"), "runs": len(finished), "parse": statistics.median(parses)}
+        if finished:
+            row.update(
+                wall=statistics.median(r["seconds"] for r in finished),
+                printed=_median(finished, "printed_seconds"),
+                cpu=_median(finished, "cpu_seconds"),
+                peak=_median(finished, "peak_rss_mib"),
+                verdict="; ".join(sorted({f"{r['verdict']} (exit {r['exit']})" for r in finished})),
+            )
+        rows.append((name, row))
+    return rows
+
+
+WHOLE_PROCESS_NOTE = (
+    "CLI commands run as whole processes (median of the runs): wall time from the interpreter's start to its exit, "
+    "beside the seconds the command prints (the last line of its text report) and the time PyYAML's C loader "
+    "(`yaml.CSafeLoader`, in a fresh process) takes to parse the manifests the command reads; CPU and peak RSS "
+    "are the process's own. The commands, DATA being the size's folder:"
+)
+
+
+def whole_process_table(rows: list[tuple[str, tuple[int, int, int], str, dict]]) -> str:
+    lines = [
+        "| size | command | printed s | whole process wall s | not in the printed span s | CPU s | peak RSS MiB | C-loader parse s | wall ÷ parse | runs | result |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for size, dims, name, row in rows:
+        label = size_label(size, dims)
+        if "wall" not in row:
+            lines.append(f"| {label} | {name} | — | — | — | — | — | {row['parse']:.2f} | — | 0 | did not finish |")
+            continue
+        outside = None if row["printed"] is None else row["wall"] - row["printed"]
+        lines.append(
+            f"| {label} | {name} | {_seconds(row['printed'])} | {row['wall']:.2f} | {_seconds(outside)} | {_seconds(row['cpu'])} | "
+            f"{row['peak']:.0f} | {row['parse']:.2f} | {row['wall'] / row['parse'] if row['parse'] else float('inf'):.1f} | {row['runs']} | {row['verdict']} |"
+        )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the driver
@@ -575,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=0, help="worker processes for the redundancy scan, as npverify redundant --jobs (0: one per CPU, fewer for small inputs)")
     parser.add_argument("--universe", choices=sorted(UNIVERSES), default="any", help="any: npverify's default universe; nca: the one network-config-analyzer reasons about (not for prove)")
     parser.add_argument("--workdir", help="where the generated clusters go (default: a new temporary folder)")
+    parser.add_argument("--whole-process", action="store_true", help="also time prove, equiv and equiv --manifests as whole CLI processes, beside the seconds they print and the C loader's parse of their files")
     parser.add_argument("--write", action="store_true", help="also write the results into benchmarks/RESULTS.md")
     parser.add_argument("--results", default=RESULTS, help=argparse.SUPPRESS)
     nca = parser.add_argument_group("network-config-analyzer (NCA) side by side")
@@ -588,6 +718,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
+    if args.child == "c-parse":
+        print(json.dumps(c_parse(json.loads(args.data))))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, args.data, args.max_diffs, args.universe, args.jobs)))
         return 0
@@ -639,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
             timeout=args.nca_timeout,
             repeat=args.nca_repeat,
         )
-    rows, notes, commands = [], [], []
+    rows, notes, commands, whole_rows = [], [], [], []
     for size, dims in sizes:
         data = os.path.join(workdir, size)
         print(f"[{size}] generating into {data}", file=sys.stderr, flush=True)
@@ -664,6 +797,8 @@ def main(argv: list[str] | None = None) -> int:
                 if run["seconds"] > args.once_above:
                     break  # a long phase is measured once; the runs column says so
             rows.append((size, dims, phase, summarize_runs(runs, args.timeout)))
+        if args.whole_process:
+            whole_rows += [(size, dims, name, row) for name, row in whole_process(data, repeats.get(size, args.repeat), args.timeout)]
         if args.nca:
             run_nca(size, dims, data, args, python, nca_results["sizes"].setdefault(size, {}), invoked)
             if args.nca_results:
@@ -672,7 +807,8 @@ def main(argv: list[str] | None = None) -> int:
     out = table(rows) if rows else ""
     scaling = scaling_table(rows)
     compared = comparison_table(nca_results, rows, args.seed) if nca_results.get("sizes") else ""
-    print("\n\n".join(x for x in (out, scaling, compared) if x))
+    whole = whole_process_table(whole_rows) if whole_rows else ""
+    print("\n\n".join(x for x in (out, scaling, whole, compared) if x))
     if args.write:
         text = "\n".join(
             [
@@ -721,6 +857,7 @@ def main(argv: list[str] | None = None) -> int:
                 "",
                 out or "(no npverify phase was run)",
                 *(["", "How the time grows with the size (ratios of the medians above):", "", scaling] if scaling else []),
+                *(["", "### Whole process", "", WHOLE_PROCESS_NOTE, "", "```sh", *sorted({r['command'] for *_, r in whole_rows}), "```", "", whole] if whole else []),
                 *(["", *_nca_section(nca_results, compared)] if compared else []),
             ]
         )

@@ -120,6 +120,30 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
     assert "Beside network-config-analyzer" not in text
 
 
+def test_runner_times_whole_processes(tmp_path):
+    """--whole-process: the CLI commands as processes, beside what they print and the C
+    loader's parse of their files."""
+    results = tmp_path / "RESULTS.md"
+    done = _run(
+        "--sizes", "2x3x6", "--repeat", "1", "--phases", "none", "--whole-process",
+        "--workdir", str(tmp_path / "work"), "--write", "--results", str(results),
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = _rows(done.stdout, "2x3x6")
+    assert set(rows) == {"prove", "equiv", "equiv --manifests"}
+    for cells in rows.values():
+        # size, command, printed, wall, outside the printed span, CPU, peak, parse, wall ÷ parse, runs, result
+        assert len(cells) == 11, cells
+        printed, wall, outside, cpu, peak, parse = (float(x) for x in cells[2:8])
+        assert 0 < printed < wall and abs(wall - printed - outside) < 0.02, cells
+        assert cpu > 0 and peak > 0 and parse >= 0  # a few tiny files: 0.00 s
+    assert ", 0 unknown (exit " in rows["prove"][-1]
+    assert rows["equiv"][-1] == rows["equiv --manifests"][-1] == "EQUIVALENT: 0 difference regions (exit 0)"
+    text = results.read_text()
+    assert "### Whole process" in text
+    assert "python -m npverify.cli prove DATA/original/invariants.yaml" in text
+
+
 def test_nca_output_is_read():
     """NCA's redundancy and connectivity output (2.1.0 format), read without NCA installed."""
     redundancy = "\n".join(
