@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import random
+from collections.abc import Iterable
 
 import attrs
 import z3
@@ -171,25 +172,21 @@ class SolverSession:
         return ChangeChecker(self, policies, limits)
 
     def namespaces_differing(
-        self, left: tuple[NetworkPolicy, ...], right: tuple[NetworkPolicy, ...], limits: Limits = Limits()
+        self,
+        changed: Iterable[tuple[str, tuple[NetworkPolicy, ...], tuple[NetworkPolicy, ...]]],
+        limits: Limits = Limits(),
     ) -> tuple[str, ...]:
-        """The namespaces where some pod's egress or ingress decision differs between the
-        two policy sets, or may (an undecided query counts as a difference).
+        """Of the ``changed`` namespaces (name, policies before, policies after; see
+        ``policyform.changed_namespaces``), those where some pod's egress or ingress
+        decision differs, or may (an undecided query counts as a difference).
 
-        One small query per namespace with policies on either side (LocalChecker): a
-        namespace's policies decide only for its own pods, so elsewhere nothing differs.
+        One small query per namespace (LocalChecker): a namespace's policies decide only
+        for its own pods, so elsewhere nothing differs.
         """
         checker = self.local_checker(limits)
-        by_side: list[dict[str, list[NetworkPolicy]]] = [{}, {}]
-        for side, policies in zip(by_side, (left, right)):
-            for p in policies:
-                side.setdefault(p.namespace, []).append(p)
         differing = []
         both = (Direction.EGRESS, Direction.INGRESS)
-        for ns in sorted(set(by_side[0]) | set(by_side[1])):
-            before, after = (tuple(side.get(ns, ())) for side in by_side)
-            if before == after:
-                continue
+        for ns, before, after in changed:
             outcome = checker.differs(ns, both, before, after, steer=False)
             if outcome.status is not Status.UNSAT:
                 differing.append(ns)
