@@ -143,8 +143,8 @@ def compare(
     what)`` is called as each direction starts (number from 1). ``coverage`` is what the
     inputs held that npverify did not model (see Comparison.coverage). ``shortcuts=False``
     sends every namespace whose policies differ as values to the solver, even when their
-    normal forms (``policyform.decision_form``) show they decide alike: the plain path,
-    for differential tests."""
+    normal forms (``policyform.decision_form``) show they decide alike, and asks each of
+    the whole cluster's encoding: the plain path, for differential tests."""
     started = time.perf_counter()
     context = attrs.evolve(context, policies=())
     left_cluster, right_cluster = context.with_policies(left), context.with_policies(right)
@@ -157,7 +157,7 @@ def compare(
     differing: tuple[str, ...] = ()
     if changed:
         session = SolverSession(left_cluster, mentions_of(left + right), universe, semantics)
-        differing = session.namespaces_differing(changed, limits)
+        differing = session.namespaces_differing(changed, limits, shortcuts)
     reasons = []
     for number, direction in enumerate(directions, start=1):
         if progress is not None:

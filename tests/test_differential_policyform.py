@@ -2,14 +2,16 @@
 
 ``compare`` skips the solver for a namespace whose policies have the same
 ``policyform.decision_form`` on both sides (and builds no encoding when every namespace
-is skipped); ``shortcuts=False`` sends every namespace whose policies differ as values to
-the solver instead. On random pairs (the rewrites and mutations of
+is skipped), and with no context in the open universe asks each remaining namespace's
+query of an encoding of its policies alone; ``shortcuts=False`` sends every namespace
+whose policies differ as values to the whole cluster's encoding instead. On random pairs (the rewrites and mutations of
 test_differential_equivalence, plus rewrites aimed at the form: policies split per
 direction, port entries merged into ranges, requirements restated; and mutations that
 come close to them), checked:
 
 - per namespace: the solver finds no differing decision in a namespace whose forms are
-  equal (the shortcut's claim itself, asked of ``LocalChecker`` directly);
+  equal (the shortcut's claim itself, asked of ``LocalChecker`` directly), and a
+  namespace's query has the same answer alone as in the whole cluster;
 - per comparison: the verdict, completeness, reason and every region (its text and its
   packet) are those of the plain path, in three settings: the declared universe with the
   workloads as context, the open universe with them, and the open universe with no
@@ -199,6 +201,28 @@ def test_equal_forms_decide_alike(kind: str, data: st.DataObject) -> None:
             f"equal forms, yet {ns}'s decisions differ ({outcome.status.value}, {outcome.packet!r})"
             f"\nleft: {before!r}\nright: {after!r}\nsemantics: {semantics!r}"
         )
+
+
+@pytest.mark.parametrize("kind", [*KINDS, "independent"])
+@SETTINGS
+@given(data=st.data())
+def test_a_namespace_alone_answers_as_the_whole_cluster(kind: str, data: st.DataObject) -> None:
+    """With no context in the open universe, each namespace's query asked of an encoding
+    of its policies alone has the answer of the whole cluster's encoding (every changed
+    namespace, forms equal or not)."""
+    world, left, right, semantics = data.draw(pairs(kind), label="world, left, right, semantics")
+    left, right = tuple(left), tuple(right)
+    # Policies of other namespaces too, so that the whole cluster has namespaces the
+    # changed one's policies do not mention.
+    others = tuple(data.draw(st.lists(s.network_policies("other", s.ALL_NAMESPACES), max_size=2), label="others"))
+    left, right = left + others, right + others
+    session = SolverSession(Cluster(policies=left), mentions_of(left + right), Universe(), semantics)
+    changed = changed_namespaces(left, right, by_form=False)
+    assert session._alone_is_exact()
+    alone = session.namespaces_differing(changed)
+    whole = session.namespaces_differing(changed, shortcuts=False)
+    event(f"differing: {min(len(whole), 2)}")
+    assert alone == whole, f"alone: {alone}, whole: {whole}\nleft: {left!r}\nright: {right!r}\nsemantics: {semantics!r}"
 
 
 @pytest.mark.parametrize("kind", [*KINDS, "independent"])
