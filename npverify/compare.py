@@ -153,11 +153,16 @@ def compare(
     # most rewrites are proved equivalent here, by normal forms or in small queries. The
     # encoding is built only when some namespace needs the solver.
     changed = changed_namespaces(left, right, by_form=shortcuts)
-    session = None
-    differing: tuple[str, ...] = ()
-    if changed:
-        session = SolverSession(left_cluster, mentions_of(left + right), universe, semantics)
-        differing = session.namespaces_differing(changed, limits, shortcuts)
+
+    def new_session() -> SolverSession:
+        return SolverSession(left_cluster, mentions_of(left + right), universe, semantics)
+
+    differing = new_session().namespaces_differing(changed, limits, shortcuts) if changed else ()
+    # Regions are searched in a session of their own: z3's models follow the order its
+    # terms were made in, so a session that asked some namespaces' queries first could
+    # pick other packets (and so regions) than one that asked others. The shortcuts then
+    # change no region and no packet.
+    session = new_session() if differing else None
     reasons = []
     for number, direction in enumerate(directions, start=1):
         if progress is not None:
