@@ -19,6 +19,12 @@ process (so the memory peak belongs to that run alone), under ``--timeout`` seco
     matrix-ns    the same by namespace
     matrix-unproved, matrix-ns-unproved  the same without the proof (--no-proof): the set
                  algebra alone, what network-config-analyzer's connectivity map computes
+    parse-no-context  the baseline of the next two: PyYAML's C loader merely parsing
+                 original/k8s/policies and rewrite/k8s/policies (issue 13.1's yardstick)
+    equiv-no-context  equivalence of original/k8s/policies and rewrite/k8s/policies
+                 alone: no Namespaces, no workloads, so every namespace is undeclared
+                 and its labels arbitrary (a CI check of a pull request touching policies)
+    mutation-no-context  the same against mutation/k8s/policies: expected different
 
 Each run is split into sub-phases, timed with ``time.perf_counter`` inside the process
 after its imports: *load* reads the phase's inputs (manifests of every side, the
@@ -89,7 +95,11 @@ SIZES = {
 PHASES = (
     "load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns",
     "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved",
+    "parse-no-context", "equiv-no-context", "mutation-no-context",
 )
+#: Phases that compare the policy folders alone (no Namespaces, no workloads: every
+#: namespace undeclared), as a CI check of a pull request touching only policies does.
+NO_CONTEXT_PHASES = ("equiv-no-context", "mutation-no-context")
 MATRIX_PHASES = ("matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved")
 #: npverify phases compared with an NCA query besides the one nca_runner.QUERIES names.
 ALSO_BESIDE_NCA = {"connectivity": ("matrix-unproved",)}
@@ -108,6 +118,9 @@ CLI = {
     "matrix-ns": "npverify matrix{u} --by namespace {d}/original/k8s",
     "matrix-unproved": "npverify matrix{u} --no-proof {d}/original/k8s",
     "matrix-ns-unproved": "npverify matrix{u} --by namespace --no-proof {d}/original/k8s",
+    "parse-no-context": "yaml.load_all(f, Loader=yaml.CSafeLoader) over every file of {d}/original/k8s/policies and {d}/rewrite/k8s/policies",
+    "equiv-no-context": "npverify equiv{u} {d}/original/k8s/policies {d}/rewrite/k8s/policies",
+    "mutation-no-context": "npverify equiv{u} {d}/original/k8s/policies {d}/mutation/k8s/policies",
 }
 #: --whole-process: CLI commands timed as whole processes ({d} is the size's data folder),
 #: and the manifests each one reads, which the C-loader baseline parses.
@@ -202,6 +215,8 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
 
     original = os.path.join(data, "original")
     manifests = os.path.join(original, "k8s")
+    if phase in NO_CONTEXT_PHASES or phase == "parse-no-context":
+        manifests = os.path.join(manifests, "policies")
     options = _universe(universe_name)
     encodings: list[float] = []
     timed = _time_encodings(encodings)
@@ -209,12 +224,17 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
 
     cpu_started = time.process_time()
     started = time.perf_counter()
-    cluster = npverify.load_manifests([manifests])
+    if phase == "parse-no-context":
+        documents = _parse_with_libyaml([manifests, os.path.join(data, "rewrite", "k8s", "policies")])
+    else:
+        cluster = npverify.load_manifests([manifests])
     spec = other = None
     if phase == "prove":
         spec = npverify.load_invariants(os.path.join(original, "invariants.yaml"))
-    if phase in ("equiv", "mutation", "mutation-first"):
-        other = npverify.load_manifests([os.path.join(data, "rewrite" if phase == "equiv" else "mutation", "k8s")])
+    if phase in ("equiv", "mutation", "mutation-first") + NO_CONTEXT_PHASES:
+        variant = "rewrite" if phase.startswith("equiv") else "mutation"
+        folder = os.path.join(data, variant, "k8s") + (os.sep + "policies" if phase in NO_CONTEXT_PHASES else "")
+        other = npverify.load_manifests([folder])
     loaded = time.perf_counter()
 
     detail = ""
@@ -222,19 +242,21 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     proof = None  # the matrix's solver proof, part of solve
     if phase == "load":
         verdict, ok = npverify.summarize(cluster), True
+    elif phase == "parse-no-context":
+        verdict, ok = f"{documents} documents parsed", True
     elif phase == "prove":
         result = npverify.prove(spec, cluster=cluster)
         counts = {v: result.count(v) for v in Verdict}
         verdict = f"{counts[Verdict.PROVED]} proved, {counts[Verdict.REFUTED]} refuted, {counts[Verdict.UNKNOWN]} unknown"
         ok = counts[Verdict.UNKNOWN] == 0
-    elif phase in ("equiv", "mutation", "mutation-first"):
+    elif phase in ("equiv", "mutation", "mutation-first") + NO_CONTEXT_PHASES:
         diffs = 1 if phase == "mutation-first" else max_diffs or DEFAULT_MAX_DIFFS
         result = equivalence(cluster, other, max_diffs=diffs, **options)
         same = result.same
         regions = len(result.differences)
         more = "" if result.left_complete and result.right_complete else "+"
         verdict = {True: "equivalent", False: f"different ({regions}{more} regions)", None: f"unknown ({result.reason})"}[same]
-        ok = same is (phase == "equiv")
+        ok = same is phase.startswith("equiv")
     elif phase in ("redundancy", "redundancy-1ns"):
         names = None
         if phase == "redundancy-1ns":
@@ -282,8 +304,8 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     return {
         "phase": phase,
         "load_seconds": loaded - started,
-        "encode_seconds": None if phase == "load" else encode,
-        "solve_seconds": None if phase == "load" else call - (encode or 0.0),
+        "encode_seconds": None if phase in ("load", "parse-no-context") else encode,
+        "solve_seconds": None if phase in ("load", "parse-no-context") else call - (encode or 0.0),
         "report_seconds": report_seconds,
         "seconds": finished - started,
         "cpu_seconds": cpu_seconds,
@@ -404,6 +426,12 @@ def whole_process_table(rows: list[tuple[str, tuple[int, int, int], str, dict]])
             f"{row['peak']:.0f} | {row['parse']:.2f} | {row['wall'] / row['parse'] if row['parse'] else float('inf'):.1f} | {row['runs']} | {row['verdict']} |"
         )
     return "\n".join(lines)
+
+
+def _parse_with_libyaml(folders: list[str]) -> int:
+    """Parse every YAML file under ``folders`` with PyYAML's C loader, as the baseline of
+    the no-context phases (what merely parsing the same files costs); the documents read."""
+    return c_parse(folders)["documents"]
 
 
 # --------------------------------------------------------------------------- the driver

@@ -15,6 +15,7 @@ import attrs
 from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
 from npverify.model import Cluster, Diagnostic, NetworkPolicy, Semantics, Universe
+from npverify.policyform import changed_namespaces
 from npverify.regions import Region
 from npverify.semantics import Decision, decide, universe_problem
 from npverify.smt import Limits, SolverSession, mentions_of
@@ -135,21 +136,33 @@ def compare(
     names: tuple[str, str] = ("left", "right"),
     progress: Callable[[int, int, str], None] | None = None,
     coverage: Coverage = Coverage(),
+    shortcuts: bool = True,
 ) -> Comparison:
     """Where do two policy sets differ? ``directions`` picks "left" (what only the left
     allows) and/or "right" (what only the right allows). ``progress(number, total,
     what)`` is called as each direction starts (number from 1). ``coverage`` is what the
-    inputs held that npverify did not model (see Comparison.coverage)."""
+    inputs held that npverify did not model (see Comparison.coverage). ``shortcuts=False``
+    sends every namespace whose policies differ as values to the solver, even when their
+    normal forms (``policyform.decision_form``) show they decide alike, and asks each of
+    the whole cluster's encoding: the plain path, for differential tests."""
     started = time.perf_counter()
     context = attrs.evolve(context, policies=())
-    session = SolverSession(
-        context.with_policies(left), mentions_of(left + right), universe, semantics
-    )
     left_cluster, right_cluster = context.with_policies(left), context.with_policies(right)
     outcome: dict[str, tuple[tuple[Difference, ...] | None, bool]] = {"left": (None, True), "right": (None, True)}
     # Namespace by namespace first: where no pod's decisions differ, nothing differs, and
-    # most rewrites are proved equivalent here, in small queries.
-    differing = session.namespaces_differing(left, right, limits)
+    # most rewrites are proved equivalent here, by normal forms or in small queries. The
+    # encoding is built only when some namespace needs the solver.
+    changed = changed_namespaces(left, right, by_form=shortcuts)
+
+    def new_session() -> SolverSession:
+        return SolverSession(left_cluster, mentions_of(left + right), universe, semantics)
+
+    differing = new_session().namespaces_differing(changed, limits, shortcuts) if changed else ()
+    # Regions are searched in a session of their own: z3's models follow the order its
+    # terms were made in, so a session that asked some namespaces' queries first could
+    # pick other packets (and so regions) than one that asked others. The shortcuts then
+    # change no region and no packet.
+    session = new_session() if differing else None
     reasons = []
     for number, direction in enumerate(directions, start=1):
         if progress is not None:
@@ -158,6 +171,7 @@ def compare(
             outcome[direction] = ((), True)
             continue
         allowing, denying = (left, right) if direction == "left" else (right, left)
+        assert session is not None
         found = session.difference_regions(allowing, denying, max_diffs, limits, within=differing)
         diffs = tuple(
             _replayed(region, left_cluster, right_cluster, direction, universe, semantics)

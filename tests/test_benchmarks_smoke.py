@@ -84,7 +84,8 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
     results = tmp_path / "RESULTS.md"
     done = _run(
         "--sizes", "2x3x6", "--repeat", "1", "--max-diffs", "1", "--timeout", "300",
-        "--phases", "load,prove,equiv,mutation,redundancy,matrix,matrix-ns,matrix-unproved,matrix-ns-unproved",
+        "--phases", "load,prove,equiv,mutation,redundancy,matrix,matrix-ns,matrix-unproved,matrix-ns-unproved,"
+        "parse-no-context,equiv-no-context,mutation-no-context",
         "--workdir", str(tmp_path / "work"), "--write", "--results", str(results),
     )
     assert done.returncode == 0, done.stdout + done.stderr
@@ -93,7 +94,8 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
         assert (tmp_path / "work" / "2x3x6" / variant / "invariants.yaml").is_file()
     rows = _rows(done.stdout, "2x3x6")
     assert set(rows) == {
-        "load", "prove", "equiv", "mutation", "redundancy", "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved"
+        "load", "prove", "equiv", "mutation", "redundancy", "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved",
+        "parse-no-context", "equiv-no-context", "mutation-no-context",
     }
     # size, phase, load, encode, solve, report, total, CPU, peak, runs, result
     assert all(len(cells) == 11 for cells in rows.values())
@@ -101,11 +103,20 @@ def test_runner_verdicts_and_sub_phases(tmp_path):
     assert rows["mutation"][-1].startswith("different (")
     assert rows["prove"][-1].endswith(", 0 unknown")
     assert " items: " in rows["redundancy"][-1] and "0 undecided" in rows["redundancy"][-1]
-    for phase in ("prove", "equiv", "redundancy"):
+    for phase in ("prove", "mutation", "redundancy", "mutation-no-context"):
         load, encode, solve, report, total = (float(x) for x in rows[phase][2:7])
         assert abs(load + encode + solve + report - total) < 0.05, rows[phase]  # rounded to 0.01 each
         assert encode > 0 and solve > 0
+    # A rewrite whose namespaces have the same normal form needs no encoding at all.
+    for phase in ("equiv", "equiv-no-context"):
+        assert rows[phase][3] == "—", rows[phase]
+        load, solve, report, total = (float(rows[phase][i]) for i in (2, 4, 5, 6))
+        assert abs(load + solve + report - total) < 0.05, rows[phase]
+    assert rows["equiv-no-context"][-1] == "equivalent"
+    assert rows["mutation-no-context"][-1].startswith("different (")
+    assert rows["parse-no-context"][-1].endswith(" documents parsed")
     assert rows["load"][3:6] == ["—", "—", "—"]
+    assert rows["parse-no-context"][3:6] == ["—", "—", "—"]
     for phase in ("matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved"):
         expected = ", not proved" if phase.endswith("-unproved") else ", proved"
         assert rows[phase][-1].split(" (")[0].endswith(expected), rows[phase]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 import random
+from collections.abc import Iterable
 
 import attrs
 import z3
@@ -17,7 +18,7 @@ from npverify.invariants.model import Scope
 from npverify.model import Cluster, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
 from npverify.regions import Region
 from npverify.smt.decode import Decoder
-from npverify.smt.domains import Mentions, build_domains
+from npverify.smt.domains import Mentions, build_domains, mentions_of
 from npverify.smt.encode import Encoding
 from npverify.smt.regions import RegionFinder
 
@@ -171,29 +172,47 @@ class SolverSession:
         return ChangeChecker(self, policies, limits)
 
     def namespaces_differing(
-        self, left: tuple[NetworkPolicy, ...], right: tuple[NetworkPolicy, ...], limits: Limits = Limits()
+        self,
+        changed: Iterable[tuple[str, tuple[NetworkPolicy, ...], tuple[NetworkPolicy, ...]]],
+        limits: Limits = Limits(),
+        shortcuts: bool = True,
     ) -> tuple[str, ...]:
-        """The namespaces where some pod's egress or ingress decision differs between the
-        two policy sets, or may (an undecided query counts as a difference).
+        """Of the ``changed`` namespaces (name, policies before, policies after; see
+        ``policyform.changed_namespaces``), those where some pod's egress or ingress
+        decision differs, or may (an undecided query counts as a difference).
 
-        One small query per namespace with policies on either side (LocalChecker): a
-        namespace's policies decide only for its own pods, so elsewhere nothing differs.
+        One small query per namespace (LocalChecker): a namespace's policies decide only
+        for its own pods, so elsewhere nothing differs. ``shortcuts`` (see
+        ``_alone_is_exact``) asks each query of an encoding of that namespace's policies
+        alone, where it is exact; ``shortcuts=False`` asks all of this session's.
         """
-        checker = self.local_checker(limits)
-        by_side: list[dict[str, list[NetworkPolicy]]] = [{}, {}]
-        for side, policies in zip(by_side, (left, right)):
-            for p in policies:
-                side.setdefault(p.namespace, []).append(p)
+        enc = self.encoding
+        alone = shortcuts and self._alone_is_exact()
+        checker = None if alone else self.local_checker(limits)
         differing = []
         both = (Direction.EGRESS, Direction.INGRESS)
-        for ns in sorted(set(by_side[0]) | set(by_side[1])):
-            before, after = (tuple(side.get(ns, ())) for side in by_side)
-            if before == after:
-                continue
-            outcome = checker.differs(ns, both, before, after, steer=False)
+        for ns, before, after in changed:
+            if alone:
+                session = SolverSession(Cluster(policies=before), mentions_of(before + after), enc.universe, enc.semantics)
+                outcome = session.local_checker(limits).differs(ns, both, before, after, steer=False)
+            else:
+                assert checker is not None
+                outcome = checker.differs(ns, both, before, after, steer=False)
             if outcome.status is not Status.UNSAT:
                 differing.append(ns)
         return tuple(differing)
+
+    def _alone_is_exact(self) -> bool:
+        """Whether a namespace's own decisions are the same question in an encoding of its
+        policies alone: with no Namespace and no workload loaded and any namespace in the
+        universe, every other namespace is undeclared, its labels free, and it differs
+        from a fresh namespace only by a name these policies may not mention (the
+        encoding of the one namespace then keeps the names they do mention, and two fresh
+        namespaces). Why: there, each namespace selector is a case per namespace in the
+        whole cluster's encoding, so each query grows with the number of namespaces.
+        """
+        cluster, universe = self.encoding.cluster, self.encoding.universe
+        return not cluster.namespaces and not cluster.workloads and universe.namespaces == "any"
 
     def local_checker(self, limits: Limits = Limits()) -> LocalChecker:
         """A checker for changes to one namespace's own decisions (see LocalChecker)."""
