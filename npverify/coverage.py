@@ -127,17 +127,11 @@ class Coverage:
     @classmethod
     def of(cls, *clusters: Cluster) -> Coverage:
         """The coverage of the clusters one question reads (each object once)."""
-        unmodelled: dict = {}
-        ignored: dict = {}
-        skipped: dict = {}
-        for cluster in clusters:
-            for obj in cluster.unmodelled:
-                unmodelled.setdefault((obj, obj.location), obj)
-            for obj in cluster.ignored:
-                ignored.setdefault((obj, obj.location), obj)
-            for doc in cluster.skipped:
-                skipped.setdefault((doc, doc.location), doc)
-        return cls(tuple(unmodelled.values()), tuple(ignored.values()), tuple(skipped.values()))
+        return cls(
+            _each_once(o for c in clusters for o in c.unmodelled),
+            _each_once(o for c in clusters for o in c.ignored),
+            _each_once(d for c in clusters for d in c.skipped),
+        )
 
     @property
     def complete(self) -> bool:
@@ -194,6 +188,12 @@ def unknown_reason(objects: Iterable[UnmodelledObject], shown: int = 3) -> str:
         f"npverify does not model {listed}{more}, which could change this answer "
         f"(--ignore-kind {' --ignore-kind '.join(kinds)} to answer as if {'it were' if len(objects) == 1 else 'they were'} absent)"
     )
+
+
+def _each_once(objects: Iterable) -> tuple:
+    """``objects`` without repeats: the same object read at the same place counts once (the
+    sides of a comparison often share files)."""
+    return tuple({(o, o.location): o for o in objects}.values())
 
 
 def _kinds(objects: Iterable[UnmodelledObject]) -> str:

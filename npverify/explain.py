@@ -716,13 +716,7 @@ def _through_service(cluster: Cluster, spec: str, option: str) -> tuple[str, Ser
 def _target_port(service: Service, port: str) -> tuple[str, str]:
     """A ``--port`` given as a Service port (``80``, ``80/TCP``, or its name) as the target
     port kube-proxy sends to, with a sentence saying so."""
-    text, _, protocol_text = port.strip().partition("/")
-    protocol = None
-    if protocol_text:
-        try:
-            protocol = Protocol(protocol_text.upper())
-        except ValueError:
-            raise _fail(PORT_OPTION, f"{port!r}: unknown protocol {protocol_text!r}; use TCP, UDP or SCTP") from None
+    text, protocol = _split_port(port, PORT_OPTION)
     matches = [
         p
         for p in service.ports
@@ -954,11 +948,8 @@ def _place(
     return source, destination, notes, assumed
 
 
-def parse_port(text: str, destination: Endpoint, option: str = PORT_OPTION) -> tuple[Protocol, int, str | None]:
-    """``8080/TCP``, ``53/udp``, ``8080`` (TCP) or a named port (``http``, ``http/TCP``) of the destination pod.
-
-    Returns the protocol, the number and a note saying how a named port was resolved.
-    """
+def _split_port(text: str, option: str) -> tuple[str, Protocol | None]:
+    """``8080/TCP`` -> ("8080", TCP); ``http`` -> ("http", None)."""
     value, slash, protocol_text = text.strip().partition("/")
     protocol = None
     if slash:
@@ -966,7 +957,15 @@ def parse_port(text: str, destination: Endpoint, option: str = PORT_OPTION) -> t
             protocol = Protocol(protocol_text.strip().upper())
         except ValueError:
             raise _fail(option, f"{text!r}: unknown protocol {protocol_text!r}; expected TCP, UDP or SCTP") from None
-    value = value.strip()
+    return value.strip(), protocol
+
+
+def parse_port(text: str, destination: Endpoint, option: str = PORT_OPTION) -> tuple[Protocol, int, str | None]:
+    """``8080/TCP``, ``53/udp``, ``8080`` (TCP) or a named port (``http``, ``http/TCP``) of the destination pod.
+
+    Returns the protocol, the number and a note saying how a named port was resolved.
+    """
+    value, protocol = _split_port(text, option)
     if not value:
         raise _fail(option, f"{text!r}: give a port number or name, e.g. 8080/TCP")
     if value.isascii() and value.isdigit():

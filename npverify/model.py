@@ -441,9 +441,10 @@ class Cluster:
         wanted = frozenset(kinds)
         if not wanted:
             return self
-        ignore = [o for o in self.unmodelled if o.kind in wanted or o.qualified_kind in wanted]
-        keep = tuple(o for o in self.unmodelled if o not in ignore)
-        return attrs.evolve(self, unmodelled=keep, ignored=self.ignored + tuple(ignore))
+        named = [o.kind in wanted or o.qualified_kind in wanted for o in self.unmodelled]
+        ignore = tuple(o for o, n in zip(self.unmodelled, named) if n)
+        keep = tuple(o for o, n in zip(self.unmodelled, named) if not n)
+        return attrs.evolve(self, unmodelled=keep, ignored=self.ignored + ignore)
 
 
 class Severity(enum.Enum):

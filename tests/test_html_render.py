@@ -17,6 +17,8 @@ from pathlib import Path
 import attrs
 import pytest
 
+from tests.environment import require
+
 import npverify
 from npverify.model import NAMESPACE_NAME_LABEL, ContainerPort, Direction, NetworkPolicy, Packet, PodEndpoint, PolicyItem, Protocol
 from npverify.redundancy import RedundancyReport, RedundantItem, UndecidedItem, VacuousItem
@@ -229,13 +231,17 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.mark.skipif(_chromium() is None, reason=f"Chromium not found on PATH (looked for: {', '.join(CHROMIUM_NAMES)})")
 def test_page_renders_in_headless_chromium(report, tmp_path):
+    require(_chromium() is not None, "chromium", f"Chromium not found on PATH (looked for: {', '.join(CHROMIUM_NAMES)})")
     page = tmp_path / "report.html"
     evil = attrs.evolve(report.results[-1], invariant=attrs.evolve(report.results[-1].invariant, name=EVIL))
     page.write_text(render_report_page(attrs.evolve(report, results=report.results[:-1] + (evil,))), encoding="utf-8")
     done = subprocess.run(
-        [_chromium(), "--headless", "--disable-gpu", "--no-sandbox", "--dump-dom", page.as_uri()],
+        # No network here: without these flags Chromium keeps trying to reach its services.
+        [
+            _chromium(), "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri(),
+        ],
         capture_output=True, text=True, timeout=120, check=False,
     )
     assert done.returncode == 0, done.stderr
