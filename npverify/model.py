@@ -215,6 +215,138 @@ class NetworkPolicy:
         return self.ingress if direction is Direction.INGRESS else self.egress
 
 
+# --- cluster-scoped tiers: ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy
+
+
+class Tier(enum.Enum):
+    """A first-match tier of cluster-scoped policies; NetworkPolicy decides between the two.
+
+    Order for each direction: ADMIN, then NetworkPolicy (for pods it isolates), then
+    BASELINE, then the default (allow).
+    """
+
+    ADMIN = "Admin"
+    BASELINE = "Baseline"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Action(enum.Enum):
+    """What a first-match rule does with the packets it matches.
+
+    v1alpha1's ``Allow`` is ACCEPT. Accept and Deny are final for their direction; Pass
+    skips the rest of its tier.
+    """
+
+    ACCEPT = "Accept"
+    DENY = "Deny"
+    PASS = "Pass"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen(cache_hash=True)
+class PodSet:
+    """Pods (never hostNetwork ones) in namespaces matching ``namespace_selector`` whose
+    labels match ``pod_selector``: a subject, or a ``namespaces``/``pods`` peer."""
+
+    namespace_selector: LabelSelector = LabelSelector()
+    pod_selector: LabelSelector = LabelSelector()
+
+
+@attrs.frozen(cache_hash=True)
+class ClusterPeer:
+    """One entry of a cluster-scoped rule's ``from``/``to`` list; at most one field is set.
+
+    ``nodes`` and ``domain_names`` cannot be decided from manifests: answers they could
+    change are UNKNOWN (docs/semantics.md). A peer with none set is one the API version
+    read did not know; the rule it is in fails closed (see ClusterRule.fails_closed).
+    """
+
+    pods: PodSet | None = None
+    networks: tuple[IPNetwork, ...] = attrs.field(default=(), converter=tuple)
+    nodes: LabelSelector | None = None
+    domain_names: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def empty(self) -> bool:
+        return self.pods is None and not self.networks and self.nodes is None and not self.domain_names
+
+    @property
+    def undecidable(self) -> bool:
+        """Whether it matches depends on facts no manifest holds (node IPs, DNS)."""
+        return self.nodes is not None or bool(self.domain_names)
+
+
+@attrs.frozen(cache_hash=True)
+class ClusterPort:
+    """One entry of ``protocols`` (v1alpha2) or ``ports`` (v1alpha1).
+
+    ``start``/``end`` bound the destination port (both None: every port of the protocol);
+    ``named`` is a container port name resolved on the destination pod, for any protocol.
+    """
+
+    protocol: Protocol | None = Protocol.TCP
+    start: int | None = None
+    end: int | None = None
+    named: str | None = None
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen(cache_hash=True)
+class ClusterRule:
+    """An ingress or egress rule of a cluster-scoped policy. Empty ``ports``: every port."""
+
+    action: Action
+    peers: tuple[ClusterPeer, ...] = attrs.field(default=(), converter=tuple)
+    ports: tuple[ClusterPort, ...] = attrs.field(default=(), converter=tuple)
+    name: str = ""
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def fails_closed(self) -> bool:
+        """A peer the API version read did not know: an Accept rule then matches nothing,
+        a Deny or Pass rule denies everything (the API's "fail closed")."""
+        return any(p.empty for p in self.peers)
+
+
+#: The short names invariants and reports use for each cluster-scoped kind.
+CLUSTER_POLICY_SHORT_NAMES = {
+    "ClusterNetworkPolicy": "cnp",
+    "AdminNetworkPolicy": "anp",
+    "BaselineAdminNetworkPolicy": "banp",
+}
+
+
+@attrs.frozen(cache_hash=True)
+class ClusterPolicy:
+    """A ClusterNetworkPolicy (v1alpha2), AdminNetworkPolicy or BaselineAdminNetworkPolicy
+    (v1alpha1), lowered to one shape: a tier, a priority, a subject and ordered rules.
+
+    A BaselineAdminNetworkPolicy has priority 0 (it is the only one of its tier in v1alpha1).
+    """
+
+    kind: str
+    name: str
+    tier: Tier
+    priority: int
+    subject: PodSet
+    ingress: tuple[ClusterRule, ...] = attrs.field(default=(), converter=tuple)
+    egress: tuple[ClusterRule, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+    @property
+    def key(self) -> str:
+        """``cnp/NAME``, ``anp/NAME`` or ``banp/default``: how invariants name it."""
+        return f"{CLUSTER_POLICY_SHORT_NAMES.get(self.kind, self.kind.lower())}/{self.name}"
+
+    def rules(self, direction: Direction) -> tuple[ClusterRule, ...]:
+        return self.ingress if direction is Direction.INGRESS else self.egress
+
+
 @attrs.frozen
 class Namespace:
     """A declared Namespace object. ``labels`` includes ``kubernetes.io/metadata.name``."""
@@ -383,6 +515,8 @@ class Cluster:
     ignored: tuple[UnmodelledObject, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Services: they name pods and ports for invariants and explain; they allow nothing.
     services: tuple[Service, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Cluster-scoped policies of the Admin and Baseline tiers, in load order.
+    cluster_policies: tuple[ClusterPolicy, ...] = attrs.field(default=(), converter=tuple)
     #: Policies by namespace, in order, and declared namespaces by name: built once, since
     #: the evaluator asks for them per packet.
     _policies_by_namespace: dict[str, tuple[NetworkPolicy, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -390,8 +524,22 @@ class Cluster:
     _workloads_by_key: dict[str, Workload] = attrs.field(init=False, eq=False, repr=False)
     _namespace_names: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
     _status_ips: dict[bool, frozenset[IPAddress]] = attrs.field(init=False, eq=False, repr=False)
+    _tier_groups: dict[Tier, tuple[tuple[int, tuple[ClusterPolicy, ...]], ...]] = attrs.field(
+        init=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
+        tiers: dict[Tier, dict[int, list[ClusterPolicy]]] = {tier: {} for tier in Tier}
+        for cp in self.cluster_policies:
+            tiers[cp.tier].setdefault(cp.priority, []).append(cp)
+        object.__setattr__(
+            self,
+            "_tier_groups",
+            {
+                tier: tuple((p, tuple(sorted(g, key=lambda c: (c.name, c.kind)))) for p, g in sorted(groups.items()))
+                for tier, groups in tiers.items()
+            },
+        )
         grouped: dict[str, list[NetworkPolicy]] = {}
         for policy in self.policies:
             grouped.setdefault(policy.namespace, []).append(policy)
@@ -407,6 +555,15 @@ class Cluster:
         for w in self.workloads:
             status_ips[w.host_network].update(w.ips)
         object.__setattr__(self, "_status_ips", {k: frozenset(v) for k, v in status_ips.items()})
+
+    def tier_groups(self, tier: Tier) -> tuple[tuple[int, tuple[ClusterPolicy, ...]], ...]:
+        """The tier's policies grouped by priority (lower first), each group by name."""
+        return self._tier_groups[tier]
+
+    @property
+    def tiered(self) -> bool:
+        """Whether cluster-scoped policies take part: then no namespace decides alone."""
+        return bool(self.cluster_policies)
 
     def status_ips(self, host_network: bool) -> frozenset[IPAddress]:
         """The IPs loaded Pods state (``status.podIPs``) of ordinary pods, or of hostNetwork
@@ -554,6 +711,10 @@ class Semantics:
     self_traffic_allowed: bool = True
     #: Is traffic from the node a pod runs on always allowed into that pod?
     own_node_traffic_allowed: bool = True
+    #: Policies of one tier with the same priority whose rules match one packet: "any"
+    #: (the API leaves the order to the implementation: a verdict that depends on it is
+    #: UNKNOWN) or "name" (apply them by name, a documented tie-break).
+    same_priority: str = "any"
 
 
 @attrs.frozen

@@ -11,9 +11,12 @@ from collections.abc import Mapping
 
 import attrs
 
+from npverify import tiers
 from npverify.invariants.model import EndpointKind, Scope
 from npverify.model import (
+    Action,
     Cluster,
+    ClusterPeer,
     Diagnostic,
     Direction,
     Endpoint,
@@ -32,6 +35,7 @@ from npverify.model import (
     Rule,
     Semantics,
     Severity,
+    Tier,
     Universe,
     NAMESPACE_NAME_LABEL,
 )
@@ -136,35 +140,118 @@ class RuleMatch:
 
 
 @attrs.frozen
+class Step:
+    """One step of a direction's trace: a tier, what in it applied, and the outcome.
+
+    ``tier`` is "Admin", "NetworkPolicy", "Baseline" or "default"; ``rule`` says what in
+    the tier applied ("" when nothing did); ``action`` is "Accept", "Deny", "Pass" or "none"
+    (the tier does not decide; the next one does).
+    """
+
+    tier: str
+    action: str
+    rule: str = ""
+    location: object = None
+
+
+@attrs.frozen
 class DirectionDecision:
     """How one direction (the source's egress or the destination's ingress) decided."""
 
     direction: Direction
-    #: Policies that select the endpoint for this direction (it is isolated iff non-empty).
+    #: NetworkPolicies that select the endpoint for this direction (isolated iff non-empty).
     isolating: tuple[NetworkPolicy, ...]
     #: Rules of those policies that match the packet.
     matches: tuple[RuleMatch, ...]
     #: Why the endpoint is outside policy control, if it is ("external host", ...).
     unmanaged: str | None = None
+    #: The Admin and Baseline tiers' first matches (None: no cluster-scoped policies).
+    admin: tiers.TierOutcome | None = None
+    baseline: tiers.TierOutcome | None = None
 
     @property
     def isolated(self) -> bool:
         return bool(self.isolating)
 
     @property
+    def decided_by(self) -> str:
+        """The tier that decided: "unmanaged", "Admin", "NetworkPolicy", "Baseline", "default"."""
+        if self.unmanaged:
+            return "unmanaged"
+        if self.admin is not None and self.admin.action in (Action.ACCEPT, Action.DENY):
+            return Tier.ADMIN.value
+        if self.isolating:
+            return tiers.NETWORK_POLICY_TIER
+        if self.baseline is not None and self.baseline.action in (Action.ACCEPT, Action.DENY):
+            return Tier.BASELINE.value
+        return tiers.DEFAULT_TIER
+
+    @property
     def allowed(self) -> bool:
-        return not self.isolating or bool(self.matches)
+        by = self.decided_by
+        if by == Tier.ADMIN.value:
+            return self.admin.action is Action.ACCEPT
+        if by == tiers.NETWORK_POLICY_TIER:
+            return bool(self.matches)
+        if by == Tier.BASELINE.value:
+            return self.baseline.action is Action.ACCEPT
+        return True
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The tiers this direction met, in order, up to the one that decided."""
+        if self.unmanaged:
+            return (Step("unmanaged", "Accept", self.unmanaged),)
+        steps = []
+        by = self.decided_by
+        for outcome in (self.admin,):
+            if outcome is not None:
+                steps.append(_tier_step(outcome))
+        if by == Tier.ADMIN.value:
+            return tuple(steps)
+        if self.isolating:
+            if self.matches:
+                m = self.matches[0]
+                steps.append(Step(tiers.NETWORK_POLICY_TIER, "Accept", m.describe(), m.rule.location or m.policy.location))
+            else:
+                names = ", ".join(p.key for p in self.isolating)
+                steps.append(Step(tiers.NETWORK_POLICY_TIER, "Deny", f"isolated by {names}; no rule matches", self.isolating[0].location))
+            return tuple(steps)
+        steps.append(Step(tiers.NETWORK_POLICY_TIER, "none", "no NetworkPolicy selects the pod"))
+        if self.baseline is not None:
+            steps.append(_tier_step(self.baseline))
+        if by == tiers.DEFAULT_TIER:
+            steps.append(Step(tiers.DEFAULT_TIER, "Accept", "no tier decided; Kubernetes allows by default"))
+        return tuple(steps)
 
     def describe(self) -> str:
         side = "source egress" if self.direction is Direction.EGRESS else "destination ingress"
         if self.unmanaged:
             return f"{side}: not subject to policy ({self.unmanaged})"
+        by = self.decided_by
+        if by in (Tier.ADMIN.value, Tier.BASELINE.value):
+            outcome = self.admin if by == Tier.ADMIN.value else self.baseline
+            verb = "allowed" if outcome.action is Action.ACCEPT else "denied"
+            return f"{side}: {verb} by {by} tier rule {outcome.rule.describe()}"
         if not self.isolating:
-            return f"{side}: allowed, no policy selects the pod for {self.direction}"
+            passed = self._passed()
+            return f"{side}: allowed, no policy selects the pod for {self.direction}{passed}"
         names = ", ".join(_policy_ref(p) for p in self.isolating)
+        passed = self._passed()
         if self.matches:
-            return f"{side}: allowed by " + "; ".join(m.describe() for m in self.matches)
-        return f"{side}: denied; isolated by {names} and no rule matches"
+            return f"{side}: allowed by " + "; ".join(m.describe() for m in self.matches) + passed
+        return f"{side}: denied; isolated by {names} and no rule matches{passed}"
+
+    def _passed(self) -> str:
+        if self.admin is not None and self.admin.action is Action.PASS:
+            return f" (the Admin tier passed: {self.admin.rule.describe()})"
+        return ""
+
+
+def _tier_step(outcome: tiers.TierOutcome) -> Step:
+    if outcome.rule is None:
+        return Step(outcome.tier.value, "none", "no rule matches")
+    return Step(outcome.tier.value, outcome.rule.action.value, outcome.rule.describe(), outcome.rule.location)
 
 
 def _policy_ref(policy: NetworkPolicy) -> str:
@@ -189,7 +276,11 @@ class Decision:
 
 
 def decide_direction(
-    cluster: Cluster, packet: Packet, direction: Direction, semantics: Semantics
+    cluster: Cluster,
+    packet: Packet,
+    direction: Direction,
+    semantics: Semantics,
+    resolution: tiers.Resolution = tiers.DEFAULT_RESOLUTION,
 ) -> DirectionDecision:
     """Decide the source's egress (EGRESS) or the destination's ingress (INGRESS)."""
     endpoint, other = (packet.src, packet.dst) if direction is Direction.EGRESS else (packet.dst, packet.src)
@@ -218,7 +309,16 @@ def decide_direction(
             if rule.ports and port_index is None:
                 continue
             matches.append(RuleMatch(policy, direction, rule_index, peer_index, port_index))
-    return DirectionDecision(direction, tuple(isolating), tuple(matches))
+    admin = baseline = None
+    if cluster.tiered:
+        by_name = semantics.same_priority == "name"
+        admin = tiers.first_match(
+            cluster, Tier.ADMIN, direction, endpoint, other, packet.protocol, packet.port, packet.dst, resolution, by_name
+        )
+        baseline = tiers.first_match(
+            cluster, Tier.BASELINE, direction, endpoint, other, packet.protocol, packet.port, packet.dst, resolution, by_name
+        )
+    return DirectionDecision(direction, tuple(isolating), tuple(matches), None, admin, baseline)
 
 
 def _first_index(items, predicate) -> int | None:
@@ -228,15 +328,95 @@ def _first_index(items, predicate) -> int | None:
     return None
 
 
-def decide(cluster: Cluster, packet: Packet, semantics: Semantics = Semantics()) -> Decision:
-    """Is ``packet`` allowed by the cluster's NetworkPolicies? With the deciding rules."""
-    egress = decide_direction(cluster, packet, Direction.EGRESS, semantics)
-    ingress = decide_direction(cluster, packet, Direction.INGRESS, semantics)
+def decide(
+    cluster: Cluster,
+    packet: Packet,
+    semantics: Semantics = Semantics(),
+    resolution: tiers.Resolution = tiers.DEFAULT_RESOLUTION,
+) -> Decision:
+    """Is ``packet`` allowed by the cluster's policies? With the deciding rules.
+
+    ``resolution`` fixes what no manifest says (``nodes``/``domainNames`` peers, the order of
+    same-priority policies); ``possible_outcomes`` tries each that matters.
+    """
+    egress = decide_direction(cluster, packet, Direction.EGRESS, semantics, resolution)
+    ingress = decide_direction(cluster, packet, Direction.INGRESS, semantics, resolution)
     if packet.is_self and semantics.self_traffic_allowed:
         return Decision(packet, True, egress, ingress, "a pod may always send to itself")
     if from_own_node(packet.src) and isinstance(packet.dst, PodEndpoint) and semantics.own_node_traffic_allowed:
         return Decision(packet, True, egress, ingress, "traffic from the pod's own node is always allowed")
     return Decision(packet, egress.allowed and ingress.allowed, egress, ingress)
+
+
+#: More resolutions than this for one packet: the packet's verdict counts as undetermined.
+MAX_RESOLUTIONS = 256
+
+
+@attrs.frozen
+class Outcomes:
+    """Every verdict a packet can get over the facts no manifest holds, and those facts."""
+
+    decisions: tuple[Decision, ...]
+    #: What the verdict depends on, in words (empty when it is determined).
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def allowed_values(self) -> frozenset[bool]:
+        return frozenset(d.allowed for d in self.decisions)
+
+    @property
+    def determined(self) -> bool:
+        return len(self.allowed_values) == 1 and not self.depends_on
+
+
+def unknown_peer_text(peer: ClusterPeer) -> str:
+    if peer.domain_names:
+        return "whether the destination is " + " or ".join(peer.domain_names) + " (domainNames)"
+    return "whether the destination is a node matching nodes selector " + _selector_words(peer.nodes)
+
+
+def _selector_words(selector: LabelSelector) -> str:
+    parts = [f"{k}={v}" for k, v in selector.match_labels.items()]
+    parts += [f"{r.key} {r.operator.value} ({', '.join(r.values)})" for r in selector.match_expressions]
+    return " and ".join(parts) or "{}"
+
+
+def possible_outcomes(cluster: Cluster, packet: Packet, semantics: Semantics = Semantics()) -> Outcomes:
+    """The packet's decisions under every resolution of what no manifest holds that its
+    verdict consults: a proof or counterexample must hold under each of them."""
+    first = decide(cluster, packet, semantics)
+    if not cluster.tiered:
+        return Outcomes((first,))
+    seen = {tiers.DEFAULT_RESOLUTION}
+    queue = [tiers.DEFAULT_RESOLUTION]
+    decisions = []
+    facts: dict[str, None] = {}
+    while queue:
+        resolution = queue.pop()
+        decision = first if resolution == tiers.DEFAULT_RESOLUTION else decide(cluster, packet, semantics, resolution)
+        decisions.append(decision)
+        alternatives = []
+        for side in (decision.egress, decision.ingress):
+            for outcome in (side.admin, side.baseline):
+                if outcome is None:
+                    continue
+                for peer in outcome.consulted_peers:
+                    alternatives.append(resolution.with_peer(peer, peer not in resolution.matching_peers))
+                    facts[unknown_peer_text(peer)] = None
+                for group, hits in outcome.ambiguous:
+                    names = ", ".join(h.policy.key for h in hits)
+                    facts[f"which of {names} (tier {group.tier}, priority {group.priority}) applies first"] = None
+                    alternatives += [resolution.with_first(group, h.policy.name) for h in hits]
+        for alt in alternatives:
+            if alt not in seen:
+                seen.add(alt)
+                queue.append(alt)
+        if len(seen) > MAX_RESOLUTIONS:
+            return Outcomes(tuple(decisions), tuple(facts) + ("more resolutions than npverify tries",))
+    result = Outcomes(tuple(decisions))
+    if len(result.allowed_values) > 1:
+        return Outcomes(tuple(decisions), tuple(facts))
+    return result
 
 
 def from_own_node(src: Endpoint) -> bool:
