@@ -104,25 +104,35 @@ def _packet(a: _Algebra, src: _Class, dst: _Class, u: int, v: int, protocol: Pro
     if self_packets:
         s = d = _endpoint(a, src, ws, u, src_key, sv.low)
     else:
-        # Distinct pods, distinct addresses (unless both are hostNetwork): a side
-        # fixed to one address keeps it, the other moves off it within its range.
+        # Distinct pods, distinct addresses: a side fixed to one address keeps it, the
+        # other moves off it within its range. Two hostNetwork pods may share their node's
+        # address, but then the source is the destination's own node, whose traffic the
+        # cells leave out: they share it only when both are fixed to it.
         s_at, d_at = sv.low, dv.low
-        if s_at == d_at and not (src.host_network and dst.host_network):
+        if s_at == d_at:
             if dv.single is None:
                 d_at += 1
-            else:
+            elif sv.single is None:
                 s_at += 1
         s = _endpoint(a, src, ws, u, f"{src_key}#src", s_at)
         d = _endpoint(a, dst, wd, v, f"{dst_key}#dst", d_at)
     return Packet(s, d, protocol, port)
 
 
-def _decision(a: _Algebra, packet: Packet) -> Decision:
-    """The reference evaluator's decision on a packet between two pods."""
-    # Only the policies of the two ends' namespaces can decide it.
+def _local(a: _Algebra, packet: Packet) -> Cluster:
+    """The policies that can decide a packet between two pods: the NetworkPolicies of the
+    two ends' namespaces, and every cluster-scoped policy."""
     names = {packet.src.namespace, packet.dst.namespace}  # type: ignore[union-attr]
-    local = Cluster(policies=[p for n in sorted(names) for p in a.policies_by_namespace.get(n, [])])
-    return decide(local, packet, a.semantics)
+    return Cluster(
+        policies=[p for n in sorted(names) for p in a.policies_by_namespace.get(n, [])],
+        cluster_policies=a.cluster.cluster_policies,
+    )
+
+
+def _decision(a: _Algebra, packet: Packet) -> Decision:
+    """The reference evaluator's decision on a packet between two pods (for unknowns of
+    cluster-scoped policies, under its default resolution)."""
+    return decide(_local(a, packet), packet, a.semantics)
 
 
 def _decide(a: _Algebra, packet: Packet) -> bool:
