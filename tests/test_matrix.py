@@ -1092,3 +1092,17 @@ def test_hostnetwork_rows_say_their_own_node_traffic_is_not_in_the_cells():
     assert any("own node" in note and "not in the cells" in note for note in shown.notes), shown.notes
     strict = connectivity_matrix(cluster, universe=Universe(host_network=True), semantics=Semantics(own_node_traffic_allowed=False), prove=False)
     assert not any("own node" in note for note in strict.notes)
+
+
+def test_witnesses_put_two_hostnetwork_pods_on_distinct_addresses():
+    """Two pods of a hostNetwork Deployment on one address would be one node's own traffic,
+    which the cells leave out: a witness between them must use two addresses of the atom
+    (this namespace matrix's may-only ports need one allowed packet between them)."""
+    agent = Workload("Deployment", "ns", "agent", {}, host_network=True, replicas=None)
+    web = Workload("Deployment", "ns", "web", {"app": "web"}, replicas=None)
+    only_80 = NetworkPolicy("ns", "web", LabelSelector({"app": "web"}), {Direction.INGRESS}, ingress=[Rule(ports=[PolicyPort(TCP, 80)])])
+    cluster = Cluster(policies=[only_80], workloads=[agent, web])
+    universe = Universe(host_network=True, pod_cidrs=s.POD_CIDRS)
+    matrix = connectivity_matrix(cluster, by="namespace", universe=universe)
+    assert matrix.verdict is Verdict.PROVED and matrix.witnesses > 0
+    assert matrix.cell("ns", "ns").text() == "TCP 1-79*,80,81-65535* UDP all* SCTP all*"
