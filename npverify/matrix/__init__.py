@@ -13,6 +13,9 @@ The modules, in the order data flows through them:
 * ``variants``: classes of workloads no policy tells apart, and their variants (IP atom,
   namespace label assignment);
 * ``algebra``: the cell of each pair of classes, and which pairs to look at;
+* ``tiered``: with cluster-scoped policies (Admin and Baseline tiers), directions and cells
+  by the tiers' first-match walk over port sets, with the ports whose verdict depends on
+  what no manifest says (``Cell.unknown``);
 * ``builders``: workload and namespace matrices from the class cells;
 * ``proof``: witness packets for may-only ports, and the glue to the solver's proof;
 * ``reasons``: per cell, the rules that allow its packets (each confirmed by the reference
@@ -25,7 +28,7 @@ This package re-exports the public names; the modules' underscored names are int
 
 from npverify.matrix.cells import ALL, EMPTY, EMPTY_CELL, PROTOCOLS, Cell, Intervals, PortSet, cell_text
 from npverify.matrix.compute import connectivity_matrix
-from npverify.matrix.reasons import CellIsolation, CellReasons, CellRule
+from npverify.matrix.reasons import CellIsolation, CellReasons, CellRule, CellTierRule
 from npverify.matrix.result import ConnectivityMatrix
 from npverify.matrix.variants import MAX_LABEL_ASSIGNMENTS
 
@@ -39,6 +42,7 @@ __all__ = [
     "CellIsolation",
     "CellReasons",
     "CellRule",
+    "CellTierRule",
     "ConnectivityMatrix",
     "Intervals",
     "PortSet",

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from typing import Optional
 
 from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
+from npverify.matrix.tiered import _Tiers, mention_cluster_policies
 from npverify.matrix.variants import (
     _address,
     _atoms,
@@ -66,6 +67,8 @@ class _Algebra:
         self.universe = universe
         self.semantics = semantics
         self.mentions = _Mentions(cluster.policies)
+        if cluster.tiered:
+            mention_cluster_policies(self.mentions, cluster.cluster_policies)
         self.declared = {ns.name: ns for ns in cluster.namespaces}
         self.by_key = {w.key: w for w in cluster.workloads}
         self.notes: list[str] = []
@@ -151,6 +154,14 @@ class _Algebra:
                 in_prog, out_prog = self._compile(cls.in_rules), self._compile(cls.out_rules)
                 cls.in_prog = self._programs.setdefault(in_prog, in_prog)
                 cls.out_prog = self._programs.setdefault(out_prog, out_prog)
+        #: With cluster-scoped policies, the tiered side (npverify/matrix/tiered.py) takes
+        #: over cells and pairs; without, nothing here changes (not even a test per pair).
+        self.tiers: Optional[_Tiers] = None
+        if cluster.tiered:
+            self.tiers = _Tiers(self)
+            self.pair = self.tiers.pair  # type: ignore[method-assign]
+            self.self_cell = self.tiers.self_cell  # type: ignore[method-assign]
+            self.candidates = self.tiers.candidates  # type: ignore[method-assign]
 
     def forget_identities(self) -> None:
         """Drop the caches keyed by object identity (for a copy of the algebra made by
@@ -158,6 +169,8 @@ class _Algebra:
         caches = (self._memo, self._cells, self._directions, self._keys_cache, self._mask_cache, self._partial_cache, self._pair_memo)
         for cache in caches:
             cache.clear()
+        if self.tiers is not None:
+            self.tiers.forget_identities()
 
     # --- interned port sets ----------------------------------------------------------------
 

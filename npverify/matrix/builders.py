@@ -43,13 +43,34 @@ class _Cells:
         return Cell(self.may, always)
 
 
+class _TieredCells(_Cells):
+    """``_Cells`` that also unites the units' ``unknown`` ports (with cluster-scoped
+    policies; a class of its own so that the matrix without them pays nothing for it)."""
+
+    __slots__ = ("unknown",)
+
+    def __init__(self, algebra: _Algebra) -> None:
+        super().__init__(algebra)
+        self.unknown = EMPTY
+
+    def add(self, cell: Cell) -> None:
+        super().add(cell)
+        self.unknown = self.algebra.union(self.unknown, cell.unknown)
+
+    def cell(self, units: int) -> Cell:
+        plain = super().cell(units)
+        return Cell(plain.may, plain.always, self.unknown)
+
+
 def _combine(parts: list[Cell]) -> Cell:
     may = EMPTY
     always: Optional[PortSet] = None
+    unknown = EMPTY
     for part in parts:
         may = may | part.may
         always = part.always if always is None else always & part.always
-    return Cell(may, always if always is not None else EMPTY)
+        unknown = unknown | part.unknown
+    return Cell(may, always if always is not None else EMPTY, unknown)
 
 
 #: Witness units (cells with may-only ports) per worker process below which more
@@ -223,6 +244,7 @@ class _NamespaceMatrix(_Builder):
         n = len(a.classes)
         pairs: dict[tuple[int, int], _Cells] = {}
         owns: dict[int, _Cells] = {}
+        cells_of = _Cells if a.tiers is None else _TieredCells
         #: Per namespace pair, its class pairs (coded source * n + destination) and their
         #: cells, for the witnesses: two flat sequences, since a tuple per class pair
         #: would take gigabytes at 100,000 pods.
@@ -232,7 +254,7 @@ class _NamespaceMatrix(_Builder):
             key = (self.row_index[src.namespace], self.row_index[dst.namespace])
             acc = pairs.get(key)
             if acc is None:
-                acc = pairs[key] = _Cells(a)
+                acc = pairs[key] = cells_of(a)
                 self._pairs[key] = (array("q"), [])
             acc.add(cell)
             codes, cells = self._pairs[key]
@@ -240,7 +262,7 @@ class _NamespaceMatrix(_Builder):
             cells.append(cell)
         for cls, own in a.self_cells():
             r = self.row_index[cls.namespace]
-            owns.setdefault(r, _Cells(a)).add(own)
+            owns.setdefault(r, cells_of(a)).add(own)
             self._owns.setdefault(r, []).append((cls, own))
         self.pair_cells = {key: acc.cell(self._pair_units(key)) for key, acc in pairs.items()}
         self.own_cells = {r: acc.cell(self._own_units(r)) for r, acc in owns.items()}

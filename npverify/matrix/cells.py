@@ -4,7 +4,9 @@ A ``PortSet`` is a set of (protocol, port), kept per protocol as sorted, disjoin
 intervals within 1..65535, with union, intersection and difference. A ``Cell`` pairs the
 ports some packet of a pair of rows may use (``may``) with those every such packet may use
 (``always``), and writes itself as ``TCP 53,8080*``: the ``may`` ports, starred outside
-``always``. Nothing here knows about policies or pods.
+``always``. With Admin/Baseline tiers a cell also has ``unknown`` ports, whose verdict for
+some packet depends on what no manifest says; they lie in ``may`` outside ``always`` and
+are written with ``?`` instead of ``*``. Nothing here knows about policies or pods.
 """
 
 from __future__ import annotations
@@ -154,10 +156,17 @@ ALL = PortSet(_FULL, _FULL, _FULL)
 
 @attrs.frozen
 class Cell:
-    """One cell: ports some packet may use (``may``), and those every packet may use (``always``)."""
+    """One cell: ports some packet may use (``may``), and those every packet may use (``always``).
+
+    ``unknown``: ports on which some packet is allowed or denied depending on facts no
+    manifest holds (which of two same-priority Admin or Baseline policies applies first).
+    Such a packet counts as possibly allowed and possibly denied, so these ports lie in
+    ``may`` and outside ``always``; empty without cluster-scoped policies.
+    """
 
     may: PortSet
     always: PortSet
+    unknown: PortSet = EMPTY
 
     @property
     def may_only(self) -> PortSet:
@@ -165,8 +174,11 @@ class Cell:
         return self.may - self.always
 
     def text(self) -> str:
-        """E.g. ``TCP 53,8080* UDP 53``: the ``may`` ports, a trailing ``*`` on those outside ``always``."""
-        return cell_text(self.may, self.always)
+        """E.g. ``TCP 53,8080* UDP 53``: the ``may`` ports, a trailing ``*`` on those outside
+        ``always`` (``?`` on those that are ``unknown``)."""
+        if self.unknown.is_empty:
+            return cell_text(self.may, self.always)
+        return _cell_text_unknown(self.may, self.always, self.unknown)
 
 
 def cell_text(may: PortSet, always: PortSet) -> str:
@@ -187,6 +199,31 @@ def cell_text(may: PortSet, always: PortSet) -> str:
                 if at < ilo:
                     pieces.append(_interval_text(at, ilo - 1) + "*")
                 pieces.append(_interval_text(ilo, ihi))
+                at = ihi + 1
+            if at <= hi:
+                pieces.append(_interval_text(at, hi) + "*")
+        if pieces:
+            parts.append(f"{protocol} " + ",".join(pieces))
+    return " ".join(parts) if parts else "none"
+
+
+def _cell_text_unknown(may: PortSet, always: PortSet, unknown: PortSet) -> str:
+    """``cell_text`` with the ``unknown`` ports of the may-only stretches marked ``?``."""
+    if may.is_all and unknown.is_all:
+        return "all?"
+    parts = []
+    for protocol in PROTOCOLS:
+        pieces = []
+        sure, open_ = always.intervals(protocol), unknown.intervals(protocol)
+        for lo, hi in may.intervals(protocol):
+            # Walk the interval left to right: always, may-only and unknown stretches.
+            marks = [(ilo, ihi, "") for ilo, ihi in _intersection(((lo, hi),), sure)]
+            marks += [(ilo, ihi, "?") for ilo, ihi in _intersection(((lo, hi),), open_)]
+            at = lo
+            for ilo, ihi, mark in sorted(marks):
+                if at < ilo:
+                    pieces.append(_interval_text(at, ilo - 1) + "*")
+                pieces.append(_interval_text(ilo, ihi) + mark)
                 at = ihi + 1
             if at <= hi:
                 pieces.append(_interval_text(at, hi) + "*")

@@ -19,7 +19,7 @@ from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
 from npverify.matrix.cells import Cell
 from npverify.matrix.proof import _claim, _disagreement
 from npverify.matrix.reasons import _Reasons
-from npverify.matrix.result import ConnectivityMatrix
+from npverify.matrix.result import TIERS_NOT_PROVED, ConnectivityMatrix
 from npverify.model import Cluster, Diagnostic, Semantics, Universe
 from npverify.results import Verdict
 from npverify.smt import Limits
@@ -48,6 +48,28 @@ def _no_rows_note(cluster: Cluster, chosen: Optional[frozenset[str]]) -> str:
         f"no rows: every loaded workload{where} is hostNetwork, outside the universe "
         "(--host-network includes them); there are no pods to connect"
     )
+
+
+def _solver_covers_tiers() -> bool:
+    """Whether the SMT encoding decides packets through the Admin and Baseline tiers: it
+    says so with ``COVERS_TIERS = True`` in npverify/smt/encode.py. Until then a tiered
+    matrix skips the solver (its witnesses are still replayed through the evaluator)."""
+    from npverify.smt import encode
+
+    return bool(getattr(encode, "COVERS_TIERS", False))
+
+
+def _unknown_notes(algebra: _Algebra, builder: _Builder) -> list[str]:
+    """What the cells marked ``?`` depend on, in words."""
+    cells = sum(1 for cell in builder.cells.values() if not cell.unknown.is_empty)
+    if not cells:
+        return []
+    facts = sorted({fact for texts in algebra.tiers.facts.values() for fact in texts}) if algebra.tiers else []
+    return [
+        f"{cells} {'cell has' if cells == 1 else 'cells have'} ports marked ?, allowed or denied depending on what "
+        f"no manifest says ({'; '.join(facts)}): they are counted in may and never in always "
+        "(Semantics.same_priority=\"name\" applies same-priority policies by name instead)"
+    ]
 
 
 def connectivity_matrix(
@@ -103,6 +125,15 @@ def connectivity_matrix(
             # there is, and the solver has no query to answer.
             verdict = Verdict.PROVED
             notes.append("nothing to prove: with no rows the matrix makes no claim about any packet")
+    elif prove and cluster.tiered and not _solver_covers_tiers():
+        # The witnesses replay through the reference evaluator, which knows the tiers; the
+        # solver's encoding does not yet, so its proof would contradict a right matrix.
+        proof_started = time.perf_counter()
+        witnesses = builder.confirm_witnesses(jobs)
+        proof_seconds = time.perf_counter() - proof_started
+        verdict = Verdict.UNKNOWN
+        reason = TIERS_NOT_PROVED
+        notes.append(f"not proved: {TIERS_NOT_PROVED}; the may-only ports were confirmed by witness packets")
     elif prove:
         proof_started = time.perf_counter()
         witnesses = builder.confirm_witnesses(jobs)
@@ -128,6 +159,8 @@ def connectivity_matrix(
             raise InternalError(_disagreement(algebra, builder, outcome))
         verdict = Verdict.PROVED if outcome.proved else Verdict.UNKNOWN
         reason = outcome.reason
+    if algebra.tiers is not None:
+        notes += _unknown_notes(algebra, builder)
     coverage = Coverage.of(cluster)
     notes[:0] = coverage.notes()
     if coverage.unmodelled:

@@ -17,7 +17,7 @@ from npverify.errors import InternalError
 from npverify.matrix.cells import EMPTY_CELL, PROTOCOLS, Cell, Intervals
 from npverify.matrix.variants import _address, _bits, _Class
 from npverify.model import Cluster, Packet, PodEndpoint, Protocol
-from npverify.semantics import Decision, decide, universe_problem
+from npverify.semantics import Decision, decide, possible_outcomes, universe_problem
 
 if TYPE_CHECKING:
     from npverify.matrix.algebra import _Algebra
@@ -74,6 +74,8 @@ def _witness(
     """A packet between pods of ``src`` and ``dst`` (one pod to itself with
     ``self_packets``) that the algebra allows (or denies) on ``protocol``/``port``,
     replayed through the reference evaluator, which must agree."""
+    if a.tiers is not None:
+        return _tiered_witness(a, src, dst, protocol, port, allowed, self_packets)
     e_base, e_partial = a.egress(src, dst)
     i_base, i_partial = a.ingress(dst, src)
     for u, v in _variant_pairs(a, src, dst, self_packets):
@@ -92,6 +94,55 @@ def _witness(
             )
         return packet
     return None
+
+
+def _predicted(a: _Algebra, src: _Class, dst: _Class, u: int, v: int, protocol: Protocol, port: int, self_packets: bool) -> frozenset[bool]:
+    """With cluster-scoped policies: the verdicts the algebra says a packet from variant
+    ``u`` to variant ``v`` can get, over what no manifest says (one verdict when known)."""
+    if self_packets and a.semantics.self_traffic_allowed:
+        return frozenset({True})
+    assert a.tiers is not None
+    e, i = a.tiers.outcomes_at(src, dst, u, v)
+    if e.sure.contains(protocol, port) and i.sure.contains(protocol, port):
+        return frozenset({True})
+    if e.possible.contains(protocol, port) and i.possible.contains(protocol, port):
+        return frozenset({True, False})
+    return frozenset({False})
+
+
+def _tiered_witness(
+    a: _Algebra, src: _Class, dst: _Class, protocol: Protocol, port: int, allowed: bool, self_packets: bool
+) -> Optional[Packet]:
+    """``_witness`` with cluster-scoped policies: a packet the algebra says may get the
+    verdict ``allowed``; the evaluator, over every resolution of what no manifest says
+    (``possible_outcomes``), must give it exactly the verdicts the algebra predicts."""
+    for u, v in _variant_pairs(a, src, dst, self_packets):
+        predicted = _predicted(a, src, dst, u, v, protocol, port, self_packets)
+        if allowed not in predicted:
+            continue
+        packet = _packet(a, src, dst, u, v, protocol, port, self_packets)
+        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics)
+        verdicts = outcomes.allowed_values
+        # Past MAX_RESOLUTIONS the evaluator stops trying (and says so last): what it
+        # found must then be predicted.
+        complete = not outcomes.depends_on or outcomes.depends_on[-1] != _GAVE_UP
+        if verdicts != predicted if complete else not verdicts <= predicted:
+            raise InternalError(
+                f"connectivity matrix: the set algebra says {_verdicts_text(predicted)}, the reference "
+                f"evaluator says {_verdicts_text(verdicts)}: {packet!r}"
+            )
+        return packet
+    return None
+
+
+#: The last of ``Outcomes.depends_on`` when possible_outcomes stopped at MAX_RESOLUTIONS.
+_GAVE_UP = "more resolutions than npverify tries"
+
+
+def _verdicts_text(verdicts: frozenset[bool]) -> str:
+    if len(verdicts) > 1:
+        return "allowed or denied, depending on what no manifest says"
+    return "allowed" if True in verdicts else "denied"
 
 
 def _packet(a: _Algebra, src: _Class, dst: _Class, u: int, v: int, protocol: Protocol, port: int, self_packets: bool) -> Packet:

@@ -320,6 +320,8 @@ def _cell_json(matrix, i: int, j: int, cell) -> dict[str, Any]:
         "always": _port_set_json(cell.always),
         "text": cell.text(),
     }
+    if not cell.unknown.is_empty:
+        out["unknown"] = _port_set_json(cell.unknown)
     reasons = matrix.reasons.get((i, j)) if matrix.reasons is not None else None
     if reasons is not None:
         out["rules"] = [
@@ -336,6 +338,21 @@ def _cell_json(matrix, i: int, j: int, cell) -> dict[str, Any]:
             {"policy": p.policy, "direction": str(p.direction), "location": location_json(p.location)}
             for p in reasons.isolated_by
         ]
+        if reasons.tier_rules:
+            out["tier_rules"] = [
+                {
+                    "tier": r.tier,
+                    "policy": r.policy,
+                    "direction": str(r.direction),
+                    "rule": r.rule,
+                    "name": r.name,
+                    "action": r.action,
+                    "description": r.description,
+                    "location": location_json(r.location),
+                    "example": {"protocol": r.protocol.value, "port": r.port},
+                }
+                for r in reasons.tier_rules
+            ]
     return out
 
 

@@ -285,8 +285,12 @@ def matrix_verdict_line(matrix) -> str:
             f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
             f"always-ports; {counted(matrix.witnesses, 'may-only range')} confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
         )
+    from npverify.matrix.result import TIERS_NOT_PROVED
+
     if not matrix.coverage.complete:
         return f"UNKNOWN  {matrix.reason}"
+    if matrix.reason == TIERS_NOT_PROVED:
+        return f"UNKNOWN  not proved: {matrix.reason}"
     return f"UNKNOWN  the solver did not finish the proof: {matrix.reason}"
 
 
@@ -294,6 +298,7 @@ def render_matrix(matrix) -> str:
     """``npverify matrix`` as text: a grid when it fits, else one line per non-empty cell."""
     cells = list(matrix.nonempty())
     some = sum(1 for _, _, cell in cells if not cell.may_only.is_empty)
+    unknown = any(not cell.unknown.is_empty for _, _, cell in cells)
     lines = [f"connectivity matrix by {matrix.by}: {counted(len(matrix.rows), matrix.by)}, rows are sources, columns destinations"]
     lines += [f"note: {note}" for note in matrix.notes]
     lines.append("")
@@ -315,7 +320,8 @@ def render_matrix(matrix) -> str:
     lines += [
         "",
         "ports marked * are allowed for some pods or IPs only; '-' nothing allowed; "
-        "'n/a' no such pair of pods in the universe (a single Pod to itself without --self-traffic)",
+        "'n/a' no such pair of pods in the universe (a single Pod to itself without --self-traffic)"
+        + ("; ports marked ? are allowed or denied depending on what no manifest says (see the notes)" if unknown else ""),
         matrix_verdict_line(matrix),
         f"{counted(len(cells), 'non-empty cell')}, {some} with ports for some pods or IPs only, {len(matrix.void)} n/a ({matrix.seconds:.2f} s)",
     ]

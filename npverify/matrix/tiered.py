@@ -1,0 +1,454 @@
+"""The Admin and Baseline tiers in the set algebra: what a direction allows when
+cluster-scoped policies take part (``Cluster.tiered``).
+
+Without them a direction is NetworkPolicy's allow-list, a union of rules' ports, and
+npverify/matrix/algebra.py keeps it as masks over the other end's variants. The tiers are
+first-match, so here a direction is walked as npverify/tiers.py ``first_match`` walks it,
+with port sets for packets: for the direction's own pod (its labels and namespace labels
+pick the subjects) and one kind of pod at the other end (which peers match it), a
+"reaching" port set starts as every port; each group of one priority takes the ports its
+policies' rules match (a policy's first matching rule decides a port), with their actions;
+the rest go on to the next group. What the Admin tier accepts or denies is final, what it
+passes or leaves goes to NetworkPolicy if a policy isolates the pod (allowed iff a rule
+matches), else to the Baseline tier (Accept/Deny final), else to the default (allow).
+
+What no manifest says: two policies of one group matching one port with different
+actions (``Semantics.same_priority == "any"``): the implementation picks one. Each
+direction keeps three port sets: ``possible`` (allowed under some pick), ``sure`` (under
+every pick) and ``default`` (under the evaluator's default pick, by name, which the
+reasons and witnesses replay). ``nodes``/``domainNames`` peers match only hosts outside
+the pod network, never a pod of a matrix row, so they decide nothing here.
+
+A cell is then ``may`` = possible for some pair of pods, ``always`` = sure for every pair,
+and ``unknown`` = ports possible but not sure for some pair (npverify/matrix/cells.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Optional
+
+from npverify import tiers
+from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
+from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
+from npverify.model import Action, ClusterPolicy, ClusterRule, Direction, Protocol, Tier
+
+if TYPE_CHECKING:
+    from npverify.matrix.algebra import _Algebra
+
+
+def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...]) -> None:
+    """Add what cluster-scoped policies read to ``mentions``: label keys and values of their
+    subjects and pod peers, their namespace selectors, ``networks`` and port names. Classes,
+    IP atoms and namespace label assignments then tell apart what these policies do."""
+    for policy in policies:
+        pod_sets = [policy.subject] + [peer.pods for r in policy.ingress + policy.egress for peer in r.peers if peer.pods]
+        for pods in pod_sets:
+            mentions._selector(mentions.pod, pods.pod_selector)
+            mentions._selector(mentions.namespace, pods.namespace_selector)
+            mentions.namespace_selectors[pods.namespace_selector] = None
+        for rule in policy.ingress + policy.egress:
+            mentions.port_names.update(p.named for p in rule.ports if p.named is not None)
+            for peer in rule.peers:
+                for net in peer.networks:
+                    mentions.networks[net] = None
+
+
+class _Outcome:
+    """What one direction allows between one kind of own pod and one kind of pod at the other end."""
+
+    __slots__ = ("possible", "sure", "default", "decided", "facts")
+
+    def __init__(self, possible: PortSet, sure: PortSet, default: PortSet, decided: tuple, facts: tuple) -> None:
+        #: Allowed under some resolution of what no manifest says; under every one; under
+        #: the evaluator's default resolution (same-priority policies by name).
+        self.possible = possible
+        self.sure = sure
+        self.default = default
+        #: Under the default resolution, who decided which ports: (tier, RuleRef or None
+        #: for NetworkPolicy, action or None for NetworkPolicy, ports). An Admin Pass rule is
+        #: listed for the ports it passed on.
+        self.decided = decided
+        #: (ports, fact): same-priority groups whose pick changes the verdict on these ports.
+        self.facts = facts
+
+
+#: A direction no policy can touch (a hostNetwork pod's own direction): every port, surely.
+_UNMANAGED = _Outcome(ALL, ALL, ALL, (), ())
+
+
+class _TierWalk:
+    """One tier walked for one direction and one kind of packet ends (see the module doc)."""
+
+    __slots__ = ("accept", "deny", "cont", "d_accept", "d_cont", "decided", "ambiguous")
+
+    def __init__(self, accept, deny, cont, d_accept, d_cont, decided, ambiguous) -> None:
+        self.accept, self.deny, self.cont = accept, deny, cont  # possible outcomes
+        self.d_accept, self.d_cont = d_accept, d_cont  # the default resolution's
+        self.decided = decided
+        self.ambiguous = ambiguous
+
+
+#: The subject-matching policies of one tier for one direction: per priority group (lower
+#: first), (policy, ((rule index, rule, effective action), ...)) by name.
+Groups = tuple[tuple[int, tuple[tuple[ClusterPolicy, tuple[tuple[int, ClusterRule, Action], ...]], ...]], ...]
+
+
+class _Tiers:
+    """The tiered side of one matrix computation: directions and cells with cluster-scoped
+    policies, over the classes and variants of ``algebra``."""
+
+    def __init__(self, algebra: _Algebra) -> None:
+        self.a = algebra
+        self.by_name = algebra.semantics.same_priority == "name"
+        self._groups: dict[tuple, Groups] = {}
+        self._masks: dict[tuple, int] = {}
+        self._ports: dict[tuple, PortSet] = {}
+        self._directions: dict[tuple, tuple[tuple[_Outcome, ...], tuple[int, ...]]] = {}
+        self._cells: dict[tuple[int, int, int], Cell] = {}
+        #: Per unit (source class, destination class, a pod to itself) with unknown ports:
+        #: the facts they depend on, in words.
+        self.facts: dict[tuple[int, int, bool], tuple[str, ...]] = {}
+
+    def forget_identities(self) -> None:
+        """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
+        for cache in (self._directions, self._cells, self._masks):
+            cache.clear()
+
+    # --- rules against classes ----------------------------------------------------------------
+
+    def groups(self, own: _Class, assignment: int, tier: Tier, direction: Direction) -> Groups:
+        """The policies of ``tier`` whose subject holds ``own``'s pods (in namespace label
+        assignment ``assignment``), with their rules for ``direction``."""
+        a = self.a
+        namespace_labels = a._namespace_labels(own.namespace)[assignment]
+        key = (tier, direction, own.labels, namespace_labels)
+        hit = self._groups.get(key)
+        if hit is not None:
+            return hit
+        out = []
+        for priority, policies in a.cluster.tier_groups(tier):
+            chosen = tuple(
+                (p, tuple((i, r, tiers.effective_action(r)) for i, r in enumerate(p.rules(direction))))
+                for p in policies
+                if p.rules(direction)
+                and a._selects(p.subject.namespace_selector, namespace_labels)
+                and a._selects(p.subject.pod_selector, own.labels)
+            )
+            if chosen:
+                out.append((priority, chosen))
+        hit = self._groups[key] = tuple(out)
+        return hit
+
+    def peer_mask(self, rule: ClusterRule, other: _Class) -> int:
+        """The variants of ``other``'s pods that some peer of ``rule`` matches (as
+        tiers.peer_decidable_match: pods peers never match hostNetwork pods; ``networks``
+        match any IP; ``nodes``/``domainNames`` never match a pod)."""
+        profile = other.profile
+        key = (rule, other.label_id, other.ns_view, id(profile))
+        hit = self._masks.get(key)
+        if hit is not None:
+            return hit
+        a = self.a
+        mask = 0
+        for peer in rule.peers:
+            if peer.pods is not None:
+                if other.host_network or not a._selects(peer.pods.pod_selector, other.labels):
+                    continue
+                labels = a._namespace_labels(other.namespace)
+                for index, v in enumerate(profile.variants):
+                    if a._selects(peer.pods.namespace_selector, labels[v.assignment]):
+                        mask |= 1 << index
+            elif peer.networks:
+                for index, v in enumerate(profile.variants):
+                    # Atoms lie wholly inside or outside every mentioned network: test the low end.
+                    ip = _address(v.family, v.low)
+                    if any(n.version == v.family and ip in n for n in peer.networks):
+                        mask |= 1 << index
+        self._masks[key] = mask
+        return mask
+
+    def rule_ports(self, rule: ClusterRule, dst: _Class) -> PortSet:
+        """The ports ``rule``'s ``ports``/``protocols`` match on packets to ``dst``'s pods
+        (tiers.port_matches: a named port is the number of the container port of that
+        name, for the protocol the container port declares)."""
+        if not rule.ports:
+            return ALL
+        key = (rule.ports, dst.port_id)
+        hit = self._ports.get(key)
+        if hit is not None:
+            return hit
+        out = EMPTY
+        for entry in rule.ports:
+            if entry.named is not None:
+                for name, number, protocol in dst.portkey:
+                    if name == entry.named:
+                        out = out | PortSet.of(Protocol(protocol), number, number)
+            elif entry.protocol is None:
+                continue  # matches no packet: tiers.port_matches compares the protocol
+            elif entry.start is None:
+                out = out | PortSet.of(entry.protocol)
+            else:
+                low, high = max(entry.start, 1), min(entry.end if entry.end is not None else entry.start, 65535)
+                if low <= high:
+                    out = out | PortSet.of(entry.protocol, low, high)
+        hit = self._ports[key] = self.a.intern(out)
+        return hit
+
+    # --- one direction --------------------------------------------------------------------------
+
+    def _walk(self, tier: Tier, groups: Groups, direction: Direction, matched: Callable[[ClusterRule], PortSet]) -> _TierWalk:
+        """``first_match`` over port sets: ``matched(rule)`` is what the rule matches."""
+        reach = ALL
+        by_action = {Action.ACCEPT: EMPTY, Action.DENY: EMPTY, Action.PASS: EMPTY}
+        default = {Action.ACCEPT: EMPTY, Action.DENY: EMPTY, Action.PASS: EMPTY}
+        decided = []
+        ambiguous = []
+        for priority, policies in groups:
+            if reach.is_empty:
+                break
+            here = {Action.ACCEPT: EMPTY, Action.DENY: EMPTY, Action.PASS: EMPTY}
+            claimed = EMPTY  # the group's hits so far: by name, the first hit decides
+            hitters = []
+            for policy, rules in policies:
+                covered = EMPTY  # within a policy, the first matching rule decides
+                for index, rule, action in rules:
+                    new = (matched(rule) - covered) & reach
+                    if new.is_empty:
+                        continue
+                    covered = covered | new
+                    here[action] = here[action] | new
+                    mine = new - claimed
+                    if not mine.is_empty:
+                        decided.append((tier.value, tiers.RuleRef(policy, direction, index), action, mine))
+                        default[action] = default[action] | mine
+                if not covered.is_empty:
+                    hitters.append((policy, covered))
+                    claimed = claimed | covered
+            clash = (
+                (here[Action.ACCEPT] & here[Action.DENY])
+                | (here[Action.ACCEPT] & here[Action.PASS])
+                | (here[Action.DENY] & here[Action.PASS])
+            )
+            if not clash.is_empty and not self.by_name:
+                names = ", ".join(p.key for p, hit in hitters if not (hit & clash).is_empty)
+                ambiguous.append((clash, f"which of {names} (tier {tier.value}, priority {priority}) applies first"))
+            for action in by_action:
+                by_action[action] = by_action[action] | here[action]
+            reach = reach - claimed
+        if self.by_name:
+            by_action = default
+        return _TierWalk(
+            by_action[Action.ACCEPT],
+            by_action[Action.DENY],
+            by_action[Action.PASS] | reach,
+            default[Action.ACCEPT],
+            default[Action.PASS] | reach,
+            tuple(decided),
+            tuple(ambiguous),
+        )
+
+    def _compose(self, admin: _TierWalk, baseline: _TierWalk, isolated: bool, np_allowed: PortSet) -> _Outcome:
+        """Admin, then NetworkPolicy (if it isolates the pod), then Baseline, then allow."""
+        if isolated:
+            later_may, later_deny, later_default = np_allowed, ALL - np_allowed, np_allowed
+        else:
+            later_may = baseline.accept | baseline.cont
+            later_deny = baseline.deny
+            later_default = baseline.d_accept | baseline.d_cont
+        possible = admin.accept | (admin.cont & later_may)
+        sure = ALL - (admin.deny | (admin.cont & later_deny))
+        default = admin.d_accept | (admin.d_cont & later_default)
+        decided = list(admin.decided)
+        if isolated:
+            if not admin.d_cont.is_empty:
+                decided.append((tiers.NETWORK_POLICY_TIER, None, None, admin.d_cont))
+        else:
+            for tier, ref, action, ports in baseline.decided:
+                reached = ports & admin.d_cont
+                if not reached.is_empty:
+                    decided.append((tier, ref, action, reached))
+        open_ = possible - sure
+        facts = []
+        if not open_.is_empty:
+            facts += [(ports & open_, text) for ports, text in admin.ambiguous if not (ports & open_).is_empty]
+            if not isolated:
+                reached = admin.cont & open_
+                facts += [(ports & reached, text) for ports, text in baseline.ambiguous if not (ports & reached).is_empty]
+        intern = self.a.intern
+        return _Outcome(intern(possible), intern(sure), intern(default), tuple(decided), tuple(facts))
+
+    def direction(self, own: _Class, assignment: int, other: _Class, direction: Direction) -> tuple[tuple[_Outcome, ...], tuple[int, ...]]:
+        """``own``'s ``direction`` (its egress to ``other``'s pods, or its ingress from them),
+        for its pods in namespace label assignment ``assignment``: distinct outcomes, and
+        per variant of ``other`` the index of its outcome."""
+        variants = len(other.profile.variants)
+        if own.host_network:
+            return (_UNMANAGED,), (0,) * variants
+        a = self.a
+        admin = self.groups(own, assignment, Tier.ADMIN, direction)
+        baseline = self.groups(own, assignment, Tier.BASELINE, direction)
+        if direction is Direction.EGRESS:
+            dst, isolated = other, own.out_prog is not None
+            np = a.egress(own, other) if isolated else None
+        else:
+            dst, isolated = own, own.in_prog is not None
+            np = a.ingress(own, other) if isolated else None
+        # Group results, NetworkPolicy results and profiles are kept for the whole run, so
+        # their identities name them.
+        key = (direction, id(admin), id(baseline), id(np), other.label_id, other.ns_view, id(other.profile), dst.port_id)
+        hit = self._directions.get(key)
+        if hit is not None:
+            return hit
+        rules: dict[ClusterRule, int] = {}
+        for groups in (admin, baseline):
+            for _, policies in groups:
+                for _, policy_rules in policies:
+                    for _, rule, _ in policy_rules:
+                        rules.setdefault(rule, len(rules))
+        masks = [(rule, self.peer_mask(rule, other)) for rule in rules]
+        outcomes: list[_Outcome] = []
+        seen: dict[tuple, int] = {}
+        index = []
+        for v in range(variants):
+            signature = sum(1 << k for k, (_, mask) in enumerate(masks) if mask >> v & 1)
+            np_allowed = EMPTY
+            if np is not None:
+                np_allowed = a.union(np[0], a._over(np[1], 1 << v))
+            kind = (signature, id(np_allowed))
+            at = seen.get(kind)
+            if at is None:
+                at = seen[kind] = len(outcomes)
+                outcomes.append(self._outcome(admin, baseline, direction, dst, signature, rules, isolated, np_allowed))
+            index.append(at)
+        hit = self._directions[key] = (tuple(outcomes), tuple(index))
+        return hit
+
+    def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed) -> _Outcome:
+        def matched(rule: ClusterRule) -> PortSet:
+            if rule.fails_closed:
+                # tiers.rule_matches: an Accept rule then matches nothing, Deny or Pass all.
+                return EMPTY if rule.action is Action.ACCEPT else ALL
+            if not signature >> rules[rule] & 1:
+                return EMPTY
+            return self.rule_ports(rule, dst)
+
+        return self._compose(
+            self._walk(Tier.ADMIN, admin, direction, matched),
+            self._walk(Tier.BASELINE, baseline, direction, matched),
+            isolated,
+            np_allowed,
+        )
+
+    def outcomes_at(self, src: _Class, dst: _Class, u: int, v: int) -> tuple[_Outcome, _Outcome]:
+        """The egress and ingress outcomes of a packet from a pod of ``src`` in variant ``u``
+        to a pod of ``dst`` in variant ``v``."""
+        e_outcomes, e_index = self.direction(src, src.profile.variants[u].assignment, dst, Direction.EGRESS)
+        i_outcomes, i_index = self.direction(dst, dst.profile.variants[v].assignment, src, Direction.INGRESS)
+        return e_outcomes[e_index[v]], i_outcomes[i_index[u]]
+
+    # --- cells ------------------------------------------------------------------------------------
+
+    def _cell(self, acc: _Accumulator) -> Cell:
+        a = self.a
+        may, always, unknown = a.intern(acc.may), a.intern(acc.always if acc.always is not None else EMPTY), a.intern(acc.unknown)
+        key = (id(may), id(always), id(unknown))
+        hit = self._cells.get(key)
+        if hit is None:
+            hit = self._cells[key] = Cell(may, always, unknown)
+        return hit
+
+    def block_pairs(self, src: _Class, dst: _Class) -> Iterator[tuple[list[int], list[int], _Outcome, _Outcome]]:
+        """The pairs of variants of two distinct pods that occur together, in blocks with one
+        egress and one ingress outcome: (source variants, destination variants, egress, ingress)."""
+        a = self.a
+        sp, dp = src.profile, dst.profile
+        distinct_ips = not (sp.host_network and dp.host_network)
+        for s_mask, d_mask, _ in a._keys(src, dst):
+            us, vs = list(_bits(s_mask)), list(_bits(d_mask))
+            s_alphas = sorted({sp.variants[u].assignment for u in us})
+            d_alphas = sorted({dp.variants[v].assignment for v in vs})
+            egress = {alpha: self.direction(src, alpha, dst, Direction.EGRESS) for alpha in s_alphas}
+            ingress = {alpha: self.direction(dst, alpha, src, Direction.INGRESS) for alpha in d_alphas}
+            # A source variant's ingress outcome depends on the destination's assignment,
+            # and a destination variant's egress outcome on the source's.
+            s_blocks: dict[tuple, list[int]] = {}
+            for u in us:
+                s_blocks.setdefault((sp.variants[u].assignment, tuple(ingress[alpha][1][u] for alpha in d_alphas)), []).append(u)
+            d_blocks: dict[tuple, list[int]] = {}
+            for v in vs:
+                d_blocks.setdefault((dp.variants[v].assignment, tuple(egress[alpha][1][v] for alpha in s_alphas)), []).append(v)
+            for (s_alpha, i_at), bu in s_blocks.items():
+                for (d_alpha, e_at), bv in d_blocks.items():
+                    if distinct_ips and not _apart(sp, bu, dp, bv):
+                        continue
+                    e = egress[s_alpha][0][e_at[s_alphas.index(s_alpha)]]
+                    i = ingress[d_alpha][0][i_at[d_alphas.index(d_alpha)]]
+                    yield bu, bv, e, i
+
+    def pair(self, src: _Class, dst: _Class) -> Optional[Cell]:
+        """The cell between two distinct pods of ``src`` and ``dst`` (None: no such pair)."""
+        if not self.a._keys(src, dst):
+            return None
+        acc = _Accumulator()
+        for _, _, e, i in self.block_pairs(src, dst):
+            acc.add(e, i)
+        if acc.facts:
+            self.facts[(src.index, dst.index, False)] = tuple(acc.facts)
+        return self._cell(acc)
+
+    def self_cell(self, cls: _Class) -> Optional[Cell]:
+        """The cell of a pod of ``cls`` sending to itself (None: no such pod)."""
+        variants = len(cls.profile.variants)
+        if not variants:
+            return None
+        if self.a.semantics.self_traffic_allowed:
+            return self.a.cell(ALL, ALL)
+        acc = _Accumulator()
+        for v in range(variants):
+            acc.add(*self.outcomes_at(cls, cls, v, v))
+        if acc.facts:
+            self.facts[(cls.index, cls.index, True)] = tuple(acc.facts)
+        return self._cell(acc)
+
+    def candidates(self) -> Iterator[tuple[int, int]]:
+        """Every class pair: Admin and Baseline rules (and the default allow) can connect any two."""
+        n = len(self.a.classes)
+        for s in range(n):
+            for d in range(n):
+                yield s, d
+
+
+class _Accumulator:
+    """``may``, ``always`` and ``unknown`` of a cell over the kinds of packets it holds."""
+
+    __slots__ = ("may", "always", "unknown", "facts")
+
+    def __init__(self) -> None:
+        self.may = EMPTY
+        self.always: Optional[PortSet] = None
+        self.unknown = EMPTY
+        self.facts: dict[str, None] = {}
+
+    def add(self, e: _Outcome, i: _Outcome) -> None:
+        possible, sure = e.possible & i.possible, e.sure & i.sure
+        self.may = self.may | possible
+        self.always = sure if self.always is None else self.always & sure
+        open_ = possible - sure
+        if not open_.is_empty:
+            self.unknown = self.unknown | open_
+            for side, other in ((e, i), (i, e)):
+                for ports, text in side.facts:
+                    if not (ports & other.possible & open_).is_empty:
+                        self.facts[text] = None
+
+
+def _apart(sp: _Profile, us: list[int], dp: _Profile, vs: list[int]) -> bool:
+    """Whether two distinct pods can be of some variants in ``us`` and ``vs``: not both on
+    one and the same single address."""
+    for u in us:
+        su = sp.variants[u].single
+        for v in vs:
+            if su is None or dp.variants[v].single != su:
+                return True
+    return False

@@ -1,0 +1,545 @@
+"""The connectivity matrix with cluster-scoped policies (the Admin and Baseline tiers).
+
+* Cells against the reference evaluator: every cell's ``may``, ``always`` and ``unknown``
+  sets equal a brute force over representative pods (one per class of IPs that no ipBlock,
+  ``networks`` peer or pod CIDR tells apart; one per namespace label set the namespace
+  selectors, subjects' included, tell apart) at every port where a decision or the cell
+  can change, each packet decided by ``possible_outcomes`` (every resolution of what no
+  manifest says): ``may`` = allowed under some resolution for some pair of pods, ``always``
+  = under every resolution for every pair, ``unknown`` = the verdict of some pair depends
+  on the resolution. By hand (named ports, Pass to NetworkPolicy and to Baseline,
+  priorities, same-priority ties, networks peers, rules that fail closed) and on random
+  small tiered clusters (tests/strategies_tiers.py).
+* Witnesses, reasons (the deciding Admin/Baseline rules) and the proof step on tiered clusters.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import json
+import os
+
+import jsonschema
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from npverify.matrix import PROTOCOLS, Cell, ConnectivityMatrix, PortSet, connectivity_matrix
+from npverify.matrix.result import TIERS_NOT_PROVED
+from npverify.model import (
+    NAMESPACE_NAME_LABEL,
+    Action,
+    Cluster,
+    ClusterPeer,
+    ClusterPolicy,
+    ClusterPort,
+    ClusterRule,
+    ContainerPort,
+    Direction,
+    Labels,
+    LabelSelector,
+    Namespace,
+    NetworkPolicy,
+    Packet,
+    PodEndpoint,
+    PodSet,
+    PolicyPort,
+    Protocol,
+    Rule,
+    Semantics,
+    Tier,
+    Universe,
+    Workload,
+)
+from npverify.report.json import render_matrix_json
+from npverify.report.text import render_matrix
+from npverify.results import Verdict
+from npverify.semantics import possible_outcomes, selector_matches
+from tests import strategies as s
+from tests import strategies_tiers as t
+from tests.test_matrix import SCHEMA, busy_worlds
+
+TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
+ANY_V4, ANY_V6 = ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")
+
+
+# --- the brute force -------------------------------------------------------------------------
+
+
+def _cluster_rules(cluster: Cluster):
+    return [r for cp in cluster.cluster_policies for r in cp.ingress + cp.egress]
+
+
+def _networks(cluster: Cluster, universe: Universe) -> list:
+    blocks = [peer.ip_block for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.ip_block]
+    nets = [n for b in blocks for n in (b.cidr, *b.except_)]
+    nets += [n for r in _cluster_rules(cluster) for peer in r.peers for n in peer.networks]
+    return nets + list(universe.pod_cidrs)
+
+
+def _ip_classes(networks: list) -> list[list]:
+    """Per class of addresses that no network tells apart, up to two of its addresses (two
+    distinct pods may share a class, never an address)."""
+    classes: dict[tuple, list] = {}
+    for ip in s.boundary_addresses(networks + [ANY_V4, ANY_V6]):
+        members = classes.setdefault((ip.version,) + tuple(ip in n for n in networks), [])
+        if len(members) < 2:
+            members.append(ip)
+    return list(classes.values())
+
+
+def _namespace_selectors(cluster: Cluster) -> list[LabelSelector]:
+    out = [peer.namespace_selector for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.namespace_selector]
+    for cp in cluster.cluster_policies:
+        out.append(cp.subject.namespace_selector)
+        out += [peer.pods.namespace_selector for r in cp.ingress + cp.egress for peer in r.peers if peer.pods]
+    return out
+
+
+def _namespace_label_sets(cluster: Cluster, name: str) -> list[Labels]:
+    """A declared namespace's labels; for an undeclared one, one label set per way the
+    namespace selectors (of NetworkPolicy peers, subjects and pods peers) can see it."""
+    declared = cluster.namespace(name)
+    if declared is not None:
+        return [declared.labels]
+    selectors = _namespace_selectors(cluster)
+    values: dict[str, set] = {}
+    for sel in selectors:
+        for req in sel.requirements():
+            if req.key != NAMESPACE_NAME_LABEL:
+                values.setdefault(req.key, {None, "unnamed-value"}).update(req.values)
+    keys = sorted(values)
+    seen: dict[tuple, Labels] = {}
+    for combo in itertools.product(*[sorted(values[k], key=str) for k in keys]):
+        labels = Labels.of({k: v for k, v in zip(keys, combo) if v is not None}, **{NAMESPACE_NAME_LABEL: name})
+        seen.setdefault(tuple(selector_matches(sel, labels) for sel in selectors), labels)
+    return list(seen.values())
+
+
+def _representatives(cluster: Cluster, universe: Universe, w: Workload, classes: list[list]):
+    policy_pod = not w.host_network
+    places = [[ip] for ip in w.ips] if w.ips else classes
+    if universe.pod_cidrs:
+        places = [[ip for ip in p if any(ip in c for c in universe.pod_cidrs) == policy_pod] for p in places]
+    places = [p for p in places if p]
+    return [(labels, p) for labels in _namespace_label_sets(cluster, w.namespace) for p in places]
+
+
+def _pod(w: Workload, ns_labels: Labels, ip, pod_id: str) -> PodEndpoint:
+    return PodEndpoint(w.namespace, ns_labels, w.labels, ip, w.ports, w.host_network, w.key, pod_id)
+
+
+def _endpoint_pairs(cluster: Cluster, universe: Universe, src: Workload, dst: Workload, classes):
+    """Every kind of packet ends from a pod of ``src`` to a pod of ``dst``."""
+    shared_labels = src.namespace == dst.namespace
+    distinct_ips = not (src.host_network and dst.host_network)
+    same = src.key == dst.key
+    if not same or not src.single_pod:
+        for (l1, p1), (l2, p2) in itertools.product(
+            _representatives(cluster, universe, src, classes), _representatives(cluster, universe, dst, classes)
+        ):
+            if p1[0].version != p2[0].version or (shared_labels and l1 != l2):
+                continue
+            ips = next(((a, b) for a in p1 for b in p2 if a != b or not distinct_ips), None)
+            if ips is not None:
+                yield _pod(src, l1, ips[0], f"{src.key}#a"), _pod(dst, l2, ips[1], f"{dst.key}#b")
+    if same and universe.self_traffic:
+        for labels, places in _representatives(cluster, universe, src, classes):
+            pod = _pod(src, labels, places[0], src.key)
+            yield pod, pod
+
+
+def _check_ports(cluster: Cluster, cell: Cell) -> list[int]:
+    """Ports where a decision or the cell can change: the NetworkPolicies' and the
+    cluster-scoped rules' port boundaries, container ports, and the cell's interval ends."""
+    ports = set(s.boundary_ports(cluster))
+    for rule in _cluster_rules(cluster):
+        for entry in rule.ports:
+            if entry.start is not None:
+                for value in (entry.start, entry.end if entry.end is not None else entry.start):
+                    ports.update((value - 1, value, value + 1))
+    for part in (cell.may, cell.always, cell.unknown):
+        for protocol in PROTOCOLS:
+            for lo, hi in part.intervals(protocol):
+                ports.update((lo - 1, lo, hi, hi + 1))
+    return sorted(p for p in ports if 1 <= p <= 65535)
+
+
+def verdicts(cluster: Cluster, packet: Packet, semantics: Semantics) -> frozenset[bool]:
+    """The verdicts ``packet`` can get over what no manifest says."""
+    outcomes = possible_outcomes(cluster, packet, semantics)
+    assert "more resolutions than npverify tries" not in outcomes.depends_on, "test cluster too large for the oracle"
+    return outcomes.allowed_values
+
+
+def assert_tiered_matrix_matches_evaluator(cluster: Cluster, universe: Universe, semantics: Semantics, matrix: ConnectivityMatrix) -> int:
+    """Every cell of ``matrix`` (by workload) equals the brute force; returns packets decided."""
+    classes = _ip_classes(_networks(cluster, universe))
+    by_key = {w.key: w for w in cluster.workloads}
+    decided = 0
+    for i, j in itertools.product(range(len(matrix.rows)), repeat=2):
+        src, dst = by_key[matrix.rows[i]], by_key[matrix.columns[j]]
+        cell = matrix.cells.get((i, j), Cell(PortSet(), PortSet()))
+        pairs = list(_endpoint_pairs(cluster, universe, src, dst, classes))
+        assert ((i, j) in matrix.void) == (not pairs), (src.key, dst.key, "void")
+        for protocol, port in itertools.product(PROTOCOLS, _check_ports(cluster, cell)):
+            found = [verdicts(cluster, Packet(a, b, protocol, port), semantics) for a, b in pairs]
+            decided += len(found)
+            may = any(True in v for v in found)
+            always = bool(found) and all(v == {True} for v in found)
+            unknown = any(len(v) > 1 for v in found)
+            where = f"{src.key} -> {dst.key} {protocol} {port}: cell {cell.text()!r}"
+            assert cell.may.contains(protocol, port) == may, f"may: evaluator {may}; {where}"
+            assert cell.always.contains(protocol, port) == always, f"always: evaluator {always}; {where}"
+            assert cell.unknown.contains(protocol, port) == unknown, f"unknown: evaluator {unknown}; {where}"
+    return decided
+
+
+def _checked(cluster: Cluster, universe: Universe = Universe(), semantics: Semantics = Semantics()) -> ConnectivityMatrix:
+    """The workload matrix, checked against the brute force, with its witnesses replayed
+    (the proof's witness step, which raises on any disagreement with the evaluator)."""
+    matrix = connectivity_matrix(cluster, universe=universe, semantics=semantics, prove=False)
+    assert_tiered_matrix_matches_evaluator(cluster, universe, semantics, matrix)
+    proved = connectivity_matrix(cluster, universe=universe, semantics=semantics, cell_rules=True)
+    assert proved.cells == matrix.cells
+    return proved
+
+
+# --- by hand ---------------------------------------------------------------------------------
+
+NAMESPACES = (Namespace("a", {"team": "x"}), Namespace("b", {"team": "y"}))
+WEB = Workload("Deployment", "a", "web", {"app": "web"}, (ContainerPort(80, TCP, "http"),), replicas=2)
+DB = Workload("Deployment", "b", "db", {"app": "db"}, (ContainerPort(5432, TCP, "pg"), ContainerPort(53, UDP, "dns")), replicas=2)
+TEAM_X = PodSet(LabelSelector({"team": "x"}))
+TEAM_Y = PodSet(LabelSelector({"team": "y"}))
+ALL_PODS = ClusterPeer(pods=PodSet())
+
+
+def _anp(name: str, priority: int, subject: PodSet, ingress=(), egress=(), kind: str = "AdminNetworkPolicy") -> ClusterPolicy:
+    return ClusterPolicy(kind, name, Tier.ADMIN, priority, subject, ingress=ingress, egress=egress)
+
+
+def _banp(subject: PodSet, ingress=(), egress=()) -> ClusterPolicy:
+    return ClusterPolicy("BaselineAdminNetworkPolicy", "default", Tier.BASELINE, 0, subject, ingress=ingress, egress=egress)
+
+
+def _cluster(*cluster_policies, policies=(), workloads=(WEB, DB)) -> Cluster:
+    return Cluster(policies=policies, namespaces=NAMESPACES, workloads=workloads, cluster_policies=cluster_policies)
+
+
+def test_admin_accept_then_deny_with_a_named_port():
+    """The first matching rule decides; a named port resolves on the destination for the
+    protocol its container port declares (protocol None), and is nothing on a pod without it."""
+    deny_db = _anp(
+        "db",
+        10,
+        TEAM_Y,
+        ingress=[
+            ClusterRule(Action.ACCEPT, [ClusterPeer(pods=TEAM_X)], [ClusterPort(None, named="pg"), ClusterPort(None, named="dns")]),
+            ClusterRule(Action.DENY, [ALL_PODS]),
+        ],
+    )
+    matrix = _checked(_cluster(deny_db))
+    cell = matrix.cell("a/Deployment/web", "b/Deployment/db")
+    assert cell.text() == "TCP 5432 UDP 53"
+    assert matrix.cell("b/Deployment/db", "b/Deployment/db").may.is_empty
+    assert matrix.cell("b/Deployment/db", "a/Deployment/web").text() == "all"
+    reasons = matrix.reasons[(matrix.rows.index("a/Deployment/web"), matrix.columns.index("b/Deployment/db"))]
+    assert [(r.tier, r.policy, r.direction, r.rule, r.action) for r in reasons.tier_rules] == [
+        ("Admin", "anp/db", Direction.INGRESS, "spec.ingress[0]", "Accept"),
+        ("Admin", "anp/db", Direction.INGRESS, "spec.ingress[1]", "Deny"),
+    ]
+    assert reasons.tier_rules[0].description == "anp/db spec.ingress[0] Accept"
+
+
+def test_named_port_is_not_resolved_on_the_wrong_protocol():
+    """A named port matches the container port's own protocol only, whatever the entry says."""
+    policy = _anp("db", 1, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(UDP, named="pg")])])
+    matrix = _checked(_cluster(policy))
+    # pg is TCP 5432: the entry denies that, not UDP 5432.
+    cell = matrix.cell("a/Deployment/web", "b/Deployment/db")
+    assert not cell.may.contains(TCP, 5432) and cell.always.contains(UDP, 5432)
+
+
+def test_pass_goes_to_networkpolicy_which_is_final():
+    """Admin Pass hands the ports it matches to NetworkPolicy (final where it isolates);
+    other ports are decided by Admin; ports NetworkPolicy does not isolate go on to Baseline."""
+    isolate_db = NetworkPolicy("b", "only-80", LabelSelector(), {Direction.INGRESS}, ingress=[Rule(ports=[PolicyPort(TCP, 8000, 8100)])])
+    admin = _anp(
+        "pass",
+        5,
+        TEAM_Y,
+        ingress=[
+            ClusterRule(Action.PASS, [ClusterPeer(pods=TEAM_X)], [ClusterPort(TCP, 8000, 9000)]),
+            ClusterRule(Action.ACCEPT, [ClusterPeer(pods=TEAM_X)], [ClusterPort(TCP, 7000, 7100)]),
+        ],
+    )
+    # The Baseline tier would deny everything: it is never reached for the isolated db.
+    baseline = _banp(PodSet(), ingress=[ClusterRule(Action.DENY, [ALL_PODS])])
+    matrix = _checked(_cluster(admin, baseline, policies=[isolate_db]))
+    assert matrix.cell("a/Deployment/web", "b/Deployment/db").text() == "TCP 7000-7100,8000-8100"
+    # web is not isolated: the Baseline tier decides its ingress, and denies.
+    assert matrix.cell("b/Deployment/db", "a/Deployment/web").may.is_empty
+
+
+def test_pass_goes_to_baseline_and_the_default_allows():
+    admin = _anp("pass-dns", 1, PodSet(), egress=[ClusterRule(Action.PASS, [ALL_PODS], [ClusterPort(UDP, 53)])])
+    baseline = _banp(
+        PodSet(),
+        egress=[
+            ClusterRule(Action.ACCEPT, [ClusterPeer(pods=TEAM_Y)], [ClusterPort(UDP, 53)]),
+            ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(UDP)]),
+            ClusterRule(Action.PASS, [ALL_PODS], [ClusterPort(TCP, 80)]),
+        ],
+    )
+    matrix = _checked(_cluster(admin, baseline))
+    assert matrix.cell("a/Deployment/web", "b/Deployment/db").text() == "TCP all UDP 53 SCTP all"
+    assert matrix.cell("b/Deployment/db", "a/Deployment/web").text() == "TCP all SCTP all"
+    reasons = matrix.reasons[(matrix.rows.index("a/Deployment/web"), matrix.columns.index("b/Deployment/db"))]
+    listed = {(r.tier, r.rule, r.action) for r in reasons.tier_rules}
+    assert ("Admin", "spec.egress[0]", "Pass") in listed
+    assert ("Baseline", "spec.egress[0]", "Accept") in listed
+    assert ("Baseline", "spec.egress[1]", "Deny") in listed
+    assert ("Baseline", "spec.egress[2]", "Pass") in listed
+
+
+def test_lower_priority_number_comes_first():
+    allow = _anp("z-allow", 1, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [ALL_PODS], [ClusterPort(TCP, 5432)])])
+    deny = _anp("a-deny", 2, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS])])
+    matrix = _checked(_cluster(allow, deny))
+    assert matrix.cell("a/Deployment/web", "b/Deployment/db").text() == "TCP 5432"
+
+
+@pytest.mark.parametrize("same_priority", ["any", "name"])
+def test_same_priority_tie(same_priority: str):
+    """Two same-priority policies that both match with different actions: with "any" the
+    ports they disagree on are unknown (in may, not in always, marked ?), and a note names
+    the policies; with "name" the first by name decides."""
+    deny = _anp("a-deny", 3, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(TCP, 1, 1000)])])
+    allow = _anp("b-allow", 3, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [ALL_PODS], [ClusterPort(TCP, 500, 2000)])])
+    same = _anp("c-deny-too", 3, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(TCP, 1, 10)])])
+    baseline = _banp(TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(TCP)])])
+    semantics = Semantics(same_priority=same_priority)
+    matrix = _checked(_cluster(deny, allow, same, baseline), semantics=semantics)
+    cell = matrix.cell("a/Deployment/web", "b/Deployment/db")
+    if same_priority == "any":
+        assert cell.text() == "TCP 500-1000?,1001-2000 UDP all SCTP all"
+        assert cell.unknown == PortSet.of(TCP, 500, 1000)
+        assert any("anp/a-deny, anp/b-allow (tier Admin, priority 3)" in note for note in matrix.notes), matrix.notes
+        assert "ports marked ? are allowed or denied" in render_matrix(matrix)
+        doc = json.loads(render_matrix_json(matrix))
+        jsonschema.validate(doc, SCHEMA)
+        cells = {(c["source"], c["destination"]): c for c in doc["cells"]}
+        assert cells[("a/Deployment/web", "b/Deployment/db")]["unknown"] == {"TCP": [[500, 1000]]}
+    else:
+        assert cell.text() == "TCP 1001-2000 UDP all SCTP all" and cell.unknown.is_empty
+        assert not any("?" in note for note in matrix.notes)
+
+
+def test_a_tie_that_cannot_change_the_verdict_is_no_unknown():
+    """Accept against Pass where what comes after the Pass allows anyway: every order allows."""
+    accept = _anp("a", 0, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [ALL_PODS], [ClusterPort(TCP, 80)])])
+    passing = _anp("b", 0, TEAM_Y, ingress=[ClusterRule(Action.PASS, [ALL_PODS], [ClusterPort(TCP, 80, 81)])])
+    matrix = _checked(_cluster(accept, passing))
+    cell = matrix.cell("a/Deployment/web", "b/Deployment/db")
+    assert cell.text() == "all" and cell.unknown.is_empty
+
+
+def test_networks_peers_match_pod_ips_and_hostnetwork_pods():
+    """``networks`` match pods by IP (whatever ipBlockMatchesPods says), split a workload of
+    unknown IPs into may-only ports, and are what matches a hostNetwork pod (pods peers
+    never do)."""
+    pod_a = Workload("Pod", "a", "pod-a", {"app": "a"}, replicas=1, ips=(ipaddress.ip_address("10.1.2.5"),))
+    pod_b = Workload("Pod", "a", "pod-b", {"app": "b"}, replicas=1, ips=(ipaddress.ip_address("10.9.0.1"),))
+    host = Workload("DaemonSet", "b", "agent", {"app": "agent"}, host_network=True)
+    policy = _anp(
+        "nets",
+        0,
+        TEAM_Y,
+        ingress=[
+            ClusterRule(Action.ACCEPT, [ClusterPeer(networks=[ipaddress.ip_network("10.1.0.0/16")])], [ClusterPort(TCP, 443)]),
+            ClusterRule(Action.DENY, [ClusterPeer(pods=PodSet())], [ClusterPort(TCP, 443)]),
+        ],
+    )
+    egress = _anp(
+        "to-host",
+        1,
+        PodSet(),
+        egress=[
+            ClusterRule(Action.DENY, [ClusterPeer(pods=PodSet())], [ClusterPort(TCP, 22)]),
+            ClusterRule(Action.DENY, [ClusterPeer(networks=[ipaddress.ip_network("192.168.0.0/16")])], [ClusterPort(TCP, 23)]),
+        ],
+    )
+    cluster = _cluster(policy, egress, workloads=(WEB, DB, pod_a, pod_b, host))
+    for semantics in (Semantics(), Semantics(ip_block_matches_pods=False)):
+        matrix = _checked(cluster, Universe(host_network=True), semantics)
+        assert matrix.cell("a/Pod/pod-a", "b/Deployment/db").always.contains(TCP, 443)
+        assert not matrix.cell("a/Pod/pod-b", "b/Deployment/db").may.contains(TCP, 443)
+        web_db = matrix.cell("a/Deployment/web", "b/Deployment/db")
+        assert web_db.may.contains(TCP, 443) and not web_db.always.contains(TCP, 443) and web_db.unknown.is_empty
+        # The pods peer never matches the hostNetwork agent: port 22 is open to it; port
+        # 23 is denied to agents whose node IP lies in 192.168.0.0/16 only.
+        to_agent = matrix.cell("a/Deployment/web", "b/DaemonSet/agent")
+        assert to_agent.always.contains(TCP, 22)
+        assert to_agent.may.contains(TCP, 23) and not to_agent.always.contains(TCP, 23)
+
+
+def test_nodes_and_domain_names_peers_never_match_a_pod():
+    """They may match only hosts outside the pod network, which are no rows: no unknowns."""
+    policy = _anp(
+        "outside",
+        0,
+        PodSet(),
+        egress=[
+            ClusterRule(Action.DENY, [ClusterPeer(nodes=LabelSelector())]),
+            ClusterRule(Action.DENY, [ClusterPeer(domain_names=("example.com",))]),
+        ],
+    )
+    matrix = _checked(_cluster(policy))
+    assert all(cell.text() == "all" for _, _, cell in matrix.nonempty())
+
+
+def test_rules_that_fail_closed():
+    """A peer of a kind the API version read does not know: an Accept rule matches nothing,
+    a Deny or Pass rule denies every port, whatever its peers and ports."""
+    unknown_peer = ClusterPeer()
+    accept = _anp("a-accept", 0, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [unknown_peer, ALL_PODS])])
+    passing = _anp("b-pass", 1, TEAM_X, ingress=[ClusterRule(Action.PASS, [unknown_peer], [ClusterPort(TCP, 80)])])
+    baseline = _banp(PodSet(), ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(UDP)])])
+    matrix = _checked(_cluster(accept, passing, baseline))
+    assert matrix.cell("a/Deployment/web", "b/Deployment/db").text() == "TCP all SCTP all"
+    assert matrix.cell("b/Deployment/db", "a/Deployment/web").may.is_empty
+    reasons = matrix.reasons[(matrix.rows.index("a/Deployment/web"), matrix.columns.index("b/Deployment/db"))]
+    assert [(r.policy, r.action) for r in reasons.tier_rules] == [("banp/default", "Deny")]
+
+
+def test_egress_accept_leaves_ingress_to_decide():
+    egress = _anp("out", 0, TEAM_X, egress=[ClusterRule(Action.ACCEPT, [ALL_PODS])])
+    ingress = _anp("in", 0, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ClusterPeer(pods=TEAM_X)], [ClusterPort(TCP, 5432)])])
+    matrix = _checked(_cluster(egress, ingress))
+    cell = matrix.cell("a/Deployment/web", "b/Deployment/db")
+    assert not cell.may.contains(TCP, 5432) and cell.always.contains(TCP, 5431)
+
+
+def test_subjects_read_undeclared_namespace_labels():
+    """A subject's namespace selector on an undeclared namespace: some label sets match,
+    some do not, so the cell's ports are may-only (not unknown: pods' labels are a fact
+    of each pod, not something implementations choose)."""
+    free = Workload("Deployment", "c", "free", {"app": "free"}, replicas=2)
+    policy = _anp("envs", 0, PodSet(LabelSelector({"env": "prod"})), ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(TCP, 80)])])
+    matrix = _checked(_cluster(policy, workloads=(WEB, free)))
+    cell = matrix.cell("a/Deployment/web", "c/Deployment/free")
+    assert cell.may.contains(TCP, 80) and not cell.always.contains(TCP, 80) and cell.unknown.is_empty
+
+
+def test_self_traffic_through_the_tiers():
+    policy = _anp("self", 0, TEAM_X, egress=[ClusterRule(Action.DENY, [ClusterPeer(pods=TEAM_X)], [ClusterPort(TCP, 80)])])
+    single = Workload("Pod", "a", "one", {"app": "one"}, replicas=1, ips=(ipaddress.ip_address("10.0.0.7"),))
+    cluster = _cluster(policy, workloads=(WEB, single))
+    for semantics in (Semantics(), Semantics(self_traffic_allowed=False)):
+        matrix = _checked(cluster, Universe(self_traffic=True), semantics)
+        own = matrix.cell("a/Pod/one", "a/Pod/one")
+        assert own.may.contains(TCP, 80) == semantics.self_traffic_allowed
+
+
+def test_namespace_matrix_unites_unknowns():
+    deny = _anp("a-deny", 3, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS], [ClusterPort(TCP, 1, 1000)])])
+    allow = _anp("b-allow", 3, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [ALL_PODS], [ClusterPort(TCP, 500, 2000)])])
+    cluster = _cluster(deny, allow)
+    by_ns = connectivity_matrix(cluster, by="namespace")
+    by_workload = connectivity_matrix(cluster, prove=False)
+    assert by_ns.cell("a", "b") == by_workload.cell("a/Deployment/web", "b/Deployment/db")
+    assert by_ns.cell("a", "b").unknown == PortSet.of(TCP, 500, 1000)
+
+
+def test_the_proof_step_on_tiered_clusters():
+    """Until the solver's encoding covers the tiers (``COVERS_TIERS`` in
+    npverify/smt/encode.py), the matrix skips the solver: UNKNOWN, with the reason, and the
+    witnesses still replayed; after, the solver proves it."""
+    from npverify.smt import encode
+
+    some_ips = ClusterPeer(networks=[ipaddress.ip_network("10.0.0.0/8")])
+    matrix = connectivity_matrix(_cluster(_anp("x", 0, TEAM_Y, ingress=[ClusterRule(Action.DENY, [some_ips], [ClusterPort(TCP, 1, 10)])])))
+    if getattr(encode, "COVERS_TIERS", False):
+        assert matrix.verdict is Verdict.PROVED, matrix.reason
+    else:
+        assert matrix.verdict is Verdict.UNKNOWN and matrix.reason == TIERS_NOT_PROVED
+        assert "UNKNOWN  not proved: the solver's encoding does not cover" in render_matrix(matrix)
+        assert matrix.witnesses > 0
+    untiered = connectivity_matrix(_cluster())
+    assert untiered.verdict is Verdict.PROVED
+
+
+def test_untiered_matrices_have_no_unknowns_and_no_tier_side():
+    from npverify.matrix.algebra import _Algebra
+
+    cluster = _cluster()
+    assert _Algebra(cluster, Universe(), Semantics(), None).tiers is None
+    matrix = connectivity_matrix(cluster, prove=False, cell_rules=True)
+    assert all(cell.unknown.is_empty for _, _, cell in matrix.nonempty())
+    assert all(not r.tier_rules for r in matrix.reasons.values())
+    assert all("unknown" not in c and "tier_rules" not in c for c in json.loads(render_matrix_json(matrix))["cells"])
+
+
+# --- random tiered clusters ------------------------------------------------------------------
+
+#: (universe, semantics, worlds), as test_matrix.MATRIX_CONFIGS, with cluster-scoped policies.
+TIER_CONFIGS = {
+    "open": (
+        Universe(),
+        Semantics(),
+        t.tiered_worlds(busy_worlds(s.worlds(single_pods=False, min_workloads=2, max_workloads=3, max_policies=1))),
+    ),
+    "by-name-self": (
+        Universe(self_traffic=True),
+        Semantics(same_priority="name", self_traffic_allowed=False, ip_block_matches_pods=False),
+        t.tiered_worlds(busy_worlds(s.worlds(single_pods=False, min_workloads=2, max_workloads=3, max_policies=1))),
+    ),
+    "single-pods": (
+        Universe(pods="workloads", namespaces="declared", self_traffic=True),
+        Semantics(self_traffic_allowed=False),
+        t.tiered_worlds(
+            s.worlds(single_pods=True, declare_all=True, min_workloads=2, max_workloads=3, max_policies=1, ip_families=((4,), (4,), (4, 6), (6,)))
+        ),
+    ),
+    "host-network-pod-cidrs": (
+        Universe(host_network=True, pod_cidrs=s.POD_CIDRS),
+        Semantics(),
+        t.tiered_worlds(s.worlds(single_pods=False, host_network=True, pod_cidrs=s.POD_CIDRS, min_workloads=2, max_workloads=3, max_policies=1)),
+    ),
+}
+
+#: Examples per configuration; raise for a deep run, e.g.
+#: ``NPVERIFY_MATRIX_EXAMPLES=300 python -m pytest tests/test_matrix_tiers.py -k random``.
+EXAMPLES = int(os.environ.get("NPVERIFY_MATRIX_EXAMPLES", "10"))
+
+
+@pytest.mark.parametrize("config", sorted(TIER_CONFIGS))
+@s.differential_settings(EXAMPLES)
+@given(data=st.data())
+def test_random_tiered_cells_equal_the_reference_evaluator(config: str, data: st.DataObject) -> None:
+    universe, semantics, worlds = TIER_CONFIGS[config]
+    world = data.draw(worlds, label="world")
+    matrix = connectivity_matrix(world.cluster, universe=universe, semantics=semantics, prove=False)
+    assert_tiered_matrix_matches_evaluator(world.cluster, universe, semantics, matrix)
+
+
+@pytest.mark.parametrize("config", sorted(TIER_CONFIGS))
+@s.differential_settings(max(EXAMPLES // 3, 3))
+@given(data=st.data())
+def test_random_tiered_witnesses_and_reasons_replay(config: str, data: st.DataObject) -> None:
+    """By workload and by namespace: every may-only range's witnesses and every listed rule
+    replay through the reference evaluator (a disagreement raises InternalError), and the
+    JSON validates."""
+    universe, semantics, worlds = TIER_CONFIGS[config]
+    world = data.draw(worlds, label="world")
+    for by in ("workload", "namespace"):
+        matrix = connectivity_matrix(world.cluster, by=by, universe=universe, semantics=semantics, cell_rules=True)
+        assert matrix.verdict in (Verdict.PROVED, Verdict.UNKNOWN)
+        if matrix.verdict is Verdict.UNKNOWN:
+            assert matrix.reason == TIERS_NOT_PROVED
+        jsonschema.validate(json.loads(render_matrix_json(matrix)), SCHEMA)
+        for cell in matrix.cells.values():
+            assert (cell.always - cell.may).is_empty
+            assert (cell.unknown & cell.always).is_empty and (cell.unknown - cell.may).is_empty
