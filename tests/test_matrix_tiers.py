@@ -534,8 +534,9 @@ def test_random_tiered_witnesses_and_reasons_replay(config: str, data: st.DataOb
     JSON validates."""
     universe, semantics, worlds = TIER_CONFIGS[config]
     world = data.draw(worlds, label="world")
+    matrices = {}
     for by in ("workload", "namespace"):
-        matrix = connectivity_matrix(world.cluster, by=by, universe=universe, semantics=semantics, cell_rules=True)
+        matrix = matrices[by] = connectivity_matrix(world.cluster, by=by, universe=universe, semantics=semantics, cell_rules=True)
         assert matrix.verdict in (Verdict.PROVED, Verdict.UNKNOWN)
         if matrix.verdict is Verdict.UNKNOWN:
             assert matrix.reason == TIERS_NOT_PROVED
@@ -543,3 +544,24 @@ def test_random_tiered_witnesses_and_reasons_replay(config: str, data: st.DataOb
         for cell in matrix.cells.values():
             assert (cell.always - cell.may).is_empty
             assert (cell.unknown & cell.always).is_empty and (cell.unknown - cell.may).is_empty
+    assert_namespace_cells_combine_workload_cells(matrices["workload"], matrices["namespace"])
+
+
+def assert_namespace_cells_combine_workload_cells(by_workload: ConnectivityMatrix, by_namespace: ConnectivityMatrix) -> None:
+    """A namespace cell unites (may, unknown) and intersects (always) the cells of the pairs
+    of workloads of its two namespaces that have packets at all."""
+    for ns1, ns2 in itertools.product(by_namespace.rows, repeat=2):
+        pairs = [
+            (w1, w2)
+            for w1, w2 in itertools.product(by_workload.rows, repeat=2)
+            if w1.split("/")[0] == ns1 and w2.split("/")[0] == ns2 and not by_workload.is_void(w1, w2)
+        ]
+        cells = [by_workload.cell(w1, w2) for w1, w2 in pairs]
+        expected = Cell(PortSet(), PortSet())
+        if cells:
+            may, always, unknown = PortSet(), cells[0].always, PortSet()
+            for cell in cells:
+                may, always, unknown = may | cell.may, always & cell.always, unknown | cell.unknown
+            expected = Cell(may, always, unknown)
+        assert by_namespace.is_void(ns1, ns2) == (not pairs), (ns1, ns2)
+        assert by_namespace.cell(ns1, ns2) == expected, (ns1, ns2, by_namespace.cell(ns1, ns2).text(), expected.text())
