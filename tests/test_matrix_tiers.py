@@ -208,6 +208,15 @@ def _checked(cluster: Cluster, universe: Universe = Universe(), semantics: Seman
 
 # --- by hand ---------------------------------------------------------------------------------
 
+
+def test_cell_text_marks_unknown_ports():
+    cell = Cell(PortSet.of(TCP, 1, 100), PortSet.of(TCP, 50, 60), PortSet.of(TCP, 10, 20) | PortSet.of(TCP, 90, 100))
+    assert cell.text() == "TCP 1-9*,10-20?,21-49*,50-60,61-89*,90-100?"
+    every = PortSet.of(TCP) | PortSet.of(UDP) | PortSet.of(SCTP)
+    assert Cell(every, PortSet(), every).text() == "all?"
+    assert Cell(every, PortSet(), PortSet.of(UDP)).text() == "TCP all* UDP all? SCTP all*"
+    assert Cell(PortSet.of(TCP, 1, 100), PortSet.of(TCP, 50, 60)).text() == "TCP 1-49*,50-60,61-100*"
+
 NAMESPACES = (Namespace("a", {"team": "x"}), Namespace("b", {"team": "y"}))
 WEB = Workload("Deployment", "a", "web", {"app": "web"}, (ContainerPort(80, TCP, "http"),), replicas=2)
 DB = Workload("Deployment", "b", "db", {"app": "db"}, (ContainerPort(5432, TCP, "pg"), ContainerPort(53, UDP, "dns")), replicas=2)
