@@ -183,6 +183,13 @@ def universe_switches(command):
         click.option("--node-traffic/--no-node-traffic", default=None, help="Include packets that originate on nodes."),
         click.option("--self-traffic/--no-self-traffic", default=None, help="Include a pod's packets to itself in scopes."),
         click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect)."),
+        click.option(
+            "--same-priority",
+            type=click.Choice(["any", "name"]),
+            default=None,
+            help="Cluster-scoped policies of one tier and priority that match one packet: 'any' (default) lets either go first, "
+            "a verdict that depends on it is UNKNOWN; 'name' applies them by name.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -275,7 +282,10 @@ def _semantics(base: Semantics, options: dict) -> Semantics:
     import attrs
 
     matches = options.pop("ipblock_matches_pods")
-    return base if matches is None else attrs.evolve(base, ip_block_matches_pods=matches)
+    same_priority = options.pop("same_priority")
+    if matches is not None:
+        base = attrs.evolve(base, ip_block_matches_pods=matches)
+    return base if same_priority is None else attrs.evolve(base, same_priority=same_priority)
 
 
 def _question_options(options: dict) -> tuple[dict, Universe, Semantics, Limits]:
@@ -343,10 +353,13 @@ def _echo_warnings(*clusters: Cluster) -> None:
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
-    from npverify.errors import InputError, InternalError
+    from npverify.errors import InputError, InternalError, UnsupportedError
 
     try:
         yield
+    except UnsupportedError as exc:
+        click.echo(f"npverify: unknown: {exc}", err=True)
+        sys.exit(EXIT_UNKNOWN)
     except InputError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(str(diagnostic), err=True)
