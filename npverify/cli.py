@@ -207,7 +207,7 @@ def input_limit_options(command):
         click.option("--max-input-bytes", type=click.IntRange(min=1), default=None, help="Refuse an input file larger than this many bytes (default 64 MiB)."),
         click.option("--max-yaml-nodes", type=click.IntRange(min=1), default=None, help="Refuse a file with more YAML nodes, aliases expanded (default 2,000,000)."),
         click.option("--max-nesting-depth", type=click.IntRange(min=1), default=None, help="Refuse mappings and lists nested deeper (default 200)."),
-        click.option("--ignore-kind", "ignore_kinds", multiple=True, metavar="KIND", help="Answer as if the objects of this policy kind, which npverify does not model yet (Kind or Kind.group, e.g. AdminNetworkPolicy), did not exist; every report says so. Repeatable. Without it, answers they could change are UNKNOWN (exit 3)."),
+        click.option("--ignore-kind", "ignore_kinds", multiple=True, metavar="KIND", help="Answer as if the objects of this policy kind, which npverify does not model yet (Kind or Kind.group, e.g. CiliumNetworkPolicy), did not exist; every report says so. Repeatable. Without it, answers they could change are UNKNOWN (exit 3)."),
         click.option("--default-namespace", metavar="NS", default=None, help="Namespace of manifests without metadata.namespace (default: 'default', with a warning)."),
         click.option("--cluster", "live_cluster", is_flag=True, default=False, help="Also read the cluster of kubectl's current context (through kubectl get; see docs/sources.md); like paths given here, it replaces an invariants file's manifests."),
         click.option("--kube-context", "kube_context", metavar="NAME", default=None, help="Read the cluster of this kubectl context (implies --cluster)."),

@@ -21,6 +21,7 @@ from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains, mentions_of
 from npverify.smt.encode import Encoding
 from npverify.smt.regions import RegionFinder
+from npverify.tiers import Resolution
 
 
 @attrs.frozen
@@ -50,6 +51,8 @@ class Outcome:
     status: Status
     packet: Packet | None = None
     reason: str = ""
+    #: How the model took what no manifest holds (None: nothing of the kind was asked).
+    resolution: Resolution | None = None
 
 
 @attrs.frozen
@@ -99,7 +102,7 @@ class SolverSession:
             return Outcome(Status.UNKNOWN, reason=f"solver error: {exc}")
         if result == z3.sat:
             model = self._prefer_readable(solver, solver.model())
-            return Outcome(Status.SAT, Decoder(enc, model).packet())
+            return Outcome(Status.SAT, Decoder(enc, model).packet(), resolution=enc.resolution_of(model))
         if result == z3.unsat:
             return Outcome(Status.UNSAT)
         return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
@@ -218,15 +221,17 @@ class SolverSession:
         """A checker for changes to one namespace's own decisions (see LocalChecker)."""
         return LocalChecker(self, limits)
 
-    def evaluate(self, packet: Packet) -> bool | None:
-        """Is this concrete packet allowed, according to the encoding? None when the packet
-        is not in the universe. For differential testing against the reference evaluator.
+    def evaluate(self, packet: Packet, resolution: Resolution = Resolution()) -> bool | None:
+        """Is this concrete packet allowed, according to the encoding, with what no
+        manifest holds taken as ``resolution`` says? None when the packet is not in the
+        universe. For differential testing against the reference evaluator.
         """
         enc = self.encoding
         results = []
-        for goal in (enc.allowed, z3.Not(enc.allowed)):
+        allowed = enc.allowed  # first: pinning the resolution pins the unknowns it made
+        for goal in (allowed, z3.Not(allowed)):
             solver = self._solver(Limits())
-            solver.add(*[t for t in enc.pin(packet) if t is not True])
+            solver.add(*[t for t in enc.pin(packet, resolution) if t is not True])
             solver.add(goal)
             results.append(solver.check())
         if results == [z3.sat, z3.unsat]:
@@ -237,16 +242,17 @@ class SolverSession:
             return None
         raise AssertionError(f"a pinned packet has both verdicts: {results}")
 
-    def evaluate_many(self, packets: list[Packet]) -> list[bool | None]:
+    def evaluate_many(self, packets: list[Packet], resolution: Resolution = Resolution()) -> list[bool | None]:
         """``evaluate`` for many packets with one solver (each packet pinned in a push/pop
         scope): the same question, asked faster, for deep differential runs.
         """
         enc = self.encoding
+        enc.allowed  # noqa: B018 -- built first, so that pinning the resolution pins its unknowns
         solver = self._solver(Limits())
         answers: list[bool | None] = []
         for packet in packets:
             solver.push()
-            solver.add(*[t for t in enc.pin(packet) if t is not True])
+            solver.add(*[t for t in enc.pin(packet, resolution) if t is not True])
             results = []
             for goal in (enc.allowed, z3.Not(enc.allowed)):
                 solver.push()
