@@ -22,11 +22,16 @@ from npverify.smt import Limits
 
 
 def summarize(cluster: Cluster) -> str:
-    """"3 NetworkPolicies, 1 Namespace, 4 workloads (1 Deployment, 3 Pods), 1 Service"."""
+    """"3 NetworkPolicies, 1 Namespace, 4 workloads (1 Deployment, 3 Pods), 1 Service", with
+    the cluster-scoped policies (AdminNetworkPolicy, ...) after the NetworkPolicies when any."""
     kinds = Counter(w.kind for w in cluster.workloads)
     detail = ", ".join(counted(n, k) for k, n in sorted(kinds.items()))
+    tiered = Counter(p.kind for p in cluster.cluster_policies)
+    cluster_wide = ", ".join(counted(n, k, k[:-1] + "ies") for k, n in sorted(tiered.items()))
     return (
-        f"{counted(len(cluster.policies), 'NetworkPolicy', 'NetworkPolicies')}, {counted(len(cluster.namespaces), 'Namespace')}, "
+        f"{counted(len(cluster.policies), 'NetworkPolicy', 'NetworkPolicies')}, "
+        + (f"{cluster_wide}, " if cluster_wide else "")
+        + f"{counted(len(cluster.namespaces), 'Namespace')}, "
         f"{counted(len(cluster.workloads), 'workload')}" + (f" ({detail})" if detail else "")
         + (f", {counted(len(cluster.services), 'Service')}" if cluster.services else "")
     )

@@ -1,6 +1,6 @@
 """What the manifests hold that npverify does not model, and which answers that makes UNKNOWN.
 
-A verifier that skips an AdminNetworkPolicy and then says PROVED is worse than none. So the
+A verifier that skips a Cilium or Calico policy and then says PROVED is worse than none. So the
 kinds that change which packets flow are listed here, each with how far its objects reach;
 the loader keeps their objects (Cluster.unmodelled), and every question asks ``affecting``
 whether one of them could change its answer. docs/semantics.md ("Policy kinds npverify does
@@ -39,9 +39,6 @@ _CALICO_GROUPS = ("projectcalico.org", "crd.projectcalico.org")
 #: Calico's and Antrea's namespaced policies), so it changes only packets with a pod of that
 #: namespace at one end. Everything else may select any pod, or is referenced by such policies.
 UNMODELLED_KINDS: tuple[PolicyKind, ...] = (
-    PolicyKind("policy.networking.k8s.io", "AdminNetworkPolicy", Reach.CLUSTER),
-    PolicyKind("policy.networking.k8s.io", "BaselineAdminNetworkPolicy", Reach.CLUSTER),
-    PolicyKind("policy.networking.k8s.io", "ClusterNetworkPolicy", Reach.CLUSTER),
     PolicyKind("cilium.io", "CiliumNetworkPolicy", Reach.NAMESPACE),
     PolicyKind("cilium.io", "CiliumClusterwideNetworkPolicy", Reach.CLUSTER),
     PolicyKind("cilium.io", "CiliumCIDRGroup", Reach.CLUSTER),
@@ -76,6 +73,20 @@ SECONDARY_NETWORK_NOTES = {
 }
 
 
+#: Policy kinds of other groups that npverify models (npverify.load reads them): ignoring one
+#: would drop policies every answer takes into account, so ``--ignore-kind`` refuses them.
+#: ``ClusterNetworkPolicy`` alone names Antrea's kind, which is not modelled.
+MODELLED_KINDS = frozenset(
+    {
+        "AdminNetworkPolicy",
+        "BaselineAdminNetworkPolicy",
+        "AdminNetworkPolicy.policy.networking.k8s.io",
+        "BaselineAdminNetworkPolicy.policy.networking.k8s.io",
+        "ClusterNetworkPolicy.policy.networking.k8s.io",
+    }
+)
+
+
 def unmodelled_kind(api_group: str, kind: str) -> PolicyKind | None:
     """The catalogue entry of a kind npverify does not model, or None."""
     return _BY_GROUP_AND_KIND.get((api_group, kind))
@@ -98,6 +109,8 @@ def ignore_kind_problem(kind: str) -> str | None:
     names = _ignorable_names()
     if kind in names:
         return None
+    if kind in MODELLED_KINDS:
+        return f"{kind!r} is modelled: npverify reads its objects and every answer takes them into account, so it cannot be ignored"
     hint = did_you_mean(kind, list(names))
     known = ", ".join(sorted({k.kind for k in UNMODELLED_KINDS}))
     return f"{kind!r} is not a policy kind npverify knows but does not model{hint} (known: {known}; write Kind or Kind.group)"

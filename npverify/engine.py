@@ -20,6 +20,7 @@ from npverify.load.limits import InputLimits
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ClusterPolicy,
     Diagnostic,
     LabelSelector,
     NetworkPolicy,
@@ -30,7 +31,8 @@ from npverify.model import (
     Universe,
 )
 from npverify.results import InvariantResult, Verdict
-from npverify.semantics import decide, ports_match, scope_matches, universe_problem
+from npverify.semantics import decide, ports_match, possible_outcomes, scope_matches, universe_problem
+from npverify.tiers import Resolution
 from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
 
 
@@ -69,7 +71,7 @@ class Verifier:
         self._invariants = tuple(self._lowered_or_self(i) for i in invariants)
         self._session: SolverSession | None = None
 
-    def _mentions(self, invariants: Iterable[Invariant], policies: Iterable[NetworkPolicy] = ()) -> Mentions:
+    def _mentions(self, invariants: Iterable[Invariant], policies: Iterable[NetworkPolicy | ClusterPolicy] = ()) -> Mentions:
         """What ``invariants`` and ``policies`` mention, with the workloads the invariants name."""
         invariants = tuple(invariants)
         named = set()
@@ -86,7 +88,7 @@ class Verifier:
     def _session_for(self, invariant: Invariant) -> SolverSession:
         wanted = self._mentions([invariant])
         if self._session is None or not self._session.mentions.covers(wanted):
-            base = self._mentions(self._invariants, self.cluster.policies)
+            base = self._mentions(self._invariants, self.cluster.policies + self.cluster.cluster_policies)
             if self._session is not None:
                 base = base.union(self._session.mentions)
             self._session = SolverSession(self.cluster, base.union(wanted), self.universe, self.semantics)
@@ -219,7 +221,7 @@ class Verifier:
         outcome = self._session_for(invariant).solve(anywhere, limits)
         if outcome.status is Status.SAT:
             assert outcome.packet is not None
-            self._replay(outcome.packet, anywhere, None, dst_workload)
+            self._replay(outcome.packet, anywhere, None, dst_workload, outcome.resolution)
         if outcome.status is not Status.UNSAT:
             return result
         on = " on the given ports" if invariant.ports else ""
@@ -260,7 +262,7 @@ class Verifier:
         if outcome.status is Status.UNKNOWN:
             return result  # the refutation stands; only its example could not be found
         assert outcome.packet is not None
-        decision = self._replay(outcome.packet, denied, src_workload, dst_workload)
+        decision = self._replay(outcome.packet, denied, src_workload, dst_workload, outcome.resolution)
         return attrs.evolve(result, packet=outcome.packet, decision=decision)
 
     def _check_proof(self, invariant: Invariant, src_workload: int | None, dst_workload: int | None, limits: Limits) -> int:
@@ -317,8 +319,8 @@ class Verifier:
 
         other = load_manifests(list(invariant.compare_to), limits=self.input_limits, ignore_kinds=self.ignore_kinds)
         comparison = compare(
-            self.cluster.policies,
-            other.policies,
+            self.cluster.policies + self.cluster.cluster_policies,
+            other.policies + other.cluster_policies,
             merge_context(self.cluster, other),
             universe=self.universe,
             semantics=self.semantics,
@@ -409,10 +411,24 @@ class Verifier:
                 return InvariantResult(invariant, Verdict.REFUTED, reason="every packet from 'from' to 'to' on the given ports is denied")
             return InvariantResult(invariant, Verdict.PROVED)
         assert outcome.packet is not None
-        decision = self._replay(outcome.packet, query, src_workload, dst_workload)
-        return InvariantResult(
-            invariant, Verdict.PROVED if reachable else Verdict.REFUTED, outcome.packet, decision
-        )
+        decision = self._replay(outcome.packet, query, src_workload, dst_workload, outcome.resolution)
+        verdict = Verdict.PROVED if reachable else Verdict.REFUTED
+        undetermined = self._undetermined(outcome.packet)
+        if undetermined:
+            return InvariantResult(
+                invariant,
+                Verdict.UNKNOWN,
+                outcome.packet,
+                decision,
+                reason=f"{'a witness' if reachable else 'a counterexample'} packet's verdict depends on {undetermined}, "
+                f"which no manifest settles: {verdict} only if it is as in the example",
+            )
+        return InvariantResult(invariant, verdict, outcome.packet, decision)
+
+    def _undetermined(self, packet: Packet) -> str:
+        """What the packet's verdict depends on that no manifest settles ("" if nothing)."""
+        outcomes = possible_outcomes(self.cluster, packet, self.semantics)
+        return "" if outcomes.determined else "; ".join(outcomes.depends_on)
 
     def _workload_key(self, index: int | None) -> str | None:
         return None if index is None else self.cluster.workloads[index].key
@@ -433,10 +449,18 @@ class Verifier:
             problems.append("the port is outside the invariant's ports")
         return problems
 
-    def _replay(self, packet: Packet, query: PacketQuery, src_workload: int | None, dst_workload: int | None):
-        """Check the solver's packet with the reference evaluator; raise on disagreement."""
+    def _replay(
+        self,
+        packet: Packet,
+        query: PacketQuery,
+        src_workload: int | None,
+        dst_workload: int | None,
+        resolution: Resolution | None = None,
+    ):
+        """Check the solver's packet with the reference evaluator, under the solver's
+        resolution of what no manifest holds; raise on disagreement."""
         problems = self._placement_problems(packet, query, self._workload_key(src_workload), self._workload_key(dst_workload))
-        decision = decide(self.cluster, packet, self.semantics)
+        decision = decide(self.cluster, packet, self.semantics, resolution or Resolution())
         if decision.allowed != query.allowed:
             problems.append(
                 f"the solver says the packet is {'allowed' if query.allowed else 'denied'}, "
@@ -458,7 +482,7 @@ class _KnownNames:
     """The namespaces and label values the manifests hold or their policies select on."""
 
     def __init__(self, cluster: Cluster):
-        mentioned = mentions_of(cluster.policies)
+        mentioned = mentions_of(cluster.policies + cluster.cluster_policies)
         self.namespaces = set(cluster.namespace_names()) | set(mentioned.namespace_names)
         self.pod_values: dict[str, set[str]] = {k: set(v) for k, v in mentioned.pod_values.items()}
         for workload in cluster.workloads:

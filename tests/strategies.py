@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 from npverify.invariants.model import EndpointKind, Invariant, InvariantKind, Scope
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
+    Action,
     Cluster,
+    ClusterPeer,
+    ClusterPolicy,
+    ClusterPort,
+    ClusterRule,
+    PodSet,
+    Tier,
     ContainerPort,
     Direction,
     Endpoint,
@@ -292,6 +299,75 @@ def rules() -> st.SearchStrategy[Rule]:
     return st.builds(Rule, st.lists(peers(), max_size=3), st.lists(policy_ports(), max_size=3))
 
 
+# --- cluster-scoped policies (Admin and Baseline tiers) --------------------------------------
+
+#: Priorities from a tiny set, so that same-priority policies (whose order is the
+#: implementation's) are drawn often.
+PRIORITIES = (0, 1, 2)
+DOMAIN_NAMES = (("api.example.com",), ("*.example.com", "example.org"))
+
+
+def pod_sets() -> st.SearchStrategy[PodSet]:
+    """Pods of selected namespaces; empty selectors often, so that subjects and peers of
+    independently drawn policies overlap."""
+    empty = st.just(LabelSelector())
+    return st.builds(PodSet, st.one_of(empty, namespace_selectors()), st.one_of(empty, label_selectors()))
+
+
+def cluster_peers(direction: Direction) -> st.SearchStrategy[ClusterPeer]:
+    """Ingress peers are pods (namespaces or pods); egress peers may also be networks,
+    nodes or domain names, and rarely a peer of a kind the API version did not know."""
+    pods = st.builds(ClusterPeer, pods=pod_sets())
+    if direction is Direction.INGRESS:
+        return pods
+    return _weighted(
+        (4, pods),
+        (3, st.builds(ClusterPeer, networks=st.lists(networks(), min_size=1, max_size=2))),
+        (1, st.builds(ClusterPeer, nodes=label_selectors())),
+        (1, st.builds(ClusterPeer, domain_names=st.sampled_from(DOMAIN_NAMES))),
+        (1, st.just(ClusterPeer())),
+    )
+
+
+@st.composite
+def cluster_ports(draw) -> ClusterPort:
+    form = draw(st.sampled_from(("all", "number", "range", "named")))
+    if form == "named":
+        return ClusterPort(None, named=draw(st.sampled_from(PORT_NAMES)))
+    protocol = draw(st.sampled_from(PROTOCOLS))
+    if form == "all":
+        return ClusterPort(protocol)
+    port = draw(port_numbers())
+    if form == "number":
+        return ClusterPort(protocol, port)
+    return ClusterPort(protocol, port, draw(st.sampled_from([p for p in PORT_NUMBERS if p >= port] + [min(port + 1, 65535)])))
+
+
+@st.composite
+def cluster_rules(draw, direction: Direction) -> ClusterRule:
+    return ClusterRule(
+        draw(st.sampled_from(tuple(Action))),
+        draw(st.lists(cluster_peers(direction), min_size=1, max_size=2)),
+        draw(st.lists(cluster_ports(), max_size=2)),
+    )
+
+
+@st.composite
+def cluster_policies(draw, name: str = "c") -> ClusterPolicy:
+    """An Admin or Baseline tier policy with up to three rules per direction."""
+    tier = draw(st.sampled_from(tuple(Tier)))
+    kind = "ClusterNetworkPolicy" if draw(st.booleans()) else ("AdminNetworkPolicy" if tier is Tier.ADMIN else "BaselineAdminNetworkPolicy")
+    return ClusterPolicy(
+        kind,
+        name,
+        tier,
+        draw(st.sampled_from(PRIORITIES)),
+        draw(pod_sets()),
+        draw(st.lists(cluster_rules(Direction.INGRESS), max_size=3)),
+        draw(st.lists(cluster_rules(Direction.EGRESS), max_size=3)),
+    )
+
+
 DIRECTION_SETS = (
     frozenset({Direction.INGRESS}),
     frozenset({Direction.EGRESS}),
@@ -405,6 +481,7 @@ def worlds(
     declare_all: bool = False,
     pod_cidrs: Sequence[IPNetwork] = (),
     ip_families: Sequence[tuple[int, ...]] = ((4,), (4,), (6,), (4, 6)),
+    max_cluster_policies: int = 0,
 ) -> World:
     """A cluster of 0..max_policies policies in ns1..ns3, some of ns1..ns3 declared
     (all namespaces holding policies or workloads with ``declare_all``), and workloads
@@ -433,7 +510,8 @@ def worlds(
         declared_names = draw(st.lists(st.sampled_from(NAMESPACE_NAMES), unique=True))
     labels = {name: draw(namespace_labels(name)) for name in ALL_NAMESPACES}
     declared = tuple(Namespace(name, labels[name]) for name in sorted(declared_names))
-    cluster = Cluster(policies=policies, namespaces=declared, workloads=wls)
+    tiered = [draw(cluster_policies(f"c{i}")) for i in range(draw(st.integers(0, max_cluster_policies)))]
+    cluster = Cluster(policies=policies, namespaces=declared, workloads=wls, cluster_policies=tiered)
     return World(cluster, tuple(sorted(labels.items())))
 
 
@@ -583,6 +661,8 @@ def _maybe_on_destination_node(draw, src: Endpoint, dst: Endpoint) -> Endpoint:
 def packets(world: World, universe: Universe = Universe()) -> st.SearchStrategy[Packet]:
     """Packets of (usually) the universe: half drawn at random (random_packets), half aimed
     at one rule of one policy (targeted_packets), so that rules decide often."""
+    if world.cluster.cluster_policies:
+        return st.one_of(random_packets(world, universe), targeted_packets(world, universe), tier_targeted_packets(world, universe))
     return st.one_of(random_packets(world, universe), targeted_packets(world, universe))
 
 
@@ -723,6 +803,51 @@ def targeted_packets(draw, world: World, universe: Universe = Universe()) -> Pac
     protocol = entry.protocol if draw(st.integers(0, 4)) else draw(st.sampled_from(PROTOCOLS))
     port = draw(st.sampled_from(_entry_ports(entry, dst)))
     return Packet(src, dst, protocol, port)
+
+
+@st.composite
+def tier_targeted_packets(draw, world: World, universe: Universe = Universe()) -> Packet:
+    """A packet aimed at one rule of a cluster-scoped policy, as targeted_packets aims at a
+    NetworkPolicy's: its own end (usually) in the subject, the other end (usually) matching a
+    peer, the port on a boundary of one of the rule's ports."""
+    policy = draw(st.sampled_from(world.cluster.cluster_policies))
+    directions = [d for d in (Direction.INGRESS, Direction.EGRESS) if policy.rules(d)] or [Direction.INGRESS]
+    direction = draw(st.sampled_from(directions))
+    rule = draw(st.sampled_from(policy.rules(direction))) if policy.rules(direction) else None
+    peer = draw(st.sampled_from(rule.peers)) if rule is not None and rule.peers else None
+    family = draw(families())
+    if peer is not None and peer.networks:
+        network = draw(st.sampled_from(peer.networks))
+        family = network.version
+        as_peer: Peer | None = Peer(ip_block=IPBlock(network))
+    elif peer is not None and peer.pods is not None:
+        as_peer = Peer(pod_selector=peer.pods.pod_selector, namespace_selector=peer.pods.namespace_selector)
+    else:
+        as_peer = None
+    own_id, other_id = ("dst-pod", "src-pod") if direction is Direction.INGRESS else ("src-pod", "dst-pod")
+    subject = policy.subject
+    names = [n for n in _pod_namespaces(world, universe) if selector_matches(subject.namespace_selector, world.namespace_labels(n))]
+    own = draw(pods_matching(world, universe, family, own_id, names or _pod_namespaces(world, universe), subject.pod_selector))
+    if as_peer is None and peer is not None and peer.undecidable and draw(st.booleans()):
+        other: Endpoint = ExternalEndpoint(draw(external_ip_addresses(family, universe.pod_cidrs)))
+    else:
+        other = draw(peer_endpoints(world, universe, family, other_id, as_peer, "ns1"))
+    src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
+    src = _maybe_on_destination_node(draw, src, dst)
+    entry = draw(st.sampled_from(rule.ports)) if rule is not None and rule.ports else None
+    if entry is None or (entry.named is None and entry.start is None):
+        protocol = entry.protocol if entry is not None and draw(st.integers(0, 3)) else draw(st.sampled_from(PROTOCOLS))
+        return Packet(src, dst, protocol, draw(st.sampled_from(boundary_ports(world.cluster, endpoints=(src, dst)))))
+    if entry.named is not None:
+        as_entry = PolicyPort(draw(st.sampled_from(PROTOCOLS)), entry.named)
+        if isinstance(dst, PodEndpoint) and dst.workload is None and draw(st.integers(0, 3)) > 0:
+            named = ContainerPort(draw(st.sampled_from(PORT_NUMBERS)), as_entry.protocol, entry.named)
+            dst = attrs.evolve(dst, ports=tuple(sorted([cp for cp in dst.ports if cp.name != entry.named] + [named])))
+        protocol = next((cp.protocol for cp in getattr(dst, "ports", ()) if cp.name == entry.named), as_entry.protocol)
+    else:
+        as_entry = PolicyPort(entry.protocol, entry.start, entry.end)
+        protocol = entry.protocol if draw(st.integers(0, 4)) else draw(st.sampled_from(PROTOCOLS))
+    return Packet(src, dst, protocol, draw(st.sampled_from(_entry_ports(as_entry, dst))))
 
 
 def _weighted(*choices: tuple[int, st.SearchStrategy]) -> st.SearchStrategy:

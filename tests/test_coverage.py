@@ -1,6 +1,6 @@
 """Fail closed on policy kinds npverify does not model (docs/semantics.md).
 
-An AdminNetworkPolicy, a Cilium or a Calico policy changes which packets flow; until
+A Cilium, Calico or Antrea policy changes which packets flow; until
 npverify models its kind, every answer it could change is UNKNOWN (exit 3) and names it,
 unless the user ignores the kind, which every report then states.
 """
@@ -67,18 +67,15 @@ spec:
   ingress: [{}]
 """
 
-#: Denies dev -> prod, which the NetworkPolicies (there are none) allow.
-ADMIN_DENY = """\
-apiVersion: policy.networking.k8s.io/v1alpha1
-kind: AdminNetworkPolicy
+#: Denies dev -> prod, which the NetworkPolicies (there are none) allow; of cluster reach.
+CLUSTERWIDE_DENY = """\
+apiVersion: cilium.io/v2
+kind: CiliumClusterwideNetworkPolicy
 metadata: {name: dev-not-to-prod}
 spec:
-  priority: 10
-  subject: {namespaces: {matchLabels: {env: prod}}}
-  ingress:
-  - name: no-dev
-    action: Deny
-    from: [{namespaces: {matchLabels: {env: dev}}}]
+  endpointSelector: {matchLabels: {"k8s:io.kubernetes.pod.namespace": prod}}
+  ingressDeny:
+  - fromEndpoints: [{matchLabels: {"k8s:io.kubernetes.pod.namespace": dev}}]
 """
 
 #: Namespaced: can change only packets with a pod of shop at one end.
@@ -118,30 +115,30 @@ def tree(tmp_path: Path, *extra: str, invariants: str = INVARIANTS) -> Path:
 
 def test_an_admin_deny_makes_a_proof_it_breaks_unknown_naming_the_object(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    tree(tmp_path, ADMIN_DENY)
+    tree(tmp_path, CLUSTERWIDE_DENY)
     result = run("prove", "invariants.yaml")
     assert result.exit_code == 3, result.output
     assert "PROVED" not in result.output
     assert result.output.count("UNKNOWN  ") == 2  # cluster reach: even dev -> dev could change
-    assert "AdminNetworkPolicy.policy.networking.k8s.io dev-not-to-prod (k8s/extra-0.yaml:1:1)" in result.output
+    assert "CiliumClusterwideNetworkPolicy.cilium.io dev-not-to-prod (k8s/extra-0.yaml:1:1)" in result.output
     assert "with NetworkPolicies alone: proved" in result.output
-    assert "--ignore-kind AdminNetworkPolicy" in result.output
+    assert "--ignore-kind CiliumClusterwideNetworkPolicy" in result.output
 
 
 def test_ignore_kind_answers_without_the_object_and_the_report_says_so(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    tree(tmp_path, ADMIN_DENY)
-    for args in (["--ignore-kind", "AdminNetworkPolicy"], ["--ignore-kind", "AdminNetworkPolicy.policy.networking.k8s.io"]):
+    tree(tmp_path, CLUSTERWIDE_DENY)
+    for args in (["--ignore-kind", "CiliumClusterwideNetworkPolicy"], ["--ignore-kind", "CiliumClusterwideNetworkPolicy.cilium.io"]):
         result = run("prove", "invariants.yaml", *args)
         assert result.exit_code == 0, result.output
         assert "ignored (--ignore-kind): 1 object" in result.output
-        assert "AdminNetworkPolicy.policy.networking.k8s.io dev-not-to-prod (k8s/extra-0.yaml:1:1)" in result.output
+        assert "CiliumClusterwideNetworkPolicy.cilium.io dev-not-to-prod (k8s/extra-0.yaml:1:1)" in result.output
     # The same from the invariants file.
-    (tmp_path / "invariants.yaml").write_text(INVARIANTS.replace("invariants:\n", "ignoreKinds: [AdminNetworkPolicy]\ninvariants:\n", 1))
+    (tmp_path / "invariants.yaml").write_text(INVARIANTS.replace("invariants:\n", "ignoreKinds: [CiliumClusterwideNetworkPolicy]\ninvariants:\n", 1))
     result = run("prove", "invariants.yaml", "--format", "json")
     assert result.exit_code == 0, result.output
     ignored = json.loads(result.output)["coverage"]["ignored"]
-    assert [(o["kind"], o["name"], o["location"]["line"]) for o in ignored] == [("AdminNetworkPolicy", "dev-not-to-prod", 1)]
+    assert [(o["kind"], o["name"], o["location"]["line"]) for o in ignored] == [("CiliumClusterwideNetworkPolicy", "dev-not-to-prod", 1)]
 
 
 def test_a_namespaced_kind_makes_unknown_only_what_touches_its_namespace(tmp_path, monkeypatch):
@@ -167,7 +164,7 @@ def test_a_namespaced_kind_makes_unknown_only_what_touches_its_namespace(tmp_pat
 
 def test_equiv_contains_redundant_matrix_and_explain_fail_closed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    tree(tmp_path, ADMIN_DENY)
+    tree(tmp_path, CLUSTERWIDE_DENY)
     other = tmp_path / "other"
     other.mkdir()
     (other / "cluster.yaml").write_text(NAMESPACES)
@@ -184,7 +181,7 @@ def test_equiv_contains_redundant_matrix_and_explain_fail_closed(tmp_path, monke
         assert result.exit_code == 3, (args, result.output)
         assert where in result.output, (args, result.output)
         assert "UNKNOWN" in result.output, (args, result.output)
-        ignored = run(*args, "--ignore-kind", "AdminNetworkPolicy")
+        ignored = run(*args, "--ignore-kind", "CiliumClusterwideNetworkPolicy")
         assert ignored.exit_code in (0, 1), (args, ignored.output)
         assert "ignored (--ignore-kind)" in ignored.output, (args, ignored.output)
 
@@ -203,7 +200,7 @@ def test_explain_of_a_packet_a_namespaced_object_cannot_touch_is_decided(tmp_pat
 @pytest.mark.parametrize("output_format", ["text", "json", "sarif", "junit", "github"])
 def test_every_format_of_every_command_states_unmodelled_and_ignored_objects(tmp_path, monkeypatch, output_format):
     monkeypatch.chdir(tmp_path)
-    tree(tmp_path, ADMIN_DENY, CILIUM_IN_SHOP)
+    tree(tmp_path, CLUSTERWIDE_DENY, CILIUM_IN_SHOP)
     for args in (["prove", "invariants.yaml"], ["equiv", "k8s", "k8s"], ["redundant", "k8s"]):
         result = run(*args, "--format", output_format)
         assert result.exit_code == 3, (args, result.output)
@@ -224,7 +221,7 @@ def test_every_format_of_every_command_states_unmodelled_and_ignored_objects(tmp
 )
 def test_json_carries_the_coverage_and_validates(tmp_path, monkeypatch, args, schema):
     monkeypatch.chdir(tmp_path)
-    tree(tmp_path, ADMIN_DENY)
+    tree(tmp_path, CLUSTERWIDE_DENY)
     result = run(*args)
     assert result.exit_code == 3, result.output
     document = json.loads(result.output)
@@ -238,10 +235,10 @@ def test_json_carries_the_coverage_and_validates(tmp_path, monkeypatch, args, sc
 
 def test_a_misspelt_kind_is_an_error_with_a_suggestion(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    tree(tmp_path, ADMIN_DENY)
-    result = run("prove", "invariants.yaml", "--ignore-kind", "AdminNetworkPolicies")
+    tree(tmp_path, CLUSTERWIDE_DENY)
+    result = run("prove", "invariants.yaml", "--ignore-kind", "CiliumClusterwideNetworkPolicies")
     assert result.exit_code == 2
-    assert "did you mean 'AdminNetworkPolicy'" in result.output
+    assert "did you mean 'CiliumClusterwideNetworkPolicy'" in result.output
     assert "Traceback" not in result.output
     (tmp_path / "invariants.yaml").write_text(INVARIANTS.replace("invariants:\n", "ignoreKinds: [ConfigMap]\ninvariants:\n", 1))
     result = run("prove", "invariants.yaml")
@@ -272,23 +269,58 @@ def test_other_kinds_are_listed_as_skipped_by_every_command(tmp_path, monkeypatc
 
 
 def test_library_calls_fail_closed_too(tmp_path):
-    tree(tmp_path, ADMIN_DENY)
+    tree(tmp_path, CLUSTERWIDE_DENY)
     cluster = npverify.load_manifests([tmp_path / "k8s"])
     invariant = npverify.Invariant(
         "dev reaches prod", npverify.InvariantKind.REACHABLE, npverify.Scope(namespace="dev"), npverify.Scope(namespace="prod")
     )
     assert npverify.check(cluster, invariant).verdict is npverify.Verdict.UNKNOWN
-    assert npverify.check(cluster.ignoring(["AdminNetworkPolicy"]), invariant).verdict is npverify.Verdict.PROVED
+    assert npverify.check(cluster.ignoring(["CiliumClusterwideNetworkPolicy"]), invariant).verdict is npverify.Verdict.PROVED
     assert npverify.equivalence(cluster, cluster).same is None
-    assert npverify.equivalence(cluster.ignoring(["AdminNetworkPolicy"]), cluster.ignoring(["AdminNetworkPolicy"])).same is True
+    assert npverify.equivalence(cluster.ignoring(["CiliumClusterwideNetworkPolicy"]), cluster.ignoring(["CiliumClusterwideNetworkPolicy"])).same is True
     assert npverify.find_redundancy(cluster).clean is None
     assert npverify.connectivity_matrix(cluster).verdict is npverify.Verdict.UNKNOWN
     with pytest.raises(InputError, match="did you mean"):
         npverify.load_manifests([tmp_path / "k8s"], ignore_kinds=["CiliumNetworkPolicys"])
 
 
+ADMIN_ALLOW_OVER_DENY = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: dev, labels: {env: dev}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: prod, labels: {env: prod}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny-all, namespace: prod}
+spec: {podSelector: {}}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: dev-to-prod}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {env: prod}}}
+  ingress:
+  - {action: Allow, from: [{namespaces: {matchLabels: {env: dev}}}]}
+"""
+
+
+def test_a_loaded_admin_policy_never_lets_a_proof_through():
+    # The AdminNetworkPolicy allows dev -> prod, which the NetworkPolicy alone denies.
+    cluster = npverify.load_text(ADMIN_ALLOW_OVER_DENY)
+    assert [p.key for p in cluster.cluster_policies] == ["anp/dev-to-prod"]
+    invariant = npverify.Invariant(
+        "dev isolated from prod", npverify.InvariantKind.ISOLATED, npverify.Scope(namespace="dev"), npverify.Scope(namespace="prod")
+    )
+    assert npverify.check(cluster, invariant).verdict is npverify.Verdict.REFUTED
+
+
 def test_coverage_reach():
-    coverage = Coverage.of(npverify.load_text(ADMIN_DENY + "---\n" + CILIUM_IN_SHOP))
+    coverage = Coverage.of(npverify.load_text(CLUSTERWIDE_DENY + "---\n" + CILIUM_IN_SHOP))
     assert [o.name for o in coverage.affecting({"dev"})] == ["dev-not-to-prod"]
     assert [o.name for o in coverage.affecting({"shop"})] == ["dev-not-to-prod", "shop-lockdown"]
     assert len(coverage.affecting(None)) == 2

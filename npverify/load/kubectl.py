@@ -42,6 +42,9 @@ KUBECTL_TIMEOUT = 300
 READ_RESOURCES = (
     "namespaces",
     "networkpolicies.networking.k8s.io",
+    "clusternetworkpolicies.policy.networking.k8s.io",
+    "adminnetworkpolicies.policy.networking.k8s.io",
+    "baselineadminnetworkpolicies.policy.networking.k8s.io",
     "services",
     "pods",
     "deployments.apps",

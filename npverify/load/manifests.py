@@ -1,6 +1,8 @@
 """Kubernetes manifests (files, directories, stdin, git revisions, live clusters) -> Cluster.
 
-Reads NetworkPolicies, Namespaces, workloads and Services. Objects of kinds that change which packets
+Reads NetworkPolicies, the cluster-scoped policies of policy.networking.k8s.io
+(ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy), Namespaces,
+workloads and Services. Objects of kinds that change which packets
 flow but that npverify does not model (npverify.coverage) become UnmodelledObjects, so that
 every answer they could change is UNKNOWN; every other kind becomes a SkippedDocument. Errors are collected across documents (the first of each document,
 List items counting as documents) and raised together, sorted by location, as one
@@ -25,6 +27,14 @@ from npverify.coverage import SECONDARY_NETWORK_NOTES, check_ignore_kinds, unmod
 from npverify.errors import InputError
 from npverify.load.git import looks_like_revision, read_revision
 from npverify.load.kubectl import context_of, is_cluster_spec, read_cluster
+from npverify.load.clusterpolicy import (
+    ADMIN_NETWORK_POLICY_API_VERSION,
+    CLUSTER_NETWORK_POLICY_API_VERSION,
+    parse_admin_network_policy,
+    parse_baseline_admin_network_policy,
+    parse_cluster_network_policy,
+)
+from npverify.load.clusterpolicy import GROUP as CLUSTER_POLICY_GROUP
 from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.meta import DEFAULT_NAMESPACE, ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
@@ -37,6 +47,7 @@ from npverify.load.workloads import WORKLOAD_KINDS, WorkloadKind, parse_workload
 from npverify.load.yamlnodes import Cursor, check_size, parse_documents
 from npverify.model import (
     Cluster,
+    ClusterPolicy,
     Diagnostic,
     Namespace,
     NetworkPolicy,
@@ -55,7 +66,7 @@ STDIN_NAME = "<stdin>"
 #: Files a directory is searched for (recursively). Named files are read whatever their name.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_Object = Union[NetworkPolicy, Namespace, Service, Workload]
+_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Service, Workload]
 _Parser = Callable[[Cursor, list[Diagnostic]], tuple[_Object, ObjectMeta]]
 
 
@@ -86,6 +97,15 @@ _LEGACY_GROUPS = {
 _KINDS: dict[str, _Kind] = {
     "NetworkPolicy": _Kind(
         NETWORK_POLICY_API_VERSION, frozenset({"networking.k8s.io", "extensions"}), parse_network_policy
+    ),
+    # Only in their own group: Antrea's crd.antrea.io ClusterNetworkPolicy is another kind
+    # (unmodelled, npverify.coverage).
+    "ClusterNetworkPolicy": _Kind(
+        CLUSTER_NETWORK_POLICY_API_VERSION, frozenset({CLUSTER_POLICY_GROUP}), parse_cluster_network_policy
+    ),
+    "AdminNetworkPolicy": _Kind(ADMIN_NETWORK_POLICY_API_VERSION, frozenset({CLUSTER_POLICY_GROUP}), parse_admin_network_policy),
+    "BaselineAdminNetworkPolicy": _Kind(
+        ADMIN_NETWORK_POLICY_API_VERSION, frozenset({CLUSTER_POLICY_GROUP}), parse_baseline_admin_network_policy
     ),
     "Namespace": _Kind(NAMESPACE_API_VERSION, frozenset({""}), parse_namespace),
     "Service": _Kind(SERVICE_API_VERSION, frozenset({""}), parse_service),
@@ -216,6 +236,7 @@ class _Loader:
     #: Where namespaced objects without ``metadata.namespace`` go; None: ``default``, with a warning.
     default_namespace: str | None = None
     policies: list[NetworkPolicy] = attrs.field(factory=list)
+    cluster_policies: list[ClusterPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
     services: list[Service] = attrs.field(factory=list)
@@ -255,6 +276,7 @@ class _Loader:
             warnings=tuple(warnings),
             unmodelled=tuple(self.unmodelled),
             services=tuple(self.services),
+            cluster_policies=tuple(self.cluster_policies),
         ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
@@ -386,6 +408,9 @@ class _Loader:
         if isinstance(obj, NetworkPolicy):
             self._define(("NetworkPolicy", obj.namespace, obj.name), f"NetworkPolicy {obj.key}", meta, obj.location)
             self.policies.append(obj)
+        elif isinstance(obj, ClusterPolicy):
+            self._define(("ClusterPolicy", obj.kind, obj.name), f"{obj.kind} {obj.name}", meta, obj.location)
+            self.cluster_policies.append(obj)
         elif isinstance(obj, Namespace):
             self._define(("Namespace", obj.name), f"Namespace {obj.name}", meta, obj.location)
             self.namespaces.append(obj)

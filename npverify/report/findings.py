@@ -215,8 +215,8 @@ UNMODELLED_OBJECT = Check(
     "unmodelled",
     "UnmodelledObject",
     "An object of a policy kind npverify does not model yet.",
-    "The object changes which packets flow (an AdminNetworkPolicy, a Cilium, Calico or Antrea "
-    "policy, ...), but npverify does not model its kind yet, so every answer it could change "
+    "The object changes which packets flow (a Cilium, Calico or Antrea policy, ...), but "
+    "npverify does not model its kind yet, so every answer it could change "
     "is unknown, which is not a pass.",
     "Pass --ignore-kind KIND (or list the kind under ignoreKinds in the invariants file) to "
     "answer as if such objects did not exist; the report then lists them as ignored.",

@@ -16,6 +16,7 @@ from npverify.invariants.model import Invariant, Scope
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ClusterPolicy,
     LabelSelector,
     NetworkPolicy,
     PolicyPort,
@@ -82,7 +83,10 @@ class _Collector:
     def port_entries(self, ports: Iterable[PolicyPort]) -> None:
         self.ports.update(p.port for p in ports if isinstance(p.port, str))
 
-    def policy(self, policy: NetworkPolicy) -> None:
+    def policy(self, policy: NetworkPolicy | ClusterPolicy) -> None:
+        if isinstance(policy, ClusterPolicy):
+            self.cluster_policy(policy)
+            return
         self.names.add(policy.namespace)
         self.selector(self.pod, policy.pod_selector)
         for rule in policy.ingress + policy.egress:
@@ -90,6 +94,15 @@ class _Collector:
             for peer in rule.peers:
                 self.selector(self.pod, peer.pod_selector)
                 self.selector(self.ns, peer.namespace_selector)
+
+    def cluster_policy(self, policy: ClusterPolicy) -> None:
+        pod_sets = [policy.subject]
+        for rule in policy.ingress + policy.egress:
+            self.ports.update(p.named for p in rule.ports if p.named is not None)
+            pod_sets += [peer.pods for peer in rule.peers if peer.pods is not None]
+        for pods in pod_sets:
+            self.selector(self.ns, pods.namespace_selector)
+            self.selector(self.pod, pods.pod_selector)
 
     def scope(self, scope: Scope) -> None:
         if isinstance(scope.namespace, str):
@@ -112,7 +125,7 @@ class _Collector:
         )
 
 
-def mentions_of(policies: Iterable[NetworkPolicy] = (), invariants: Iterable[Invariant] = ()) -> Mentions:
+def mentions_of(policies: Iterable[NetworkPolicy | ClusterPolicy] = (), invariants: Iterable[Invariant] = ()) -> Mentions:
     collector = _Collector()
     for policy in policies:
         collector.policy(policy)

@@ -19,7 +19,14 @@ from z3 import z3core
 from npverify.invariants.model import EndpointKind, Scope
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
+    Action,
     Cluster,
+    ClusterPeer,
+    ClusterPolicy,
+    ClusterPort,
+    ClusterRule,
+    PodSet,
+    Tier,
     ContainerPort,
     Direction,
     IPBlock,
@@ -42,6 +49,7 @@ from npverify.model import (
     Workload,
 )
 from npverify.smt.domains import Domains, LabelDomain
+from npverify.tiers import GroupKey, Resolution
 
 Term = Union[z3.BoolRef, bool]
 
@@ -145,6 +153,9 @@ class Encoding:
         self._false = z3.BoolVal(False, self.ctx)
         self._cache: dict[tuple, z3.BoolRef] = {}
         self._constants: dict[tuple[int, int], z3.BitVecRef] = {}
+        #: Variables for what no manifest holds, made as the tiers' terms are built.
+        self.unknown_peers: dict[ClusterPeer, z3.BoolRef] = {}
+        self.choices: dict[GroupKey, z3.BitVecRef] = {}
 
         self.classes, self.class_of = workload_classes(cluster.workloads, domains, distinguish)
         self.ns_bits = _bits(len(domains.namespaces))
@@ -169,7 +180,7 @@ class Encoding:
     def allowed(self) -> z3.BoolRef:
         """The packet is allowed by the cluster's policies (built when first asked for)."""
         if ("allowed",) not in self._cache:
-            self._cache[("allowed",)] = self.allowed_by(self.cluster.policies)
+            self._cache[("allowed",)] = self.allowed_by(self.cluster.policies + self.cluster.cluster_policies)
         return self._cache[("allowed",)]
 
     # --- helpers -------------------------------------------------------------------------
@@ -499,30 +510,250 @@ class Encoding:
             self._cache[key] = self.conj([isolated, self.negate(allows)])
         return self._cache[key]
 
-    def direction_allows(
-        self, direction: Direction, e: EndpointVars, other: EndpointVars, policies: tuple[NetworkPolicy, ...]
-    ) -> z3.BoolRef:
-        """The endpoint's policies allow the packet in ``direction`` (or do not isolate it).
+    def namespace_denies(
+        self, direction: Direction, e: EndpointVars, other: EndpointVars, namespace: str, policies: tuple[NetworkPolicy, ...]
+    ) -> Term:
+        """``direction`` is denied for an endpoint in ``namespace`` whose NetworkPolicies (of
+        that direction) are ``policies``, the cluster's Admin and Baseline tiers included.
 
-        Built per namespace, so two policy sets that differ in one namespace share every
-        other namespace's term (equivalence and redundancy rely on this).
+        Without cluster-scoped policies this is ``_namespace_denies``: the namespace's
+        policies decide alone. With them the namespace's policies still decide only for its
+        own pods, through the NetworkPolicy tier between the two cluster-wide ones, so the
+        namespace-local shortcuts (LocalChecker, ChangeChecker) stay exact with this term.
+        """
+        np_denied: Term = self._namespace_denies(direction, e, other, namespace, policies) if policies else False
+        if not self.cluster.tiered:
+            return np_denied
+        key = ("tiered-denies", direction, id(e), namespace, policies)
+        if key not in self._cache:
+            tiered = self.cluster.cluster_policies
+            isolated = self.disj(self.pod_selector(e, p.pod_selector) for p in policies)
+            admin_accept, admin_deny = self.tier_decides(Tier.ADMIN, direction, e, other, tiered)
+            _, baseline_deny = self.tier_decides(Tier.BASELINE, direction, e, other, tiered)
+            below_admin = self.conj(
+                [
+                    self.negate(admin_deny),
+                    self.negate(np_denied) if np_denied is not False else True,
+                    self.negate(self.conj([self.negate(isolated), baseline_deny])),
+                ]
+            )
+            self._cache[key] = self.negate(self.disj([admin_accept, below_admin]))
+        return self._cache[key]
+
+    def direction_allows(
+        self, direction: Direction, e: EndpointVars, other: EndpointVars, policies: Sequence[NetworkPolicy | ClusterPolicy]
+    ) -> z3.BoolRef:
+        """The endpoint's policies allow the packet in ``direction``.
+
+        NetworkPolicies alone: they do not isolate the endpoint, or a rule allows. Built per
+        namespace, so two policy sets that differ in one namespace share every other
+        namespace's term (equivalence and redundancy rely on this). With cluster-scoped
+        policies: the Admin tier's first match, then NetworkPolicy where it isolates, then
+        the Baseline tier's, then allow (npverify.tiers).
         """
         by_namespace: dict[str, list[NetworkPolicy]] = {}
+        tiered: list[ClusterPolicy] = []
         for p in policies:
-            if direction in p.policy_types:
+            if isinstance(p, ClusterPolicy):
+                tiered.append(p)
+            elif direction in p.policy_types:
                 by_namespace.setdefault(p.namespace, []).append(p)
         denied = self.disj(
             self.conj([self.in_namespace(e, ns), self._namespace_denies(direction, e, other, ns, tuple(ps))])
             for ns, ps in sorted(by_namespace.items())
         )
-        return self.disj([self.negate(self.is_policy_pod(e)), self.negate(denied)])
+        if not tiered:
+            return self.disj([self.negate(self.is_policy_pod(e)), self.negate(denied)])
+        isolated = self.disj(
+            self.conj([self.in_namespace(e, ns), self.disj(self.pod_selector(e, p.pod_selector) for p in ps)])
+            for ns, ps in sorted(by_namespace.items())
+        )
+        admin_accept, admin_deny = self.tier_decides(Tier.ADMIN, direction, e, other, tuple(tiered))
+        _, baseline_deny = self.tier_decides(Tier.BASELINE, direction, e, other, tuple(tiered))
+        below_admin = self.conj(
+            [self.negate(admin_deny), self.negate(denied), self.negate(self.conj([self.negate(isolated), baseline_deny]))]
+        )
+        return self.disj([self.negate(self.is_policy_pod(e)), admin_accept, below_admin])
 
-    def allowed_by(self, policies: tuple[NetworkPolicy, ...]) -> z3.BoolRef:
+    def allowed_by(self, policies: Sequence[NetworkPolicy | ClusterPolicy]) -> z3.BoolRef:
         """The packet is allowed under ``policies`` (in this encoding's universe)."""
+        policies = tuple(policies)
         return self.combine(
             self.direction_allows(Direction.EGRESS, self.src, self.dst, policies),
             self.direction_allows(Direction.INGRESS, self.dst, self.src, policies),
         )
+
+    # --- cluster-scoped tiers (Admin, Baseline) --------------------------------------------
+
+    def pod_set(self, pods: PodSet, e: EndpointVars) -> z3.BoolRef:
+        """The endpoint is a (non-hostNetwork) pod of ``pods``."""
+        key = ("podset", id(e), pods)
+        if key not in self._cache:
+            self._cache[key] = self.conj(
+                [self.is_policy_pod(e), self.namespace_selector(e, pods.namespace_selector), self.pod_selector(e, pods.pod_selector)]
+            )
+        return self._cache[key]
+
+    def unknown_peer(self, peer: ClusterPeer) -> z3.BoolRef:
+        """Whether the packet's other end is what a ``nodes``/``domainNames`` peer names: a
+        free variable per peer content, which no manifest fixes (see ``unknowns``)."""
+        key = ("unknown-peer", peer)
+        if key not in self._cache:
+            index = len(self.unknown_peers)
+            self.unknown_peers[peer] = z3.Bool(f"unknown_peer[{index}]", self.ctx)
+            self._cache[key] = self.unknown_peers[peer]
+        return self._cache[key]
+
+    def cluster_peer(self, peer: ClusterPeer, other: EndpointVars) -> z3.BoolRef:
+        key = ("cpeer", id(other), peer)
+        if key not in self._cache:
+            if peer.pods is not None:
+                term = self.pod_set(peer.pods, other)
+            elif peer.networks:
+                term = self.disj(self.in_network(other, n) for n in peer.networks)
+            elif peer.nodes is not None:
+                node_address = self.disj(
+                    [self._eq(other.kind, self._bv(EXTERNAL, 2)), self._eq(other.kind, self._bv(NODE, 2)), self.conj([self.is_pod(other), other.host_network])]
+                )
+                term = self.conj([node_address, self.unknown_peer(peer)])
+            elif peer.domain_names:
+                term = self.conj([self._eq(other.kind, self._bv(EXTERNAL, 2)), self.unknown_peer(peer)])
+            else:
+                term = self._false
+            self._cache[key] = term
+        return self._cache[key]
+
+    def cluster_port(self, entry: ClusterPort) -> z3.BoolRef:
+        key = ("cport", entry)
+        if key not in self._cache:
+            if entry.named is not None:
+                slot = self.dst.ports.get(entry.named)
+                if slot is None:
+                    term = self._false
+                else:
+                    defined, number, proto = slot
+                    term = self.conj([self.is_policy_pod(self.dst), defined, proto == self.protocol, self.port == number])
+            else:
+                terms: list[Term] = [self.protocol == self._bv(PROTOCOLS.index(entry.protocol), 2)]
+                if entry.start is not None:
+                    end = entry.end if entry.end is not None else entry.start
+                    if end == entry.start:
+                        terms.append(self._eq(self.port, self._bv(entry.start, 16)))
+                    else:
+                        terms += [z3.ULE(self._bv(entry.start, 16), self.port), z3.ULE(self.port, self._bv(end, 16))]
+                term = self.conj(terms)
+            self._cache[key] = term
+        return self._cache[key]
+
+    def cluster_rule(self, rule: ClusterRule, other: EndpointVars) -> z3.BoolRef:
+        """The rule matches the packet (its subject aside). A rule that fails closed matches
+        everything if it denies and nothing if it accepts."""
+        if rule.fails_closed:
+            return self._false if rule.action is Action.ACCEPT else self._true
+        ports = self.disj(self.cluster_port(p) for p in rule.ports) if rule.ports else True
+        return self.conj([ports, self.disj(self.cluster_peer(p, other) for p in rule.peers)])
+
+    def _policy_first_match(
+        self, policy: ClusterPolicy, direction: Direction, e: EndpointVars, other: EndpointVars
+    ) -> tuple[z3.BoolRef, dict[Action, z3.BoolRef]]:
+        """Whether some rule of ``policy`` matches for ``e``, and per action whether the first
+        matching rule has it."""
+        key = ("policy-first", policy, direction, id(e))
+        if key not in self._cache:
+            subject = self.pod_set(policy.subject, e)
+            none_before: Term = True
+            fires: dict[Action, list[Term]] = {a: [] for a in Action}
+            for rule in policy.rules(direction):
+                match = self.cluster_rule(rule, other)
+                action = Action.DENY if rule.fails_closed and rule.action is not Action.ACCEPT else rule.action
+                fires[action].append(self.conj([none_before, match]))
+                none_before = self.conj([none_before, self.negate(match)])
+            matched = self.conj([subject, self.negate(none_before) if none_before is not True else self._false])
+            by_action = {a: self.conj([subject, self.disj(ts)]) for a, ts in fires.items()}
+            self._cache[key] = (matched, by_action)  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
+    def _group_choice(self, group: GroupKey, size: int) -> z3.BitVecRef:
+        """Which of a group's same-priority policies applies first: a free choice."""
+        if group not in self.choices:
+            self.choices[group] = z3.BitVec(f"first[{group.tier},{group.priority},{group.direction}]", _bits(size), self.ctx)
+        return self.choices[group]
+
+    def tier_decides(
+        self, tier: Tier, direction: Direction, e: EndpointVars, other: EndpointVars, policies: tuple[ClusterPolicy, ...]
+    ) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """Whether ``tier``'s first match accepts, and whether it denies, the packet for
+        ``e``'s ``direction`` (Pass and no match: neither)."""
+        key = ("tier", tier, direction, id(e), policies)
+        if key not in self._cache:
+            groups: dict[int, list[ClusterPolicy]] = {}
+            for p in policies:
+                if p.tier is tier and p.rules(direction):
+                    groups.setdefault(p.priority, []).append(p)
+            none_before: Term = True
+            accept: list[Term] = []
+            deny: list[Term] = []
+            for priority, members in sorted(groups.items()):
+                members.sort(key=lambda c: (c.name, c.kind))
+                firsts = [self._policy_first_match(p, direction, e, other) for p in members]
+                # By name: the first matching policy in name order decides.
+                by_name: dict[Action, list[Term]] = {a: [] for a in Action}
+                earlier: Term = True
+                for matched, by_action in firsts:
+                    for a in Action:
+                        by_name[a].append(self.conj([earlier, by_action[a]]))
+                    earlier = self.conj([earlier, self.negate(matched)])
+                group_matches = self.negate(earlier) if earlier is not True else self._false
+                decided = {a: self.disj(ts) for a, ts in by_name.items()}
+                if len(members) > 1 and self.semantics.same_priority != "name":
+                    # The implementation may apply any matching policy first: the choice
+                    # variable names it; a choice of a policy that does not match falls
+                    # back to name order, so every value of it is a possible order.
+                    choice = self._group_choice(GroupKey(tier.value, priority, direction.value), len(members))
+                    chosen = [self.conj([self._eq(choice, self._bv(i, choice.size())), m]) for i, (m, _) in enumerate(firsts)]
+                    chosen_matches = self.disj(chosen)
+                    for a in (Action.ACCEPT, Action.DENY):
+                        picked = self.disj(
+                            self.conj([self._eq(choice, self._bv(i, choice.size())), by_action[a]]) for i, (_, by_action) in enumerate(firsts)
+                        )
+                        decided[a] = self.disj([picked, self.conj([self.negate(chosen_matches), decided[a]])])
+                accept.append(self.conj([none_before, decided[Action.ACCEPT]]))
+                deny.append(self.conj([none_before, decided[Action.DENY]]))
+                none_before = self.conj([none_before, self.negate(group_matches)])
+            self._cache[key] = (self.disj(accept), self.disj(deny))  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
+    def pin_resolution(self, resolution: Resolution) -> list[Term]:
+        """Fix the unknowns made so far (``nodes``/``domainNames`` peers, same-priority
+        choices) as ``resolution`` says: for replaying one resolution exactly."""
+        terms: list[Term] = [var if peer in resolution.matching_peers else self.negate(var) for peer, var in self.unknown_peers.items()]
+        for group, var in self.choices.items():
+            members = sorted(
+                (p for p in self.cluster.cluster_policies if p.tier.value == group.tier and p.priority == group.priority),
+                key=lambda c: (c.name, c.kind),
+            )
+            wanted = resolution.first_of(group)
+            index = next((i for i, p in enumerate(members) if p.name == wanted), 0)
+            terms.append(self._eq(var, self._bv(index, var.size())))
+        return terms
+
+    def resolution_of(self, model: z3.ModelRef) -> Resolution:
+        """The resolution of the unknowns a model chose."""
+        peers = frozenset(p for p, var in self.unknown_peers.items() if z3.is_true(model.eval(var, model_completion=True)))
+        first = set()
+        for group, var in self.choices.items():
+            members = sorted(
+                (p for p in self.cluster.cluster_policies if p.tier.value == group.tier and p.priority == group.priority),
+                key=lambda c: (c.name, c.kind),
+            )
+            index = model.eval(var, model_completion=True).as_long()
+            if index < len(members):
+                first.add((group, members[index].name))
+        return Resolution(peers, frozenset(first))
+
+    @property
+    def unknown_vars(self) -> list[z3.ExprRef]:
+        return list(self.unknown_peers.values()) + list(self.choices.values())
 
     def combine(self, egress_allows: Term, ingress_allows: Term) -> z3.BoolRef:
         """Allowed: the source's egress and the destination's ingress allow, or an
@@ -545,8 +776,8 @@ class Encoding:
         if inside is False:
             return allows
         local = tuple(p for p in policies if direction in p.policy_types)
-        denies = self._namespace_denies(direction, e, other, namespace, local) if local else self._false
-        changed = self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(denies)])
+        denies = self.namespace_denies(direction, e, other, namespace, local)
+        changed = self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(self._false if denies is False else denies)])
         return z3.If(inside, changed, allows)
 
     def item_match(self, item: PolicyItem) -> z3.BoolRef:
@@ -753,8 +984,9 @@ class Encoding:
 
     # --- concrete packets ----------------------------------------------------------------
 
-    def pin(self, packet: Packet) -> list[Term]:
-        """Constraints that fix every variable to ``packet``'s values (for differential tests).
+    def pin(self, packet: Packet, resolution: Resolution = Resolution()) -> list[Term]:
+        """Constraints that fix every variable to ``packet``'s values (for differential tests),
+        and the unknowns made so far to ``resolution``.
 
         A pod in a namespace the domains do not name is placed in a fresh namespace.
         """
@@ -800,4 +1032,4 @@ class Encoding:
                     terms.append(z3.Not(defined))
                 else:
                     terms += [defined, number == self._bv(cp.port, 16), proto == self._bv(PROTOCOLS.index(cp.protocol), 2)]
-        return terms
+        return terms + self.pin_resolution(resolution)

@@ -15,12 +15,13 @@ import attrs
 import z3
 
 from npverify.invariants.model import Scope
-from npverify.model import Cluster, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
+from npverify.model import Cluster, ClusterPolicy, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
 from npverify.regions import Region
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains, mentions_of
 from npverify.smt.encode import Encoding
 from npverify.smt.regions import RegionFinder
+from npverify.tiers import Resolution
 
 
 @attrs.frozen
@@ -50,6 +51,8 @@ class Outcome:
     status: Status
     packet: Packet | None = None
     reason: str = ""
+    #: How the model took what no manifest holds (None: nothing of the kind was asked).
+    resolution: Resolution | None = None
 
 
 @attrs.frozen
@@ -60,6 +63,8 @@ class RegionsOutcome:
     complete: bool
     #: Why enumeration stopped early when the solver could not decide.
     reason: str = ""
+    #: Per region, how its model took what no manifest holds (None: nothing of the kind).
+    resolutions: tuple[Resolution | None, ...] = ()
 
 
 @attrs.frozen
@@ -99,7 +104,7 @@ class SolverSession:
             return Outcome(Status.UNKNOWN, reason=f"solver error: {exc}")
         if result == z3.sat:
             model = self._prefer_readable(solver, solver.model())
-            return Outcome(Status.SAT, Decoder(enc, model).packet())
+            return Outcome(Status.SAT, Decoder(enc, model).packet(), resolution=enc.resolution_of(model))
         if result == z3.unsat:
             return Outcome(Status.UNSAT)
         return Outcome(Status.UNKNOWN, reason=solver.reason_unknown() or "unknown")
@@ -132,8 +137,8 @@ class SolverSession:
 
     def difference_regions(
         self,
-        allowing: tuple[NetworkPolicy, ...],
-        denying: tuple[NetworkPolicy, ...],
+        allowing: tuple[NetworkPolicy | ClusterPolicy, ...],
+        denying: tuple[NetworkPolicy | ClusterPolicy, ...],
         max_regions: int,
         limits: Limits = Limits(),
         within: tuple[str, ...] | None = None,
@@ -143,6 +148,10 @@ class SolverSession:
         ``within``: namespaces outside which no pod's decisions differ between the two
         (see ``namespaces_differing``); every differing packet then has an end in one of
         them, and saying so lets the solver skip the rest of the cluster early.
+
+        With cluster-scoped tiers, a difference may hold only for some resolution of what
+        no manifest holds: each region is widened under the resolution its model chose,
+        which ``RegionsOutcome.resolutions`` reports beside it.
         """
         enc = self.encoding
         inside = z3.And(enc.allowed_by(allowing), z3.Not(enc.allowed_by(denying)))
@@ -152,18 +161,27 @@ class SolverSession:
             inside = z3.And(enc.disj(ends), inside)
         solver = self._solver(limits)
         solver.add(inside)
-        finder = RegionFinder(enc, inside, limits.timeout_ms)
+        unknowns = enc.unknown_vars
+        finder = None if unknowns else RegionFinder(enc, inside, limits.timeout_ms)
         regions: list[Region] = []
+        resolutions: list[Resolution | None] = []
         while True:
             status, reason = self._status(solver)
             if status is Status.UNSAT:
-                return RegionsOutcome(tuple(regions), True)
+                return RegionsOutcome(tuple(regions), True, resolutions=tuple(resolutions))
             if status is Status.UNKNOWN:
-                return RegionsOutcome(tuple(regions), False, reason)
+                return RegionsOutcome(tuple(regions), False, reason, tuple(resolutions))
             if len(regions) >= max_regions:
-                return RegionsOutcome(tuple(regions), False)
+                return RegionsOutcome(tuple(regions), False, resolutions=tuple(resolutions))
             model = self._prefer_readable(solver, solver.model())
-            region, term = finder.widen(model)
+            if unknowns:
+                fixed = z3.substitute(inside, *[(v, model.eval(v, model_completion=True)) for v in unknowns])
+                region, term = RegionFinder(enc, fixed, limits.timeout_ms).widen(model)
+                resolutions.append(enc.resolution_of(model))
+            else:
+                assert finder is not None
+                region, term = finder.widen(model)
+                resolutions.append(None)
             regions.append(region)
             solver.add(z3.Not(term))
 
@@ -193,7 +211,10 @@ class SolverSession:
         both = (Direction.EGRESS, Direction.INGRESS)
         for ns, before, after in changed:
             if alone:
-                session = SolverSession(Cluster(policies=before), mentions_of(before + after), enc.universe, enc.semantics)
+                tiers = enc.cluster.cluster_policies
+                session = SolverSession(
+                    Cluster(policies=before, cluster_policies=tiers), mentions_of(before + after + tiers), enc.universe, enc.semantics
+                )
                 outcome = session.local_checker(limits).differs(ns, both, before, after, steer=False)
             else:
                 assert checker is not None
@@ -218,15 +239,17 @@ class SolverSession:
         """A checker for changes to one namespace's own decisions (see LocalChecker)."""
         return LocalChecker(self, limits)
 
-    def evaluate(self, packet: Packet) -> bool | None:
-        """Is this concrete packet allowed, according to the encoding? None when the packet
-        is not in the universe. For differential testing against the reference evaluator.
+    def evaluate(self, packet: Packet, resolution: Resolution = Resolution()) -> bool | None:
+        """Is this concrete packet allowed, according to the encoding, with what no
+        manifest holds taken as ``resolution`` says? None when the packet is not in the
+        universe. For differential testing against the reference evaluator.
         """
         enc = self.encoding
         results = []
-        for goal in (enc.allowed, z3.Not(enc.allowed)):
+        allowed = enc.allowed  # first: pinning the resolution pins the unknowns it made
+        for goal in (allowed, z3.Not(allowed)):
             solver = self._solver(Limits())
-            solver.add(*[t for t in enc.pin(packet) if t is not True])
+            solver.add(*[t for t in enc.pin(packet, resolution) if t is not True])
             solver.add(goal)
             results.append(solver.check())
         if results == [z3.sat, z3.unsat]:
@@ -237,16 +260,17 @@ class SolverSession:
             return None
         raise AssertionError(f"a pinned packet has both verdicts: {results}")
 
-    def evaluate_many(self, packets: list[Packet]) -> list[bool | None]:
+    def evaluate_many(self, packets: list[Packet], resolution: Resolution = Resolution()) -> list[bool | None]:
         """``evaluate`` for many packets with one solver (each packet pinned in a push/pop
         scope): the same question, asked faster, for deep differential runs.
         """
         enc = self.encoding
+        enc.allowed  # noqa: B018 -- built first, so that pinning the resolution pins its unknowns
         solver = self._solver(Limits())
         answers: list[bool | None] = []
         for packet in packets:
             solver.push()
-            solver.add(*[t for t in enc.pin(packet) if t is not True])
+            solver.add(*[t for t in enc.pin(packet, resolution) if t is not True])
             results = []
             for goal in (enc.allowed, z3.Not(enc.allowed)):
                 solver.push()
@@ -439,6 +463,8 @@ class ChangeChecker:
     def __init__(self, session: SolverSession, policies: tuple[NetworkPolicy, ...], limits: Limits):
         enc = session.encoding
         self.session = session
+        # The cluster's Admin and Baseline tiers hold under every change to a namespace.
+        policies = tuple(policies) + tuple(p for p in enc.cluster.cluster_policies if p not in policies)
         self.solver = session._solver(limits)
         self.egress = z3.Bool("base.egress_allows", enc.ctx)
         self.ingress = z3.Bool("base.ingress_allows", enc.ctx)
@@ -552,7 +578,8 @@ class LocalChecker:
             verdicts = []
             for direction, e, other in ((Direction.EGRESS, enc.src, enc.dst), (Direction.INGRESS, enc.dst, enc.src)):
                 own = tuple(p for p in policies if direction in p.policy_types)
-                verdicts.append(enc.negate(enc._namespace_denies(direction, e, other, namespace, own)) if own else enc._true)
+                denied = enc.namespace_denies(direction, e, other, namespace, own)
+                verdicts.append(enc._true if denied is False else enc.negate(denied))
             return enc.combine(*verdicts)
 
         both = [enc.is_policy_pod(e) for e in (enc.src, enc.dst)] + [enc.in_namespace(e, namespace) for e in (enc.src, enc.dst)]
@@ -565,8 +592,9 @@ class LocalChecker:
         enc = self.session.encoding
         e, other = (enc.src, enc.dst) if direction is Direction.EGRESS else (enc.dst, enc.src)
         old, new = (tuple(p for p in policies if direction in p.policy_types) for policies in (before, after))
-        denied_before = enc._namespace_denies(direction, e, other, namespace, old) if old else enc._false
-        denied_after = enc._namespace_denies(direction, e, other, namespace, new) if new else enc._false
+        denied_before, denied_after = (
+            enc._false if d is False else d for d in (enc.namespace_denies(direction, e, other, namespace, ps) for ps in (old, new))
+        )
         return enc.conj([enc.in_namespace(e, namespace), enc.is_policy_pod(e), denied_before != denied_after])
 
     def _steer(self, steered: list, namespace: str, before: tuple[NetworkPolicy, ...]) -> list[z3.BoolRef]:

@@ -142,15 +142,15 @@ def test_unmodelled_kinds_inside_lists_are_kept_at_the_item():
         kind: CiliumNetworkPolicyList
         items:
         - {metadata: {name: a, namespace: shop}, spec: {}}
-        - apiVersion: policy.networking.k8s.io/v1alpha1
-          kind: AdminNetworkPolicy
+        - apiVersion: crd.antrea.io/v1beta1
+          kind: ClusterNetworkPolicy
           metadata: {name: b}
         """
     )
     cluster = load_text(text, "l.yaml")
     assert [(o.qualified_kind, o.namespace, o.name, str(o.location)) for o in cluster.unmodelled] == [
         ("CiliumNetworkPolicy.cilium.io", "shop", "a", "l.yaml:4:3"),
-        ("AdminNetworkPolicy.policy.networking.k8s.io", "", "b", "l.yaml:5:3"),
+        ("ClusterNetworkPolicy.crd.antrea.io", "", "b", "l.yaml:5:3"),
     ]
 
 

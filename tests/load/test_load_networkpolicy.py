@@ -367,9 +367,9 @@ def test_wrong_api_version_names_the_supported_one():
 
 
 def test_policy_kinds_of_other_api_groups_are_kept_as_unmodelled_and_other_kinds_skipped():
-    # Calico's NetworkPolicy is not networking.k8s.io's; it and the admin and Cilium kinds
-    # change which packets flow, so they are kept (answers they could change are UNKNOWN),
-    # never silently skipped. Volcano's Job is not a workload.
+    # Calico's NetworkPolicy is not networking.k8s.io's; it and the Cilium kinds change
+    # which packets flow, so they are kept (answers they could change are UNKNOWN), never
+    # silently skipped. Volcano's Job is not a workload.
     cluster = load_manifests([DATA / "other-kinds.yaml"])
     assert cluster.policies == ()
     assert [(s.kind, s.name, s.location.line) for s in cluster.skipped] == [
@@ -377,7 +377,7 @@ def test_policy_kinds_of_other_api_groups_are_kept_as_unmodelled_and_other_kinds
         ("Job", "training", 23),
     ]
     assert [(o.qualified_kind, o.namespace, o.name, o.reach.value, o.location.line) for o in cluster.unmodelled] == [
-        ("AdminNetworkPolicy.policy.networking.k8s.io", "", "cluster-wide", "cluster", 6),
+        ("CiliumClusterwideNetworkPolicy.cilium.io", "", "cluster-wide", "cluster", 6),
         ("NetworkPolicy.projectcalico.org", "payments", "calico-allow", "namespace", 13),
         ("CiliumNetworkPolicy.cilium.io", "default", "l7", "namespace", 19),
     ]
