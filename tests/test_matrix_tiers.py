@@ -20,6 +20,7 @@ import itertools
 import json
 import os
 
+import attrs
 import jsonschema
 import pytest
 from hypothesis import given
@@ -394,8 +395,9 @@ def test_networks_peers_match_pod_ips_and_hostnetwork_pods():
         assert to_agent.may.contains(TCP, 23) and not to_agent.always.contains(TCP, 23)
 
 
-def test_nodes_and_domain_names_peers_never_match_a_pod():
-    """They may match only hosts outside the pod network, which are no rows: no unknowns."""
+def test_nodes_and_domain_names_peers_never_match_an_ordinary_pod():
+    """domainNames match external hosts only, nodes hosts with a node's address: neither
+    an ordinary pod, so without hostNetwork rows they change no cell."""
     policy = _anp(
         "outside",
         0,
@@ -407,6 +409,36 @@ def test_nodes_and_domain_names_peers_never_match_a_pod():
     )
     matrix = _checked(_cluster(policy))
     assert all(cell.text() == "all" for _, _, cell in matrix.nonempty())
+
+
+def test_nodes_peers_may_match_hostnetwork_pods():
+    """A hostNetwork pod has its node's address, and whether that node matches a nodes
+    selector no manifest says: the ports such a rule decides towards (or from) it are
+    unknown, one fact per peer wherever it is written (the same selector in two rules
+    matches in both or in neither)."""
+    host = Workload("DaemonSet", "b", "agent", {"app": "agent"}, host_network=True)
+    workers = ClusterPeer(nodes=LabelSelector({"role": "worker"}))
+    egress = _anp(
+        "to-nodes",
+        0,
+        TEAM_X,
+        egress=[
+            ClusterRule(Action.DENY, [workers], [ClusterPort(TCP, 10250)]),
+            ClusterRule(Action.ACCEPT, [ClusterPeer(nodes=LabelSelector({"role": "worker"}))], [ClusterPort(TCP, 10250, 10260)]),
+            ClusterRule(Action.DENY, [ClusterPeer(networks=[ANY_V4, ANY_V6])], [ClusterPort(TCP, 10250, 10260)]),
+        ],
+    )
+    ingress = _anp("from-nodes", 0, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [workers], [ClusterPort(UDP, 53)]), ClusterRule(Action.DENY, [ALL_PODS, ClusterPeer(networks=[ANY_V4, ANY_V6])], [ClusterPort(UDP)])])
+    matrix = _checked(_cluster(egress, ingress, workloads=(WEB, DB, host)), Universe(host_network=True))
+    to_agent = matrix.cell("a/Deployment/web", "b/DaemonSet/agent")
+    # 10250: denied whether or not the peer matches; 10251-10260: the same peer accepts
+    # or (not matching) the networks rule denies; elsewhere nothing applies.
+    assert to_agent.text() == "TCP 1-10249,10251-10260?,10261-65535 UDP all SCTP all"
+    from_agent = matrix.cell("b/DaemonSet/agent", "b/Deployment/db")
+    assert from_agent.unknown == PortSet.of(UDP, 53, 53) and not from_agent.may.contains(UDP, 54)
+    assert any("whether the node of a hostNetwork pod matches nodes selector role=worker" in n for n in matrix.notes), matrix.notes
+    # Between ordinary pods the nodes peers match nothing.
+    assert matrix.cell("a/Deployment/web", "b/Deployment/db").unknown.is_empty
 
 
 def test_rules_that_fail_closed():
@@ -463,18 +495,18 @@ def test_namespace_matrix_unites_unknowns():
 
 
 def test_the_proof_step_on_tiered_clusters():
-    """Until the solver's encoding covers the tiers (``COVERS_TIERS`` in
-    npverify/smt/encode.py), the matrix skips the solver: UNKNOWN, with the reason, and the
+    """Until the solver's matrix proof reads the tiers (``COVERS_TIERS`` in
+    npverify/smt/matrix.py), the matrix skips the solver: UNKNOWN, with the reason, and the
     witnesses still replayed; after, the solver proves it."""
-    from npverify.smt import encode
+    from npverify.smt import matrix as smt_matrix
 
     some_ips = ClusterPeer(networks=[ipaddress.ip_network("10.0.0.0/8")])
     matrix = connectivity_matrix(_cluster(_anp("x", 0, TEAM_Y, ingress=[ClusterRule(Action.DENY, [some_ips], [ClusterPort(TCP, 1, 10)])])))
-    if getattr(encode, "COVERS_TIERS", False):
+    if getattr(smt_matrix, "COVERS_TIERS", False):
         assert matrix.verdict is Verdict.PROVED, matrix.reason
     else:
         assert matrix.verdict is Verdict.UNKNOWN and matrix.reason == TIERS_NOT_PROVED
-        assert "UNKNOWN  not proved: the solver's encoding does not cover" in render_matrix(matrix)
+        assert "UNKNOWN  not proved: the solver's matrix proof does not read the Admin and Baseline tiers" in render_matrix(matrix)
         assert matrix.witnesses > 0
     untiered = connectivity_matrix(_cluster())
     assert untiered.verdict is Verdict.PROVED
@@ -574,3 +606,59 @@ def assert_namespace_cells_combine_workload_cells(by_workload: ConnectivityMatri
             expected = Cell(may, always, unknown)
         assert by_namespace.is_void(ns1, ns2) == (not pairs), (ns1, ns2)
         assert by_namespace.cell(ns1, ns2) == expected, (ns1, ns2, by_namespace.cell(ns1, ns2).text(), expected.text())
+
+
+# --- upstream's conformance tests (tests/conformance/adminpolicy) ------------------------------
+
+import tests.conformance.test_admin_policy_conformance as upstream  # noqa: E402
+
+CONFORMANCE_UNIVERSE = upstream.UNIVERSE
+
+
+@pytest.mark.parametrize("step", upstream.STEPS, ids=upstream.IDS)
+def test_conformance_probes_read_off_the_matrix(step) -> None:
+    """Every pod-to-pod probe of upstream's ANP/BANP/CNP conformance tests is read off the
+    matrix: the pods are single Pods with known IPs in declared namespaces, so each cell is
+    exact (nothing may-only, nothing unknown) and holds the probe's port iff upstream
+    allows it."""
+    cluster = upstream.cluster_of(step)
+    matrix = connectivity_matrix(cluster, universe=CONFORMANCE_UNIVERSE, semantics=upstream.SEMANTICS, prove=False)
+    problems = []
+    for probe in step.probes:
+        if probe.to_node:
+            continue
+        cell = matrix.cell(upstream._pod_key(probe.src), upstream._pod_key(probe.dst))
+        if cell.may != cell.always or not cell.unknown.is_empty:
+            problems.append(f"{probe}: cell {cell.text()} is not exact")
+        elif cell.may.contains(probe.protocol, probe.port) is not probe.allowed:
+            problems.append(f"{probe}: cell {cell.text()}")
+    assert not problems, f"{step.id} {step.title!r} ({step.source}):\n" + "\n".join(problems)
+
+
+def test_conformance_node_probes_to_host_network_pods() -> None:
+    """Upstream's node probes, sent to the hostNetwork pods themselves (their IPs are their
+    nodes'): upstream's verdict must be possible in the cell (in may if allowed, outside
+    always if denied), and each such cell equals the brute force."""
+    universe = attrs.evolve(CONFORMANCE_UNIVERSE, host_network=True)
+    problems = []
+    unknowns = 0
+    for step in upstream.NODE_STEPS:
+        cluster = upstream.cluster_of(step, ("base/hostnetwork-pods.yaml",))
+        matrix = connectivity_matrix(cluster, universe=universe, semantics=upstream.SEMANTICS, prove=False)
+        assert_tiered_matrix_matches_evaluator(cluster, universe, upstream.SEMANTICS, matrix)
+        unknowns += sum(1 for _, _, cell in matrix.nonempty() if not cell.unknown.is_empty)
+        for probe in step.probes:
+            cell = matrix.cell(upstream._pod_key(probe.src), upstream._pod_key(probe.dst.removeprefix(upstream.NODE)))
+            possible = cell.may.contains(probe.protocol, probe.port) if probe.allowed else not cell.always.contains(probe.protocol, probe.port)
+            if not possible:
+                problems.append(f"{step.id} {probe}: cell {cell.text()}")
+    assert not problems, "\n".join(problems)
+    assert unknowns, "the nodes peers make no cell unknown"
+
+
+@pytest.mark.parametrize("step", [s for s in upstream.STEPS if s.index == 0], ids=lambda s: s.id)
+def test_conformance_matrices_equal_the_reference_evaluator(step) -> None:
+    """The first step of each upstream test: every cell against the brute force."""
+    cluster = upstream.cluster_of(step)
+    matrix = connectivity_matrix(cluster, universe=CONFORMANCE_UNIVERSE, semantics=upstream.SEMANTICS, prove=False)
+    assert_tiered_matrix_matches_evaluator(cluster, CONFORMANCE_UNIVERSE, upstream.SEMANTICS, matrix)

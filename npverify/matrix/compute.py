@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 from npverify.coverage import Coverage, unknown_reason
-from npverify.errors import InputError, UnsupportedError, InternalError
+from npverify.errors import InputError, InternalError
 from npverify.matrix.algebra import _Algebra
 from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
 from npverify.matrix.cells import Cell
@@ -23,6 +23,7 @@ from npverify.matrix.result import TIERS_NOT_PROVED, ConnectivityMatrix
 from npverify.model import Cluster, Diagnostic, Semantics, Universe
 from npverify.results import Verdict
 from npverify.smt import Limits
+from npverify.words import counted
 
 
 #: Workloads per worker process below which more workers for the proof cost more than
@@ -51,12 +52,13 @@ def _no_rows_note(cluster: Cluster, chosen: Optional[frozenset[str]]) -> str:
 
 
 def _solver_covers_tiers() -> bool:
-    """Whether the SMT encoding decides packets through the Admin and Baseline tiers: it
-    says so with ``COVERS_TIERS = True`` in npverify/smt/encode.py. Until then a tiered
-    matrix skips the solver (its witnesses are still replayed through the evaluator)."""
-    from npverify.smt import encode
+    """Whether the solver's matrix proof (npverify/smt/matrix.py) reads the Admin and
+    Baseline tiers: it says so with ``COVERS_TIERS = True`` there (its prover must build
+    the encoding's label domains from the cluster-scoped policies too). Until then a
+    tiered matrix skips the solver; its witnesses still replay through the evaluator."""
+    from npverify.smt import matrix
 
-    return bool(getattr(encode, "COVERS_TIERS", False))
+    return bool(getattr(matrix, "COVERS_TIERS", False))
 
 
 def _unknown_notes(algebra: _Algebra, builder: _Builder) -> list[str]:
@@ -68,7 +70,7 @@ def _unknown_notes(algebra: _Algebra, builder: _Builder) -> list[str]:
     return [
         f"{cells} {'cell has' if cells == 1 else 'cells have'} ports marked ?, allowed or denied depending on what "
         f"no manifest says ({'; '.join(facts)}): they are counted in may and never in always "
-        "(Semantics.same_priority=\"name\" applies same-priority policies by name instead)"
+        "(--same-priority name, semantics samePriority: name, applies same-priority policies by name instead)"
     ]
 
 
@@ -97,13 +99,6 @@ def connectivity_matrix(
     on one such packet, and the policies that isolate its pods.
     """
     started = time.perf_counter()
-    if cluster.tiered:
-        # The port-set algebra reads NetworkPolicies only; a matrix from it would leave out
-        # every Admin and Baseline rule. prove, equiv, redundant and explain read the tiers.
-        raise UnsupportedError(
-            "the connectivity matrix does not interpret cluster-scoped policies (ClusterNetworkPolicy, "
-            "AdminNetworkPolicy, BaselineAdminNetworkPolicy) yet: ask prove or explain, which do"
-        )
     if by not in ("workload", "namespace"):
         raise InputError(Diagnostic(f"by must be 'workload' or 'namespace' (got {by!r})"))
     chosen = None
@@ -134,13 +129,17 @@ def connectivity_matrix(
             notes.append("nothing to prove: with no rows the matrix makes no claim about any packet")
     elif prove and cluster.tiered and not _solver_covers_tiers():
         # The witnesses replay through the reference evaluator, which knows the tiers; the
-        # solver's encoding does not yet, so its proof would contradict a right matrix.
+        # solver's matrix proof does not read them yet (its label domains leave out the
+        # cluster-scoped policies' keys), so the solver is not asked.
         proof_started = time.perf_counter()
         witnesses = builder.confirm_witnesses(jobs)
         proof_seconds = time.perf_counter() - proof_started
         verdict = Verdict.UNKNOWN
         reason = TIERS_NOT_PROVED
-        notes.append(f"not proved: {TIERS_NOT_PROVED}; the may-only ports were confirmed by witness packets")
+        notes.append(
+            f"not proved: {TIERS_NOT_PROVED}; {counted(witnesses, 'may-only range')} confirmed by witness packets "
+            "through the reference evaluator"
+        )
     elif prove:
         proof_started = time.perf_counter()
         witnesses = builder.confirm_witnesses(jobs)

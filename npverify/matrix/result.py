@@ -23,7 +23,7 @@ from npverify.results import Verdict
 #: Why a matrix with Admin or Baseline policies is not proved by the solver (yet): the
 #: verdict is then UNKNOWN with this reason (npverify/matrix/compute.py).
 TIERS_NOT_PROVED = (
-    "the solver's encoding does not cover the Admin and Baseline tiers yet, so the solver was not asked "
+    "the solver's matrix proof does not read the Admin and Baseline tiers yet, so the solver was not asked "
     "(AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy)"
 )
 

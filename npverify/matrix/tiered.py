@@ -13,11 +13,16 @@ passes or leaves goes to NetworkPolicy if a policy isolates the pod (allowed iff
 matches), else to the Baseline tier (Accept/Deny final), else to the default (allow).
 
 What no manifest says: two policies of one group matching one port with different
-actions (``Semantics.same_priority == "any"``): the implementation picks one. Each
-direction keeps three port sets: ``possible`` (allowed under some pick), ``sure`` (under
-every pick) and ``default`` (under the evaluator's default pick, by name, which the
-reasons and witnesses replay). ``nodes``/``domainNames`` peers match only hosts outside
-the pod network, never a pod of a matrix row, so they decide nothing here.
+actions (``Semantics.same_priority == "any"``): the implementation picks one; and whether
+a ``nodes`` peer matches a hostNetwork pod (its address is its node's, and which nodes a
+selector picks no manifest says; ``domainNames`` match external hosts only, never a
+row). Each direction keeps three port sets: ``possible`` (allowed under some resolution),
+``sure`` (under every one) and ``default`` (under the evaluator's default resolution:
+same-priority policies by name, no ``nodes`` peer matching; the reasons and witnesses
+replay it). A ``nodes`` peer is one fact wherever it is written (tiers.Resolution), so the
+walk is repeated for each assignment of the ``nodes`` peers a direction meets; only a
+direction whose other end is a hostNetwork pod meets any, and of a packet's two
+directions at most one is such (a hostNetwork pod's own direction is no policy's).
 
 A cell is then ``may`` = possible for some pair of pods, ``always`` = sure for every pair,
 and ``unknown`` = ports possible but not sure for some pair (npverify/matrix/cells.py).
@@ -29,9 +34,14 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Optional
 
 from npverify import tiers
+from npverify.errors import UnsupportedError
 from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
 from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
-from npverify.model import Action, ClusterPolicy, ClusterRule, Direction, Protocol, Tier
+from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Protocol, Tier
+
+#: More distinct ``nodes`` peers than this in one direction towards a hostNetwork pod: the
+#: walk would be repeated 2**n times; npverify says it cannot answer rather than guess.
+MAX_NODES_PEERS = 10
 
 if TYPE_CHECKING:
     from npverify.matrix.algebra import _Algebra
@@ -307,6 +317,21 @@ class _Tiers:
                     for _, rule, _ in policy_rules:
                         rules.setdefault(rule, len(rules))
         masks = [(rule, self.peer_mask(rule, other)) for rule in rules]
+        # nodes peers may match a hostNetwork pod (whichever its address): unknown.
+        nodes_peers: dict[ClusterPeer, int] = {}
+        unknown: dict[ClusterRule, int] = {}
+        if other.host_network:
+            for rule in rules:
+                if rule.fails_closed:
+                    continue  # its peers are not consulted (tiers.rule_matches)
+                for peer in rule.peers:
+                    if peer.nodes is not None:
+                        unknown[rule] = unknown.get(rule, 0) | 1 << nodes_peers.setdefault(peer, len(nodes_peers))
+            if len(nodes_peers) > MAX_NODES_PEERS:
+                raise UnsupportedError(
+                    f"the connectivity matrix: {len(nodes_peers)} distinct nodes peers meet the hostNetwork pods of "
+                    f"{other.namespace} (more than {MAX_NODES_PEERS}), too many ways for them to match"
+                )
         outcomes: list[_Outcome] = []
         seen: dict[tuple, int] = {}
         index = []
@@ -319,25 +344,57 @@ class _Tiers:
             at = seen.get(kind)
             if at is None:
                 at = seen[kind] = len(outcomes)
-                outcomes.append(self._outcome(admin, baseline, direction, dst, signature, rules, isolated, np_allowed))
+                outcomes.append(
+                    self._outcome(admin, baseline, direction, dst, signature, rules, isolated, np_allowed, tuple(nodes_peers), unknown)
+                )
             index.append(at)
         hit = self._directions[key] = (tuple(outcomes), tuple(index))
         return hit
 
-    def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed) -> _Outcome:
-        def matched(rule: ClusterRule) -> PortSet:
-            if rule.fails_closed:
-                # tiers.rule_matches: an Accept rule then matches nothing, Deny or Pass all.
-                return EMPTY if rule.action is Action.ACCEPT else ALL
-            if not signature >> rules[rule] & 1:
-                return EMPTY
-            return self.rule_ports(rule, dst)
+    def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown) -> _Outcome:
+        """The outcome for one kind of other end: ``signature`` has a bit per rule whose
+        peers match it; ``unknown`` per rule the ``nodes_peers`` (bits) that may."""
 
-        return self._compose(
-            self._walk(Tier.ADMIN, admin, direction, matched),
-            self._walk(Tier.BASELINE, baseline, direction, matched),
-            isolated,
-            np_allowed,
+        def walked(matching: int) -> _Outcome:
+            """The outcome when the nodes peers in ``matching`` (bits) match."""
+
+            def matched(rule: ClusterRule) -> PortSet:
+                if rule.fails_closed:
+                    # tiers.rule_matches: an Accept rule then matches nothing, Deny or Pass all.
+                    return EMPTY if rule.action is Action.ACCEPT else ALL
+                if not signature >> rules[rule] & 1 and not unknown.get(rule, 0) & matching:
+                    return EMPTY
+                return self.rule_ports(rule, dst)
+
+            return self._compose(
+                self._walk(Tier.ADMIN, admin, direction, matched),
+                self._walk(Tier.BASELINE, baseline, direction, matched),
+                isolated,
+                np_allowed,
+            )
+
+        if not nodes_peers:
+            return walked(0)
+        each = [walked(matching) for matching in range(1 << len(nodes_peers))]
+        possible, sure = EMPTY, ALL
+        facts: dict[str, PortSet] = {}
+        for matching, outcome in enumerate(each):
+            possible, sure = possible | outcome.possible, sure & outcome.sure
+            for ports, text in outcome.facts:
+                facts[text] = facts.get(text, EMPTY) | ports
+            for k, peer in enumerate(nodes_peers):
+                if matching >> k & 1:
+                    continue
+                flipped = each[matching | 1 << k]
+                changed = _differ(outcome.possible, flipped.possible) | _differ(outcome.sure, flipped.sure)
+                if not changed.is_empty:
+                    text = _nodes_peer_text(peer)
+                    facts[text] = facts.get(text, EMPTY) | changed
+        intern = self.a.intern
+        # The evaluator's default resolution: no nodes peer matches.
+        default = each[0]
+        return _Outcome(
+            intern(possible), intern(sure), default.default, default.decided, tuple((ports, text) for text, ports in facts.items())
         )
 
     def outcomes_at(self, src: _Class, dst: _Class, u: int, v: int) -> tuple[_Outcome, _Outcome]:
@@ -452,3 +509,15 @@ def _apart(sp: _Profile, us: list[int], dp: _Profile, vs: list[int]) -> bool:
             if su is None or dp.variants[v].single != su:
                 return True
     return False
+
+
+def _differ(a: PortSet, b: PortSet) -> PortSet:
+    """The ports in one of ``a`` and ``b`` only."""
+    return (a - b) | (b - a)
+
+
+def _nodes_peer_text(peer: ClusterPeer) -> str:
+    selector = peer.nodes or LabelSelector()
+    parts = [f"{k}={v}" for k, v in selector.match_labels.items()]
+    parts += [f"{r.key} {r.operator.value} ({', '.join(r.values)})" for r in selector.match_expressions]
+    return f"whether the node of a hostNetwork pod matches nodes selector {' and '.join(parts) or '{}'}"
