@@ -103,6 +103,10 @@ class _TierWalk:
 #: first), (policy, ((rule index, rule, effective action), ...)) by name.
 Groups = tuple[tuple[int, tuple[tuple[ClusterPolicy, tuple[tuple[int, ClusterRule, Action], ...]], ...]], ...]
 
+#: One direction towards the pods of one class: its distinct outcomes, per variant of the
+#: other end the index of its outcome, and per outcome the mask of those variants.
+DirectionResult = tuple[tuple[_Outcome, ...], tuple[int, ...], tuple[int, ...]]
+
 
 class _Tiers:
     """The tiered side of one matrix computation: directions and cells with cluster-scoped
@@ -114,7 +118,15 @@ class _Tiers:
         self._groups: dict[tuple, Groups] = {}
         self._masks: dict[tuple, int] = {}
         self._ports: dict[tuple, PortSet] = {}
-        self._directions: dict[tuple, tuple[tuple[_Outcome, ...], tuple[int, ...]]] = {}
+        self._directions: dict[tuple, DirectionResult] = {}
+        self._rule_sets: dict[tuple, tuple] = {}
+        #: Outcomes and direction results, one object per value, kept for the whole run.
+        self._outcomes: dict[tuple, _Outcome] = {}
+        self._results: dict[tuple, DirectionResult] = {}
+        self._walks: dict[tuple, tuple[_TierWalk, _TierWalk]] = {}
+        self._alpha_masks: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._composed: dict[tuple, _Outcome] = {}
+        self._pairs: dict[tuple, tuple[Cell, tuple[str, ...]]] = {}
         self._cells: dict[tuple[int, int, int], Cell] = {}
         #: Per unit (source class, destination class, a pod to itself) with unknown ports:
         #: the facts they depend on, in words.
@@ -122,7 +134,11 @@ class _Tiers:
 
     def forget_identities(self) -> None:
         """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
-        for cache in (self._directions, self._cells, self._masks):
+        caches = (
+            self._directions, self._cells, self._masks, self._rule_sets, self._outcomes, self._results, self._pairs,
+            self._walks, self._composed, self._alpha_masks,
+        )
+        for cache in caches:
             cache.clear()
 
     # --- rules against classes ----------------------------------------------------------------
@@ -248,27 +264,30 @@ class _Tiers:
             reach = reach - claimed
         if self.by_name:
             by_action = default
+        # Interned, so that _compose can use the algebra's memoized operations.
+        intern = self.a.intern
         return _TierWalk(
-            by_action[Action.ACCEPT],
-            by_action[Action.DENY],
-            by_action[Action.PASS] | reach,
-            default[Action.ACCEPT],
-            default[Action.PASS] | reach,
+            intern(by_action[Action.ACCEPT]),
+            intern(by_action[Action.DENY]),
+            intern(by_action[Action.PASS] | reach),
+            intern(default[Action.ACCEPT]),
+            intern(default[Action.PASS] | reach),
             tuple(decided),
             tuple(ambiguous),
         )
 
     def _compose(self, admin: _TierWalk, baseline: _TierWalk, isolated: bool, np_allowed: PortSet) -> _Outcome:
         """Admin, then NetworkPolicy (if it isolates the pod), then Baseline, then allow."""
+        union, meet, minus = self.a.union, self.a.meet, self.a.minus
         if isolated:
-            later_may, later_deny, later_default = np_allowed, ALL - np_allowed, np_allowed
+            later_may, later_deny, later_default = np_allowed, minus(ALL, np_allowed), np_allowed
         else:
-            later_may = baseline.accept | baseline.cont
+            later_may = union(baseline.accept, baseline.cont)
             later_deny = baseline.deny
-            later_default = baseline.d_accept | baseline.d_cont
-        possible = admin.accept | (admin.cont & later_may)
-        sure = ALL - (admin.deny | (admin.cont & later_deny))
-        default = admin.d_accept | (admin.d_cont & later_default)
+            later_default = union(baseline.d_accept, baseline.d_cont)
+        possible = union(admin.accept, meet(admin.cont, later_may))
+        sure = minus(ALL, union(admin.deny, meet(admin.cont, later_deny)))
+        default = union(admin.d_accept, meet(admin.d_cont, later_default))
         decided = list(admin.decided)
         if isolated:
             if not admin.d_cont.is_empty:
@@ -278,23 +297,56 @@ class _Tiers:
                 reached = ports & admin.d_cont
                 if not reached.is_empty:
                     decided.append((tier, ref, action, reached))
-        open_ = possible - sure
+        open_ = minus(possible, sure)
         facts = []
         if not open_.is_empty:
             facts += [(ports & open_, text) for ports, text in admin.ambiguous if not (ports & open_).is_empty]
             if not isolated:
                 reached = admin.cont & open_
                 facts += [(ports & reached, text) for ports, text in baseline.ambiguous if not (ports & reached).is_empty]
-        intern = self.a.intern
-        return _Outcome(intern(possible), intern(sure), intern(default), tuple(decided), tuple(facts))
+        return _Outcome(possible, sure, default, tuple(decided), tuple(facts))
 
-    def direction(self, own: _Class, assignment: int, other: _Class, direction: Direction) -> tuple[tuple[_Outcome, ...], tuple[int, ...]]:
+    def _rules_of(self, admin: Groups, baseline: Groups, host_network: bool) -> tuple[dict[ClusterRule, int], tuple[ClusterPeer, ...], dict[ClusterRule, int], bool]:
+        """The rules of two tiers' groups, numbered; towards a hostNetwork pod, the distinct
+        ``nodes`` peers among them (one fact each, wherever written) and per rule the bits of
+        those it holds; and whether some rule names a container port."""
+        key = (id(admin), id(baseline), host_network)
+        hit = self._rule_sets.get(key)
+        if hit is not None:
+            return hit
+        rules: dict[ClusterRule, int] = {}
+        for groups in (admin, baseline):
+            for _, policies in groups:
+                for _, policy_rules in policies:
+                    for _, rule, _ in policy_rules:
+                        rules.setdefault(rule, len(rules))
+        nodes_peers: dict[ClusterPeer, int] = {}
+        unknown: dict[ClusterRule, int] = {}
+        if host_network:
+            # A nodes peer may match a hostNetwork pod, whichever its address: unknown.
+            for rule in rules:
+                if rule.fails_closed:
+                    continue  # its peers are not consulted (tiers.rule_matches)
+                for peer in rule.peers:
+                    if peer.nodes is not None:
+                        unknown[rule] = unknown.get(rule, 0) | 1 << nodes_peers.setdefault(peer, len(nodes_peers))
+            if len(nodes_peers) > MAX_NODES_PEERS:
+                raise UnsupportedError(
+                    f"the connectivity matrix: {len(nodes_peers)} distinct nodes peers meet hostNetwork pods in one "
+                    f"direction (more than {MAX_NODES_PEERS}), too many ways for them to match"
+                )
+        # Only named ports make a rule's ports depend on the destination's container ports.
+        named = any(entry.named is not None for rule in rules for entry in rule.ports)
+        hit = self._rule_sets[key] = (rules, tuple(nodes_peers), unknown, named)
+        return hit
+
+    def direction(self, own: _Class, assignment: int, other: _Class, direction: Direction) -> DirectionResult:
         """``own``'s ``direction`` (its egress to ``other``'s pods, or its ingress from them),
         for its pods in namespace label assignment ``assignment``: distinct outcomes, and
-        per variant of ``other`` the index of its outcome."""
+        per variant of ``other`` the index of its outcome. Equal results are one object."""
         variants = len(other.profile.variants)
         if own.host_network:
-            return (_UNMANAGED,), (0,) * variants
+            return self._interned_result((_UNMANAGED,), (0,) * variants)
         a = self.a
         admin = self.groups(own, assignment, Tier.ADMIN, direction)
         baseline = self.groups(own, assignment, Tier.BASELINE, direction)
@@ -310,68 +362,83 @@ class _Tiers:
         hit = self._directions.get(key)
         if hit is not None:
             return hit
-        rules: dict[ClusterRule, int] = {}
-        for groups in (admin, baseline):
-            for _, policies in groups:
-                for _, policy_rules in policies:
-                    for _, rule, _ in policy_rules:
-                        rules.setdefault(rule, len(rules))
-        masks = [(rule, self.peer_mask(rule, other)) for rule in rules]
-        # nodes peers may match a hostNetwork pod (whichever its address): unknown.
-        nodes_peers: dict[ClusterPeer, int] = {}
-        unknown: dict[ClusterRule, int] = {}
-        if other.host_network:
-            for rule in rules:
-                if rule.fails_closed:
-                    continue  # its peers are not consulted (tiers.rule_matches)
-                for peer in rule.peers:
-                    if peer.nodes is not None:
-                        unknown[rule] = unknown.get(rule, 0) | 1 << nodes_peers.setdefault(peer, len(nodes_peers))
-            if len(nodes_peers) > MAX_NODES_PEERS:
-                raise UnsupportedError(
-                    f"the connectivity matrix: {len(nodes_peers)} distinct nodes peers meet the hostNetwork pods of "
-                    f"{other.namespace} (more than {MAX_NODES_PEERS}), too many ways for them to match"
-                )
+        rules, nodes_peers, unknown, named = self._rules_of(admin, baseline, other.host_network)
+        masks = [self.peer_mask(rule, other) for rule in rules]
+        # The variants no rule's peers and no NetworkPolicy peer tell apart get one outcome:
+        # split the variants by every mask, then decide one representative of each part.
+        parts = [other.profile.full] if variants else []
+        for mask in masks + ([m for m, _ in np[1]] if np is not None else []):
+            split = []
+            for part in parts:
+                inside, outside = part & mask, part & ~mask
+                split += [x for x in (inside, outside) if x]
+            parts = split
         outcomes: list[_Outcome] = []
-        seen: dict[tuple, int] = {}
-        index = []
-        for v in range(variants):
-            signature = sum(1 << k for k, (_, mask) in enumerate(masks) if mask >> v & 1)
-            np_allowed = EMPTY
-            if np is not None:
-                np_allowed = a.union(np[0], a._over(np[1], 1 << v))
-            kind = (signature, id(np_allowed))
-            at = seen.get(kind)
-            if at is None:
-                at = seen[kind] = len(outcomes)
-                outcomes.append(
-                    self._outcome(admin, baseline, direction, dst, signature, rules, isolated, np_allowed, tuple(nodes_peers), unknown)
+        seen: dict[int, int] = {}
+        index = [0] * variants
+        for part in parts:
+            bit = part & -part
+            signature = sum(1 << k for k, mask in enumerate(masks) if mask & bit)
+            np_allowed = a.union(np[0], a._over(np[1], bit)) if np is not None else EMPTY
+            # The outcome depends on the groups, which rules' peers match, what NetworkPolicy
+            # allows (if it isolates), the destination's named ports and the nodes peers.
+            okey = (direction, id(admin), id(baseline), signature, id(np_allowed), isolated, dst.port_id if named else -1, other.host_network)
+            outcome = self._outcomes.get(okey)
+            if outcome is None:
+                outcome = self._outcomes[okey] = self._outcome(
+                    admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named
                 )
-            index.append(at)
-        hit = self._directions[key] = (tuple(outcomes), tuple(index))
+            at = seen.get(id(outcome))
+            if at is None:
+                at = seen[id(outcome)] = len(outcomes)
+                outcomes.append(outcome)
+            for v in _bits(part):
+                index[v] = at
+        hit = self._directions[key] = self._interned_result(tuple(outcomes), tuple(index))
         return hit
 
-    def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown) -> _Outcome:
+    def _interned_result(self, outcomes: tuple[_Outcome, ...], index: tuple[int, ...]) -> DirectionResult:
+        """One object per direction result (outcomes are one object per value already), so
+        that cells can be memoized by the identities of their directions: the outcomes, the
+        index of each variant's, and the variants of each (masks)."""
+        key = (tuple(id(o) for o in outcomes), index)
+        hit = self._results.get(key)
+        if hit is None:
+            masks = [0] * len(outcomes)
+            for v, at in enumerate(index):
+                masks[at] |= 1 << v
+            hit = self._results[key] = (outcomes, index, tuple(masks))
+        return hit
+
+    def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named) -> _Outcome:
         """The outcome for one kind of other end: ``signature`` has a bit per rule whose
-        peers match it; ``unknown`` per rule the ``nodes_peers`` (bits) that may."""
+        peers match it; ``unknown`` per rule the ``nodes_peers`` (bits) that may; ``named``:
+        some rule names a container port (its ports depend on the destination's)."""
 
         def walked(matching: int) -> _Outcome:
             """The outcome when the nodes peers in ``matching`` (bits) match."""
+            # The two tiers' walks do not depend on NetworkPolicy: many outcomes share them.
+            wkey = (direction, id(admin), id(baseline), signature, dst.port_id if named else -1, matching)
+            walks = self._walks.get(wkey)
+            if walks is None:
 
-            def matched(rule: ClusterRule) -> PortSet:
-                if rule.fails_closed:
-                    # tiers.rule_matches: an Accept rule then matches nothing, Deny or Pass all.
-                    return EMPTY if rule.action is Action.ACCEPT else ALL
-                if not signature >> rules[rule] & 1 and not unknown.get(rule, 0) & matching:
-                    return EMPTY
-                return self.rule_ports(rule, dst)
+                def matched(rule: ClusterRule) -> PortSet:
+                    if rule.fails_closed:
+                        # tiers.rule_matches: an Accept rule then matches nothing, Deny or Pass all.
+                        return EMPTY if rule.action is Action.ACCEPT else ALL
+                    if not signature >> rules[rule] & 1 and not unknown.get(rule, 0) & matching:
+                        return EMPTY
+                    return self.rule_ports(rule, dst)
 
-            return self._compose(
-                self._walk(Tier.ADMIN, admin, direction, matched),
-                self._walk(Tier.BASELINE, baseline, direction, matched),
-                isolated,
-                np_allowed,
-            )
+                walks = self._walks[wkey] = (
+                    self._walk(Tier.ADMIN, admin, direction, matched),
+                    self._walk(Tier.BASELINE, baseline, direction, matched),
+                )
+            ckey = (id(walks), isolated, id(np_allowed))
+            outcome = self._composed.get(ckey)
+            if outcome is None:
+                outcome = self._composed[ckey] = self._compose(walks[0], walks[1], isolated, np_allowed)
+            return outcome
 
         if not nodes_peers:
             return walked(0)
@@ -400,8 +467,8 @@ class _Tiers:
     def outcomes_at(self, src: _Class, dst: _Class, u: int, v: int) -> tuple[_Outcome, _Outcome]:
         """The egress and ingress outcomes of a packet from a pod of ``src`` in variant ``u``
         to a pod of ``dst`` in variant ``v``."""
-        e_outcomes, e_index = self.direction(src, src.profile.variants[u].assignment, dst, Direction.EGRESS)
-        i_outcomes, i_index = self.direction(dst, dst.profile.variants[v].assignment, src, Direction.INGRESS)
+        e_outcomes, e_index, _ = self.direction(src, src.profile.variants[u].assignment, dst, Direction.EGRESS)
+        i_outcomes, i_index, _ = self.direction(dst, dst.profile.variants[v].assignment, src, Direction.INGRESS)
         return e_outcomes[e_index[v]], i_outcomes[i_index[u]]
 
     # --- cells ------------------------------------------------------------------------------------
@@ -415,44 +482,77 @@ class _Tiers:
             hit = self._cells[key] = Cell(may, always, unknown)
         return hit
 
-    def block_pairs(self, src: _Class, dst: _Class) -> Iterator[tuple[list[int], list[int], _Outcome, _Outcome]]:
+    def _sides(self, src: _Class, dst: _Class) -> tuple[tuple, tuple]:
+        """The source's egress results towards ``dst`` and the destination's ingress results
+        from ``src``, per namespace label assignment of the end whose direction it is."""
+        egress = tuple(self.direction(src, alpha, dst, Direction.EGRESS) for alpha in self._assignments(src))
+        ingress = tuple(self.direction(dst, alpha, src, Direction.INGRESS) for alpha in self._assignments(dst))
+        return egress, ingress
+
+    def block_pairs(self, src: _Class, dst: _Class, sides: Optional[tuple[tuple, tuple]] = None) -> Iterator[tuple[int, int, _Outcome, _Outcome]]:
         """The pairs of variants of two distinct pods that occur together, in blocks with one
-        egress and one ingress outcome: (source variants, destination variants, egress, ingress)."""
+        egress and one ingress outcome: (source variants, destination variants (masks),
+        egress, ingress)."""
         a = self.a
         sp, dp = src.profile, dst.profile
         distinct_ips = not (sp.host_network and dp.host_network)
+        egress, ingress = sides if sides is not None else self._sides(src, dst)
+        s_alphas, d_alphas = self._assignment_masks(sp), self._assignment_masks(dp)
         for s_mask, d_mask, _ in a._keys(src, dst):
-            us, vs = list(_bits(s_mask)), list(_bits(d_mask))
-            s_alphas = sorted({sp.variants[u].assignment for u in us})
-            d_alphas = sorted({dp.variants[v].assignment for v in vs})
-            egress = {alpha: self.direction(src, alpha, dst, Direction.EGRESS) for alpha in s_alphas}
-            ingress = {alpha: self.direction(dst, alpha, src, Direction.INGRESS) for alpha in d_alphas}
-            # A source variant's ingress outcome depends on the destination's assignment,
-            # and a destination variant's egress outcome on the source's.
-            s_blocks: dict[tuple, list[int]] = {}
-            for u in us:
-                s_blocks.setdefault((sp.variants[u].assignment, tuple(ingress[alpha][1][u] for alpha in d_alphas)), []).append(u)
-            d_blocks: dict[tuple, list[int]] = {}
-            for v in vs:
-                d_blocks.setdefault((dp.variants[v].assignment, tuple(egress[alpha][1][v] for alpha in s_alphas)), []).append(v)
-            for (s_alpha, i_at), bu in s_blocks.items():
-                for (d_alpha, e_at), bv in d_blocks.items():
-                    if distinct_ips and not _apart(sp, bu, dp, bv):
+            # A destination variant's egress outcome depends on the source's assignment,
+            # and a source variant's ingress outcome on the destination's.
+            for s_alpha, s_alpha_mask in s_alphas:
+                s_part = s_mask & s_alpha_mask
+                if not s_part:
+                    continue
+                e_outcomes, _, e_masks = egress[s_alpha]
+                for d_alpha, d_alpha_mask in d_alphas:
+                    d_part = d_mask & d_alpha_mask
+                    if not d_part:
                         continue
-                    e = egress[s_alpha][0][e_at[s_alphas.index(s_alpha)]]
-                    i = ingress[d_alpha][0][i_at[d_alphas.index(d_alpha)]]
-                    yield bu, bv, e, i
+                    i_outcomes, _, i_masks = ingress[d_alpha]
+                    for e, e_mask in zip(e_outcomes, e_masks):
+                        bv = e_mask & d_part
+                        if not bv:
+                            continue
+                        for i, i_mask in zip(i_outcomes, i_masks):
+                            bu = i_mask & s_part
+                            if bu and (not distinct_ips or _apart(sp, bu, dp, bv)):
+                                yield bu, bv, e, i
+
+    def _assignment_masks(self, profile: _Profile) -> tuple[tuple[int, int], ...]:
+        """Per namespace label assignment, the mask of the profile's variants with it."""
+        hit = self._alpha_masks.get(id(profile))
+        if hit is None:
+            masks: dict[int, int] = {}
+            for index, v in enumerate(profile.variants):
+                masks[v.assignment] = masks.get(v.assignment, 0) | 1 << index
+            hit = self._alpha_masks[id(profile)] = tuple(sorted(masks.items()))
+        return hit
 
     def pair(self, src: _Class, dst: _Class) -> Optional[Cell]:
         """The cell between two distinct pods of ``src`` and ``dst`` (None: no such pair)."""
-        if not self.a._keys(src, dst):
+        keys = self.a._keys(src, dst)
+        if not keys:
             return None
-        acc = _Accumulator()
-        for _, _, e, i in self.block_pairs(src, dst):
-            acc.add(e, i)
-        if acc.facts:
-            self.facts[(src.index, dst.index, False)] = tuple(acc.facts)
-        return self._cell(acc)
+        # The cell depends on the variant pairs (keys) and the two ends' direction results
+        # (one object per value, kept for the run): pairs that share them share the cell.
+        sides = self._sides(src, dst)
+        memo_key = (id(keys), tuple(map(id, sides[0])), tuple(map(id, sides[1])))
+        hit = self._pairs.get(memo_key)
+        if hit is None:
+            acc = _Accumulator(self.a)
+            for _, _, e, i in self.block_pairs(src, dst, sides):
+                acc.add(e, i)
+            hit = self._pairs[memo_key] = (self._cell(acc), tuple(acc.facts))
+        cell, facts = hit
+        if facts:
+            self.facts[(src.index, dst.index, False)] = facts
+        return cell
+
+    def _assignments(self, cls: _Class) -> range:
+        """The namespace label assignments of ``cls``'s variants (0 only when declared)."""
+        return range(len(self.a._namespace_labels(cls.namespace)))
 
     def self_cell(self, cls: _Class) -> Optional[Cell]:
         """The cell of a pod of ``cls`` sending to itself (None: no such pod)."""
@@ -461,7 +561,7 @@ class _Tiers:
             return None
         if self.a.semantics.self_traffic_allowed:
             return self.a.cell(ALL, ALL)
-        acc = _Accumulator()
+        acc = _Accumulator(self.a)
         for v in range(variants):
             acc.add(*self.outcomes_at(cls, cls, v, v))
         if acc.facts:
@@ -469,46 +569,83 @@ class _Tiers:
         return self._cell(acc)
 
     def candidates(self) -> Iterator[tuple[int, int]]:
-        """Every class pair: Admin and Baseline rules (and the default allow) can connect any two."""
-        n = len(self.a.classes)
-        for s in range(n):
-            for d in range(n):
-                yield s, d
+        """Class pairs (source, destination) whose cell may be non-empty.
+
+        A direction allows at most what the Admin tier's Accept rules match, plus what
+        NetworkPolicy allows where it isolates the pod (the Admin tier may pass to it) or
+        every port where it does not (the Baseline tier and the default decide). So a
+        non-empty cell needs both directions' NetworkPolicy bounds to meet, which the
+        NetworkPolicy candidates cover (a direction no policy isolates is "wide" there),
+        or an Admin Accept rule whose subject may hold one end and whose peers may match
+        the other."""
+        a = self.a
+        classes = a.classes
+        n = len(classes)
+        pairs = {s * n + d for s, d in type(a).candidates(a)}
+        for policy in a.cluster.cluster_policies:
+            if policy.tier is not Tier.ADMIN:
+                continue
+            subjects: Optional[list[int]] = None
+            for direction in (Direction.EGRESS, Direction.INGRESS):
+                for rule in policy.rules(direction):
+                    if rule.fails_closed or rule.action is not Action.ACCEPT:
+                        continue  # such a rule accepts nothing (tiers.effective_action)
+                    if subjects is None:
+                        subjects = [c.index for c in classes if self._may_hold(policy, c)]
+                    if not subjects:
+                        break
+                    nodes = any(peer.nodes is not None for peer in rule.peers)
+                    others = [c.index for c in classes if self.peer_mask(rule, c) or (nodes and c.host_network)]
+                    if direction is Direction.EGRESS:
+                        pairs.update(s * n + d for s in subjects for d in others)
+                    else:
+                        pairs.update(s * n + d for s in others for d in subjects)
+        for code in sorted(pairs):
+            yield divmod(code, n)
+
+    def _may_hold(self, policy: ClusterPolicy, cls: _Class) -> bool:
+        """Whether ``policy``'s subject holds the pods of ``cls`` in some namespace label assignment."""
+        a = self.a
+        if cls.host_network or not a._selects(policy.subject.pod_selector, cls.labels):
+            return False
+        return any(a._selects(policy.subject.namespace_selector, labels) for labels in a._namespace_labels(cls.namespace))
 
 
 class _Accumulator:
     """``may``, ``always`` and ``unknown`` of a cell over the kinds of packets it holds."""
 
-    __slots__ = ("may", "always", "unknown", "facts")
+    __slots__ = ("a", "may", "always", "unknown", "facts")
 
-    def __init__(self) -> None:
+    def __init__(self, algebra: _Algebra) -> None:
+        #: Outcomes' port sets are interned: the algebra's memoized operations apply.
+        self.a = algebra
         self.may = EMPTY
         self.always: Optional[PortSet] = None
         self.unknown = EMPTY
         self.facts: dict[str, None] = {}
 
     def add(self, e: _Outcome, i: _Outcome) -> None:
-        possible, sure = e.possible & i.possible, e.sure & i.sure
-        self.may = self.may | possible
-        self.always = sure if self.always is None else self.always & sure
-        open_ = possible - sure
-        if not open_.is_empty:
-            self.unknown = self.unknown | open_
+        union, meet, minus = self.a.union, self.a.meet, self.a.minus
+        possible, sure = meet(e.possible, i.possible), meet(e.sure, i.sure)
+        self.may = union(self.may, possible)
+        self.always = sure if self.always is None else meet(self.always, sure)
+        open_ = minus(possible, sure)
+        if open_ is not EMPTY:
+            self.unknown = union(self.unknown, open_)
             for side, other in ((e, i), (i, e)):
                 for ports, text in side.facts:
                     if not (ports & other.possible & open_).is_empty:
                         self.facts[text] = None
 
 
-def _apart(sp: _Profile, us: list[int], dp: _Profile, vs: list[int]) -> bool:
-    """Whether two distinct pods can be of some variants in ``us`` and ``vs``: not both on
-    one and the same single address."""
-    for u in us:
-        su = sp.variants[u].single
-        for v in vs:
-            if su is None or dp.variants[v].single != su:
-                return True
-    return False
+def _apart(sp: _Profile, us: int, dp: _Profile, vs: int) -> bool:
+    """Whether two distinct pods can be of some variants in ``us`` and ``vs`` (masks, each
+    of one namespace label assignment): not both on one and the same single address. Two
+    variants of one assignment are two places, so with two on a side one is elsewhere."""
+    if us & (us - 1) or vs & (vs - 1):
+        return True
+    su = sp.variants[us.bit_length() - 1].single
+    return su is None or dp.variants[vs.bit_length() - 1].single != su
 
 
 def _differ(a: PortSet, b: PortSet) -> PortSet:
