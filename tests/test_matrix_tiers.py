@@ -314,6 +314,20 @@ def test_pass_goes_to_baseline_and_the_default_allows():
     assert ("Baseline", "spec.egress[2]", "Pass") in listed
 
 
+def test_admin_accept_connects_pods_networkpolicy_isolates():
+    """Under default deny (NetworkPolicy isolates every pod both ways and allows nothing),
+    only the Admin tier's Accept rules connect pods: the pairs they name must be looked at
+    although no NetworkPolicy rule could connect them."""
+    deny_all = [
+        NetworkPolicy(ns.name, "deny-all", LabelSelector(), {Direction.INGRESS, Direction.EGRESS}) for ns in NAMESPACES
+    ]
+    out = _anp("out", 0, TEAM_X, egress=[ClusterRule(Action.ACCEPT, [ClusterPeer(pods=TEAM_Y)], [ClusterPort(TCP, 5432)])])
+    into = _anp("in", 0, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [ClusterPeer(networks=[ANY_V4, ANY_V6])], [ClusterPort(TCP, 5000, 6000)])])
+    matrix = _checked(_cluster(out, into, policies=deny_all))
+    assert matrix.cell("a/Deployment/web", "b/Deployment/db").text() == "TCP 5432"
+    assert [(s, d) for s, d, _ in matrix.nonempty()] == [("a/Deployment/web", "b/Deployment/db")]
+
+
 def test_lower_priority_number_comes_first():
     allow = _anp("z-allow", 1, TEAM_Y, ingress=[ClusterRule(Action.ACCEPT, [ALL_PODS], [ClusterPort(TCP, 5432)])])
     deny = _anp("a-deny", 2, TEAM_Y, ingress=[ClusterRule(Action.DENY, [ALL_PODS])])
