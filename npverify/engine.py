@@ -412,19 +412,7 @@ class Verifier:
             return InvariantResult(invariant, Verdict.PROVED)
         if outcome.status is Status.UNKNOWN:
             return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
-        assert outcome.packet is not None
-        with_decision = decide(self.cluster.with_policies(with_policy), outcome.packet, self.semantics)
-        without_decision = decide(self.cluster.with_policies(under), outcome.packet, self.semantics)
-        if with_decision.allowed == without_decision.allowed or universe_problem(self.cluster, outcome.packet, self.universe):
-            raise InternalError(f"the SMT encoding and the reference evaluator disagree on {outcome.packet!r}: {policy.key} changes nothing there")
-        change = "allows" if with_decision.allowed else "denies"
-        return InvariantResult(
-            invariant,
-            Verdict.REFUTED,
-            outcome.packet,
-            with_decision,
-            reason=f"with {policy.key} the packet is {'allowed' if with_decision.allowed else 'denied'}, without it {'allowed' if without_decision.allowed else 'denied'} ({policy.key} {change} it)",
-        )
+        return self._redundant_result(invariant, policy, with_policy, under, outcome)
 
     def _check_redundant_tiered(
         self,
@@ -442,6 +430,17 @@ class Verifier:
             return InvariantResult(invariant, Verdict.PROVED)
         if outcome.status is Status.UNKNOWN:
             return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
+        return self._redundant_result(invariant, policy, with_policy, under, outcome)
+
+    def _redundant_result(
+        self,
+        invariant: Invariant,
+        policy: NetworkPolicy | ClusterPolicy,
+        with_policy: tuple[NetworkPolicy | ClusterPolicy, ...],
+        under: tuple[NetworkPolicy | ClusterPolicy, ...],
+        outcome: Outcome,
+    ) -> InvariantResult:
+        """REFUTED with the packet that ``policy`` changes, replayed with and without it."""
         assert outcome.packet is not None
         resolution = outcome.resolution or Resolution()
         with_cluster, without_cluster = (_holding(self.cluster, ps) for ps in (with_policy, under))
