@@ -23,7 +23,6 @@ from npverify.intervals import AddressSet, sole_parts
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
-    ClusterItem,
     ClusterPolicy,
     Direction,
     Endpoint,
