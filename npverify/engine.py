@@ -22,6 +22,7 @@ from npverify.model import (
     Cluster,
     ClusterPolicy,
     Diagnostic,
+    Direction,
     LabelSelector,
     NetworkPolicy,
     Operator,
@@ -32,7 +33,7 @@ from npverify.model import (
 )
 from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, possible_outcomes, scope_matches, universe_problem
-from npverify.tiers import Resolution
+from npverify.tiers import Resolution, overlapping_priorities
 from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
 
 
@@ -227,6 +228,43 @@ class Verifier:
         on = " on the given ports" if invariant.ports else ""
         return attrs.evolve(result, note=f"holds vacuously: nothing reaches {describe_scope(invariant.dst)}{on}")
 
+    def tier_warnings(self) -> tuple[Diagnostic, ...]:
+        """Policies of one tier and priority whose rules match some packet with different
+        actions: the API leaves their order to the implementation, so answers that depend
+        on it are UNKNOWN (unless ``same_priority`` is "name"). One warning per pair and
+        direction, with a packet they both match."""
+        groups = overlapping_priorities(self.cluster)
+        if not groups:
+            return ()
+        session = SolverSession(
+            self.cluster, mentions_of(self.cluster.policies + self.cluster.cluster_policies), self.universe, self.semantics
+        )
+        warnings = []
+        for tier, priority, policies in groups:
+            for i, first in enumerate(policies):
+                for second in policies[i + 1 :]:
+                    for direction in (Direction.INGRESS, Direction.EGRESS):
+                        if not (first.rules(direction) and second.rules(direction)):
+                            continue
+                        outcome = session.same_priority_overlap(first, second, direction, self.limits)
+                        if outcome.status is not Status.SAT:
+                            continue
+                        order = (
+                            "npverify applies them by name (--same-priority name)"
+                            if self.semantics.same_priority == "name"
+                            else "which applies first is the implementation's choice, so answers that depend on it are "
+                            "UNKNOWN (--same-priority name applies them by name)"
+                        )
+                        warnings.append(
+                            _warning(
+                                f"{first.key} and {second.key} share tier {tier} and priority {priority}, and both match "
+                                f"{str(direction).lower()} packets with different actions (e.g. {outcome.packet}); {order}",
+                                second.location,
+                                "spec.priority",
+                            )
+                        )
+        return tuple(warnings)
+
     def scope_warnings(self, invariants: Iterable[Invariant]) -> tuple[Diagnostic, ...]:
         """Warnings for scopes that name a namespace, label key or label value that
         appears nowhere in the manifests (neither on a loaded object nor in a policy's
@@ -304,12 +342,31 @@ class Verifier:
                 )
         return len(packets)
 
-    def _policies_named(self, invariant: Invariant, names: Iterable[str], field: str) -> tuple[NetworkPolicy, ...]:
-        by_key = {p.key: p for p in self.cluster.policies}
+    def _policies_named(
+        self, invariant: Invariant, names: Iterable[str], field: str
+    ) -> tuple[NetworkPolicy | ClusterPolicy, ...]:
+        """The policies ``namespace/name`` (NetworkPolicy) or ``cnp/``, ``anp/``, ``banp/NAME``
+        (cluster-scoped) names; a name both could mean is an error."""
+        names = tuple(names)
+        by_key: dict[str, NetworkPolicy | ClusterPolicy] = {p.key: p for p in self.cluster.policies}
+        for p in self.cluster.cluster_policies:
+            if p.key in by_key and p.key in names:
+                raise InputError(
+                    Diagnostic(
+                        f"{p.key} names both the NetworkPolicy {p.key} and the {p.kind} {p.name}; rename one to tell them apart",
+                        invariant.location,
+                        f"{invariant.kind}.{field}",
+                    )
+                )
+            by_key.setdefault(p.key, p)
         missing = [n for n in names if n not in by_key]
         if missing:
             raise InputError(
-                Diagnostic(f"no NetworkPolicy {', '.join(missing)} in the manifests", invariant.location, f"{invariant.kind}.{field}")
+                Diagnostic(
+                    f"no NetworkPolicy {', '.join(missing)} in the manifests (cluster-scoped policies are cnp/, anp/ or banp/NAME)",
+                    invariant.location,
+                    f"{invariant.kind}.{field}",
+                )
             )
         return tuple(by_key[n] for n in names)
 
@@ -343,9 +400,11 @@ class Verifier:
         assert invariant.policy is not None
         (policy,) = self._policies_named(invariant, [invariant.policy], "policy")
         if invariant.under is None:
-            under = tuple(p for p in self.cluster.policies if p != policy)
+            under = tuple(p for p in self.cluster.policies + self.cluster.cluster_policies if p != policy)
         else:
             under = self._policies_named(invariant, invariant.under, "under")
+        if self.cluster.tiered:
+            return self._check_redundant_tiered(invariant, policy, under, limits)
         with_policy = under + (policy,)
         checker = self._session_for(invariant).change_checker(with_policy, limits)
         outcome = checker.differs(policy.namespace, tuple(p for p in under if p.namespace == policy.namespace), packet=True)
@@ -353,9 +412,40 @@ class Verifier:
             return InvariantResult(invariant, Verdict.PROVED)
         if outcome.status is Status.UNKNOWN:
             return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
+        return self._redundant_result(invariant, policy, with_policy, under, outcome)
+
+    def _check_redundant_tiered(
+        self,
+        invariant: Invariant,
+        policy: NetworkPolicy | ClusterPolicy,
+        under: tuple[NetworkPolicy | ClusterPolicy, ...],
+        limits: Limits,
+    ) -> InvariantResult:
+        """``redundant`` where cluster-scoped tiers take part: asked of the whole encoding
+        (a policy of one namespace still decides between the tiers)."""
+        session = self._session_for(invariant)
+        with_policy = under + (policy,)
+        outcome = session.differ(with_policy, under, limits)
+        if outcome.status is Status.UNSAT:
+            return InvariantResult(invariant, Verdict.PROVED)
+        if outcome.status is Status.UNKNOWN:
+            return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
+        return self._redundant_result(invariant, policy, with_policy, under, outcome)
+
+    def _redundant_result(
+        self,
+        invariant: Invariant,
+        policy: NetworkPolicy | ClusterPolicy,
+        with_policy: tuple[NetworkPolicy | ClusterPolicy, ...],
+        under: tuple[NetworkPolicy | ClusterPolicy, ...],
+        outcome: Outcome,
+    ) -> InvariantResult:
+        """REFUTED with the packet that ``policy`` changes, replayed with and without it."""
         assert outcome.packet is not None
-        with_decision = decide(self.cluster.with_policies(with_policy), outcome.packet, self.semantics)
-        without_decision = decide(self.cluster.with_policies(under), outcome.packet, self.semantics)
+        resolution = outcome.resolution or Resolution()
+        with_cluster, without_cluster = (_holding(self.cluster, ps) for ps in (with_policy, under))
+        with_decision = decide(with_cluster, outcome.packet, self.semantics, resolution)
+        without_decision = decide(without_cluster, outcome.packet, self.semantics, resolution)
         if with_decision.allowed == without_decision.allowed or universe_problem(self.cluster, outcome.packet, self.universe):
             raise InternalError(f"the SMT encoding and the reference evaluator disagree on {outcome.packet!r}: {policy.key} changes nothing there")
         change = "allows" if with_decision.allowed else "denies"
@@ -364,7 +454,8 @@ class Verifier:
             Verdict.REFUTED,
             outcome.packet,
             with_decision,
-            reason=f"with {policy.key} the packet is {'allowed' if with_decision.allowed else 'denied'}, without it {'allowed' if without_decision.allowed else 'denied'} ({policy.key} {change} it)",
+            reason=f"with {policy.key} the packet is {'allowed' if with_decision.allowed else 'denied'}, without it "
+            f"{'allowed' if without_decision.allowed else 'denied'} ({policy.key} {change} it)",
         )
 
     def _check_non_redundant(self, invariant: Invariant, limits: Limits) -> InvariantResult:
@@ -472,6 +563,15 @@ class Verifier:
                 f"{packet!r}: " + "; ".join(problems)
             )
         return decision
+
+
+def _holding(cluster: Cluster, policies: tuple[NetworkPolicy | ClusterPolicy, ...]) -> Cluster:
+    """``cluster`` with exactly ``policies``, of either scope."""
+    return attrs.evolve(
+        cluster,
+        policies=tuple(p for p in policies if isinstance(p, NetworkPolicy)),
+        cluster_policies=tuple(p for p in policies if isinstance(p, ClusterPolicy)),
+    )
 
 
 def _warning(message: str, location, path: str) -> Diagnostic:
