@@ -406,7 +406,7 @@ def possible_outcomes(cluster: Cluster, packet: Packet, semantics: Semantics = S
                 for group, hits in outcome.ambiguous:
                     names = ", ".join(h.policy.key for h in hits)
                     facts[f"which of {names} (tier {group.tier}, priority {group.priority}) applies first"] = None
-                    alternatives += [resolution.with_first(group, h.policy.name) for h in hits]
+                    alternatives += [resolution.with_first(group, h.policy.key) for h in hits]
         for alt in alternatives:
             if alt not in seen:
                 seen.add(alt)

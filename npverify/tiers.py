@@ -168,22 +168,23 @@ class Resolution:
 
     ``matching_peers``: the ``nodes``/``domainNames`` peers taken to match the packet's
     other end (by content, so the same peer in two policy sets is one fact).
-    ``first``: per group of same-priority policies, the policy an implementation applies
-    first when several match; a group not named applies its policies by name.
+    ``first``: per group of same-priority policies, the key (``anp/NAME``) of the policy an
+    implementation applies first when several match; a group not named applies its
+    policies by name.
     """
 
     matching_peers: frozenset[ClusterPeer] = frozenset()
     first: frozenset[tuple[GroupKey, str]] = frozenset()
 
     def first_of(self, group: GroupKey) -> str | None:
-        return next((name for g, name in self.first if g == group), None)
+        return next((key for g, key in self.first if g == group), None)
 
     def with_peer(self, peer: ClusterPeer, matches: bool) -> Resolution:
         peers = self.matching_peers | {peer} if matches else self.matching_peers - {peer}
         return attrs.evolve(self, matching_peers=frozenset(peers))
 
-    def with_first(self, group: GroupKey, policy_name: str) -> Resolution:
-        first = frozenset((g, n) for g, n in self.first if g != group) | {(group, policy_name)}
+    def with_first(self, group: GroupKey, policy_key: str) -> Resolution:
+        first = frozenset((g, k) for g, k in self.first if g != group) | {(group, policy_key)}
         return attrs.evolve(self, first=first)
 
 
@@ -268,7 +269,7 @@ def first_match(
         if len(hits) > 1 and not by_name:
             group = GroupKey(tier.value, priority, direction.value)
             wanted = resolution.first_of(group)
-            chosen = next((h for h in hits if h.policy.name == wanted), hits[0])
+            chosen = next((h for h in hits if h.policy.key == wanted), hits[0])
             if len({h.action for h in hits}) > 1:
                 ambiguous.append((group, tuple(hits)))
         return TierOutcome(tier, chosen, tuple(consulted), tuple(ambiguous))

@@ -61,7 +61,7 @@ def _resolutions(draw, world: s.World) -> Resolution:
             if len(members) < 2:
                 continue
             for direction in ("Ingress", "Egress"):
-                first.add((GroupKey(tier.value, priority, direction), draw(st.sampled_from(members)).name))
+                first.add((GroupKey(tier.value, priority, direction), draw(st.sampled_from(members)).key))
     return Resolution(matching, frozenset(first))
 
 

@@ -27,7 +27,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from npverify.matrix import PROTOCOLS, Cell, ConnectivityMatrix, PortSet, connectivity_matrix
-from npverify.matrix.result import TIERS_NOT_PROVED
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Action,
@@ -509,19 +508,11 @@ def test_namespace_matrix_unites_unknowns():
 
 
 def test_the_proof_step_on_tiered_clusters():
-    """Until the solver's matrix proof reads the tiers (``COVERS_TIERS`` in
-    npverify/smt/matrix.py), the matrix skips the solver: UNKNOWN, with the reason, and the
-    witnesses still replayed; after, the solver proves it."""
-    from npverify.smt import matrix as smt_matrix
-
+    """The solver's matrix proof reads the tiers: a tiered matrix is PROVED, witnesses replayed."""
     some_ips = ClusterPeer(networks=[ipaddress.ip_network("10.0.0.0/8")])
     matrix = connectivity_matrix(_cluster(_anp("x", 0, TEAM_Y, ingress=[ClusterRule(Action.DENY, [some_ips], [ClusterPort(TCP, 1, 10)])])))
-    if getattr(smt_matrix, "COVERS_TIERS", False):
-        assert matrix.verdict is Verdict.PROVED, matrix.reason
-    else:
-        assert matrix.verdict is Verdict.UNKNOWN and matrix.reason == TIERS_NOT_PROVED
-        assert "UNKNOWN  not proved: the solver's matrix proof does not read the Admin and Baseline tiers" in render_matrix(matrix)
-        assert matrix.witnesses > 0
+    assert matrix.verdict is Verdict.PROVED, matrix.reason
+    assert matrix.witnesses > 0
     untiered = connectivity_matrix(_cluster())
     assert untiered.verdict is Verdict.PROVED
 
@@ -592,9 +583,7 @@ def test_random_tiered_witnesses_and_reasons_replay(config: str, data: st.DataOb
     matrices = {}
     for by in ("workload", "namespace"):
         matrix = matrices[by] = connectivity_matrix(world.cluster, by=by, universe=universe, semantics=semantics, cell_rules=True)
-        assert matrix.verdict in (Verdict.PROVED, Verdict.UNKNOWN)
-        if matrix.verdict is Verdict.UNKNOWN:
-            assert matrix.reason == TIERS_NOT_PROVED
+        assert matrix.verdict is Verdict.PROVED, matrix.reason
         jsonschema.validate(json.loads(render_matrix_json(matrix)), SCHEMA)
         for cell in matrix.cells.values():
             assert (cell.always - cell.may).is_empty

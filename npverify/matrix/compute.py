@@ -19,11 +19,10 @@ from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
 from npverify.matrix.cells import Cell
 from npverify.matrix.proof import _claim, _disagreement
 from npverify.matrix.reasons import _Reasons
-from npverify.matrix.result import TIERS_NOT_PROVED, ConnectivityMatrix
+from npverify.matrix.result import ConnectivityMatrix
 from npverify.model import Cluster, Diagnostic, Semantics, Universe
 from npverify.results import Verdict
 from npverify.smt import Limits
-from npverify.words import counted
 
 
 #: Workloads per worker process below which more workers for the proof cost more than
@@ -49,16 +48,6 @@ def _no_rows_note(cluster: Cluster, chosen: Optional[frozenset[str]]) -> str:
         f"no rows: every loaded workload{where} is hostNetwork, outside the universe "
         "(--host-network includes them); there are no pods to connect"
     )
-
-
-def _solver_covers_tiers() -> bool:
-    """Whether the solver's matrix proof (npverify/smt/matrix.py) reads the Admin and
-    Baseline tiers: it says so with ``COVERS_TIERS = True`` there (its prover must build
-    the encoding's label domains from the cluster-scoped policies too). Until then a
-    tiered matrix skips the solver; its witnesses still replay through the evaluator."""
-    from npverify.smt import matrix
-
-    return bool(getattr(matrix, "COVERS_TIERS", False))
 
 
 def _unknown_notes(algebra: _Algebra, builder: _Builder) -> list[str]:
@@ -127,19 +116,6 @@ def connectivity_matrix(
             # there is, and the solver has no query to answer.
             verdict = Verdict.PROVED
             notes.append("nothing to prove: with no rows the matrix makes no claim about any packet")
-    elif prove and cluster.tiered and not _solver_covers_tiers():
-        # The witnesses replay through the reference evaluator, which knows the tiers; the
-        # solver's matrix proof does not read them yet (its label domains leave out the
-        # cluster-scoped policies' keys), so the solver is not asked.
-        proof_started = time.perf_counter()
-        witnesses = builder.confirm_witnesses(jobs)
-        proof_seconds = time.perf_counter() - proof_started
-        verdict = Verdict.UNKNOWN
-        reason = TIERS_NOT_PROVED
-        notes.append(
-            f"not proved: {TIERS_NOT_PROVED}; {counted(witnesses, 'may-only range')} confirmed by witness packets "
-            "through the reference evaluator"
-        )
     elif prove:
         proof_started = time.perf_counter()
         witnesses = builder.confirm_witnesses(jobs)

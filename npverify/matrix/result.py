@@ -20,14 +20,6 @@ from npverify.matrix.reasons import CellReasons
 from npverify.results import Verdict
 
 
-#: Why a matrix with Admin or Baseline policies is not proved by the solver (yet): the
-#: verdict is then UNKNOWN with this reason (npverify/matrix/compute.py).
-TIERS_NOT_PROVED = (
-    "the solver's matrix proof does not read the Admin and Baseline tiers yet, so the solver was not asked "
-    "(AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy)"
-)
-
-
 def _frozen_mapping(value: Mapping) -> Mapping:
     return value if isinstance(value, MappingProxyType) else MappingProxyType(dict(value))
 

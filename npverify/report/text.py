@@ -285,12 +285,8 @@ def matrix_verdict_line(matrix) -> str:
             f"PROVED   the solver found no packet allowed outside its cell or denied inside its "
             f"always-ports; {counted(matrix.witnesses, 'may-only range')} confirmed by witness packets ({matrix.proof_seconds:.2f} s)"
         )
-    from npverify.matrix.result import TIERS_NOT_PROVED
-
     if not matrix.coverage.complete:
         return f"UNKNOWN  {matrix.reason}"
-    if matrix.reason == TIERS_NOT_PROVED:
-        return f"UNKNOWN  not proved: {matrix.reason}"
     return f"UNKNOWN  the solver did not finish the proof: {matrix.reason}"
 
 

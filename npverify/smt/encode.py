@@ -724,7 +724,7 @@ class Encoding:
                     # back to name order, so every value of it is a possible order.
                     group = GroupKey(tier.value, priority, direction.value)
                     choice = self._group_choice(group)
-                    picks = [self._eq(choice, self._bv(self._choice_code(group, p.name), self.CHOICE_BITS)) for p in members]
+                    picks = [self._eq(choice, self._bv(self._choice_code(group, p.key), self.CHOICE_BITS)) for p in members]
                     chosen_matches = self.disj(self.conj([pick, m]) for pick, (m, _) in zip(picks, firsts))
                     for a in (Action.ACCEPT, Action.DENY):
                         picked = self.disj(self.conj([pick, by_action[a]]) for pick, (_, by_action) in zip(picks, firsts))

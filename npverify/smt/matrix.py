@@ -223,7 +223,7 @@ class _Prover:
 
     def __init__(self, cluster: Cluster, universe: Universe, semantics: Semantics, claim: MatrixClaim, limits: Limits):
         self.limits = limits
-        self.enc = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics).encoding
+        self.enc = SolverSession(cluster, mentions_of(cluster.policies + cluster.cluster_policies), universe, semantics).encoding
         self.terms = _Terms(self.enc, claim)
         self.src_any = self.terms.any_row(self.enc.src, 0)
         self.dst_any = self.terms.any_row(self.enc.dst, 1)
