@@ -183,6 +183,13 @@ def universe_switches(command):
         click.option("--node-traffic/--no-node-traffic", default=None, help="Include packets that originate on nodes."),
         click.option("--self-traffic/--no-self-traffic", default=None, help="Include a pod's packets to itself in scopes."),
         click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect)."),
+        click.option(
+            "--same-priority",
+            type=click.Choice(["any", "name"]),
+            default=None,
+            help="Cluster-scoped policies of one tier and priority that match one packet: 'any' (default) lets either go first, "
+            "a verdict that depends on it is UNKNOWN; 'name' applies them by name.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -275,7 +282,10 @@ def _semantics(base: Semantics, options: dict) -> Semantics:
     import attrs
 
     matches = options.pop("ipblock_matches_pods")
-    return base if matches is None else attrs.evolve(base, ip_block_matches_pods=matches)
+    same_priority = options.pop("same_priority")
+    if matches is not None:
+        base = attrs.evolve(base, ip_block_matches_pods=matches)
+    return base if same_priority is None else attrs.evolve(base, same_priority=same_priority)
 
 
 def _question_options(options: dict) -> tuple[dict, Universe, Semantics, Limits]:
@@ -343,10 +353,13 @@ def _echo_warnings(*clusters: Cluster) -> None:
 @contextlib.contextmanager
 def _failures_to_exit_codes():
     """Bad input exits 2 with located messages; internal errors exit 3; never a traceback."""
-    from npverify.errors import InputError, InternalError
+    from npverify.errors import InputError, InternalError, UnsupportedError
 
     try:
         yield
+    except UnsupportedError as exc:
+        click.echo(f"npverify: unknown: {exc}", err=True)
+        sys.exit(EXIT_UNKNOWN)
     except InputError as exc:
         for diagnostic in exc.diagnostics:
             click.echo(str(diagnostic), err=True)
@@ -498,6 +511,11 @@ another). See docs/sources.md.
 """
 
 
+def _without(policies: tuple) -> tuple:
+    """``policies`` with repeats (one object loaded twice) dropped, in order."""
+    return tuple(dict.fromkeys(policies))
+
+
 def _compare_command(left: str, right: str, manifests, output_format, max_diffs, output, options, containment: bool) -> None:
     from npverify.compare import compare, merge_context
     from npverify.coverage import Coverage
@@ -513,9 +531,12 @@ def _compare_command(left: str, right: str, manifests, output_format, max_diffs,
         _echo_warnings(left_cluster, right_cluster, shared)
         context = merge_context(shared, left_cluster, right_cluster)
         with _progress() as progress:
+            # Cluster-scoped policies among the shared manifests hold on both sides: a
+            # rewrite of NetworkPolicies is judged under the cluster's admin tiers.
+            above = shared.cluster_policies
             comparison = compare(
-                left_cluster.policies,
-                right_cluster.policies,
+                left_cluster.policies + _without(left_cluster.cluster_policies + above),
+                right_cluster.policies + _without(right_cluster.cluster_policies + above),
                 context,
                 universe=universe,
                 semantics=semantics,
@@ -612,14 +633,16 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
         reading, universe, semantics, limits = _question_options(options)
         cluster = load_manifests(list(paths), stdin=sys.stdin, **reading)
         _echo_warnings(cluster)
-        if not cluster.policies and not cluster.unmodelled:
+        if not cluster.policies and not cluster.cluster_policies and not cluster.unmodelled:
             # Nothing to check is not "nothing redundant": a wrong path must not pass a hook.
             # (Policies of kinds npverify does not model make the answer unknown instead.)
             raise InputError(Diagnostic(f"no NetworkPolicy found in {', '.join(paths)}"))
-        known = {p.key for p in cluster.policies}
+        known = {p.key for p in cluster.policies + cluster.cluster_policies}
         for name in policies:
             if name not in known:
-                raise InputError(Diagnostic(f"--policy {name}: no such NetworkPolicy in the manifests (write namespace/name)"))
+                raise InputError(
+                    Diagnostic(f"--policy {name}: no such policy in the manifests (write namespace/name, or cnp/, anp/ or banp/NAME)")
+                )
         with _progress() as progress:
             report = find_redundancy(
                 cluster, universe, semantics, limits, policies or None, progress, jobs=workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER)

@@ -7,6 +7,7 @@ Every region's packet is replayed through the reference evaluator on both sides.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 
@@ -14,11 +15,12 @@ import attrs
 
 from npverify.coverage import Coverage, unknown_reason
 from npverify.errors import InputError, InternalError
-from npverify.model import Cluster, Diagnostic, NetworkPolicy, Semantics, Universe
+from npverify.model import Cluster, ClusterPolicy, Diagnostic, NetworkPolicy, Packet, Semantics, Universe
 from npverify.policyform import changed_namespaces
 from npverify.regions import Region
-from npverify.semantics import Decision, decide, universe_problem
+from npverify.semantics import Decision, decide, possible_outcomes, universe_problem
 from npverify.smt import Limits, SolverSession, mentions_of
+from npverify.tiers import Resolution
 
 #: How many regions to report per direction unless told otherwise.
 DEFAULT_MAX_DIFFS = 10
@@ -124,8 +126,8 @@ def _merge(into: dict, key: str, value, kind: str) -> None:
 
 
 def compare(
-    left: tuple[NetworkPolicy, ...],
-    right: tuple[NetworkPolicy, ...],
+    left: tuple[NetworkPolicy | ClusterPolicy, ...],
+    right: tuple[NetworkPolicy | ClusterPolicy, ...],
     context: Cluster = Cluster(),
     *,
     universe: Universe = Universe(),
@@ -146,38 +148,52 @@ def compare(
     normal forms (``policyform.decision_form``) show they decide alike, and asks each of
     the whole cluster's encoding: the plain path, for differential tests."""
     started = time.perf_counter()
-    context = attrs.evolve(context, policies=())
-    left_cluster, right_cluster = context.with_policies(left), context.with_policies(right)
+    context = attrs.evolve(context, policies=(), cluster_policies=())
+    left_cluster, right_cluster = _with(context, left), _with(context, right)
     outcome: dict[str, tuple[tuple[Difference, ...] | None, bool]] = {"left": (None, True), "right": (None, True)}
     # Namespace by namespace first: where no pod's decisions differ, nothing differs, and
     # most rewrites are proved equivalent here, by normal forms or in small queries. The
-    # encoding is built only when some namespace needs the solver.
-    changed = changed_namespaces(left, right, by_form=shortcuts)
+    # encoding is built only when some namespace needs the solver. With cluster-scoped
+    # tiers no namespace decides alone: any change is searched over the whole cluster.
+    tiered = left_cluster.tiered or right_cluster.tiered
+    changed = changed_namespaces(left_cluster.policies, right_cluster.policies, by_form=shortcuts)
 
     def new_session() -> SolverSession:
         return SolverSession(left_cluster, mentions_of(left + right), universe, semantics)
 
-    differing = new_session().namespaces_differing(changed, limits, shortcuts) if changed else ()
+    within: tuple[str, ...] | None
+    if tiered:
+        any_change = bool(changed) or set(left_cluster.cluster_policies) != set(right_cluster.cluster_policies)
+        within, search = None, any_change
+    else:
+        within = new_session().namespaces_differing(changed, limits, shortcuts) if changed else ()
+        search = bool(within)
     # Regions are searched in a session of their own: z3's models follow the order its
     # terms were made in, so a session that asked some namespaces' queries first could
     # pick other packets (and so regions) than one that asked others. The shortcuts then
     # change no region and no packet.
-    session = new_session() if differing else None
+    session = new_session() if search else None
     reasons = []
     for number, direction in enumerate(directions, start=1):
         if progress is not None:
             progress(number, len(directions), f"what only {names[0] if direction == 'left' else names[1]} allows")
-        if not differing:
+        if not search:
             outcome[direction] = ((), True)
             continue
         allowing, denying = (left, right) if direction == "left" else (right, left)
         assert session is not None
-        found = session.difference_regions(allowing, denying, max_diffs, limits, within=differing)
-        diffs = tuple(
-            _replayed(region, left_cluster, right_cluster, direction, universe, semantics)
-            for region in _distinct(found.regions)
-        )
-        outcome[direction] = (diffs, found.complete)
+        found = session.difference_regions(allowing, denying, max_diffs, limits, within=within)
+        diffs = []
+        complete = found.complete
+        for region, resolution in _distinct(found.regions, found.resolutions):
+            diff = _replayed(region, resolution, left_cluster, right_cluster, direction, universe, semantics)
+            depends = _undetermined(diff.region.packet, left_cluster, right_cluster, semantics)
+            if depends:
+                complete = False
+                reasons.append(f"whether {diff.region.packet} differs depends on {depends}, which no manifest settles")
+            else:
+                diffs.append(diff)
+        outcome[direction] = (tuple(diffs), complete)
         if found.reason:
             reasons.append(found.reason)
     return Comparison(
@@ -193,25 +209,41 @@ def compare(
     )
 
 
-def _distinct(regions: tuple[Region, ...]) -> tuple[Region, ...]:
+def _with(context: Cluster, policies: tuple[NetworkPolicy | ClusterPolicy, ...]) -> Cluster:
+    """``context`` holding ``policies``, of either scope."""
+    return attrs.evolve(
+        context,
+        policies=tuple(p for p in policies if isinstance(p, NetworkPolicy)),
+        cluster_policies=tuple(p for p in policies if isinstance(p, ClusterPolicy)),
+    )
+
+
+def _distinct(regions: tuple[Region, ...], resolutions: tuple[Resolution | None, ...]) -> list[tuple[Region, Resolution | None]]:
     """One region per description, the first one's packet kept as the example: regions
     that differ only in which unnamed namespace they hold read the same, and listing (and
     counting) them twice says there are two differences where a reader sees one."""
     seen: set[str] = set()
     out = []
-    for region in regions:
+    for region, resolution in itertools.zip_longest(regions, resolutions):
         text = str(region)
         if text not in seen:
             seen.add(text)
-            out.append(region)
-    return tuple(out)
+            out.append((region, resolution))
+    return out
 
 
 def _replayed(
-    region: Region, left: Cluster, right: Cluster, direction: str, universe: Universe, semantics: Semantics
+    region: Region,
+    resolution: Resolution | None,
+    left: Cluster,
+    right: Cluster,
+    direction: str,
+    universe: Universe,
+    semantics: Semantics,
 ) -> Difference:
     packet = region.packet
-    left_decision, right_decision = decide(left, packet, semantics), decide(right, packet, semantics)
+    resolution = resolution or Resolution()
+    left_decision, right_decision = decide(left, packet, semantics, resolution), decide(right, packet, semantics, resolution)
     problem = universe_problem(left, packet, universe)
     expected = (True, False) if direction == "left" else (False, True)
     if problem or (left_decision.allowed, right_decision.allowed) != expected:
@@ -224,13 +256,29 @@ def _replayed(
     return Difference(region, left_decision, right_decision)
 
 
+def _undetermined(packet: Packet, left: Cluster, right: Cluster, semantics: Semantics) -> str:
+    """What either side's verdict on ``packet`` depends on that no manifest settles."""
+    found = []
+    for side in (left, right):
+        outcomes = possible_outcomes(side, packet, semantics)
+        if not outcomes.determined:
+            found += [d for d in outcomes.depends_on if d not in found]
+    return "; ".join(found)
+
+
 def equivalence(left: Cluster, right: Cluster, context: Cluster = Cluster(), **options) -> Comparison:
     """Do the policies of ``left`` and ``right`` allow exactly the same packets?
 
     The context is ``context`` plus the namespaces and workloads of both sides.
     """
     ctx = merge_context(context, left, right)
-    return compare(left.policies, right.policies, ctx, coverage=Coverage.of(context, left, right), **options)
+    return compare(
+        left.policies + left.cluster_policies,
+        right.policies + right.cluster_policies,
+        ctx,
+        coverage=Coverage.of(context, left, right),
+        **options,
+    )
 
 
 def containment(baseline: Cluster, candidate: Cluster, context: Cluster = Cluster(), **options) -> Comparison:
@@ -238,5 +286,10 @@ def containment(baseline: Cluster, candidate: Cluster, context: Cluster = Cluste
     the candidate allows."""
     ctx = merge_context(context, baseline, candidate)
     return compare(
-        baseline.policies, candidate.policies, ctx, directions=("right",), coverage=Coverage.of(context, baseline, candidate), **options
+        baseline.policies + baseline.cluster_policies,
+        candidate.policies + candidate.cluster_policies,
+        ctx,
+        directions=("right",),
+        coverage=Coverage.of(context, baseline, candidate),
+        **options,
     )

@@ -319,8 +319,8 @@ class Verifier:
 
         other = load_manifests(list(invariant.compare_to), limits=self.input_limits, ignore_kinds=self.ignore_kinds)
         comparison = compare(
-            self.cluster.policies,
-            other.policies,
+            self.cluster.policies + self.cluster.cluster_policies,
+            other.policies + other.cluster_policies,
             merge_context(self.cluster, other),
             universe=self.universe,
             semantics=self.semantics,

@@ -19,3 +19,8 @@ class InputError(Exception):
 
 class InternalError(Exception):
     """npverify contradicted itself, e.g. the solver and the reference evaluator disagree (exit 3)."""
+
+
+class UnsupportedError(Exception):
+    """A question npverify cannot answer soundly for this input yet (CLI exit 3, like
+    UNKNOWN): it says so rather than answer from part of the model."""

@@ -52,7 +52,7 @@ from npverify.model import (
     Universe,
     Workload,
 )
-from npverify.semantics import Decision, decide, universe_problem
+from npverify.semantics import Decision, decide, possible_outcomes, universe_problem
 
 FROM_OPTION, TO_OPTION, PORT_OPTION = "--from", "--to", "--port"
 
@@ -562,6 +562,9 @@ def explain_packet(
             cluster, packet, direction, semantics, assumed
         )
         _check_agreement(decision, direction, isolating, outcomes)
+        if cluster.tiered:
+            side = decision.egress if direction is Direction.EGRESS else decision.ingress
+            direction_sentences, reasons[direction] = _tiered_sentences(side, direction_sentences, reasons[direction])
         sentences += direction_sentences
         rules += outcomes
     egress, ingress = decision.egress.allowed, decision.ingress.allowed
@@ -583,6 +586,12 @@ def explain_packet(
     undecided_by = coverage.affecting(
         frozenset(e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint) and not e.host_network)
     )
+    outcomes_ = possible_outcomes(cluster, packet, semantics)
+    if not outcomes_.determined:
+        verdict = (
+            f"Verdict: UNKNOWN. Taking what no manifest holds as above, it is {'ALLOWED' if decision.allowed else 'DENIED'} "
+            f"({verdict[len('Verdict: '):].rstrip('.')}); but the verdict depends on {'; '.join(outcomes_.depends_on)}."
+        )
     if undecided_by:
         verdict = (
             f"Verdict: UNKNOWN. The NetworkPolicies alone {'allow' if decision.allowed else 'deny'} it "
@@ -590,6 +599,54 @@ def explain_packet(
         )
     sentences.append(Sentence("verdict", verdict))
     return Explanation(packet, decision, tuple(sentences), tuple(rules), semantics, universe, outside, coverage, undecided_by)
+
+
+def _tier_rule_sentence(outcome, direction: Direction) -> str:
+    """What a first-match tier did for one direction, in words."""
+    field = _field(direction)
+    tier = outcome.tier.value
+    if outcome.rule is None:
+        return f"{tier} tier ({field}): no rule of the {tier} tier's policies that select this pod matches, so the tier does not decide."
+    action = outcome.rule.action.value
+    effect = {
+        "Accept": "accepts it: final for this direction",
+        "Deny": "denies it: final for this direction",
+        "Pass": "passes it: the rest of the tier is skipped and the next tier decides",
+    }[action]
+    if outcome.tier.value == "Baseline" and action == "Pass":
+        effect = "passes it: no tier decides, so Kubernetes allows it"
+    text = f"{tier} tier ({field}): the first matching rule is {outcome.rule.describe()}, which {effect}."
+    for group, hits in outcome.ambiguous:
+        names = ", ".join(h.policy.key for h in hits)
+        text += f" Policies {names} share priority {group.priority} and all match: which applies first is the implementation's choice (shown: by name)."
+    return text
+
+
+def _tiered_sentences(side, np_sentences: list[Sentence], np_reason: str) -> tuple[list[Sentence], str]:
+    """A direction's sentences walking the tiers in order: Admin, NetworkPolicy (when
+    reached), Baseline (when reached); and the reason the verdict gives for it."""
+    direction = side.direction
+    field = _field(direction)
+    if side.unmanaged:
+        return np_sentences, np_reason
+    out = [Sentence(field, _tier_rule_sentence(side.admin, direction))]
+    by = side.decided_by
+    verb = "accepts" if (side.admin.action is not None and side.admin.action.value == "Accept") else "denies"
+    if by == "Admin":
+        return out, f"the Admin tier rule {side.admin.rule.describe()} {verb} it for {field}"
+    if not side.isolating:
+        undecided = ", so the NetworkPolicy tier does not decide."
+        np_sentences = [
+            attrs.evolve(t, text=t.text.replace(f", so {field} is allowed.", undecided)) if not t.detail else t for t in np_sentences
+        ]
+    out += np_sentences
+    if by == "NetworkPolicy":
+        return out, np_reason
+    out.append(Sentence(field, _tier_rule_sentence(side.baseline, direction)))
+    if by == "Baseline":
+        verb = "accepts" if side.baseline.action.value == "Accept" else "denies"
+        return out, f"the Baseline tier rule {side.baseline.rule.describe()} {verb} it for {field}"
+    return out, f"no tier decides {field} (no Admin rule decides, no NetworkPolicy isolates the pod, no Baseline rule decides), so Kubernetes allows it"
 
 
 #: Universe switches that take in a packet, by a word of universe_problem's reason.

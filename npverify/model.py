@@ -741,7 +741,7 @@ class Universe:
 
 @attrs.frozen
 class PolicyItem:
-    """A policy, or one of its rules, peers or port entries (for redundancy and coverage).
+    """A NetworkPolicy, or one of its rules, peers or port entries (for redundancy and coverage).
 
     ``direction`` and ``rule_index`` are None for a whole policy; ``peer_index`` or
     ``port_index`` is set for a peer or port entry of that rule.
@@ -752,6 +752,9 @@ class PolicyItem:
     rule_index: int | None = None
     peer_index: int | None = None
     port_index: int | None = None
+
+    #: The tier its policy belongs to (ClusterItem's is Admin or Baseline).
+    tier = "NetworkPolicy"
 
     @property
     def kind(self) -> str:
@@ -809,6 +812,54 @@ class PolicyItem:
             del rules[self.rule_index]
         field = "ingress" if self.direction is Direction.INGRESS else "egress"
         return attrs.evolve(self.policy, **{field: tuple(rules)})
+
+
+@attrs.frozen
+class ClusterItem:
+    """A cluster-scoped policy, or one of its rules (for redundancy): PolicyItem's shape,
+    so reports read both alike. Peers and protocol entries are not items of their own."""
+
+    policy: ClusterPolicy
+    direction: Direction | None = None
+    rule_index: int | None = None
+    peer_index: None = None
+    port_index: None = None
+
+    @property
+    def kind(self) -> str:
+        return "policy" if self.rule_index is None else "rule"
+
+    @property
+    def tier(self) -> str:
+        return self.policy.tier.value
+
+    @property
+    def location(self) -> SourceLocation | None:
+        if self.direction is None or self.rule_index is None:
+            return self.policy.location
+        return self.policy.rules(self.direction)[self.rule_index].location or self.policy.location
+
+    def __str__(self) -> str:
+        text = self.policy.key
+        if self.direction is not None and self.rule_index is not None:
+            text += f" spec.{'ingress' if self.direction is Direction.INGRESS else 'egress'}[{self.rule_index}]"
+        return f"{text} (tier {self.tier}, priority {self.policy.priority})"
+
+    def without(self) -> ClusterPolicy | None:
+        """The policy without this rule; None when the item is the whole policy."""
+        if self.direction is None or self.rule_index is None:
+            return None
+        rules = self.policy.rules(self.direction)
+        kept = rules[: self.rule_index] + rules[self.rule_index + 1 :]
+        return attrs.evolve(self.policy, **{"ingress" if self.direction is Direction.INGRESS else "egress": kept})
+
+
+def cluster_items(policy: ClusterPolicy) -> list[ClusterItem]:
+    """The policy, then each of its rules."""
+    items = [ClusterItem(policy)]
+    for direction in (Direction.INGRESS, Direction.EGRESS):
+        items += [ClusterItem(policy, direction, r) for r in range(len(policy.rules(direction)))]
+    return items
 
 
 def policy_items(policy: NetworkPolicy) -> list[PolicyItem]:

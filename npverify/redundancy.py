@@ -23,6 +23,8 @@ from npverify.intervals import AddressSet, sole_parts
 from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ClusterItem,
+    ClusterPolicy,
     Direction,
     Endpoint,
     ExternalEndpoint,
@@ -42,6 +44,7 @@ from npverify.model import (
     Semantics,
     Universe,
     Workload,
+    cluster_items,
     policy_items,
 )
 from npverify.errors import InternalError
@@ -170,6 +173,10 @@ def find_redundancy(
     """
     started = time.perf_counter()
     selected = tuple(p for p in cluster.policies if policies is None or p.key in policies)
+    if cluster.tiered:
+        chosen = tuple(p for p in cluster.cluster_policies if policies is None or p.key in policies)
+        part = _tiered_scan(cluster, universe, semantics, limits, selected, chosen, progress)
+        return attrs.evolve(part, seconds=time.perf_counter() - started, coverage=Coverage.of(cluster))
     if jobs > 1 and len(selected) > 1:
         parts = _in_parallel(cluster, universe, semantics, limits, shortcuts, selected, jobs, progress)
     else:
@@ -183,6 +190,62 @@ def find_redundancy(
         time.perf_counter() - started,
         Coverage.of(cluster),
     )
+
+
+#: Why an item of a tiered cluster is redundant: no resolution of what no manifest holds
+#: changes a verdict without it.
+SHADOWED_REASON = (
+    "removing it changes no packet's verdict: every packet it matches is decided the same "
+    "without it (by a higher tier, an earlier rule, or other policies)"
+)
+
+
+def _tiered_scan(
+    cluster: Cluster,
+    universe: Universe,
+    semantics: Semantics,
+    limits: Limits,
+    selected: tuple[NetworkPolicy, ...],
+    chosen: tuple[ClusterPolicy, ...],
+    progress: Callable[[int, int, str], None] | None,
+) -> RedundancyReport:
+    """Redundancy where cluster-scoped tiers take part: a namespace's policies no longer
+    decide alone (an Admin rule can make a NetworkPolicy rule dead, removing a Deny widens
+    what is allowed, removing an isolating policy hands its pods to the Baseline tier), so
+    each item is asked of the whole cluster's encoding: does any packet's verdict differ
+    without it, under any resolution of what no manifest holds?"""
+    session = SolverSession(cluster, mentions_of(cluster.policies + cluster.cluster_policies), universe, semantics)
+    enc = session.encoding
+    everything = cluster.policies + cluster.cluster_policies
+    base = enc.allowed_by(everything)
+    items: list[PolicyItem | ClusterItem] = [i for p in selected for i in policy_items(p)]
+    items += [i for p in chosen for i in cluster_items(p)]
+    redundant: list[RedundantItem] = []
+    undecided: list[UndecidedItem] = []
+    settled: list[PolicyItem | ClusterItem] = []
+    checked = 0
+    for number, item in enumerate(items, start=1):
+        if progress is not None:
+            progress(number, len(items), str(item))
+        if any(s.policy == item.policy and s.rule_index is None and item.rule_index is not None for s in settled):
+            continue
+        if any(isinstance(item, PolicyItem) and isinstance(s, PolicyItem) and _descends(item, s) for s in settled):
+            continue
+        checked += 1
+        changed = item.without()
+        after = tuple(
+            changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None
+        )
+        solver = session._solver(limits)
+        solver.add(base != enc.allowed_by(after))
+        status, reason = session._status(solver)
+        if status is Status.UNSAT:
+            redundant.append(RedundantItem(item, (), UNEXPLAINED, SHADOWED_REASON))  # type: ignore[arg-type]
+            if item.kind in ("policy", "rule"):
+                settled.append(item)
+        elif status is Status.UNKNOWN:
+            undecided.append(UndecidedItem(item, f"the solver could not decide: {reason}"))  # type: ignore[arg-type]
+    return RedundancyReport(tuple(redundant), (), tuple(undecided), checked)
 
 
 class _Scanner:

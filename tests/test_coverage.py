@@ -309,11 +309,6 @@ spec:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the loader fills Cluster.cluster_policies, but the solver does not encode the Admin and Baseline "
-    "tiers yet: it proves from the NetworkPolicies alone (remove this mark when it does)",
-)
 def test_a_loaded_admin_policy_never_lets_a_proof_through():
     # The AdminNetworkPolicy allows dev -> prod, which the NetworkPolicy alone denies.
     cluster = npverify.load_text(ADMIN_ALLOW_OVER_DENY)

@@ -280,11 +280,21 @@ _SEMANTICS_FLAGS = (
 )
 
 
+#: ``samePriority``: how policies of one tier and priority that match one packet are ordered.
+_SAME_PRIORITY_CHOICES = ("any", "name")
+
+
 def _parse_semantics(cursor: Cursor) -> Semantics:
     if cursor.value is None:
         return Semantics()
-    found = _mapping(cursor, tuple(key for key, _ in _SEMANTICS_FLAGS))
-    return Semantics(**{attribute: found[key].boolean() for key, attribute in _SEMANTICS_FLAGS if key in found})
+    found = _mapping(cursor, tuple(key for key, _ in _SEMANTICS_FLAGS) + ("samePriority",))
+    options: dict[str, Any] = {attribute: found[key].boolean() for key, attribute in _SEMANTICS_FLAGS if key in found}
+    if "samePriority" in found:
+        value = found["samePriority"].value
+        if value not in _SAME_PRIORITY_CHOICES:
+            found["samePriority"].fail(f"must be one of {', '.join(_SAME_PRIORITY_CHOICES)} (got {value!r})")
+        options["same_priority"] = value
+    return Semantics(**options)
 
 
 # --- invariants ------------------------------------------------------------------------

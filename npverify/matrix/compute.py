@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Optional
 
 from npverify.coverage import Coverage, unknown_reason
-from npverify.errors import InputError, InternalError
+from npverify.errors import InputError, UnsupportedError, InternalError
 from npverify.matrix.algebra import _Algebra
 from npverify.matrix.builders import _Builder, _NamespaceMatrix, _WorkloadMatrix
 from npverify.matrix.cells import Cell
@@ -75,6 +75,13 @@ def connectivity_matrix(
     on one such packet, and the policies that isolate its pods.
     """
     started = time.perf_counter()
+    if cluster.tiered:
+        # The port-set algebra reads NetworkPolicies only; a matrix from it would leave out
+        # every Admin and Baseline rule. prove, equiv, redundant and explain read the tiers.
+        raise UnsupportedError(
+            "the connectivity matrix does not interpret cluster-scoped policies (ClusterNetworkPolicy, "
+            "AdminNetworkPolicy, BaselineAdminNetworkPolicy) yet: ask prove or explain, which do"
+        )
     if by not in ("workload", "namespace"):
         raise InputError(Diagnostic(f"by must be 'workload' or 'namespace' (got {by!r})"))
     chosen = None

@@ -96,6 +96,11 @@ def _direction_json(decision: DirectionDecision) -> dict[str, Any]:
             }
             for m in decision.matches
         ],
+        "decided_by": decision.decided_by,
+        "steps": [
+            {"tier": step.tier, "action": step.action, "rule": step.rule or None, "location": location_json(step.location)}
+            for step in decision.steps
+        ],
     }
 
 
@@ -205,6 +210,7 @@ def item_json(item) -> dict[str, Any]:
     return {
         "kind": item.kind,
         "policy": item.policy.key,
+        "tier": item.tier,
         "direction": None if item.direction is None else str(item.direction),
         "rule_index": item.rule_index,
         "peer_index": item.peer_index,

@@ -15,7 +15,7 @@ import attrs
 import z3
 
 from npverify.invariants.model import Scope
-from npverify.model import Cluster, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
+from npverify.model import Cluster, ClusterPolicy, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
 from npverify.regions import Region
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains, mentions_of
@@ -63,6 +63,8 @@ class RegionsOutcome:
     complete: bool
     #: Why enumeration stopped early when the solver could not decide.
     reason: str = ""
+    #: Per region, how its model took what no manifest holds (None: nothing of the kind).
+    resolutions: tuple[Resolution | None, ...] = ()
 
 
 @attrs.frozen
@@ -135,8 +137,8 @@ class SolverSession:
 
     def difference_regions(
         self,
-        allowing: tuple[NetworkPolicy, ...],
-        denying: tuple[NetworkPolicy, ...],
+        allowing: tuple[NetworkPolicy | ClusterPolicy, ...],
+        denying: tuple[NetworkPolicy | ClusterPolicy, ...],
         max_regions: int,
         limits: Limits = Limits(),
         within: tuple[str, ...] | None = None,
@@ -146,6 +148,10 @@ class SolverSession:
         ``within``: namespaces outside which no pod's decisions differ between the two
         (see ``namespaces_differing``); every differing packet then has an end in one of
         them, and saying so lets the solver skip the rest of the cluster early.
+
+        With cluster-scoped tiers, a difference may hold only for some resolution of what
+        no manifest holds: each region is widened under the resolution its model chose,
+        which ``RegionsOutcome.resolutions`` reports beside it.
         """
         enc = self.encoding
         inside = z3.And(enc.allowed_by(allowing), z3.Not(enc.allowed_by(denying)))
@@ -155,18 +161,27 @@ class SolverSession:
             inside = z3.And(enc.disj(ends), inside)
         solver = self._solver(limits)
         solver.add(inside)
-        finder = RegionFinder(enc, inside, limits.timeout_ms)
+        unknowns = enc.unknown_vars
+        finder = None if unknowns else RegionFinder(enc, inside, limits.timeout_ms)
         regions: list[Region] = []
+        resolutions: list[Resolution | None] = []
         while True:
             status, reason = self._status(solver)
             if status is Status.UNSAT:
-                return RegionsOutcome(tuple(regions), True)
+                return RegionsOutcome(tuple(regions), True, resolutions=tuple(resolutions))
             if status is Status.UNKNOWN:
-                return RegionsOutcome(tuple(regions), False, reason)
+                return RegionsOutcome(tuple(regions), False, reason, tuple(resolutions))
             if len(regions) >= max_regions:
-                return RegionsOutcome(tuple(regions), False)
+                return RegionsOutcome(tuple(regions), False, resolutions=tuple(resolutions))
             model = self._prefer_readable(solver, solver.model())
-            region, term = finder.widen(model)
+            if unknowns:
+                fixed = z3.substitute(inside, *[(v, model.eval(v, model_completion=True)) for v in unknowns])
+                region, term = RegionFinder(enc, fixed, limits.timeout_ms).widen(model)
+                resolutions.append(enc.resolution_of(model))
+            else:
+                assert finder is not None
+                region, term = finder.widen(model)
+                resolutions.append(None)
             regions.append(region)
             solver.add(z3.Not(term))
 
