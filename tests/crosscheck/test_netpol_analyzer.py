@@ -136,6 +136,18 @@ EXTERNAL_NOT_COMPARED: dict[str, str] = {
 }
 
 ENTRIES = sorted(p.name for p in INPUTS.iterdir() if p.is_dir())
+
+#: The peer's bad-path inputs (its ``badPathTests``) for NetworkPolicy, AdminNetworkPolicy
+#: and BaselineAdminNetworkPolicy: the peer reports an error for each.
+BAD_PATH = DATA / "bad_path"
+BAD_ENTRIES = sorted(p.name for p in BAD_PATH.iterdir() if p.is_dir())
+#: Bad-path entries npverify accepts on purpose.
+BAD_PATH_ACCEPTED: dict[str, str] = {
+    # Two AdminNetworkPolicies with the same priority: the API accepts them and leaves their
+    # order to the implementation; npverify loads them and answers UNKNOWN where the order
+    # decides (Semantics.same_priority). The peer rejects the input.
+    "anp_bad_path_test_1": "same priority",
+}
 COMPARED = [e for e in ENTRIES if e not in EXCLUDED and e not in REFUSED]
 
 
@@ -276,6 +288,7 @@ def test_data_complete() -> None:
     for table in (EXCLUDED, REFUSED, EXTERNAL_NOT_COMPARED):
         assert set(table) <= set(ENTRIES), set(table) - set(ENTRIES)
     assert not set(EXCLUDED) & set(REFUSED)
+    assert len(BAD_ENTRIES) >= 30 and set(BAD_PATH_ACCEPTED) <= set(BAD_ENTRIES)
     assert sorted(p.name for p in EXPECTED.iterdir()) == sorted(f"{e}_connlist_output.txt" for e in ENTRIES)
 
 
@@ -302,6 +315,21 @@ def test_refused_like_the_api_server(entry: str) -> None:
     message = str(caught.value)
     assert REFUSED[entry] in message, message
     assert re.search(r"\.ya?ml:\d+:\d+: error:", message), message
+
+
+@pytest.mark.parametrize("entry", BAD_ENTRIES)
+def test_bad_path_refused(entry: str) -> None:
+    """Where the peer errors, npverify errors too, at a file position in the entry."""
+    if entry in BAD_PATH_ACCEPTED:
+        from npverify.tiers import overlapping_priorities
+
+        cluster = load_manifests([BAD_PATH / entry], default_namespace="default")
+        assert overlapping_priorities(cluster), entry
+        return
+    with pytest.raises(InputError) as caught:
+        load_manifests([BAD_PATH / entry], default_namespace="default")
+    message = str(caught.value)
+    assert re.search(rf"{re.escape(entry)}/[^:]+\.ya?ml:\d+:\d+: error: ", message), message
 
 
 @pytest.mark.parametrize("entry", COMPARED)
