@@ -641,7 +641,7 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
         for name in policies:
             if name not in known:
                 raise InputError(
-                    Diagnostic(f"--policy {name}: no such policy in the manifests (write namespace/name, or cnp/, anp/ or banp/NAME)")
+                    Diagnostic(f"--policy {name}: no such NetworkPolicy or cluster-scoped policy in the manifests (write namespace/name, or cnp/, anp/ or banp/NAME)")
                 )
         with _progress() as progress:
             report = find_redundancy(

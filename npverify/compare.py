@@ -185,7 +185,9 @@ def compare(
         found = session.difference_regions(allowing, denying, max_diffs, limits, within=within)
         diffs = []
         complete = found.complete
-        for region, resolution in _distinct(found.regions, found.resolutions):
+        resolution_of = {id(r): res for r, res in itertools.zip_longest(found.regions, found.resolutions)}
+        for region in _distinct(found.regions):
+            resolution = resolution_of.get(id(region))
             diff = _replayed(region, resolution, left_cluster, right_cluster, direction, universe, semantics)
             depends = _undetermined(diff.region.packet, left_cluster, right_cluster, semantics)
             if depends:
@@ -218,18 +220,18 @@ def _with(context: Cluster, policies: tuple[NetworkPolicy | ClusterPolicy, ...])
     )
 
 
-def _distinct(regions: tuple[Region, ...], resolutions: tuple[Resolution | None, ...]) -> list[tuple[Region, Resolution | None]]:
+def _distinct(regions: tuple[Region, ...]) -> tuple[Region, ...]:
     """One region per description, the first one's packet kept as the example: regions
     that differ only in which unnamed namespace they hold read the same, and listing (and
     counting) them twice says there are two differences where a reader sees one."""
     seen: set[str] = set()
     out = []
-    for region, resolution in itertools.zip_longest(regions, resolutions):
+    for region in regions:
         text = str(region)
         if text not in seen:
             seen.add(text)
-            out.append((region, resolution))
-    return out
+            out.append(region)
+    return tuple(out)
 
 
 def _replayed(

@@ -33,6 +33,7 @@ from npverify.model import (
     Endpoint,
     ExternalEndpoint,
     LabelSelector,
+    NodeEndpoint,
     Operator,
     PodEndpoint,
     PodSet,
@@ -76,16 +77,21 @@ def peer_decidable_match(peer: ClusterPeer, endpoint: Endpoint) -> bool | None:
     """Does ``peer`` match ``endpoint``? None when no manifest can tell (nodes, domainNames).
 
     ``networks`` match any IP in them, pods' included (the API says cluster traffic is
-    checked against them too). ``nodes`` and ``domainNames`` can only match a host outside
-    the pod network: an external host, whose identity as a node or a resolved name is
-    unknown. A pod, ordinary or hostNetwork, is matched only through its pod peers or IP.
+    checked against them too). Whether a ``nodes`` peer matches a host whose address may be a
+    node's (an external host, a node, a hostNetwork pod, which has its node's address) is
+    unknown; ``domainNames`` may match an external host only. An ordinary pod is matched
+    only through pod peers or its IP.
     """
     if peer.pods is not None:
         return pod_set_matches(peer.pods, endpoint)
     if peer.networks:
         ip = endpoint.ip
         return any(ip.version == n.version and ip in n for n in peer.networks)
-    if peer.undecidable:
+    if peer.nodes is not None:
+        # A node's address: an external host's may be one, a hostNetwork pod's is one.
+        host = isinstance(endpoint, PodEndpoint) and endpoint.host_network
+        return None if isinstance(endpoint, (ExternalEndpoint, NodeEndpoint)) or host else False
+    if peer.domain_names:
         return None if isinstance(endpoint, ExternalEndpoint) else False
     return False
 

@@ -581,7 +581,12 @@ class Encoding:
                 term = self.pod_set(peer.pods, other)
             elif peer.networks:
                 term = self.disj(self.in_network(other, n) for n in peer.networks)
-            elif peer.undecidable:
+            elif peer.nodes is not None:
+                node_address = self.disj(
+                    [self._eq(other.kind, self._bv(EXTERNAL, 2)), self._eq(other.kind, self._bv(NODE, 2)), self.conj([self.is_pod(other), other.host_network])]
+                )
+                term = self.conj([node_address, self.unknown_peer(peer)])
+            elif peer.domain_names:
                 term = self.conj([self._eq(other.kind, self._bv(EXTERNAL, 2)), self.unknown_peer(peer)])
             else:
                 term = self._false

@@ -25,9 +25,8 @@ verdict, ``possible_outcomes`` must say the verdict depends on the nodes peer, a
 solver must prove neither verdict (UNKNOWN).
 
 ``test_node_probes_as_host_network_pods`` sends the node probes as upstream does, to the
-hostNetwork pod: npverify never lets a ``nodes`` peer match a hostNetwork pod, although its
-IP is its node's, so upstream's allowed verdicts are not among npverify's outcomes there.
-It is a strict xfail: it fails (and must then lose the mark) once npverify covers it.
+hostNetwork pod: its IP is its node's, so a ``nodes`` peer may match it, and upstream's
+verdict must be among npverify's possible outcomes.
 """
 
 from __future__ import annotations
@@ -385,11 +384,6 @@ def test_smt(step: Step) -> None:
 NODE_STEPS = [s for s in STEPS if any(p.to_node for p in s.probes)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="npverify: a nodes peer never matches a hostNetwork pod, whose IP is its node's "
-    "(tiers.peer_decidable_match); upstream's node-peer tests poke exactly such pods",
-)
 def test_node_probes_as_host_network_pods() -> None:
     """Upstream's node probes as upstream sends them: to the hostNetwork pod itself. Its
     IP is a node's, so a ``nodes`` peer may match it: upstream's verdict must be one of the
