@@ -304,12 +304,31 @@ class Verifier:
                 )
         return len(packets)
 
-    def _policies_named(self, invariant: Invariant, names: Iterable[str], field: str) -> tuple[NetworkPolicy, ...]:
-        by_key = {p.key: p for p in self.cluster.policies}
+    def _policies_named(
+        self, invariant: Invariant, names: Iterable[str], field: str
+    ) -> tuple[NetworkPolicy | ClusterPolicy, ...]:
+        """The policies ``namespace/name`` (NetworkPolicy) or ``cnp/``, ``anp/``, ``banp/NAME``
+        (cluster-scoped) names; a name both could mean is an error."""
+        names = tuple(names)
+        by_key: dict[str, NetworkPolicy | ClusterPolicy] = {p.key: p for p in self.cluster.policies}
+        for p in self.cluster.cluster_policies:
+            if p.key in by_key and p.key in names:
+                raise InputError(
+                    Diagnostic(
+                        f"{p.key} names both the NetworkPolicy {p.key} and the {p.kind} {p.name}; rename one to tell them apart",
+                        invariant.location,
+                        f"{invariant.kind}.{field}",
+                    )
+                )
+            by_key.setdefault(p.key, p)
         missing = [n for n in names if n not in by_key]
         if missing:
             raise InputError(
-                Diagnostic(f"no NetworkPolicy {', '.join(missing)} in the manifests", invariant.location, f"{invariant.kind}.{field}")
+                Diagnostic(
+                    f"no NetworkPolicy {', '.join(missing)} in the manifests (cluster-scoped policies are cnp/, anp/ or banp/NAME)",
+                    invariant.location,
+                    f"{invariant.kind}.{field}",
+                )
             )
         return tuple(by_key[n] for n in names)
 
@@ -343,9 +362,11 @@ class Verifier:
         assert invariant.policy is not None
         (policy,) = self._policies_named(invariant, [invariant.policy], "policy")
         if invariant.under is None:
-            under = tuple(p for p in self.cluster.policies if p != policy)
+            under = tuple(p for p in self.cluster.policies + self.cluster.cluster_policies if p != policy)
         else:
             under = self._policies_named(invariant, invariant.under, "under")
+        if self.cluster.tiered:
+            return self._check_redundant_tiered(invariant, policy, under, limits)
         with_policy = under + (policy,)
         checker = self._session_for(invariant).change_checker(with_policy, limits)
         outcome = checker.differs(policy.namespace, tuple(p for p in under if p.namespace == policy.namespace), packet=True)
@@ -365,6 +386,39 @@ class Verifier:
             outcome.packet,
             with_decision,
             reason=f"with {policy.key} the packet is {'allowed' if with_decision.allowed else 'denied'}, without it {'allowed' if without_decision.allowed else 'denied'} ({policy.key} {change} it)",
+        )
+
+    def _check_redundant_tiered(
+        self,
+        invariant: Invariant,
+        policy: NetworkPolicy | ClusterPolicy,
+        under: tuple[NetworkPolicy | ClusterPolicy, ...],
+        limits: Limits,
+    ) -> InvariantResult:
+        """``redundant`` where cluster-scoped tiers take part: asked of the whole encoding
+        (a policy of one namespace still decides between the tiers)."""
+        session = self._session_for(invariant)
+        with_policy = under + (policy,)
+        outcome = session.differ(with_policy, under, limits)
+        if outcome.status is Status.UNSAT:
+            return InvariantResult(invariant, Verdict.PROVED)
+        if outcome.status is Status.UNKNOWN:
+            return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
+        assert outcome.packet is not None
+        resolution = outcome.resolution or Resolution()
+        with_cluster, without_cluster = (_holding(self.cluster, ps) for ps in (with_policy, under))
+        with_decision = decide(with_cluster, outcome.packet, self.semantics, resolution)
+        without_decision = decide(without_cluster, outcome.packet, self.semantics, resolution)
+        if with_decision.allowed == without_decision.allowed or universe_problem(self.cluster, outcome.packet, self.universe):
+            raise InternalError(f"the SMT encoding and the reference evaluator disagree on {outcome.packet!r}: {policy.key} changes nothing there")
+        change = "allows" if with_decision.allowed else "denies"
+        return InvariantResult(
+            invariant,
+            Verdict.REFUTED,
+            outcome.packet,
+            with_decision,
+            reason=f"with {policy.key} the packet is {'allowed' if with_decision.allowed else 'denied'}, without it "
+            f"{'allowed' if without_decision.allowed else 'denied'} ({policy.key} {change} it)",
         )
 
     def _check_non_redundant(self, invariant: Invariant, limits: Limits) -> InvariantResult:
@@ -472,6 +526,15 @@ class Verifier:
                 f"{packet!r}: " + "; ".join(problems)
             )
         return decision
+
+
+def _holding(cluster: Cluster, policies: tuple[NetworkPolicy | ClusterPolicy, ...]) -> Cluster:
+    """``cluster`` with exactly ``policies``, of either scope."""
+    return attrs.evolve(
+        cluster,
+        policies=tuple(p for p in policies if isinstance(p, NetworkPolicy)),
+        cluster_policies=tuple(p for p in policies if isinstance(p, ClusterPolicy)),
+    )
 
 
 def _warning(message: str, location, path: str) -> Diagnostic:

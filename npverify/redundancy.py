@@ -212,10 +212,8 @@ def _cluster_scan(
     without it, under any resolution of what no manifest holds? That covers a rule hidden by
     an earlier one or a higher-priority policy, a Deny whose removal would widen what is
     allowed, and a Pass or Accept whose packets the next tiers decide alike anyway."""
-    session = SolverSession(cluster, mentions_of(cluster.policies + cluster.cluster_policies), universe, semantics)
-    enc = session.encoding
     everything = cluster.policies + cluster.cluster_policies
-    base = enc.allowed_by(everything)
+    session = SolverSession(cluster, mentions_of(everything), universe, semantics)
     items = [i for p in chosen for i in cluster_items(p)]
     redundant: list[RedundantItem] = []
     undecided: list[UndecidedItem] = []
@@ -229,9 +227,8 @@ def _cluster_scan(
         checked += 1
         changed = item.without()
         after = tuple(changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None)
-        solver = session._solver(limits)
-        solver.add(base != enc.allowed_by(after))
-        status, reason = session._status(solver)
+        outcome = session.differ(everything, after, limits)
+        status, reason = outcome.status, outcome.reason
         if status is Status.UNSAT:
             redundant.append(RedundantItem(item, (), UNEXPLAINED, SHADOWED_REASON))  # type: ignore[arg-type]
             if item.kind == "policy":

@@ -142,3 +142,93 @@ def test_verdicts_hold_under_every_resolution(config: str, data: st.DataObject) 
                 elif result.verdict is Verdict.PROVED:
                     bad = False in values if inv.kind is InvariantKind.ALLOWED else True in values
                     assert not bad, f"PROVED, yet {packet!r} can violate it\ninvariant: {inv!r}\ncluster: {cluster!r}"
+
+
+# --- equivalence and redundancy over the tiers -------------------------------------------------
+
+
+def _sample_packets(world: s.World, universe: Universe, data: st.DataObject) -> list[Packet]:
+    packets = data.draw(st.lists(s.packets(world, universe), min_size=4, max_size=12), label="packets")
+    return [p for p in packets if universe_problem(world.cluster, p, universe) is None]
+
+
+def _mutated(draw, world: s.World):
+    """The world's policies with one cluster-scoped policy changed, dropped or added, or a
+    NetworkPolicy dropped: a second side that may or may not mean the same."""
+    import attrs
+
+    cluster = world.cluster
+    choice = draw(st.sampled_from(("drop-tiered", "add-tiered", "flip-action", "drop-np", "priority")))
+    tiered, policies = list(cluster.cluster_policies), list(cluster.policies)
+    if choice == "drop-tiered" and tiered:
+        tiered.pop(draw(st.integers(0, len(tiered) - 1)))
+    elif choice == "flip-action" and any(c.ingress or c.egress for c in tiered):
+        index = draw(st.sampled_from([i for i, c in enumerate(tiered) if c.ingress or c.egress]))
+        c = tiered[index]
+        field = "ingress" if c.ingress and (not c.egress or draw(st.booleans())) else "egress"
+        rules = list(getattr(c, field))
+        r = draw(st.integers(0, len(rules) - 1))
+        rules[r] = attrs.evolve(rules[r], action=draw(st.sampled_from(tuple(a for a in type(rules[r].action) if a is not rules[r].action))))
+        tiered[index] = attrs.evolve(c, **{field: tuple(rules)})
+    elif choice == "drop-np" and policies:
+        policies.pop(draw(st.integers(0, len(policies) - 1)))
+    elif choice == "priority" and tiered:
+        index = draw(st.integers(0, len(tiered) - 1))
+        tiered[index] = attrs.evolve(tiered[index], priority=draw(st.sampled_from(s.PRIORITIES)))
+    else:
+        tiered.append(draw(s.cluster_policies("added")))
+    return attrs.evolve(cluster, policies=tuple(policies), cluster_policies=tuple(tiered))
+
+
+@pytest.mark.parametrize("shortcuts", [True, False], ids=["shortcuts", "plain"])
+@DIFF_SETTINGS
+@given(data=st.data())
+def test_equivalence_over_the_tiers(shortcuts: bool, data: st.DataObject) -> None:
+    """Every reported difference replays (compare raises otherwise); a proof of equivalence
+    holds on sampled packets under sampled resolutions; the shortcuts change no answer."""
+    from npverify.compare import equivalence
+
+    universe, semantics = Universe(), Semantics()
+    world = data.draw(_tiered_worlds(universe), label="world")
+    left = world.cluster
+    right = data.draw(st.builds(lambda: None).flatmap(lambda _: st.composite(lambda draw: _mutated(draw, world))()), label="right")
+    result = equivalence(left, right, universe=universe, semantics=semantics, shortcuts=shortcuts)
+    plain = equivalence(left, right, universe=universe, semantics=semantics, shortcuts=not shortcuts)
+    assert result.same == plain.same, (result.same, plain.same, result.reason, plain.reason)
+    if result.same:
+        for packet in _sample_packets(world, universe, data):
+            resolution = data.draw(_resolutions(world), label="resolution")
+            a, b = decide(left, packet, semantics, resolution), decide(right, packet, semantics, resolution)
+            assert a.allowed == b.allowed, f"proved equivalent, yet {packet!r} differs under {resolution!r}"
+
+
+@DIFF_SETTINGS
+@given(data=st.data())
+def test_redundant_items_change_no_verdict(data: st.DataObject) -> None:
+    """Removing an item reported redundant changes no sampled packet's verdict under any
+    sampled resolution; the scan with shortcuts and the plain scan report the same items."""
+    import attrs
+
+    from npverify.model import ClusterItem
+    from npverify.redundancy import find_redundancy
+
+    universe, semantics = Universe(), Semantics()
+    world = data.draw(_tiered_worlds(universe), label="world")
+    cluster = world.cluster
+    report = find_redundancy(cluster, universe, semantics)
+    plain = find_redundancy(cluster, universe, semantics, shortcuts=False)
+    assert {str(r.item) for r in report.redundant} == {str(r.item) for r in plain.redundant}
+    packets = _sample_packets(world, universe, data)
+    for found in report.redundant:
+        item = found.item
+        changed = item.without()
+        if isinstance(item, ClusterItem):
+            tiered = tuple(changed if p is item.policy else p for p in cluster.cluster_policies if p is not item.policy or changed is not None)
+            after = attrs.evolve(cluster, cluster_policies=tiered)
+        else:
+            after = cluster.with_policies(tuple(changed if p is item.policy else p for p in cluster.policies if p is not item.policy or changed is not None))
+        for packet in packets:
+            resolution = data.draw(_resolutions(world), label="resolution")
+            assert decide(cluster, packet, semantics, resolution).allowed == decide(after, packet, semantics, resolution).allowed, (
+                f"{item} reported redundant, yet {packet!r} changes without it"
+            )

@@ -156,6 +156,7 @@ class Encoding:
         #: Variables for what no manifest holds, made as the tiers' terms are built.
         self.unknown_peers: dict[ClusterPeer, z3.BoolRef] = {}
         self.choices: dict[GroupKey, z3.BitVecRef] = {}
+        self.choice_codes: dict[GroupKey, dict[str, int]] = {}
 
         self.classes, self.class_of = workload_classes(cluster.workloads, domains, distinguish)
         self.ns_bits = _bits(len(domains.namespaces))
@@ -673,11 +674,23 @@ class Encoding:
             self._cache[key] = (matched, by_action)  # type: ignore[assignment]
         return self._cache[key]  # type: ignore[return-value]
 
-    def _group_choice(self, group: GroupKey, size: int) -> z3.BitVecRef:
-        """Which of a group's same-priority policies applies first: a free choice."""
+    #: Bits of a choice variable: codes for policy names of one group, across every policy
+    #: set this encoding compares (a name keeps its code, so both sides read one choice alike).
+    CHOICE_BITS = 16
+
+    def _group_choice(self, group: GroupKey) -> z3.BitVecRef:
+        """Which of a group's same-priority policies applies first: a free choice, whose
+        value is the code of a policy name (``_choice_code``)."""
         if group not in self.choices:
-            self.choices[group] = z3.BitVec(f"first[{group.tier},{group.priority},{group.direction}]", _bits(size), self.ctx)
+            self.choices[group] = z3.BitVec(f"first[{group.tier},{group.priority},{group.direction}]", self.CHOICE_BITS, self.ctx)
+            self.choice_codes[group] = {}
         return self.choices[group]
+
+    def _choice_code(self, group: GroupKey, name: str) -> int:
+        codes = self.choice_codes[group]
+        if name not in codes:
+            codes[name] = len(codes) + 1  # 0 names no policy: the name order decides
+        return codes[name]
 
     def tier_decides(
         self, tier: Tier, direction: Direction, e: EndpointVars, other: EndpointVars, policies: tuple[ClusterPolicy, ...]
@@ -709,13 +722,12 @@ class Encoding:
                     # The implementation may apply any matching policy first: the choice
                     # variable names it; a choice of a policy that does not match falls
                     # back to name order, so every value of it is a possible order.
-                    choice = self._group_choice(GroupKey(tier.value, priority, direction.value), len(members))
-                    chosen = [self.conj([self._eq(choice, self._bv(i, choice.size())), m]) for i, (m, _) in enumerate(firsts)]
-                    chosen_matches = self.disj(chosen)
+                    group = GroupKey(tier.value, priority, direction.value)
+                    choice = self._group_choice(group)
+                    picks = [self._eq(choice, self._bv(self._choice_code(group, p.name), self.CHOICE_BITS)) for p in members]
+                    chosen_matches = self.disj(self.conj([pick, m]) for pick, (m, _) in zip(picks, firsts))
                     for a in (Action.ACCEPT, Action.DENY):
-                        picked = self.disj(
-                            self.conj([self._eq(choice, self._bv(i, choice.size())), by_action[a]]) for i, (_, by_action) in enumerate(firsts)
-                        )
+                        picked = self.disj(self.conj([pick, by_action[a]]) for pick, (_, by_action) in zip(picks, firsts))
                         decided[a] = self.disj([picked, self.conj([self.negate(chosen_matches), decided[a]])])
                 accept.append(self.conj([none_before, decided[Action.ACCEPT]]))
                 deny.append(self.conj([none_before, decided[Action.DENY]]))
@@ -728,13 +740,9 @@ class Encoding:
         choices) as ``resolution`` says: for replaying one resolution exactly."""
         terms: list[Term] = [var if peer in resolution.matching_peers else self.negate(var) for peer, var in self.unknown_peers.items()]
         for group, var in self.choices.items():
-            members = sorted(
-                (p for p in self.cluster.cluster_policies if p.tier.value == group.tier and p.priority == group.priority),
-                key=lambda c: (c.name, c.kind),
-            )
             wanted = resolution.first_of(group)
-            index = next((i for i, p in enumerate(members) if p.name == wanted), 0)
-            terms.append(self._eq(var, self._bv(index, var.size())))
+            code = self.choice_codes[group].get(wanted, 0) if wanted is not None else 0
+            terms.append(self._eq(var, self._bv(code, self.CHOICE_BITS)))
         return terms
 
     def resolution_of(self, model: z3.ModelRef) -> Resolution:
@@ -742,13 +750,10 @@ class Encoding:
         peers = frozenset(p for p, var in self.unknown_peers.items() if z3.is_true(model.eval(var, model_completion=True)))
         first = set()
         for group, var in self.choices.items():
-            members = sorted(
-                (p for p in self.cluster.cluster_policies if p.tier.value == group.tier and p.priority == group.priority),
-                key=lambda c: (c.name, c.kind),
-            )
-            index = model.eval(var, model_completion=True).as_long()
-            if index < len(members):
-                first.add((group, members[index].name))
+            code = model.eval(var, model_completion=True).as_long()
+            name = next((n for n, c in self.choice_codes[group].items() if c == code), None)
+            if name is not None:
+                first.add((group, name))
         return Resolution(peers, frozenset(first))
 
     @property

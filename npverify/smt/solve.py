@@ -185,6 +185,23 @@ class SolverSession:
             regions.append(region)
             solver.add(z3.Not(term))
 
+    def differ(
+        self,
+        first: tuple[NetworkPolicy | ClusterPolicy, ...],
+        second: tuple[NetworkPolicy | ClusterPolicy, ...],
+        limits: Limits = Limits(),
+    ) -> Outcome:
+        """Is some packet's verdict different under ``first`` than under ``second``? With
+        the packet, and how the model took what no manifest holds."""
+        enc = self.encoding
+        solver = self._solver(limits)
+        solver.add(enc.allowed_by(first) != enc.allowed_by(second))
+        status, reason = self._status(solver)
+        if status is Status.SAT:
+            model = self._prefer_readable(solver, solver.model())
+            return Outcome(status, Decoder(enc, model).packet(), resolution=enc.resolution_of(model))
+        return Outcome(status, reason=reason)
+
     def change_checker(self, policies: tuple[NetworkPolicy, ...], limits: Limits = Limits()) -> ChangeChecker:
         """A checker for many changes to ``policies``, each confined to one namespace."""
         return ChangeChecker(self, policies, limits)
