@@ -100,6 +100,7 @@ def prove(
     skipped = tuple(str(s) for s in cluster.skipped)
     warnings = tuple(str(w) for w in cluster.warnings) + tuple(str(w) for w in getattr(spec, "warnings", ()))
     warnings += tuple(str(w) for w in verifier.scope_warnings(spec.invariants))
+    warnings += tuple(str(w) for w in verifier.tier_warnings())
     warnings += tuple(str(w) for w in pod_ip_warnings(cluster, universe))
     return ProofReport(
         results,

@@ -22,6 +22,7 @@ from npverify.model import (
     Cluster,
     ClusterPolicy,
     Diagnostic,
+    Direction,
     LabelSelector,
     NetworkPolicy,
     Operator,
@@ -32,7 +33,7 @@ from npverify.model import (
 )
 from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, possible_outcomes, scope_matches, universe_problem
-from npverify.tiers import Resolution
+from npverify.tiers import Resolution, overlapping_priorities
 from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
 
 
@@ -226,6 +227,43 @@ class Verifier:
             return result
         on = " on the given ports" if invariant.ports else ""
         return attrs.evolve(result, note=f"holds vacuously: nothing reaches {describe_scope(invariant.dst)}{on}")
+
+    def tier_warnings(self) -> tuple[Diagnostic, ...]:
+        """Policies of one tier and priority whose rules match some packet with different
+        actions: the API leaves their order to the implementation, so answers that depend
+        on it are UNKNOWN (unless ``same_priority`` is "name"). One warning per pair and
+        direction, with a packet they both match."""
+        groups = overlapping_priorities(self.cluster)
+        if not groups:
+            return ()
+        session = SolverSession(
+            self.cluster, mentions_of(self.cluster.policies + self.cluster.cluster_policies), self.universe, self.semantics
+        )
+        warnings = []
+        for tier, priority, policies in groups:
+            for i, first in enumerate(policies):
+                for second in policies[i + 1 :]:
+                    for direction in (Direction.INGRESS, Direction.EGRESS):
+                        if not (first.rules(direction) and second.rules(direction)):
+                            continue
+                        outcome = session.same_priority_overlap(first, second, direction, self.limits)
+                        if outcome.status is not Status.SAT:
+                            continue
+                        order = (
+                            "npverify applies them by name (--same-priority name)"
+                            if self.semantics.same_priority == "name"
+                            else "which applies first is the implementation's choice, so answers that depend on it are "
+                            "UNKNOWN (--same-priority name applies them by name)"
+                        )
+                        warnings.append(
+                            _warning(
+                                f"{first.key} and {second.key} share tier {tier} and priority {priority}, and both match "
+                                f"{str(direction).lower()} packets with different actions (e.g. {outcome.packet}); {order}",
+                                second.location,
+                                "spec.priority",
+                            )
+                        )
+        return tuple(warnings)
 
     def scope_warnings(self, invariants: Iterable[Invariant]) -> tuple[Diagnostic, ...]:
         """Warnings for scopes that name a namespace, label key or label value that

@@ -669,6 +669,16 @@ class NodeEndpoint:
 Endpoint = Union[PodEndpoint, ExternalEndpoint, NodeEndpoint]
 
 
+def _endpoint_text(endpoint: Endpoint) -> str:
+    if isinstance(endpoint, ExternalEndpoint):
+        return f"external host {endpoint.ip}"
+    if isinstance(endpoint, NodeEndpoint):
+        return f"node {endpoint.ip}"
+    labels = "{" + ", ".join(f"{k}={v}" for k, v in endpoint.labels.items()) + "}"
+    kind = "hostNetwork pod" if endpoint.host_network else "pod"
+    return f"{kind} {labels} in namespace {endpoint.namespace}"
+
+
 @attrs.frozen
 class Packet:
     """One packet: source, destination, protocol and destination port."""
@@ -677,6 +687,10 @@ class Packet:
     dst: Endpoint
     protocol: Protocol
     port: int
+
+    def __str__(self) -> str:
+        """``TCP/8080 from pod {app=web} in namespace shop to external host 1.2.3.4``."""
+        return f"{self.protocol}/{self.port} from {_endpoint_text(self.src)} to {_endpoint_text(self.dst)}"
 
     @property
     def is_self(self) -> bool:

@@ -15,7 +15,7 @@ import attrs
 import z3
 
 from npverify.invariants.model import Scope
-from npverify.model import Cluster, ClusterPolicy, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
+from npverify.model import Action, Cluster, ClusterPolicy, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
 from npverify.regions import Region
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains, mentions_of
@@ -196,6 +196,24 @@ class SolverSession:
         enc = self.encoding
         solver = self._solver(limits)
         solver.add(enc.allowed_by(first) != enc.allowed_by(second))
+        status, reason = self._status(solver)
+        if status is Status.SAT:
+            model = self._prefer_readable(solver, solver.model())
+            return Outcome(status, Decoder(enc, model).packet(), resolution=enc.resolution_of(model))
+        return Outcome(status, reason=reason)
+
+    def same_priority_overlap(
+        self, first: ClusterPolicy, second: ClusterPolicy, direction: Direction, limits: Limits = Limits()
+    ) -> Outcome:
+        """Is there a packet both policies match for ``direction`` (each by its first matching
+        rule) with different actions? Then which applies first decides it."""
+        enc = self.encoding
+        e, other = (enc.src, enc.dst) if direction is Direction.EGRESS else (enc.dst, enc.src)
+        _, a = enc._policy_first_match(first, direction, e, other)
+        _, b = enc._policy_first_match(second, direction, e, other)
+        goal = enc.disj(enc.conj([a[x], b[y]]) for x in Action for y in Action if x is not y)
+        solver = self._solver(limits)
+        solver.add(goal)
         status, reason = self._status(solver)
         if status is Status.SAT:
             model = self._prefer_readable(solver, solver.model())
