@@ -153,8 +153,10 @@ def compare(
     outcome: dict[str, tuple[tuple[Difference, ...] | None, bool]] = {"left": (None, True), "right": (None, True)}
     # Namespace by namespace first: where no pod's decisions differ, nothing differs, and
     # most rewrites are proved equivalent here, by normal forms or in small queries. The
-    # encoding is built only when some namespace needs the solver. With cluster-scoped
-    # tiers no namespace decides alone: any change is searched over the whole cluster.
+    # encoding is built only when some namespace needs the solver. With the same
+    # cluster-scoped policies on both sides, a namespace's NetworkPolicies still decide only
+    # for its own pods (between the tiers, which the local queries include); a change to
+    # the cluster-scoped policies is searched over the whole cluster.
     tiered = left_cluster.tiered or right_cluster.tiered
     changed = changed_namespaces(left_cluster.policies, right_cluster.policies, by_form=shortcuts)
 
@@ -162,9 +164,8 @@ def compare(
         return SolverSession(left_cluster, mentions_of(left + right), universe, semantics)
 
     within: tuple[str, ...] | None
-    if tiered:
-        any_change = bool(changed) or set(left_cluster.cluster_policies) != set(right_cluster.cluster_policies)
-        within, search = None, any_change
+    if tiered and set(left_cluster.cluster_policies) != set(right_cluster.cluster_policies):
+        within, search = None, True
     else:
         within = new_session().namespaces_differing(changed, limits, shortcuts) if changed else ()
         search = bool(within)

@@ -173,15 +173,14 @@ def find_redundancy(
     """
     started = time.perf_counter()
     selected = tuple(p for p in cluster.policies if policies is None or p.key in policies)
-    if cluster.tiered:
-        chosen = tuple(p for p in cluster.cluster_policies if policies is None or p.key in policies)
-        part = _tiered_scan(cluster, universe, semantics, limits, selected, chosen, progress)
-        return attrs.evolve(part, seconds=time.perf_counter() - started, coverage=Coverage.of(cluster))
+    chosen = tuple(p for p in cluster.cluster_policies if policies is None or p.key in policies)
     if jobs > 1 and len(selected) > 1:
         parts = _in_parallel(cluster, universe, semantics, limits, shortcuts, selected, jobs, progress)
     else:
         scanner = _Scanner(cluster, universe, semantics, limits, shortcuts)
         parts = [scanner.scan(selected, progress)]
+    if chosen:
+        parts.append(_cluster_scan(cluster, universe, semantics, limits, chosen, progress))
     return RedundancyReport(
         tuple(r for part in parts for r in part.redundant),
         tuple(v for part in parts for v in part.vacuous),
@@ -192,57 +191,51 @@ def find_redundancy(
     )
 
 
-#: Why an item of a tiered cluster is redundant: no resolution of what no manifest holds
-#: changes a verdict without it.
+#: Why an item is redundant when the cluster-scoped tiers, not other items of its own
+#: namespace, make it so: no resolution of what no manifest holds changes a verdict without it.
 SHADOWED_REASON = (
     "removing it changes no packet's verdict: every packet it matches is decided the same "
     "without it (by a higher tier, an earlier rule, or other policies)"
 )
 
 
-def _tiered_scan(
+def _cluster_scan(
     cluster: Cluster,
     universe: Universe,
     semantics: Semantics,
     limits: Limits,
-    selected: tuple[NetworkPolicy, ...],
     chosen: tuple[ClusterPolicy, ...],
     progress: Callable[[int, int, str], None] | None,
 ) -> RedundancyReport:
-    """Redundancy where cluster-scoped tiers take part: a namespace's policies no longer
-    decide alone (an Admin rule can make a NetworkPolicy rule dead, removing a Deny widens
-    what is allowed, removing an isolating policy hands its pods to the Baseline tier), so
-    each item is asked of the whole cluster's encoding: does any packet's verdict differ
-    without it, under any resolution of what no manifest holds?"""
+    """Redundancy of cluster-scoped policies and their rules. Such a rule can decide for any
+    pod, so each is asked of the whole cluster's encoding: does any packet's verdict differ
+    without it, under any resolution of what no manifest holds? That covers a rule hidden by
+    an earlier one or a higher-priority policy, a Deny whose removal would widen what is
+    allowed, and a Pass or Accept whose packets the next tiers decide alike anyway."""
     session = SolverSession(cluster, mentions_of(cluster.policies + cluster.cluster_policies), universe, semantics)
     enc = session.encoding
     everything = cluster.policies + cluster.cluster_policies
     base = enc.allowed_by(everything)
-    items: list[PolicyItem | ClusterItem] = [i for p in selected for i in policy_items(p)]
-    items += [i for p in chosen for i in cluster_items(p)]
+    items = [i for p in chosen for i in cluster_items(p)]
     redundant: list[RedundantItem] = []
     undecided: list[UndecidedItem] = []
-    settled: list[PolicyItem | ClusterItem] = []
+    settled: set[ClusterPolicy] = set()
     checked = 0
     for number, item in enumerate(items, start=1):
         if progress is not None:
             progress(number, len(items), str(item))
-        if any(s.policy == item.policy and s.rule_index is None and item.rule_index is not None for s in settled):
-            continue
-        if any(isinstance(item, PolicyItem) and isinstance(s, PolicyItem) and _descends(item, s) for s in settled):
+        if item.policy in settled:
             continue
         checked += 1
         changed = item.without()
-        after = tuple(
-            changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None
-        )
+        after = tuple(changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None)
         solver = session._solver(limits)
         solver.add(base != enc.allowed_by(after))
         status, reason = session._status(solver)
         if status is Status.UNSAT:
             redundant.append(RedundantItem(item, (), UNEXPLAINED, SHADOWED_REASON))  # type: ignore[arg-type]
-            if item.kind in ("policy", "rule"):
-                settled.append(item)
+            if item.kind == "policy":
+                settled.add(item.policy)
         elif status is Status.UNKNOWN:
             undecided.append(UndecidedItem(item, f"the solver could not decide: {reason}"))  # type: ignore[arg-type]
     return RedundancyReport(tuple(redundant), (), tuple(undecided), checked)
@@ -256,7 +249,7 @@ class _Scanner:
         self.cluster = cluster
         self.limits = limits
         self.shortcuts = shortcuts
-        self.session = SolverSession(cluster, mentions_of(cluster.policies), universe, semantics)
+        self.session = SolverSession(cluster, mentions_of(cluster.policies + cluster.cluster_policies), universe, semantics)
         self.local = self.session.local_checker(limits)
         self.whole: ChangeChecker | None = None
         self.ip_blocks = _IPBlockPeers()
@@ -353,6 +346,9 @@ class _Scanner:
             local_outcome = self.local.differs(namespace, directions, before, after)
         if local_outcome.status is Status.UNSAT:
             covers = _covers(self.local, item, before, self.ip_blocks if self.shortcuts else None)
+            if not covers and self.cluster.tiered:
+                # Nothing of its namespace does what it does: the Admin or Baseline tier does.
+                return RedundantItem(item, (), UNEXPLAINED, SHADOWED_REASON)
             return RedundantItem(item, covers, COVERED, _covered_reason(item, covers))
         if local_outcome.status is Status.UNKNOWN or local_outcome.packet is None:
             return RedundantItem(

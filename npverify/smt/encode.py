@@ -510,6 +510,36 @@ class Encoding:
             self._cache[key] = self.conj([isolated, self.negate(allows)])
         return self._cache[key]
 
+    def namespace_denies(
+        self, direction: Direction, e: EndpointVars, other: EndpointVars, namespace: str, policies: tuple[NetworkPolicy, ...]
+    ) -> Term:
+        """``direction`` is denied for an endpoint in ``namespace`` whose NetworkPolicies (of
+        that direction) are ``policies``, the cluster's Admin and Baseline tiers included.
+
+        Without cluster-scoped policies this is ``_namespace_denies``: the namespace's
+        policies decide alone. With them the namespace's policies still decide only for its
+        own pods, through the NetworkPolicy tier between the two cluster-wide ones, so the
+        namespace-local shortcuts (LocalChecker, ChangeChecker) stay exact with this term.
+        """
+        np_denied: Term = self._namespace_denies(direction, e, other, namespace, policies) if policies else False
+        if not self.cluster.tiered:
+            return np_denied
+        key = ("tiered-denies", direction, id(e), namespace, policies)
+        if key not in self._cache:
+            tiered = self.cluster.cluster_policies
+            isolated = self.disj(self.pod_selector(e, p.pod_selector) for p in policies)
+            admin_accept, admin_deny = self.tier_decides(Tier.ADMIN, direction, e, other, tiered)
+            _, baseline_deny = self.tier_decides(Tier.BASELINE, direction, e, other, tiered)
+            below_admin = self.conj(
+                [
+                    self.negate(admin_deny),
+                    self.negate(np_denied) if np_denied is not False else True,
+                    self.negate(self.conj([self.negate(isolated), baseline_deny])),
+                ]
+            )
+            self._cache[key] = self.negate(self.disj([admin_accept, below_admin]))
+        return self._cache[key]
+
     def direction_allows(
         self, direction: Direction, e: EndpointVars, other: EndpointVars, policies: Sequence[NetworkPolicy | ClusterPolicy]
     ) -> z3.BoolRef:
@@ -746,8 +776,8 @@ class Encoding:
         if inside is False:
             return allows
         local = tuple(p for p in policies if direction in p.policy_types)
-        denies = self._namespace_denies(direction, e, other, namespace, local) if local else self._false
-        changed = self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(denies)])
+        denies = self.namespace_denies(direction, e, other, namespace, local)
+        changed = self.disj([z3.Not(self.is_policy_pod(e)), z3.Not(self._false if denies is False else denies)])
         return z3.If(inside, changed, allows)
 
     def item_match(self, item: PolicyItem) -> z3.BoolRef:

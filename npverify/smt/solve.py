@@ -211,7 +211,10 @@ class SolverSession:
         both = (Direction.EGRESS, Direction.INGRESS)
         for ns, before, after in changed:
             if alone:
-                session = SolverSession(Cluster(policies=before), mentions_of(before + after), enc.universe, enc.semantics)
+                tiers = enc.cluster.cluster_policies
+                session = SolverSession(
+                    Cluster(policies=before, cluster_policies=tiers), mentions_of(before + after + tiers), enc.universe, enc.semantics
+                )
                 outcome = session.local_checker(limits).differs(ns, both, before, after, steer=False)
             else:
                 assert checker is not None
@@ -460,6 +463,8 @@ class ChangeChecker:
     def __init__(self, session: SolverSession, policies: tuple[NetworkPolicy, ...], limits: Limits):
         enc = session.encoding
         self.session = session
+        # The cluster's Admin and Baseline tiers hold under every change to a namespace.
+        policies = tuple(policies) + tuple(p for p in enc.cluster.cluster_policies if p not in policies)
         self.solver = session._solver(limits)
         self.egress = z3.Bool("base.egress_allows", enc.ctx)
         self.ingress = z3.Bool("base.ingress_allows", enc.ctx)
@@ -573,7 +578,8 @@ class LocalChecker:
             verdicts = []
             for direction, e, other in ((Direction.EGRESS, enc.src, enc.dst), (Direction.INGRESS, enc.dst, enc.src)):
                 own = tuple(p for p in policies if direction in p.policy_types)
-                verdicts.append(enc.negate(enc._namespace_denies(direction, e, other, namespace, own)) if own else enc._true)
+                denied = enc.namespace_denies(direction, e, other, namespace, own)
+                verdicts.append(enc._true if denied is False else enc.negate(denied))
             return enc.combine(*verdicts)
 
         both = [enc.is_policy_pod(e) for e in (enc.src, enc.dst)] + [enc.in_namespace(e, namespace) for e in (enc.src, enc.dst)]
@@ -586,8 +592,9 @@ class LocalChecker:
         enc = self.session.encoding
         e, other = (enc.src, enc.dst) if direction is Direction.EGRESS else (enc.dst, enc.src)
         old, new = (tuple(p for p in policies if direction in p.policy_types) for policies in (before, after))
-        denied_before = enc._namespace_denies(direction, e, other, namespace, old) if old else enc._false
-        denied_after = enc._namespace_denies(direction, e, other, namespace, new) if new else enc._false
+        denied_before, denied_after = (
+            enc._false if d is False else d for d in (enc.namespace_denies(direction, e, other, namespace, ps) for ps in (old, new))
+        )
         return enc.conj([enc.in_namespace(e, namespace), enc.is_policy_pod(e), denied_before != denied_after])
 
     def _steer(self, steered: list, namespace: str, before: tuple[NetworkPolicy, ...]) -> list[z3.BoolRef]:
