@@ -54,6 +54,9 @@ TIERS = ("web", "api", "db", "worker", "cache")
 PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 METADATA = "169.254.169.254/32"
 POD_CIDR = "10.244.0.0/16"
+#: The invariants every generated file starts with; --cluster-policies appends the ones
+#: the tiers decide after them (benchmarks/run.py proves these first ones on both clusters).
+BASE_INVARIANTS = 10
 MUTATIONS = ("port-widened", "except-removed", "label-value-changed", "policy-type-dropped", "peer-and-to-or")
 
 Doc = dict
@@ -821,6 +824,7 @@ def invariants(cluster: Cluster) -> dict:
         {"name": f"only pods reach the workers of {prod}",
          "only": {"from": {"kind": "pod"}, "to": {"namespace": prod, "pod": {"matchLabels": {"tier": "worker"}}}}},
     ]
+    assert len(items) == BASE_INVARIANTS
     if cluster.cluster_policies:
         items += tier_invariants(cluster)
     return {"manifests": ["k8s/"], "universe": {"podCIDRs": [POD_CIDR]}, "invariants": items}
