@@ -340,6 +340,14 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         except ImportError:  # a renderer not written yet
             detail = (detail + "; " if detail else "") + "no text renderer yet"
     finished = time.perf_counter()
+    # Worker processes (redundancy, matrix) count too: they have ended by now, and this
+    # fresh process had no children before the phase started.
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = time.process_time() - cpu_started + children.ru_utime + children.ru_stime
+    encode = sum(encodings) if timed and encodings else None
+    peak_rss = _peak_rss_mib() + _workers_peak_mib() * (workers if phase.startswith(("redundancy", "matrix")) else 0)
+
+    # Outside every figure above: the invariants only the tiered cluster's file has.
     aside_seconds = None
     if phase == "prove" and decided_by_tiers:
         extra = npverify.prove(attrs.evolve(spec, invariants=decided_by_tiers), cluster=cluster)
@@ -347,12 +355,6 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         shown = ", ".join(f"{extra.count(v)} {v.name.lower()}" for v in Verdict if extra.count(v))
         detail = (detail + "; " if detail else "") + f"the {len(decided_by_tiers)} invariants the tiers decide: {shown}"
         ok = ok and extra.count(Verdict.PROVED) == len(decided_by_tiers)
-    # Worker processes (redundancy, matrix) count too: they have ended by now, and this
-    # fresh process had no children before the phase started.
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu_seconds = time.process_time() - cpu_started + children.ru_utime + children.ru_stime
-
-    encode = sum(encodings) if timed and encodings else None
     if proof is not None and encode is not None:
         proof = max(proof - encode, 0.0)  # the matrix's proof builds its encoding first: counted as encode
     call = solved - loaded
@@ -367,7 +369,7 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
         "base_rss_mib": base_rss / 1024,
         # Worker processes (redundancy with jobs > 1): the largest one's peak, counted once
         # per worker, so the total is an upper bound of what all processes held at once.
-        "peak_rss_mib": _peak_rss_mib() + _workers_peak_mib() * (workers if phase.startswith(("redundancy", "matrix")) else 0),
+        "peak_rss_mib": peak_rss,
         "proof_seconds": proof,
         "verdict": verdict,
         "detail": detail,

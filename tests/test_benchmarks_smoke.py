@@ -364,6 +364,9 @@ def test_runner_tiered_beside_plain(tmp_path):
     verdict, detail = rows["prove +tiers"][-1].split(" (", 1)
     assert verdict == "8 proved, 2 refuted, 0 unknown"
     assert detail.startswith("the 2 invariants the tiers decide: 2 proved in ") and detail.endswith(" s more, not in the total)")
+    # ... outside every figure of the row: z3 runs on one thread, so CPU time stays below wall time.
+    load, encode, solve, report, total, cpu = (float(x) for x in rows["prove +tiers"][2:8])
+    assert abs(load + encode + solve + report - total) < 0.05 and cpu <= total + 0.02, rows["prove +tiers"]
     assert rows["equiv +tiers"][-1] == rows["equiv-no-context +tiers"][-1] == "equivalent"
     assert rows["mutation-first +tiers"][-1].startswith("different (")
     # Until the matrix reads the tiers it says it cannot answer; after, it proves.
