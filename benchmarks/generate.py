@@ -16,10 +16,21 @@ Layout of ``--out DIR``::
     DIR/k8s/namespaces.yaml        the app namespaces, plus kube-system and monitoring
     DIR/k8s/workloads/<ns>.yaml    P workloads per namespace (Deployments, StatefulSets, Pods)
     DIR/k8s/policies/<ns>.yaml     Q NetworkPolicies per namespace
-    DIR/invariants.yaml            10 invariants over DIR/k8s/
+    DIR/k8s/cluster-policies.yaml  with --cluster-policies only: the Admin and Baseline tiers
+    DIR/invariants.yaml            10 invariants over DIR/k8s/ (12 or 13 with --cluster-policies)
 
 Every workload has one replica, so P workloads are P pods. kube-system (kube-dns) and
 monitoring (prometheus) are added to the N app namespaces; they hold no policies.
+
+``--cluster-policies`` adds cluster-scoped guardrails (``add_cluster_policies``): seven
+cluster-wide Admin-tier policies (v1alpha2 ClusterNetworkPolicy and v1alpha1
+AdminNetworkPolicy), one more Admin-tier policy per 10 app namespaces guarding that
+namespace, and the BaselineAdminNetworkPolicy ``default``; the invariants file gains the
+invariants those tiers decide. The workloads and NetworkPolicies are the same documents
+as without the flag (only the header comment of each file names the flag). The rewrite and the mutation keep the cluster policies as they are
+(the same file): they rewrite or mutate NetworkPolicies only, so the equivalence they
+pose is "does this change of the namespaces' policies change anything, under these
+tiers".
 """
 
 from __future__ import annotations
@@ -43,6 +54,9 @@ TIERS = ("web", "api", "db", "worker", "cache")
 PRIVATE = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 METADATA = "169.254.169.254/32"
 POD_CIDR = "10.244.0.0/16"
+#: The invariants every generated file starts with; --cluster-policies appends the ones
+#: the tiers decide after them (benchmarks/run.py proves these first ones on both clusters).
+BASE_INVARIANTS = 10
 MUTATIONS = ("port-widened", "except-removed", "label-value-changed", "policy-type-dropped", "peer-and-to-or")
 
 Doc = dict
@@ -65,6 +79,8 @@ class Cluster:
         self.app_namespaces: list[str] = []
         #: namespace -> the team whose namespaces its api admits (the cross-namespace rule).
         self.partner_team: dict[str, str] = {}
+        #: Cluster-scoped policies (Admin and Baseline tiers); empty without --cluster-policies.
+        self.cluster_policies: list[Doc] = []
 
 
 def _namespace(name: str, labels: dict[str, str]) -> Doc:
@@ -394,6 +410,163 @@ def build(namespaces: int, pods: int, policies: int, seed: int) -> Cluster:
     return cluster
 
 
+# --------------------------------------------------------------------------- cluster-scoped tiers
+
+CNP_API = "policy.networking.k8s.io/v1alpha2"
+ANP_API = "policy.networking.k8s.io/v1alpha1"
+#: The corporate egress proxy dev namespaces must go through, and a partner's API that
+#: some namespaces' apis and workers call directly (documentation ranges, RFC 5737).
+PROXY = "203.0.113.0/24"
+PARTNER_API = "198.51.100.0/24"
+#: The cluster-wide guardrails come first; one namespace guardrail per 10 app namespaces follows.
+GUARDRAILS = 7
+NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _named_ns(name: str) -> dict:
+    return {"matchLabels": {NAME_LABEL: name}}
+
+
+def _cnp(name: str, tier: str, priority: int, subject: dict, ingress: list | None = None, egress: list | None = None) -> Doc:
+    spec: dict = {"tier": tier, "priority": priority, "subject": subject}
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
+    return {"apiVersion": CNP_API, "kind": "ClusterNetworkPolicy", "metadata": {"name": name}, "spec": spec}
+
+
+def _anp(name: str, priority: int | None, subject: dict, ingress: list | None = None, egress: list | None = None) -> Doc:
+    """A v1alpha1 AdminNetworkPolicy, or (priority None) the BaselineAdminNetworkPolicy."""
+    spec: dict = {} if priority is None else {"priority": priority}
+    spec["subject"] = subject
+    if ingress:
+        spec["ingress"] = ingress
+    if egress:
+        spec["egress"] = egress
+    kind = "AdminNetworkPolicy" if priority is not None else "BaselineAdminNetworkPolicy"
+    return {"apiVersion": ANP_API, "kind": kind, "metadata": {"name": name}, "spec": spec}
+
+
+def _rule(name: str, action: str, peers_key: str, peers: list, ports_key: str | None = None, ports: list | None = None) -> dict:
+    rule = {"name": name, "action": action, peers_key: peers}
+    if ports:
+        rule[ports_key or "ports"] = ports
+    return rule
+
+
+def _tcp(number: int) -> dict:
+    return {"tcp": {"destinationPort": {"number": number}}}
+
+
+def _guardrails() -> list[Doc]:
+    """The cluster admins' policies every generated cluster gets, by priority. Between them:
+    both API versions, Accept (Allow), Deny and Pass, pods/namespaces/networks peers, a port
+    range, named ports the workloads define, and two policies sharing a priority whose
+    subjects never overlap (staging databases, analytics workers)."""
+    app_namespaces = {"matchExpressions": [{"key": "env", "operator": "Exists"}]}  # the app namespaces and monitoring
+    prometheus = {"namespaceSelector": _named_ns("monitoring"), "podSelector": {"matchLabels": {"app": "prometheus"}}}
+    analytics_workers = {"namespaceSelector": {"matchLabels": {"team": "analytics"}}, "podSelector": {"matchLabels": {"tier": "worker"}}}
+    staging_dbs = {"namespaceSelector": {"matchLabels": {"env": "staging"}}, "podSelector": {"matchLabels": {"tier": "db"}}}
+    return [
+        # Every namespace may resolve names; no app namespace reaches kube-system otherwise.
+        _cnp("protect-kube-system", "Admin", 10, {"namespaces": _named_ns("kube-system")}, ingress=[
+            _rule("dns", "Accept", "from", [{"namespaces": {}}], "protocols", [{"udp": {"destinationPort": {"number": 53}}}, {"destinationNamedPort": "dns-tcp"}]),
+            _rule("no-app-namespaces", "Deny", "from", [{"namespaces": app_namespaces}]),
+        ]),
+        _anp("deny-cloud-metadata", 20, {"namespaces": app_namespaces}, egress=[
+            _rule("metadata", "Deny", "to", [{"networks": [METADATA]}]),
+        ]),
+        # dev namespaces reach the internet through the proxy only; cluster-internal
+        # addresses are left to the namespaces' own policies.
+        _cnp("dev-egress-lockdown", "Admin", 30, {"namespaces": {"matchLabels": {"env": "dev"}}}, egress=[
+            _rule("cluster-internal", "Pass", "to", [{"networks": list(PRIVATE)}]),
+            _rule("proxy", "Accept", "to", [{"networks": [PROXY]}], "protocols", [_tcp(443)]),
+            _rule("no-internet", "Deny", "to", [{"networks": ["0.0.0.0/0", "::/0"]}]),
+        ]),
+        _anp("prod-isolation", 40, {"namespaces": {"matchLabels": {"env": "prod"}}}, ingress=[
+            _rule("no-dev", "Deny", "from", [{"namespaces": {"matchLabels": {"env": "dev"}}}]),
+            _rule("staging-to-namespace-policies", "Pass", "from", [{"namespaces": {"matchLabels": {"env": "staging"}}}]),
+        ]),
+        # The analytics team's workers read the staging databases, whatever the
+        # namespaces' own policies say: both ends, at one priority.
+        _cnp("analytics-reads-staging-db", "Admin", 50, {"pods": staging_dbs}, ingress=[
+            _rule("analytics-workers", "Accept", "from", [{"pods": analytics_workers}], "protocols", [{"destinationNamedPort": "db"}]),
+        ]),
+        _anp("analytics-to-staging-db", 50, {"pods": analytics_workers}, egress=[
+            _rule("staging-databases", "Allow", "to", [{"pods": staging_dbs}], "ports", [{"namedPort": "db"}]),
+        ]),
+        _cnp("monitoring-scrapes", "Admin", 60, {"namespaces": app_namespaces}, ingress=[
+            _rule("prometheus", "Accept", "from", [{"pods": prometheus}], "protocols",
+                  [{"tcp": {"destinationPort": {"range": {"start": 9100, "end": 9199}}}}, {"destinationNamedPort": "metrics"}]),
+        ]),
+    ]
+
+
+def _namespace_guardrail(k: int, ns: str, partner_team: str, priority: int) -> Doc:
+    """The k-th guardrail of one namespace: four shapes in turn, each selecting pods of
+    ``ns`` only (so two of them may share a priority)."""
+    def pods(selector: dict) -> dict:
+        return {"pods": {"namespaceSelector": _named_ns(ns), "podSelector": selector}}
+
+    shape = k % 4
+    if shape == 0:
+        return _cnp(f"{ns}-db-guard", "Admin", priority, pods({"matchLabels": {"tier": "db"}}), ingress=[
+            _rule("own-namespace", "Pass", "from", [{"namespaces": _named_ns(ns)}]),
+            _rule("everyone-else", "Deny", "from", [{"namespaces": {}}]),
+        ])
+    if shape == 1:
+        return _anp(f"{ns}-partner-egress", priority, pods({"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "worker"]}]}), egress=[
+            _rule("partner-api", "Allow", "to", [{"networks": [PARTNER_API]}], "ports", [{"portNumber": {"protocol": "TCP", "port": 443}}]),
+            _rule("no-legacy-protocols", "Deny", "to", [{"networks": ["0.0.0.0/0"]}], "ports", [{"portRange": {"protocol": "TCP", "start": 20, "end": 23}}]),
+        ])
+    if shape == 2:
+        quarantined = pods({"matchExpressions": [{"key": "quarantine", "operator": "Exists"}]})
+        return _anp(f"{ns}-quarantine", priority, quarantined,
+                    ingress=[_rule("nothing-in", "Deny", "from", [{"namespaces": {}}])],
+                    egress=[_rule("nothing-out", "Deny", "to", [{"namespaces": {}}, {"networks": ["0.0.0.0/0", "::/0"]}])])
+    return _cnp(f"{ns}-api-callers", "Admin", priority, pods({"matchLabels": {"tier": "api"}}), ingress=[
+        _rule("partner-grpc", "Accept", "from", [{"pods": {
+            "namespaceSelector": {"matchLabels": {"team": partner_team}, "matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]},
+            "podSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["api", "worker"]}]},
+        }}], "protocols", [{"destinationNamedPort": "grpc"}]),
+        _rule("own-namespace", "Pass", "from", [{"namespaces": _named_ns(ns)}]),
+        _rule("no-dev", "Deny", "from", [{"namespaces": {"matchLabels": {"env": "dev"}}}]),
+    ])
+
+
+def _baseline() -> Doc:
+    """The cluster's default for pods no NetworkPolicy isolates (here kube-system's and
+    monitoring's, since every app namespace has a default-deny): platform namespaces are
+    admitted, dev namespaces are not, and nothing sends mail to the internet."""
+    platform = {"matchExpressions": [{"key": NAME_LABEL, "operator": "In", "values": ["kube-system", "monitoring"]}]}
+    return _anp("default", None, {"namespaces": {}}, ingress=[
+        _rule("platform", "Allow", "from", [{"namespaces": platform}]),
+        _rule("no-dev", "Deny", "from", [{"namespaces": {"matchLabels": {"env": "dev"}}}]),
+    ], egress=[
+        _rule("no-smtp", "Deny", "to", [{"networks": ["0.0.0.0/0", "::/0"]}], "ports", [{"portNumber": {"protocol": "TCP", "port": 25}}]),
+    ])
+
+
+def add_cluster_policies(cluster: Cluster) -> None:
+    """Admin-tier guardrails (GUARDRAILS of them, then one per 10 app namespaces) and the
+    Baseline, into ``cluster.cluster_policies``; deterministic in the cluster, and drawing
+    no random numbers, so the NetworkPolicies and workloads stay those of the same sizes
+    and seed without --cluster-policies."""
+    docs = _guardrails()
+    app = cluster.app_namespaces
+    priority = 100
+    for k in range(len(app) // 10):
+        ns = app[k * 10 + 3]
+        # Every tenth one shares the previous one's priority: their subjects are pods of
+        # two different namespaces, so no packet meets both and their order never matters.
+        if k % 10 != 9:
+            priority += 1
+        docs.append(_namespace_guardrail(k, ns, cluster.partner_team[ns], priority))
+    docs.append(_baseline())
+    cluster.cluster_policies = docs
+
+
 # --------------------------------------------------------------------------- the rewrite
 
 
@@ -651,7 +824,48 @@ def invariants(cluster: Cluster) -> dict:
         {"name": f"only pods reach the workers of {prod}",
          "only": {"from": {"kind": "pod"}, "to": {"namespace": prod, "pod": {"matchLabels": {"tier": "worker"}}}}},
     ]
+    assert len(items) == BASE_INVARIANTS
+    if cluster.cluster_policies:
+        items += tier_invariants(cluster)
     return {"manifests": ["k8s/"], "universe": {"podCIDRs": [POD_CIDR]}, "invariants": items}
+
+
+def tier_invariants(cluster: Cluster) -> list[dict]:
+    """Invariants the Admin and Baseline tiers decide. Each holds on the generated
+    cluster with its cluster policies (PROVED) and, where the NetworkPolicies alone decide
+    otherwise, fails without them: the comments say which, and at which sizes."""
+    app = cluster.app_namespaces
+    items = [
+        # PROVED (dev-egress-lockdown, Admin). Without the tiers REFUTED whenever there is a
+        # dev namespace (3 namespaces or more) and its egress-internet policy (5 policies
+        # per namespace or more) admits TCP 443 to the whole internet.
+        {"name": "dev namespaces reach the internet only through the egress proxy",
+         "isolated": {"from": {"namespace": {"matchLabels": {"env": "dev"}}},
+                      "to": {"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE + [PROXY]}, "kind": "external"}}},
+        # PROVED (the Baseline's no-smtp: monitoring has no NetworkPolicy, so no tier above
+        # decides its egress). Without the tiers REFUTED: nothing isolates prometheus.
+        {"name": "prometheus never sends mail to the internet",
+         "isolated": {"from": {"namespace": "monitoring", "workload": "prometheus"},
+                      "to": {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE)}, "kind": "external"},
+                      "ports": [{"protocol": "TCP", "port": 25}]}},
+    ]
+    # The analytics exception, where the cluster has both ends: an analytics namespace
+    # outside dev (dev's egress lockdown passes cluster addresses to the namespace's own
+    # policies) with a worker, and a staging namespace with a database.
+    analytics = next((n for n in app if cluster.ns_labels[n]["team"] == "analytics" and cluster.ns_labels[n]["env"] != "dev"
+                      and "worker" in cluster.tiers[n]), None)
+    staging_db = next((n for n in app if cluster.ns_labels[n]["env"] == "staging" and "db" in cluster.tiers[n]), None)
+    if analytics and staging_db:
+        # PROVED (analytics-reads-staging-db and analytics-to-staging-db, Admin, both at
+        # priority 50). Without the tiers REFUTED: default-deny isolates both ends and no
+        # NetworkPolicy admits another namespace's workers to a database.
+        items.append(
+            {"name": f"the workers of {analytics} read the database of {staging_db}",
+             "reachable": {"from": {"namespace": analytics, "workload": cluster.tiers[analytics]["worker"][0]},
+                           "to": {"namespace": staging_db, "workload": cluster.tiers[staging_db]["db"][0]},
+                           "ports": [{"port": "db"}]}}
+        )
+    return items
 
 
 # --------------------------------------------------------------------------- writing
@@ -690,6 +904,8 @@ def write(cluster: Cluster, out: str, header: str) -> None:
         _dump(os.path.join(k8s, "workloads", f"{ns}.yaml"), docs, header)
     for ns, docs in cluster.policies.items():
         _dump(os.path.join(k8s, "policies", f"{ns}.yaml"), docs, header)
+    if cluster.cluster_policies:
+        _dump(os.path.join(k8s, "cluster-policies.yaml"), cluster.cluster_policies, header)
     with open(os.path.join(out, "invariants.yaml"), "w", encoding="utf-8") as f:
         f.write(f"# {header}\n")
         f.write(yaml.dump(invariants(cluster), Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=200))
@@ -703,12 +919,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--variant", choices=("original", "rewrite", "mutation"), default="original")
     parser.add_argument("--mutation-seed", type=int, default=1, help=f"picks one of {', '.join(MUTATIONS)} and its site")
+    parser.add_argument(
+        "--cluster-policies", action="store_true",
+        help=f"also write k8s/cluster-policies.yaml: {GUARDRAILS} Admin-tier guardrails, one more per 10 namespaces, and a Baseline; "
+        "the invariants file gains the ones the tiers decide",
+    )
     parser.add_argument("--out", required=True, help="output folder (its k8s/ is replaced)")
     args = parser.parse_args(argv)
     if args.namespaces < 1 or args.pods_per_namespace < 1 or args.policies_per_namespace < 1:
         parser.error("--namespaces, --pods-per-namespace and --policies-per-namespace must be at least 1")
     cluster = build(args.namespaces, args.pods_per_namespace, args.policies_per_namespace, args.seed)
+    if args.cluster_policies:
+        add_cluster_policies(cluster)
     sizes = f"--namespaces {args.namespaces} --pods-per-namespace {args.pods_per_namespace} --policies-per-namespace {args.policies_per_namespace} --seed {args.seed}"
+    if args.cluster_policies:
+        sizes += " --cluster-policies"
     header = f"generated by benchmarks/generate.py {sizes} --variant {args.variant}"
     if args.variant == "rewrite":
         cluster, notes = rewrite(cluster, args.seed)
@@ -721,7 +946,12 @@ def main(argv: list[str] | None = None) -> int:
     write(cluster, args.out, header)
     n_policies = sum(len(d) for d in cluster.policies.values())
     n_pods = sum(len(d) for d in cluster.workloads.values())
-    print(f"wrote {args.out}: {len(cluster.namespaces)} namespaces, {n_pods} workloads, {n_policies} NetworkPolicies, 10 invariants", file=sys.stderr)
+    n_invariants = len(invariants(cluster)["invariants"])
+    tiered = ""
+    if cluster.cluster_policies:
+        admin = sum(1 for d in cluster.cluster_policies if d["kind"] != "BaselineAdminNetworkPolicy" and d["spec"].get("tier", "Admin") == "Admin")
+        tiered = f", {admin} Admin-tier and {len(cluster.cluster_policies) - admin} Baseline-tier policies"
+    print(f"wrote {args.out}: {len(cluster.namespaces)} namespaces, {n_pods} workloads, {n_policies} NetworkPolicies{tiered}, {n_invariants} invariants", file=sys.stderr)
     return 0
 
 
