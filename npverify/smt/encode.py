@@ -384,9 +384,11 @@ class Encoding:
                 match = self.conj(
                     self._requirement(r, domains[r.key], row[r.key]) for r in selector.requirements()
                 )
-                if z3.is_true(match):
+                # conj gives back its own constants when the labels are known: testing
+                # them by identity spares z3 a call per namespace and selector.
+                if match is self._true:
                     codes.append(self.domains.namespace_code(name))
-                elif not z3.is_false(match):
+                elif match is not self._false:
                     cases.append(self.conj([self.in_namespace(e, name), match]))
             self._cache[key] = self.disj(self.namespace_code_in(e, codes) + cases)
         return self._cache[key]
