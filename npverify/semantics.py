@@ -202,11 +202,8 @@ class DirectionDecision:
         """The tiers this direction met, in order, up to the one that decided."""
         if self.unmanaged:
             return (Step("unmanaged", "Accept", self.unmanaged),)
-        steps = []
+        steps = [] if self.admin is None else [_tier_step(self.admin)]
         by = self.decided_by
-        for outcome in (self.admin,):
-            if outcome is not None:
-                steps.append(_tier_step(outcome))
         if by == Tier.ADMIN.value:
             return tuple(steps)
         if self.isolating:
