@@ -403,29 +403,14 @@ class Verifier:
             under = tuple(p for p in self.cluster.policies + self.cluster.cluster_policies if p != policy)
         else:
             under = self._policies_named(invariant, invariant.under, "under")
+        with_policy = under + (policy,)
         if self.cluster.tiered:
-            return self._check_redundant_tiered(invariant, policy, under, limits)
-        with_policy = under + (policy,)
-        checker = self._session_for(invariant).change_checker(with_policy, limits)
-        outcome = checker.differs(policy.namespace, tuple(p for p in under if p.namespace == policy.namespace), packet=True)
-        if outcome.status is Status.UNSAT:
-            return InvariantResult(invariant, Verdict.PROVED)
-        if outcome.status is Status.UNKNOWN:
-            return InvariantResult(invariant, Verdict.UNKNOWN, reason=outcome.reason)
-        return self._redundant_result(invariant, policy, with_policy, under, outcome)
-
-    def _check_redundant_tiered(
-        self,
-        invariant: Invariant,
-        policy: NetworkPolicy | ClusterPolicy,
-        under: tuple[NetworkPolicy | ClusterPolicy, ...],
-        limits: Limits,
-    ) -> InvariantResult:
-        """``redundant`` where cluster-scoped tiers take part: asked of the whole encoding
-        (a policy of one namespace still decides between the tiers)."""
-        session = self._session_for(invariant)
-        with_policy = under + (policy,)
-        outcome = session.differ(with_policy, under, limits)
+            # A policy of one namespace still decides between the cluster-wide tiers, and a
+            # cluster-scoped one anywhere: asked of the whole encoding.
+            outcome = self._session_for(invariant).differ(with_policy, under, limits)
+        else:
+            checker = self._session_for(invariant).change_checker(with_policy, limits)
+            outcome = checker.differs(policy.namespace, tuple(p for p in under if p.namespace == policy.namespace), packet=True)
         if outcome.status is Status.UNSAT:
             return InvariantResult(invariant, Verdict.PROVED)
         if outcome.status is Status.UNKNOWN:

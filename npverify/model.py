@@ -115,6 +115,16 @@ class Requirement:
     operator: Operator
     values: tuple[str, ...] = attrs.field(default=(), converter=tuple)
 
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        present = self.key in labels
+        if self.operator is Operator.IN:
+            return present and labels[self.key] in self.values
+        if self.operator is Operator.NOT_IN:
+            return not present or labels[self.key] not in self.values
+        if self.operator is Operator.EXISTS:
+            return present
+        return not present
+
 
 @attrs.frozen(cache_hash=True)
 class LabelSelector:
@@ -136,6 +146,10 @@ class LabelSelector:
     def requirements(self) -> tuple[Requirement, ...]:
         """All conditions of the selector as requirements (matchLabels become ``In``)."""
         return self._requirements
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        """All requirements hold; the empty selector matches every label set."""
+        return all(r.matches(labels) for r in self._requirements)
 
     def keys(self) -> frozenset[str]:
         return frozenset(r.key for r in self.requirements())

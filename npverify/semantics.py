@@ -25,7 +25,6 @@ from npverify.model import (
     LabelSelector,
     NetworkPolicy,
     NodeEndpoint,
-    Operator,
     Packet,
     Peer,
     PodEndpoint,
@@ -42,19 +41,12 @@ from npverify.model import (
 
 
 def requirement_matches(req: Requirement, labels: Mapping[str, str]) -> bool:
-    present = req.key in labels
-    if req.operator is Operator.IN:
-        return present and labels[req.key] in req.values
-    if req.operator is Operator.NOT_IN:
-        return not present or labels[req.key] not in req.values
-    if req.operator is Operator.EXISTS:
-        return present
-    return not present
+    return req.matches(labels)
 
 
 def selector_matches(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
     """All requirements hold; the empty selector matches every label set."""
-    return all(requirement_matches(r, labels) for r in selector.requirements())
+    return selector.matches(labels)
 
 
 def ip_block_contains(block: IPBlock, endpoint: Endpoint) -> bool:

@@ -18,8 +18,6 @@ tries every resolution that matters, and a verdict that depends on one is UNKNOW
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import attrs
 
 from npverify.model import (
@@ -32,9 +30,7 @@ from npverify.model import (
     Direction,
     Endpoint,
     ExternalEndpoint,
-    LabelSelector,
     NodeEndpoint,
-    Operator,
     PodEndpoint,
     PodSet,
     Protocol,
@@ -48,29 +44,11 @@ NETWORK_POLICY_TIER = "NetworkPolicy"
 DEFAULT_TIER = "default"
 
 
-def _labels_match(selector: LabelSelector, labels: Mapping[str, str]) -> bool:
-    for req in selector.requirements():
-        present = req.key in labels
-        if req.operator is Operator.IN:
-            ok = present and labels[req.key] in req.values
-        elif req.operator is Operator.NOT_IN:
-            ok = not present or labels[req.key] not in req.values
-        elif req.operator is Operator.EXISTS:
-            ok = present
-        else:
-            ok = not present
-        if not ok:
-            return False
-    return True
-
-
 def pod_set_matches(pods: PodSet, endpoint: Endpoint) -> bool:
     """Is ``endpoint`` a pod (never a hostNetwork one) of ``pods``?"""
     if not isinstance(endpoint, PodEndpoint) or endpoint.host_network:
         return False
-    return _labels_match(pods.namespace_selector, endpoint.namespace_labels) and _labels_match(
-        pods.pod_selector, endpoint.labels
-    )
+    return pods.namespace_selector.matches(endpoint.namespace_labels) and pods.pod_selector.matches(endpoint.labels)
 
 
 def peer_decidable_match(peer: ClusterPeer, endpoint: Endpoint) -> bool | None:

@@ -176,41 +176,18 @@ class Cell:
     def text(self) -> str:
         """E.g. ``TCP 53,8080* UDP 53``: the ``may`` ports, a trailing ``*`` on those outside
         ``always`` (``?`` on those that are ``unknown``)."""
-        if self.unknown.is_empty:
-            return cell_text(self.may, self.always)
-        return _cell_text_unknown(self.may, self.always, self.unknown)
+        return cell_text(self.may, self.always, self.unknown)
 
 
-def cell_text(may: PortSet, always: PortSet) -> str:
+def cell_text(may: PortSet, always: PortSet, unknown: PortSet = EMPTY) -> str:
+    """The ``may`` ports: a trailing ``*`` on those outside ``always``, ``?`` on ``unknown``."""
     if may.is_all:
-        if always.is_all:
+        if unknown.is_all:
+            return "all?"
+        if unknown.is_empty and always.is_all:
             return "all"
-        if always.is_empty:
+        if unknown.is_empty and always.is_empty:
             return "all*"
-    parts = []
-    for protocol in PROTOCOLS:
-        pieces = []
-        sure = always.intervals(protocol)
-        for lo, hi in may.intervals(protocol):
-            inside = _intersection(((lo, hi),), sure)
-            # Walk the interval left to right, alternating always / may-only stretches.
-            at = lo
-            for ilo, ihi in inside:
-                if at < ilo:
-                    pieces.append(_interval_text(at, ilo - 1) + "*")
-                pieces.append(_interval_text(ilo, ihi))
-                at = ihi + 1
-            if at <= hi:
-                pieces.append(_interval_text(at, hi) + "*")
-        if pieces:
-            parts.append(f"{protocol} " + ",".join(pieces))
-    return " ".join(parts) if parts else "none"
-
-
-def _cell_text_unknown(may: PortSet, always: PortSet, unknown: PortSet) -> str:
-    """``cell_text`` with the ``unknown`` ports of the may-only stretches marked ``?``."""
-    if may.is_all and unknown.is_all:
-        return "all?"
     parts = []
     for protocol in PROTOCOLS:
         pieces = []

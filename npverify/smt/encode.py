@@ -49,7 +49,7 @@ from npverify.model import (
     Workload,
 )
 from npverify.smt.domains import Domains, LabelDomain
-from npverify.tiers import GroupKey, Resolution
+from npverify.tiers import GroupKey, Resolution, effective_action
 
 Term = Union[z3.BoolRef, bool]
 
@@ -668,7 +668,7 @@ class Encoding:
             fires: dict[Action, list[Term]] = {a: [] for a in Action}
             for rule in policy.rules(direction):
                 match = self.cluster_rule(rule, other)
-                action = Action.DENY if rule.fails_closed and rule.action is not Action.ACCEPT else rule.action
+                action = effective_action(rule)
                 fires[action].append(self.conj([none_before, match]))
                 none_before = self.conj([none_before, self.negate(match)])
             matched = self.conj([subject, self.negate(none_before) if none_before is not True else self._false])
