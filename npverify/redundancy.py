@@ -48,7 +48,7 @@ from npverify.model import (
 )
 from npverify.errors import InternalError
 from npverify.semantics import Decision, decide, selector_matches, universe_problem
-from npverify.smt import ChangeChecker, Limits, LocalChecker, Outcome, SolverSession, Status, mentions_of
+from npverify.smt import ChangeChecker, Limits, LocalChecker, Outcome, SolverSession, Status, TierChangeChecker, mentions_of
 from npverify.workers import in_workers
 
 
@@ -179,7 +179,7 @@ def find_redundancy(
         scanner = _Scanner(cluster, universe, semantics, limits, shortcuts)
         parts = [scanner.scan(selected, progress)]
     if chosen:
-        parts.append(_cluster_scan(cluster, universe, semantics, limits, chosen, progress))
+        parts.append(_cluster_scan(cluster, universe, semantics, limits, chosen, progress, shortcuts))
     return RedundancyReport(
         tuple(r for part in parts for r in part.redundant),
         tuple(v for part in parts for v in part.vacuous),
@@ -205,6 +205,7 @@ def _cluster_scan(
     limits: Limits,
     chosen: tuple[ClusterPolicy, ...],
     progress: Callable[[int, int, str], None] | None,
+    shortcuts: bool = True,
 ) -> RedundancyReport:
     """Redundancy of cluster-scoped policies and their rules. Such a rule can decide for any
     pod, so each is asked of the whole cluster's encoding: does any packet's verdict differ
@@ -217,6 +218,7 @@ def _cluster_scan(
     redundant: list[RedundantItem] = []
     undecided: list[UndecidedItem] = []
     settled: set[ClusterPolicy] = set()
+    checker: TierChangeChecker | None = None
     checked = 0
     for number, item in enumerate(items, start=1):
         if progress is not None:
@@ -225,8 +227,18 @@ def _cluster_scan(
             continue
         checked += 1
         changed = item.without()
-        after = tuple(changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None)
-        outcome = session.differ(everything, after, limits)
+        if shortcuts:
+            # Only the item's tier changes, and only for the packets the item can reach:
+            # one solver holds the NetworkPolicy tier (most of the encoding) for every item.
+            if checker is None:
+                checker = session.tier_change_checker(limits)
+            after_tiers = tuple(changed if p is item.policy else p for p in cluster.cluster_policies if p is not item.policy or changed is not None)
+            directions = tuple(d for d in (Direction.EGRESS, Direction.INGRESS) if item.direction in (None, d))
+            reach = session.encoding.cluster_item_reach(item.policy, item.direction, item.rule_index)
+            outcome = checker.differs(item.policy.tier, after_tiers, directions, reach)
+        else:
+            after = tuple(changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None)
+            outcome = session.differ(everything, after, limits)
         status, reason = outcome.status, outcome.reason
         if status is Status.UNSAT:
             redundant.append(RedundantItem(item, (), UNEXPLAINED, SHADOWED_REASON))  # type: ignore[arg-type]

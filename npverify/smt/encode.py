@@ -518,6 +518,8 @@ class Encoding:
     ) -> Term:
         """``direction`` is denied for an endpoint in ``namespace`` whose NetworkPolicies (of
         that direction) are ``policies``, the cluster's Admin and Baseline tiers included.
+        Meaningful only where ``e`` is in ``namespace`` (every caller says so beside it):
+        the tiers are pruned to the policies that can select a pod there.
 
         Without cluster-scoped policies this is ``_namespace_denies``: the namespace's
         policies decide alone. With them the namespace's policies still decide only for its
@@ -529,7 +531,7 @@ class Encoding:
             return np_denied
         key = ("tiered-denies", direction, id(e), namespace, policies)
         if key not in self._cache:
-            tiered = self.cluster.cluster_policies
+            tiered = self.tiers_selecting_in(namespace)
             isolated = self.disj(self.pod_selector(e, p.pod_selector) for p in policies)
             admin_accept, admin_deny = self.tier_decides(Tier.ADMIN, direction, e, other, tiered)
             _, baseline_deny = self.tier_decides(Tier.BASELINE, direction, e, other, tiered)
@@ -543,6 +545,33 @@ class Encoding:
             self._cache[key] = self.negate(self.disj([admin_accept, below_admin]))
         return self._cache[key]
 
+    def tiers_selecting_in(self, namespace: str) -> tuple[ClusterPolicy, ...]:
+        """The cluster's Admin and Baseline policies whose subject can select a pod of
+        ``namespace``: the others never match for an endpoint there, so its tier chains
+        decide alike without them (in a same-priority group, a choice of a policy that does
+        not match falls back to the name order of those that do). A namespace whose labels
+        the universe leaves open keeps every policy whose selector those labels may satisfy.
+
+        Why: each namespace-local query carries the tier chains; most cluster policies
+        select few namespaces, and every one of them left out is terms the solver skips.
+        Namespaces with the same pruned chain share its terms (``tier_decides`` is cached
+        by the policies)."""
+        key = ("tiers-in", namespace)
+        if key not in self._cache:
+            row = self.namespace_labels.get(namespace)
+            tiered = self.cluster.cluster_policies
+            if row is not None:
+                domains = {d.key: d for d in self.domains.namespace_keys}
+                kept = []
+                for p in tiered:
+                    selector = p.subject.namespace_selector
+                    match = self.conj(self._requirement(r, domains[r.key], row[r.key]) for r in selector.requirements())
+                    if match is not self._false:
+                        kept.append(p)
+                tiered = tuple(kept)
+            self._cache[key] = tiered  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
     def direction_allows(
         self, direction: Direction, e: EndpointVars, other: EndpointVars, policies: Sequence[NetworkPolicy | ClusterPolicy]
     ) -> z3.BoolRef:
@@ -554,25 +583,49 @@ class Encoding:
         policies: the Admin tier's first match, then NetworkPolicy where it isolates, then
         the Baseline tier's, then allow (npverify.tiers).
         """
+        tiered = tuple(p for p in policies if isinstance(p, ClusterPolicy))
+        network_policies = tuple(p for p in policies if not isinstance(p, ClusterPolicy))
+        denied, isolated = self.network_policy_parts(direction, e, other, network_policies, tiered=bool(tiered))
+        if not tiered:
+            return self.disj([self.negate(self.is_policy_pod(e)), self.negate(denied)])
+        admin_accept, admin_deny = self.tier_decides(Tier.ADMIN, direction, e, other, tiered)
+        _, baseline_deny = self.tier_decides(Tier.BASELINE, direction, e, other, tiered)
+        return self.tiered_allows(e, denied, isolated, admin_accept, admin_deny, baseline_deny)
+
+    def network_policy_parts(
+        self,
+        direction: Direction,
+        e: EndpointVars,
+        other: EndpointVars,
+        policies: Sequence[NetworkPolicy],
+        tiered: bool = True,
+    ) -> tuple[z3.BoolRef, z3.BoolRef]:
+        """The NetworkPolicy tier of ``direction`` for the endpoint: whether its namespace's
+        ``policies`` deny the packet (they isolate it and no rule allows), and whether they
+        isolate it (only with ``tiered``: the Baseline tier decides for pods they do not
+        isolate; else ``False``)."""
         by_namespace: dict[str, list[NetworkPolicy]] = {}
-        tiered: list[ClusterPolicy] = []
         for p in policies:
-            if isinstance(p, ClusterPolicy):
-                tiered.append(p)
-            elif direction in p.policy_types:
+            if direction in p.policy_types:
                 by_namespace.setdefault(p.namespace, []).append(p)
         denied = self.disj(
             self.conj([self.in_namespace(e, ns), self._namespace_denies(direction, e, other, ns, tuple(ps))])
             for ns, ps in sorted(by_namespace.items())
         )
         if not tiered:
-            return self.disj([self.negate(self.is_policy_pod(e)), self.negate(denied)])
+            return denied, self._false
         isolated = self.disj(
             self.conj([self.in_namespace(e, ns), self.disj(self.pod_selector(e, p.pod_selector) for p in ps)])
             for ns, ps in sorted(by_namespace.items())
         )
-        admin_accept, admin_deny = self.tier_decides(Tier.ADMIN, direction, e, other, tuple(tiered))
-        _, baseline_deny = self.tier_decides(Tier.BASELINE, direction, e, other, tuple(tiered))
+        return denied, isolated
+
+    def tiered_allows(
+        self, e: EndpointVars, denied: Term, isolated: Term, admin_accept: Term, admin_deny: Term, baseline_deny: Term
+    ) -> z3.BoolRef:
+        """One direction's verdict from its tiers' parts (``network_policy_parts``,
+        ``tier_decides``): the Admin tier's Accept, else no Admin Deny, no NetworkPolicy
+        denial, and no Baseline Deny for a pod NetworkPolicy does not isolate."""
         below_admin = self.conj(
             [self.negate(admin_deny), self.negate(denied), self.negate(self.conj([self.negate(isolated), baseline_deny]))]
         )
@@ -812,6 +865,23 @@ class Encoding:
         else:
             terms.append(self.rule(rule, policy, other))
         return self.conj(terms)
+
+    def cluster_item_reach(self, policy: ClusterPolicy, direction: Direction | None = None, rule_index: int | None = None) -> z3.BoolRef:
+        """Packets outside which removing a cluster-scoped policy (or its rule ``rule_index``
+        of ``direction``) changes no tier's decision: those to or from a pod its subject
+        selects, in a direction it has rules for (and that the rule matches).
+
+        Why exact: a first-match chain decides a packet that a rule does not match as if
+        the rule were not there, and a policy that matches nothing as if it were absent
+        (a same-priority choice of it falls back to the name order of the others)."""
+        terms = []
+        for d, e, other in ((Direction.INGRESS, self.dst, self.src), (Direction.EGRESS, self.src, self.dst)):
+            rules = policy.rules(d)
+            if not rules or direction not in (None, d):
+                continue
+            subject = self.pod_set(policy.subject, e)
+            terms.append(subject if rule_index is None else self.conj([subject, self.cluster_rule(rules[rule_index], other)]))
+        return self.disj(terms)
 
     # --- the universe --------------------------------------------------------------------
 

@@ -15,7 +15,7 @@ import attrs
 import z3
 
 from npverify.invariants.model import Scope
-from npverify.model import Action, Cluster, ClusterPolicy, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Universe
+from npverify.model import Action, Cluster, ClusterPolicy, Direction, NetworkPolicy, Packet, PolicyItem, PolicyPort, Semantics, Tier, Universe
 from npverify.regions import Region
 from npverify.smt.decode import Decoder
 from npverify.smt.domains import Mentions, build_domains, mentions_of
@@ -269,6 +269,10 @@ class SolverSession:
         """
         cluster, universe = self.encoding.cluster, self.encoding.universe
         return not cluster.namespaces and not cluster.workloads and universe.namespaces == "any"
+
+    def tier_change_checker(self, limits: Limits = Limits()) -> TierChangeChecker:
+        """A checker for many changes to one tier of the cluster-scoped policies."""
+        return TierChangeChecker(self, limits)
 
     def local_checker(self, limits: Limits = Limits()) -> LocalChecker:
         """A checker for changes to one namespace's own decisions (see LocalChecker)."""
@@ -532,6 +536,76 @@ class ChangeChecker:
         try:
             self.solver.add(*[self.session.encoding.item_match(i) for i in items])
             return self.session._status(self.solver)[0]
+        finally:
+            self.solver.pop()
+
+
+class TierChangeChecker:
+    """Answers "does this change to the cluster-scoped tiers change any packet's verdict?"
+    for many changes, each to one tier, with one solver.
+
+    The NetworkPolicy tier is what most of a large cluster's encoding is, and no change to
+    the Admin or Baseline tier touches it: its parts (``Encoding.network_policy_parts``) and
+    the unchanged tiers' decisions are asserted once, as definitions of Booleans; each
+    change adds only the changed tier's chain, in a push/pop scope.
+    """
+
+    def __init__(self, session: SolverSession, limits: Limits):
+        enc = session.encoding
+        self.session = session
+        self.tiered = enc.cluster.cluster_policies
+        self.solver = session._solver(limits)
+        #: Per direction: the endpoint whose decision it is, the other end, and the
+        #: Booleans standing for the NetworkPolicy parts and the tiers' decisions.
+        self.parts: dict[Direction, tuple] = {}
+        allows = {}
+        for direction, e, other in ((Direction.EGRESS, enc.src, enc.dst), (Direction.INGRESS, enc.dst, enc.src)):
+            name = direction.value.lower()
+            denied, isolated = enc.network_policy_parts(direction, e, other, enc.cluster.policies)
+            admin_accept, admin_deny = enc.tier_decides(Tier.ADMIN, direction, e, other, self.tiered)
+            _, baseline_deny = enc.tier_decides(Tier.BASELINE, direction, e, other, self.tiered)
+            named = []
+            for part, term in (
+                ("np_denied", denied),
+                ("np_isolated", isolated),
+                ("admin_accept", admin_accept),
+                ("admin_deny", admin_deny),
+                ("baseline_deny", baseline_deny),
+            ):
+                var = z3.Bool(f"tiers.{name}.{part}", enc.ctx)
+                self.solver.add(var == term)
+                named.append(var)
+            self.parts[direction] = (e, other, *named)
+            allows[direction] = enc.tiered_allows(e, *named)
+        self.allows = allows
+        self.allowed = enc.combine(allows[Direction.EGRESS], allows[Direction.INGRESS])
+
+    def differs(
+        self, tier: Tier, changed: tuple[ClusterPolicy, ...], directions: tuple[Direction, ...], where: z3.BoolRef | None = None
+    ) -> Outcome:
+        """Replace the cluster-scoped policies by ``changed``, which differs from them in
+        ``tier`` only and for ``directions`` only: is some packet's verdict different?
+
+        ``where``: packets outside which no verdict can differ (the caller's claim, e.g. the
+        packets a removed rule matches); it only narrows the search."""
+        enc = self.session.encoding
+        allows = dict(self.allows)
+        for direction in directions:
+            e, other, denied, isolated, admin_accept, admin_deny, baseline_deny = self.parts[direction]
+            accept, deny = enc.tier_decides(tier, direction, e, other, changed)
+            if tier is Tier.ADMIN:
+                admin_accept, admin_deny = accept, deny
+            else:
+                baseline_deny = deny
+            allows[direction] = enc.tiered_allows(e, denied, isolated, admin_accept, admin_deny, baseline_deny)
+        after = enc.combine(allows[Direction.EGRESS], allows[Direction.INGRESS])
+        self.solver.push()
+        try:
+            if where is not None:
+                self.solver.add(where)
+            self.solver.add(self.allowed != after)
+            status, reason = self.session._status(self.solver)
+            return Outcome(status, reason=reason)
         finally:
             self.solver.pop()
 
