@@ -1,0 +1,135 @@
+"""Differential property: with the Admin and Baseline tiers, the redundancy scan's shortcuts
+change no answer, item by item, against the plain whole-encoding query.
+
+The scan asks cluster-scoped items of one solver that holds the NetworkPolicy tier once
+(``TierChangeChecker``, restricted to the packets the item reaches), and namespace-local
+queries carry tier chains pruned to the policies that can select a pod of the namespace
+(``Encoding.tiers_selecting_in``). The reference here is neither: for every item the scan
+looked at, ``SolverSession.differ`` over the whole cluster's encoding, with and without the
+item. The item is redundant or vacuous in the report exactly when that query is UNSAT.
+
+NPVERIFY_DIFF_EXAMPLES sets the examples per universe (default 12).
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from npverify.model import ClusterItem, ClusterPolicy, Direction, NetworkPolicy, cluster_items, policy_items
+from npverify.redundancy import _descends, find_redundancy
+from npverify.smt import SolverSession, Status, mentions_of
+
+from tests import strategies as s
+from tests.test_differential_redundancy import EXAMPLES
+
+CONFIGS = ("default", "wide-all-flipped", "pod-cidrs", "declared", "workloads")
+
+
+def _doubled(draw, policy, name: str):
+    """``policy`` with one rule repeated, or a copy under ``name``: redundancy to find."""
+    if draw(st.booleans()):
+        return None, attrs.evolve(policy, name=name)
+    direction = draw(st.sampled_from((Direction.INGRESS, Direction.EGRESS)))
+    rules = policy.rules(direction)
+    if not rules:
+        return None, attrs.evolve(policy, name=name)
+    field = "ingress" if direction is Direction.INGRESS else "egress"
+    return attrs.evolve(policy, **{field: rules + (draw(st.sampled_from(rules)),)}), None
+
+
+@st.composite
+def _clusters(draw, universe):
+    world = draw(
+        s.worlds(
+            max_policies=3,
+            max_cluster_policies=4,
+            single_pods=False,
+            host_network=universe.host_network,
+            pod_cidrs=universe.pod_cidrs,
+            min_workloads=2 if universe.pods == "workloads" else 0,
+        )
+    )
+    cluster = world.cluster
+    policies, tiered = list(cluster.policies), list(cluster.cluster_policies)
+    for pool, suffix in ((policies, "-copy"), (tiered, "copy")):
+        if pool and draw(st.booleans()):
+            index = draw(st.integers(0, len(pool) - 1))
+            replaced, added = _doubled(draw, pool[index], pool[index].name + suffix)
+            if replaced is not None:
+                pool[index] = replaced
+            if added is not None and not (isinstance(added, ClusterPolicy) and added.kind == "BaselineAdminNetworkPolicy"):
+                pool.append(added)
+    return attrs.evolve(cluster, policies=tuple(policies), cluster_policies=tuple(tiered))
+
+
+def _without(everything: tuple, item) -> tuple:
+    changed = item.without()
+    return tuple(changed if p is item.policy else p for p in everything if p is not item.policy or changed is not None)
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+def test_tiered_redundancy_agrees_with_the_whole_encoding(config):
+    universe, semantics = s.PACKET_CONFIGS[config]
+
+    @s.differential_settings(EXAMPLES)
+    @given(_clusters(universe))
+    def check(cluster):
+        report = find_redundancy(cluster, universe, semantics)
+        assert not report.undecided
+        found = {r.item for r in report.redundant} | {v.item for v in report.vacuous}
+        everything = cluster.policies + cluster.cluster_policies
+        session = SolverSession(cluster, mentions_of(everything), universe, semantics)
+        items: list = [i for p in cluster.policies for i in policy_items(p)] + [
+            i for p in cluster.cluster_policies for i in cluster_items(p)
+        ]
+        settled = [i for i in found if i.kind in ("policy", "rule")]
+        for item in items:
+            if isinstance(item, ClusterItem):
+                skipped = any(s_.kind == "policy" and s_.policy is item.policy and s_ != item for s_ in settled)
+            else:
+                skipped = any(not isinstance(s_, ClusterItem) and _descends(item, s_) for s_ in settled)
+            if skipped:
+                continue
+            outcome = session.differ(everything, _without(everything, item))
+            assert outcome.status is not Status.UNKNOWN
+            assert (outcome.status is Status.UNSAT) == (item in found), (
+                f"{item}: the whole encoding says {'no' if outcome.status is Status.UNSAT else 'a'} verdict changes "
+                f"without it, the scan {'reports' if item in found else 'does not report'} it\ncluster: {cluster!r}"
+            )
+        event(f"redundant cluster-scoped items: {min(sum(isinstance(i, ClusterItem) for i in found), 3)}")
+
+    check()
+
+
+def test_tier_chains_are_pruned_to_the_namespace():
+    """A namespace-local term leaves out the cluster-scoped policies whose subject cannot
+    select a pod there (a declared namespace's labels fail its selector), and keeps those a
+    namespace of open labels may satisfy."""
+    from npverify.model import Cluster, LabelSelector, Labels, Namespace, PodSet, Tier, Universe, Semantics
+    from npverify.model import Action, ClusterPeer, ClusterRule
+
+    def admin(name: str, selector: dict) -> ClusterPolicy:
+        peer = ClusterPeer(pods=PodSet(LabelSelector(), LabelSelector()))
+        return ClusterPolicy(
+            "ClusterNetworkPolicy",
+            name,
+            Tier.ADMIN,
+            10,
+            PodSet(LabelSelector(Labels.of(selector)), LabelSelector()),
+            ingress=(ClusterRule(Action.DENY, (peer,)),),
+        )
+
+    prod, dev = admin("prod", {"env": "prod"}), admin("dev", {"env": "dev"})
+    cluster = Cluster(
+        policies=(NetworkPolicy("a", "deny"),),
+        namespaces=(Namespace("a", Labels.of({"env": "prod"})),),
+        cluster_policies=(prod, dev),
+    )
+    session = SolverSession(cluster, mentions_of(cluster.policies + cluster.cluster_policies), Universe(), Semantics())
+    enc = session.encoding
+    assert enc.tiers_selecting_in("a") == (prod,)
+    undeclared = next(n for n in enc.domains.namespaces if n not in ("a",) and n in enc.namespace_labels)
+    assert enc.tiers_selecting_in(undeclared) == (prod, dev)
