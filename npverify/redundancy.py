@@ -744,8 +744,11 @@ class _Witnesses:
         ends = {e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint)}
         if namespace not in ends:
             return False
+        # The cluster-scoped tiers decide for both ends too: without them here, a packet
+        # an Admin Accept lets through would show a change the item does not make.
         changed = Cluster(
-            policies=[p for ns in sorted(ends) for p in (after if ns == namespace else self.cluster.policies_in(ns))]
+            policies=[p for ns in sorted(ends) for p in (after if ns == namespace else self.cluster.policies_in(ns))],
+            cluster_policies=self.cluster.cluster_policies,
         )
         return decide(self.cluster, packet, self.semantics).allowed != decide(changed, packet, self.semantics).allowed
 

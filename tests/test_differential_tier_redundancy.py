@@ -133,3 +133,42 @@ def test_tier_chains_are_pruned_to_the_namespace():
     assert enc.tiers_selecting_in("a") == (prod,)
     undeclared = next(n for n in enc.domains.namespaces if n not in ("a",) and n in enc.namespace_labels)
     assert enc.tiers_selecting_in(undeclared) == (prod, dev)
+
+
+def test_a_witness_packet_is_decided_with_the_tiers_on_both_sides():
+    """An Admin Accept lets every pod reach namespace ``a``, so the NetworkPolicy rule that
+    allows the same pods there is redundant. The concrete packet the scan tries first (a pod
+    of ``b`` to ``a``) is allowed with the rule and, by the Admin tier, without it: it must
+    not count as a change (it did while the side without the item left the tiers out)."""
+    from npverify.model import (
+        Action,
+        Cluster,
+        ClusterPeer,
+        ClusterRule,
+        LabelSelector,
+        Labels,
+        Namespace,
+        Peer,
+        PodSet,
+        Rule,
+        Tier,
+        Workload,
+    )
+
+    everyone = ClusterPeer(pods=PodSet(LabelSelector(), LabelSelector()))
+    to_a = PodSet(LabelSelector(Labels.of({"kubernetes.io/metadata.name": "a"})), LabelSelector())
+    accept = ClusterPolicy("ClusterNetworkPolicy", "open-a", Tier.ADMIN, 10, to_a, ingress=(ClusterRule(Action.ACCEPT, (everyone,)),))
+    allow = NetworkPolicy("a", "allow", LabelSelector(), frozenset({Direction.INGRESS}), ingress=(Rule(peers=(Peer(namespace_selector=LabelSelector()),)),))
+    workloads = [
+        Workload(kind="Deployment", namespace="a", name="x", labels=Labels.of({"app": "x"})),
+        Workload(kind="Deployment", namespace="b", name="y", labels=Labels.of({"app": "y"})),
+    ]
+    cluster = Cluster(
+        policies=(allow,),
+        namespaces=(Namespace("a", Labels.of({})), Namespace("b", Labels.of({}))),
+        workloads=workloads,
+        cluster_policies=(accept,),
+    )
+    expected = {"a/allow ingress[0]", "cnp/open-a (tier Admin, priority 10)"}
+    for shortcuts in (True, False):
+        assert {str(r.item) for r in find_redundancy(cluster, shortcuts=shortcuts).redundant} == expected
