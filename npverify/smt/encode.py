@@ -9,6 +9,7 @@ query; each query adds its scope to a fresh solver.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Union
 
@@ -55,6 +56,13 @@ Term = Union[z3.BoolRef, bool]
 
 POD, EXTERNAL, NODE = 0, 1, 2
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wanted_codes(req: Requirement, dom: LabelDomain) -> tuple[int, ...]:
+    """The codes of ``req``'s values in ``dom``, worked out once per pair (a selector is
+    tested against every namespace's labels: thousands of times)."""
+    return tuple(dom.values.index(v) + 1 for v in req.values)
 
 
 def _bits(count: int) -> int:
@@ -346,7 +354,7 @@ class Encoding:
     @staticmethod
     def _requirement(req: Requirement, dom: LabelDomain, code):
         """A requirement over a label code; ``code`` is a z3 term or a known int."""
-        wanted = [dom.values.index(v) + 1 for v in req.values]
+        wanted = _wanted_codes(req, dom)
         if isinstance(code, int):
             if req.operator is Operator.IN:
                 return code in wanted
@@ -377,21 +385,31 @@ class Encoding:
         """The endpoint's namespace carries labels matching ``selector``."""
         key = ("nssel", id(e), selector)
         if key not in self._cache:
+            codes, open_matches = self._namespaces_matching(selector)
+            cases = [self.conj([self.in_namespace(e, name), match]) for name, match in open_matches]
+            self._cache[key] = self.disj(self.namespace_code_in(e, codes) + cases)
+        return self._cache[key]
+
+    def _namespaces_matching(self, selector: LabelSelector) -> tuple[list[int], list[tuple[str, z3.BoolRef]]]:
+        """The codes of the namespaces whose labels match ``selector``, and the namespaces
+        whose labels may or may not (variables) with the condition they must meet: once
+        per selector, for both endpoints."""
+        key = ("nssel-split", selector)
+        if key not in self._cache:
             domains = {d.key: d for d in self.domains.namespace_keys}
-            cases = []
+            requirements = selector.requirements()
             codes = []
+            open_matches = []
             for name, row in self.namespace_labels.items():
-                match = self.conj(
-                    self._requirement(r, domains[r.key], row[r.key]) for r in selector.requirements()
-                )
+                match = self.conj(self._requirement(r, domains[r.key], row[r.key]) for r in requirements)
                 # conj gives back its own constants when the labels are known: testing
                 # them by identity spares z3 a call per namespace and selector.
                 if match is self._true:
                     codes.append(self.domains.namespace_code(name))
                 elif match is not self._false:
-                    cases.append(self.conj([self.in_namespace(e, name), match]))
-            self._cache[key] = self.disj(self.namespace_code_in(e, codes) + cases)
-        return self._cache[key]
+                    open_matches.append((name, match))
+            self._cache[key] = (codes, open_matches)  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
 
     def namespace_code_in(self, e: EndpointVars, codes: list[int]) -> list[z3.BoolRef]:
         """Terms whose disjunction says the endpoint's namespace code is one of ``codes``:
@@ -558,15 +576,13 @@ class Encoding:
         by the policies)."""
         key = ("tiers-in", namespace)
         if key not in self._cache:
-            row = self.namespace_labels.get(namespace)
             tiered = self.cluster.cluster_policies
-            if row is not None:
-                domains = {d.key: d for d in self.domains.namespace_keys}
+            code = self.domains.namespace_codes.get(namespace)
+            if namespace in self.namespace_labels and code is not None:
                 kept = []
                 for p in tiered:
-                    selector = p.subject.namespace_selector
-                    match = self.conj(self._requirement(r, domains[r.key], row[r.key]) for r in selector.requirements())
-                    if match is not self._false:
+                    codes, open_matches = self._namespaces_matching(p.subject.namespace_selector)
+                    if code in codes or any(name == namespace for name, _ in open_matches):
                         kept.append(p)
                 tiered = tuple(kept)
             self._cache[key] = tiered  # type: ignore[assignment]
@@ -763,31 +779,43 @@ class Encoding:
             deny: list[Term] = []
             for priority, members in sorted(groups.items()):
                 members.sort(key=lambda c: (c.name, c.kind))
-                firsts = [self._policy_first_match(p, direction, e, other) for p in members]
-                # By name: the first matching policy in name order decides.
-                by_name: dict[Action, list[Term]] = {a: [] for a in Action}
-                earlier: Term = True
-                for matched, by_action in firsts:
-                    for a in Action:
-                        by_name[a].append(self.conj([earlier, by_action[a]]))
-                    earlier = self.conj([earlier, self.negate(matched)])
-                group_matches = self.negate(earlier) if earlier is not True else self._false
-                decided = {a: self.disj(ts) for a, ts in by_name.items()}
-                if len(members) > 1 and self.semantics.same_priority != "name":
-                    # The implementation may apply any matching policy first: the choice
-                    # variable names it; a choice of a policy that does not match falls
-                    # back to name order, so every value of it is a possible order.
-                    group = GroupKey(tier.value, priority, direction.value)
-                    choice = self._group_choice(group)
-                    picks = [self._eq(choice, self._bv(self._choice_code(group, p.key), self.CHOICE_BITS)) for p in members]
-                    chosen_matches = self.disj(self.conj([pick, m]) for pick, (m, _) in zip(picks, firsts))
-                    for a in (Action.ACCEPT, Action.DENY):
-                        picked = self.disj(self.conj([pick, by_action[a]]) for pick, (_, by_action) in zip(picks, firsts))
-                        decided[a] = self.disj([picked, self.conj([self.negate(chosen_matches), decided[a]])])
+                group_matches, decided = self._group_decides(tier, priority, direction, e, other, tuple(members))
                 accept.append(self.conj([none_before, decided[Action.ACCEPT]]))
                 deny.append(self.conj([none_before, decided[Action.DENY]]))
                 none_before = self.conj([none_before, self.negate(group_matches)])
             self._cache[key] = (self.disj(accept), self.disj(deny))  # type: ignore[assignment]
+        return self._cache[key]  # type: ignore[return-value]
+
+    def _group_decides(
+        self, tier: Tier, priority: int, direction: Direction, e: EndpointVars, other: EndpointVars, members: tuple[ClusterPolicy, ...]
+    ) -> tuple[Term, dict[Action, Term]]:
+        """Whether some policy of one priority group (``members``, in name order) matches,
+        and per action whether the group decides it. Cached per group: a chain rebuilt with
+        one policy changed (redundancy asks hundreds) rebuilds only that policy's group."""
+        key = ("tier-group", tier, priority, direction, id(e), members)
+        if key not in self._cache:
+            firsts = [self._policy_first_match(p, direction, e, other) for p in members]
+            # By name: the first matching policy in name order decides.
+            by_name: dict[Action, list[Term]] = {a: [] for a in Action}
+            earlier: Term = True
+            for matched, by_action in firsts:
+                for a in Action:
+                    by_name[a].append(self.conj([earlier, by_action[a]]))
+                earlier = self.conj([earlier, self.negate(matched)])
+            group_matches = self.negate(earlier) if earlier is not True else self._false
+            decided = {a: self.disj(ts) for a, ts in by_name.items()}
+            if len(members) > 1 and self.semantics.same_priority != "name":
+                # The implementation may apply any matching policy first: the choice
+                # variable names it; a choice of a policy that does not match falls
+                # back to name order, so every value of it is a possible order.
+                group = GroupKey(tier.value, priority, direction.value)
+                choice = self._group_choice(group)
+                picks = [self._eq(choice, self._bv(self._choice_code(group, p.key), self.CHOICE_BITS)) for p in members]
+                chosen_matches = self.disj(self.conj([pick, m]) for pick, (m, _) in zip(picks, firsts))
+                for a in (Action.ACCEPT, Action.DENY):
+                    picked = self.disj(self.conj([pick, by_action[a]]) for pick, (_, by_action) in zip(picks, firsts))
+                    decided[a] = self.disj([picked, self.conj([self.negate(chosen_matches), decided[a]])])
+            self._cache[key] = (group_matches, decided)  # type: ignore[assignment]
         return self._cache[key]  # type: ignore[return-value]
 
     def pin_resolution(self, resolution: Resolution) -> list[Term]:
