@@ -174,12 +174,13 @@ def find_redundancy(
     selected = tuple(p for p in cluster.policies if policies is None or p.key in policies)
     chosen = tuple(p for p in cluster.cluster_policies if policies is None or p.key in policies)
     if jobs > 1 and len(selected) > 1:
-        parts = _in_parallel(cluster, universe, semantics, limits, shortcuts, selected, jobs, progress)
+        # The cluster-scoped items go to the workers too, as one batch beside the others.
+        parts = _in_parallel(cluster, universe, semantics, limits, shortcuts, selected, jobs, progress, chosen)
     else:
         scanner = _Scanner(cluster, universe, semantics, limits, shortcuts)
         parts = [scanner.scan(selected, progress)]
-    if chosen:
-        parts.append(_cluster_scan(cluster, universe, semantics, limits, chosen, progress, shortcuts))
+        if chosen:
+            parts.append(_cluster_scan(scanner.session, cluster, limits, chosen, progress, shortcuts))
     return RedundancyReport(
         tuple(r for part in parts for r in part.redundant),
         tuple(v for part in parts for v in part.vacuous),
@@ -199,9 +200,8 @@ SHADOWED_REASON = (
 
 
 def _cluster_scan(
+    session: SolverSession,
     cluster: Cluster,
-    universe: Universe,
-    semantics: Semantics,
     limits: Limits,
     chosen: tuple[ClusterPolicy, ...],
     progress: Callable[[int, int, str], None] | None,
@@ -211,9 +211,9 @@ def _cluster_scan(
     pod, so each is asked of the whole cluster's encoding: does any packet's verdict differ
     without it, under any resolution of what no manifest holds? That covers a rule hidden by
     an earlier one or a higher-priority policy, a Deny whose removal would widen what is
-    allowed, and a Pass or Accept whose packets the next tiers decide alike anyway."""
+    allowed, and a Pass or Accept whose packets the next tiers decide alike anyway.
+    ``session``: an encoding of the whole cluster (every policy mentioned)."""
     everything = cluster.policies + cluster.cluster_policies
-    session = SolverSession(cluster, mentions_of(everything), universe, semantics)
     items = [i for p in chosen for i in cluster_items(p)]
     redundant: list[RedundantItem] = []
     undecided: list[UndecidedItem] = []
@@ -522,9 +522,13 @@ def _start_worker(cluster: Cluster, universe: Universe, semantics: Semantics, li
     _worker = _Scanner(cluster, universe, semantics, limits, shortcuts)
 
 
-def _scan_in_worker(keys: tuple[str, ...]) -> RedundancyReport:
+def _scan_in_worker(batch: tuple[str, tuple[str, ...]]) -> RedundancyReport:
     assert _worker is not None
+    kind, keys = batch
     wanted = set(keys)
+    if kind == "cluster":
+        chosen = tuple(p for p in _worker.cluster.cluster_policies if p.key in wanted)
+        return _cluster_scan(_worker.session, _worker.cluster, _worker.limits, chosen, None, _worker.shortcuts)
     return _worker.scan(tuple(p for p in _worker.cluster.policies if p.key in wanted))
 
 
@@ -542,12 +546,20 @@ def _in_parallel(
     selected: tuple[NetworkPolicy, ...],
     jobs: int,
     progress: Callable[[int, int, str], None] | None,
+    chosen: tuple[ClusterPolicy, ...] = (),
 ) -> list[RedundancyReport]:
     """Batches of ``selected`` scanned by ``jobs`` workers (npverify.workers), in the
-    policies' order."""
+    policies' order, then the cluster-scoped ``chosen`` as one batch of its own. That
+    batch is handed out first (its one solver serves all its items, and it is the longest),
+    so that it runs beside the others, not after them."""
     step = max(1, min(_BATCH, len(selected) // (4 * jobs)))
-    batches = [tuple(p.key for p in selected[i : i + step]) for i in range(0, len(selected), step)]
+    batches: list[tuple[str, tuple[str, ...]]] = [
+        ("namespaced", tuple(p.key for p in selected[i : i + step])) for i in range(0, len(selected), step)
+    ]
     sizes = [sum(len(policy_items(p)) for p in selected[i : i + step]) for i in range(0, len(selected), step)]
+    if chosen:
+        batches.insert(0, ("cluster", tuple(p.key for p in chosen)))
+        sizes.insert(0, sum(len(cluster_items(p)) for p in chosen))
     total, done = sum(sizes), 0
     parts = []
     start_args = (cluster, universe, semantics, limits, shortcuts)
@@ -556,6 +568,8 @@ def _in_parallel(
         done += size
         if progress is not None:
             progress(done, total, f"{len(parts)} of {len(batches)} batches")
+    if chosen:
+        parts.append(parts.pop(0))  # reported after the namespaced items, as without workers
     return parts
 
 

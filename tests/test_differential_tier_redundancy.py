@@ -172,3 +172,9 @@ def test_a_witness_packet_is_decided_with_the_tiers_on_both_sides():
     expected = {"a/allow ingress[0]", "cnp/open-a (tier Admin, priority 10)"}
     for shortcuts in (True, False):
         assert {str(r.item) for r in find_redundancy(cluster, shortcuts=shortcuts).redundant} == expected
+    # With worker processes, the cluster-scoped items are a batch of their own beside the
+    # namespaced ones: the same findings, in the same order, and the same count.
+    cluster = cluster.with_policies((allow, attrs.evolve(allow, namespace="b")))
+    one, two = find_redundancy(cluster, jobs=1), find_redundancy(cluster, jobs=2)
+    assert any(isinstance(r.item, ClusterItem) for r in one.redundant)
+    assert (two.redundant, two.vacuous, two.undecided, two.items_checked) == (one.redundant, one.vacuous, one.undecided, one.items_checked)
