@@ -32,6 +32,8 @@ class RegionFinder:
         self.checker.add(z3.Not(inside))
         #: Pin term id -> (assumption literal, the term, kept so that its id stays its own).
         self._literals: dict[int, tuple[z3.BoolRef, z3.BoolRef]] = {}
+        #: Literals of what ``widen`` holds fixed besides the region (see ``widen``).
+        self._fixed: list[z3.BoolRef] = []
 
     def _literal(self, pin: z3.BoolRef) -> z3.BoolRef:
         """A literal that implies ``pin``, made once per distinct pin: checking under
@@ -46,7 +48,7 @@ class RegionFinder:
 
     def _inside(self, pins: dict[str, z3.BoolRef]) -> bool:
         """Is every packet meeting ``pins`` inside the set? Unknown counts as no."""
-        return self.checker.check(*[self._literal(pin) for pin in pins.values()]) == z3.unsat
+        return self.checker.check(*self._fixed, *[self._literal(pin) for pin in pins.values()]) == z3.unsat
 
     def _try(self, pins: dict[str, z3.BoolRef], key: str, replacement: z3.BoolRef | None = None) -> bool:
         """Drop (or replace) one pin if the region stays inside; say whether it did."""
@@ -72,9 +74,15 @@ class RegionFinder:
                 low = mid + 1
         return high
 
-    def widen(self, model: z3.ModelRef) -> tuple[Region, z3.BoolRef]:
-        """The region around ``model``'s packet, and a term that holds exactly inside it."""
+    def widen(self, model: z3.ModelRef, fixed: list[z3.ExprRef] = ()) -> tuple[Region, z3.BoolRef]:
+        """The region around ``model``'s packet, and a term that holds exactly inside it.
+
+        ``fixed``: variables besides the packet's (what no manifest holds) taken at their
+        value in ``model`` while widening: the region lies inside the set under that
+        resolution, as if ``inside`` had those values substituted, with one solver for
+        every resolution (a fresh one per region rebuilt the whole cluster each time)."""
         enc = self.enc
+        self._fixed = [self._literal(v == model.eval(v, model_completion=True)) for v in fixed]
         value = lambda term: model.eval(term, model_completion=True)  # noqa: E731
         number = lambda term: value(term).as_long()  # noqa: E731
         pins: dict[str, z3.BoolRef] = {

@@ -162,7 +162,7 @@ class SolverSession:
         solver = self._solver(limits)
         solver.add(inside)
         unknowns = enc.unknown_vars
-        finder = None if unknowns else RegionFinder(enc, inside, limits.timeout_ms)
+        finder = RegionFinder(enc, inside, limits.timeout_ms)
         regions: list[Region] = []
         resolutions: list[Resolution | None] = []
         while True:
@@ -174,14 +174,8 @@ class SolverSession:
             if len(regions) >= max_regions:
                 return RegionsOutcome(tuple(regions), False, resolutions=tuple(resolutions))
             model = self._prefer_readable(solver, solver.model())
-            if unknowns:
-                fixed = z3.substitute(inside, *[(v, model.eval(v, model_completion=True)) for v in unknowns])
-                region, term = RegionFinder(enc, fixed, limits.timeout_ms).widen(model)
-                resolutions.append(enc.resolution_of(model))
-            else:
-                assert finder is not None
-                region, term = finder.widen(model)
-                resolutions.append(None)
+            region, term = finder.widen(model, unknowns)
+            resolutions.append(enc.resolution_of(model) if unknowns else None)
             regions.append(region)
             solver.add(z3.Not(term))
 
