@@ -9,7 +9,6 @@ query; each query adds its scope to a fresh solver.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from typing import Union
 
@@ -56,13 +55,6 @@ Term = Union[z3.BoolRef, bool]
 
 POD, EXTERNAL, NODE = 0, 1, 2
 PROTOCOLS = (Protocol.TCP, Protocol.UDP, Protocol.SCTP)
-
-
-@functools.lru_cache(maxsize=4096)
-def _wanted_codes(req: Requirement, dom: LabelDomain) -> tuple[int, ...]:
-    """The codes of ``req``'s values in ``dom``, worked out once per pair (a selector is
-    tested against every namespace's labels: thousands of times)."""
-    return tuple(dom.values.index(v) + 1 for v in req.values)
 
 
 def _bits(count: int) -> int:
@@ -352,9 +344,11 @@ class Encoding:
         return self.conj([self.in_network(e, block.cidr)] + [self.negate(self.in_network(e, x)) for x in block.except_])
 
     @staticmethod
-    def _requirement(req: Requirement, dom: LabelDomain, code):
-        """A requirement over a label code; ``code`` is a z3 term or a known int."""
-        wanted = _wanted_codes(req, dom)
+    def _requirement(req: Requirement, dom: LabelDomain, code, wanted: Sequence[int] | None = None):
+        """A requirement over a label code; ``code`` is a z3 term or a known int.
+        ``wanted``: the codes of its values in ``dom``, when the caller has them already."""
+        if wanted is None:
+            wanted = [dom.values.index(v) + 1 for v in req.values]
         if isinstance(code, int):
             if req.operator is Operator.IN:
                 return code in wanted
@@ -397,11 +391,12 @@ class Encoding:
         key = ("nssel-split", selector)
         if key not in self._cache:
             domains = {d.key: d for d in self.domains.namespace_keys}
-            requirements = selector.requirements()
+            # Each requirement's value codes once, not once per namespace.
+            tests = [(r, domains[r.key], [domains[r.key].values.index(v) + 1 for v in r.values]) for r in selector.requirements()]
             codes = []
             open_matches = []
             for name, row in self.namespace_labels.items():
-                match = self.conj(self._requirement(r, domains[r.key], row[r.key]) for r in requirements)
+                match = self.conj(self._requirement(r, dom, row[r.key], wanted) for r, dom, wanted in tests)
                 # conj gives back its own constants when the labels are known: testing
                 # them by identity spares z3 a call per namespace and selector.
                 if match is self._true:
@@ -577,12 +572,16 @@ class Encoding:
         key = ("tiers-in", namespace)
         if key not in self._cache:
             tiered = self.cluster.cluster_policies
-            code = self.domains.namespace_codes.get(namespace)
-            if namespace in self.namespace_labels and code is not None:
+            row = self.namespace_labels.get(namespace)
+            if row is not None:
+                domains = {d.key: d for d in self.domains.namespace_keys}
                 kept = []
                 for p in tiered:
-                    codes, open_matches = self._namespaces_matching(p.subject.namespace_selector)
-                    if code in codes or any(name == namespace for name, _ in open_matches):
+                    requirements = p.subject.namespace_selector.requirements()
+                    # The test namespace_selector makes for this namespace: False only
+                    # when its known labels fail the selector.
+                    match = self.conj(self._requirement(r, domains[r.key], row[r.key]) for r in requirements)
+                    if match is not self._false:
                         kept.append(p)
                 tiered = tuple(kept)
             self._cache[key] = tiered  # type: ignore[assignment]
