@@ -330,7 +330,11 @@ class _Scanner:
         if outcome.status is Status.SAT:
             if self.whole is None:
                 self.whole = self.session.change_checker(self.cluster.policies, self.limits)
-            outcome = self.whole.differs(policy.namespace, after)
+            # With the shortcuts, only the packets the item can reach: with the tiers many
+            # items come here (the tiers decide the replayed packets), each a query of the
+            # whole cluster, and this keeps the solver to the item's own traffic.
+            reach = self.session.encoding.item_reach(item) if self.shortcuts else None
+            outcome = self.whole.differs(policy.namespace, after, where=reach)
         if outcome.status is Status.UNSAT:
             return self._redundant(item, directions, before, after, local_outcome)
         if outcome.status is Status.UNKNOWN:
@@ -597,6 +601,8 @@ class _Witnesses:
                 self.by_namespace.setdefault(w.namespace, []).append(w)
         self.namespace_labels = {name: self._namespace_labels(name) for name in sorted(cluster.namespace_names())}
         self._matching_namespaces: dict[LabelSelector, list[str]] = {}
+        self._tiers: dict[tuple, tuple[ClusterPolicy, ...]] = {}
+        self._clusters: dict[tuple[ClusterPolicy, ...], Cluster] = {}
         self._found: dict[tuple, list[Workload]] = {}
         self._pods: dict[str, PodEndpoint] = {}
         networks = list(universe.pod_cidrs) or [ipaddress.ip_network("10.244.0.0/16")]
@@ -758,13 +764,41 @@ class _Witnesses:
         ends = {e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint)}
         if namespace not in ends:
             return False
-        # The cluster-scoped tiers decide for both ends too: without them here, a packet
-        # an Admin Accept lets through would show a change the item does not make.
+        # The cluster-scoped tiers decide for both ends too (without them on one side, a
+        # packet an Admin Accept lets through showed a change the item does not make):
+        # those whose subject can select either end, the same on both sides.
+        tiers = self._tiers_for(packet)
+        original = self.cluster if len(tiers) == len(self.cluster.cluster_policies) else self._with_tiers(tiers)
         changed = Cluster(
             policies=[p for ns in sorted(ends) for p in (after if ns == namespace else self.cluster.policies_in(ns))],
-            cluster_policies=self.cluster.cluster_policies,
+            cluster_policies=tiers,
         )
-        return decide(self.cluster, packet, self.semantics).allowed != decide(changed, packet, self.semantics).allowed
+        return decide(original, packet, self.semantics).allowed != decide(changed, packet, self.semantics).allowed
+
+    def _tiers_for(self, packet: Packet) -> tuple[ClusterPolicy, ...]:
+        """The cluster-scoped policies whose subject's namespace selector matches a pod end
+        of ``packet``: the only ones that can decide it (a subject selects pods only, never
+        hostNetwork ones). Worked out once per pair of end namespaces (name and labels)."""
+        ends = tuple(
+            (e.namespace, e.namespace_labels) if isinstance(e, PodEndpoint) and not e.host_network else None
+            for e in (packet.src, packet.dst)
+        )
+        found = self._tiers.get(ends)
+        if found is None:
+            found = self._tiers[ends] = tuple(
+                p
+                for p in self.cluster.cluster_policies
+                if any(end is not None and p.subject.namespace_selector.matches(end[1]) for end in ends)
+            )
+        return found
+
+    def _with_tiers(self, tiers: tuple[ClusterPolicy, ...]) -> Cluster:
+        """The cluster with only ``tiers`` of its cluster-scoped policies (made once per set:
+        a Cluster indexes its policies when made)."""
+        found = self._clusters.get(tiers)
+        if found is None:
+            found = self._clusters[tiers] = attrs.evolve(self.cluster, cluster_policies=tiers)
+        return found
 
 
 def _inside_block(block: IPBlock) -> IPAddress | None:

@@ -893,6 +893,23 @@ class Encoding:
             terms.append(self.rule(rule, policy, other))
         return self.conj(terms)
 
+    def item_reach(self, item: PolicyItem) -> z3.BoolRef:
+        """Packets outside which removing a NetworkPolicy item changes no decision: those
+        ``item_match`` gives, and where removing a rule's last peer or port entry widens
+        the rule (it then matches every peer, or every port), the rule's packets without it.
+
+        Why exact: a pod's decision is "not isolated, or some rule matches"; removing an item
+        changes isolation only for the pods its policy selects, and a rule's match only
+        where the rule matched before or matches after."""
+        rule = item.rule
+        if rule is not None and item.peer_index is not None and len(rule.peers) == 1:
+            e, other = (self.dst, self.src) if item.direction is Direction.INGRESS else (self.src, self.dst)
+            return self.conj([self.is_policy_pod(e), self.selects(item.policy, e), self.ports(rule.ports)])
+        if rule is not None and item.port_index is not None and len(rule.ports) == 1:
+            e, other = (self.dst, self.src) if item.direction is Direction.INGRESS else (self.src, self.dst)
+            return self.conj([self.is_policy_pod(e), self.selects(item.policy, e), self.rule(Rule(rule.peers), item.policy, other)])
+        return self.item_match(item)
+
     def cluster_item_reach(self, policy: ClusterPolicy, direction: Direction | None = None, rule_index: int | None = None) -> z3.BoolRef:
         """Packets outside which removing a cluster-scoped policy (or its rule ``rule_index``
         of ``direction``) changes no tier's decision: those to or from a pod its subject

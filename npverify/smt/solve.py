@@ -507,16 +507,22 @@ class ChangeChecker:
         self.solver.add(self.ingress == enc.direction_allows(Direction.INGRESS, enc.dst, enc.src, policies))
         self.allowed = enc.combine(self.egress, self.ingress)
 
-    def differs(self, namespace: str, changed: tuple[NetworkPolicy, ...], packet: bool = False) -> Outcome:
+    def differs(
+        self, namespace: str, changed: tuple[NetworkPolicy, ...], packet: bool = False, where: z3.BoolRef | None = None
+    ) -> Outcome:
         """Replace ``namespace``'s policies by ``changed``: is some packet's verdict different?
 
         ``packet`` asks for the differing packet (decoded and made readable) when there is one.
+        ``where``: packets outside which no verdict can differ (the caller's claim, e.g.
+        ``Encoding.item_reach``); it only narrows the search.
         """
         enc = self.session.encoding
         egress = enc.with_namespace_changed(Direction.EGRESS, self.egress, namespace, changed)
         ingress = enc.with_namespace_changed(Direction.INGRESS, self.ingress, namespace, changed)
         self.solver.push()
         try:
+            if where is not None:
+                self.solver.add(where)
             self.solver.add(self.allowed != enc.combine(egress, ingress))
             status, reason = self.session._status(self.solver)
             if status is Status.SAT and packet:
