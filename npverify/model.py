@@ -513,6 +513,25 @@ class UnmodelledObject:
         return f"{self.qualified_kind} {name}" + (f" ({self.location})" if self.location else "")
 
 
+#: The annotation that silences lint rules for the object it is on:
+#: ``npverify.io/ignore: dns-blocked,overly-broad``.
+IGNORE_ANNOTATION = "npverify.io/ignore"
+
+
+@attrs.frozen
+class IgnoreAnnotation:
+    """An object's ``npverify.io/ignore`` annotation: the lint rules it silences for that
+    object, as written (npverify.lint checks the ids, so a typo is an error, not a no-op)."""
+
+    #: The object's kind (NetworkPolicy, AdminNetworkPolicy, Deployment, ...), namespace
+    #: ("" when cluster-scoped) and name.
+    kind: str
+    namespace: str
+    name: str
+    rules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
 @attrs.frozen
 class Cluster:
     """Everything loaded from manifests: policies, declared namespaces and workloads."""
@@ -531,6 +550,8 @@ class Cluster:
     services: tuple[Service, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Cluster-scoped policies of the Admin and Baseline tiers, in load order.
     cluster_policies: tuple[ClusterPolicy, ...] = attrs.field(default=(), converter=tuple)
+    #: ``npverify.io/ignore`` annotations of the loaded objects (for ``npverify lint``).
+    ignore_annotations: tuple[IgnoreAnnotation, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Policies by namespace, in order, and declared namespaces by name: built once, since
     #: the evaluator asks for them per packet.
     _policies_by_namespace: dict[str, tuple[NetworkPolicy, ...]] = attrs.field(init=False, eq=False, repr=False)

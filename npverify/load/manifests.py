@@ -50,6 +50,8 @@ from npverify.model import (
     Cluster,
     ClusterPolicy,
     Diagnostic,
+    IGNORE_ANNOTATION,
+    IgnoreAnnotation,
     Namespace,
     NetworkPolicy,
     Reach,
@@ -254,6 +256,7 @@ class _Loader:
     skipped: list[SkippedDocument] = attrs.field(factory=list)
     unmodelled: list[UnmodelledObject] = attrs.field(factory=list)
     warnings: list[Diagnostic] = attrs.field(factory=list)
+    ignore_annotations: list[IgnoreAnnotation] = attrs.field(factory=list)
     #: Where the first namespaced object without ``metadata.namespace`` is, and how many there are.
     first_without_namespace: SourceLocation | None = None
     without_namespace: int = 0
@@ -290,6 +293,7 @@ class _Loader:
             unmodelled=tuple(self.unmodelled),
             services=tuple(self.services),
             cluster_policies=tuple(self.cluster_policies),
+            ignore_annotations=tuple(self.ignore_annotations),
         ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
@@ -450,7 +454,8 @@ class _Loader:
                 obj = attrs.evolve(obj, namespace=self.default_namespace)
         identity, what = _identity(obj)
         name = meta.name_cursor
-        out.append(Document(obj, identity, what, (name.location, name.path), tuple(warnings), None, without_namespace))
+        ignore = _ignore_annotation(fields, obj)
+        out.append(Document(obj, identity, what, (name.location, name.path), tuple(warnings), None, without_namespace, ignore))
 
     def _not_read(self, doc: Cursor, fields: dict[str, Cursor], kind: str, group: str) -> Document:
         """A document of a kind npverify does not read: unmodelled when the kind changes which
@@ -508,6 +513,8 @@ class _Loader:
             self.defined[document.identity] = obj.location or location  # type: ignore[union-attr]
             self.warnings.extend(document.warnings)
             self._collection(obj).append(obj)
+            if document.ignore is not None:
+                self.ignore_annotations.append(document.ignore)
 
     def _collection(self, obj: _Object) -> list:
         if isinstance(obj, NetworkPolicy):
@@ -550,6 +557,23 @@ class Document:
     not_read: SkippedDocument | UnmodelledObject | None = None
     #: Where the document is, when it is namespaced but says no namespace.
     without_namespace: SourceLocation | None = None
+    #: Its ``npverify.io/ignore`` annotation, if it has one.
+    ignore: IgnoreAnnotation | None = None
+
+
+def _ignore_annotation(fields: dict[str, Cursor], obj: _Object) -> IgnoreAnnotation | None:
+    """The object's ``npverify.io/ignore`` annotation (``rule-id,rule-id``), as written."""
+    meta = fields.get("metadata")
+    annotations = meta.value.get("annotations") if meta is not None and isinstance(meta.value, dict) else None
+    if annotations is None or not isinstance(annotations.value, dict):
+        return None
+    node = annotations.value.get(IGNORE_ANNOTATION)
+    if node is None or not isinstance(node.value, str):
+        return None
+    rules = tuple(part.strip() for part in node.value.split(","))
+    kind = "NetworkPolicy" if isinstance(obj, NetworkPolicy) else "Namespace" if isinstance(obj, Namespace) else "Service" if isinstance(obj, Service) else obj.kind
+    namespace = "" if isinstance(obj, (ClusterPolicy, Namespace)) else obj.namespace
+    return IgnoreAnnotation(kind, namespace, obj.name, rules, node.location)
 
 
 #: The fields of a List (metav1.List, and every typed XxxList).
