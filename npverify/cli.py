@@ -50,7 +50,7 @@ FORMAT_RENDERERS = {
 }
 #: The renderers of a proof report (prove), a comparison (equiv, contains) and a redundancy
 #: report (redundant), in every module of FORMAT_RENDERERS.
-RENDERER_NAMES = ("render_report", "render_comparison", "render_redundancy")
+RENDERER_NAMES = ("render_report", "render_comparison", "render_redundancy", "render_lint")
 FORMAT_HELP = (
     "Output format: text (coloured on a terminal unless NO_COLOR is set), json (versioned; "
     "JSON Schemas in specs/), sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML), "
@@ -83,10 +83,13 @@ def _render(output_format: str, value, output) -> str:
     The renderers are pure; what depends on where the output goes is decided here: colour
     for a terminal, and the working directory that SARIF and annotation paths are relative to.
     """
+    from npverify.lint.rules import LintReport
     from npverify.results import ProofReport
 
     if isinstance(value, ProofReport):  # prove need not import what equiv and redundant use
         index = 0
+    elif isinstance(value, LintReport):
+        index = 3
     else:
         from npverify.compare import Comparison
 
@@ -657,6 +660,91 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     output.flush()
     clean = report.clean
     sys.exit({True: EXIT_PROVED, False: EXIT_REFUTED, None: EXIT_UNKNOWN}[clean])
+
+
+LINT_EXIT_HELP = """\b
+Exit codes:
+  0  no finding at or above --fail-on (findings below it are still reported)
+  1  a finding at or above --fail-on (default: error)
+  2  bad usage or bad input, including an unknown rule id (in --enable, --disable, the
+     invariants file's lint section or an npverify.io/ignore annotation)
+  3  a rule could not be decided (timeout, solver limit, or an object of a policy kind
+     npverify does not model: see --ignore-kind), or an internal error
+
+\b
+Rules (docs/lint.md): dns-blocked, selects-nothing, ignored-rules, unusable-rule,
+unknown-named-port, overly-broad; shadowed and redundant when enabled. An object's
+annotation npverify.io/ignore: RULE,RULE silences those rules for it (the report counts them).
+"""
+
+
+def _rule_list(values: tuple[str, ...], option: str) -> frozenset[str]:
+    """Rule ids of repeated, comma-separated ``--enable``/``--disable`` values."""
+    from npverify.lint.rules import check_rule_ids
+
+    names = [part.strip() for value in values for part in value.split(",")]
+    return frozenset(check_rule_ids(names, option))
+
+
+@main.command("lint", epilog=LINT_EXIT_HELP)
+@click.argument("paths", nargs=-1)
+@format_option
+@click.option("--enable", "enable", multiple=True, metavar="RULE[,RULE]", help="Also run these rules (e.g. shadowed,redundant); repeatable.")
+@click.option("--disable", "disable", multiple=True, metavar="RULE[,RULE]", help="Do not run these rules; repeatable.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 when a finding of at least this severity exists (default: error, or the invariants file's lint.failOn).")
+@invariants_option
+@universe_options
+@input_limit_options
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout.")
+@jobs_option
+def lint_command(paths: tuple[str, ...], output_format: str, enable, disable, fail_on, invariants_file, output, jobs: int, **options) -> None:
+    """Find the usual NetworkPolicy mistakes in PATHS, each proved over the universe.
+
+    Each finding has a rule id, a severity, file:line:col, a message and, where it helps, a
+    packet or pod as evidence, confirmed by the reference evaluator. Rules and their options
+    come from the --invariants file's lint section, then --enable/--disable; PATHS default to
+    its manifests, and the universe and semantics are prove's.
+    """
+    import attrs
+
+    from npverify.errors import InputError
+    from npverify.lint import LintConfig, lint
+    from npverify.load import load_manifests
+    from npverify.model import Diagnostic, Severity
+    from npverify.redundancy import POLICIES_PER_WORKER
+    from npverify.workers import workers_for
+
+    with _failures_to_exit_codes():
+        enabled, disabled = _rule_list(enable, "--enable"), _rule_list(disable, "--disable")
+        both = enabled & disabled
+        if both:
+            raise InputError(Diagnostic(f"{', '.join(sorted(both))} both enabled and disabled", path="--disable"))
+        config = LintConfig()
+        if invariants_file is not None:
+            from npverify.invariants import load_invariants
+
+            config = load_invariants(invariants_file).lint or config
+        config = attrs.evolve(
+            config,
+            enabled=(config.enabled - disabled) | enabled,
+            disabled=(config.disabled - enabled) | disabled,
+            fail_on=Severity(fail_on) if fail_on else config.fail_on,
+        )
+        reading, universe, semantics, manifests = _invariants_question(invariants_file, paths, options)
+        limits = _limits(options)
+        if not manifests:
+            raise InputError(Diagnostic("no manifests: give PATHS, or --invariants FILE with a 'manifests' list", path="PATHS"))
+        cluster = load_manifests(manifests, stdin=sys.stdin, **reading)
+        _echo_warnings(cluster)
+        if not cluster.policies and not cluster.cluster_policies and not cluster.unmodelled:
+            # Nothing to lint is not "no finding": a wrong path must not pass a hook.
+            raise InputError(Diagnostic(f"no NetworkPolicy found in {', '.join(manifests)}"))
+        report = lint(cluster, universe, semantics, config, limits, jobs=workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER))
+    output.write(_render(output_format, report, output))
+    output.flush()
+    if report.failed:
+        sys.exit(EXIT_REFUTED)
+    sys.exit(EXIT_UNKNOWN if report.undecided or not report.coverage.complete else EXIT_PROVED)
 
 
 EXPLAIN_EXIT_HELP = """\b
