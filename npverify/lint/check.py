@@ -211,7 +211,7 @@ class _Run:
         for policy in self.cluster.policies:
             ref = policy_ref(policy)
             if by_pods:
-                self._nothing(policy.namespace, None, policy.pod_selector, f"{policy.key} podSelector", policy.location, ref)
+                self._nothing(policy.namespace, None, policy.pod_selector, policy.key, policy.location, ref)
             for direction in (Direction.INGRESS, Direction.EGRESS):
                 if direction not in policy.policy_types:
                     continue  # ignored-rules says so
@@ -416,15 +416,13 @@ class _Run:
                 return  # the scope holds no packet: selects-nothing's (or vacuity's) finding
             examples.append(result)
         first = examples[0]
-        side = first.decision.egress if direction is Direction.INGRESS else first.decision.ingress
         other_side = "every source it admits is denied egress to the policy's pods" if direction is Direction.INGRESS else "every destination it admits denies ingress from the policy's pods"
         if side.allowed:
             other_side = "every packet it matches is denied before it applies"
-            side = first.decision.ingress if direction is Direction.INGRESS else first.decision.egress
         self._unusable_locations.add(rule.location)
         self.add(
             "unusable-rule",
-            f"{policy.key} {_rule_path(direction, r)} lets nothing through: {other_side} (e.g. {first.packet}: {side.describe()})",
+            f"{policy.key} {_rule_path(direction, r)} lets nothing through: {other_side}, e.g. {first.packet}",
             rule.location or policy.location,
             policy_ref(policy),
             first.packet,
