@@ -417,7 +417,8 @@ class _Run:
             examples.append(result)
         first = examples[0]
         other_side = "every source it admits is denied egress to the policy's pods" if direction is Direction.INGRESS else "every destination it admits denies ingress from the policy's pods"
-        if side.allowed:
+        deciding = first.decision.egress if direction is Direction.INGRESS else first.decision.ingress
+        if deciding.allowed:
             other_side = "every packet it matches is denied before it applies"
         self._unusable_locations.add(rule.location)
         self.add(

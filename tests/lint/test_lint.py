@@ -1,0 +1,208 @@
+"""npverify lint: each rule firing and not firing, annotations, configuration, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import jsonschema
+import pytest
+from click.testing import CliRunner
+
+from npverify.cli import main
+from npverify.errors import InputError
+from npverify.invariants.parser import parse_invariants
+from npverify.lint import LintConfig, lint
+from npverify.load import load_manifests, load_text
+from npverify.model import Severity, Universe
+from npverify.semantics import decide
+
+DATA = os.path.join(os.path.dirname(__file__), "data")
+WORKLOADS = Universe(pods="workloads", namespaces="declared")
+
+
+def _load(name: str):
+    return load_manifests([os.path.join(DATA, name)], cache=False)
+
+
+def _rules(report) -> list[str]:
+    return [f.rule for f in report.findings]
+
+
+def test_dns_allowed_by_a_namespace_selector_covering_kube_system_is_no_finding_and_udp_only_is():
+    report = lint(_load("dns.yaml"))
+    (finding,) = report.findings
+    assert finding.rule == "dns-blocked" and finding.severity is Severity.ERROR
+    # shop's egress to namespaceSelector: {} on 53 covers kube-system: proved, no finding.
+    assert finding.object.namespace == "batch" and finding.object.name == "worker-egress"
+    # A pattern matcher sees a rule to kube-dns on port 53; the proof finds TCP/53 blocked.
+    assert finding.packet.port == 53 and str(finding.packet.protocol) == "TCP"
+    assert finding.location.line == 53
+    assert not decide(_load("dns.yaml"), finding.packet).allowed
+
+
+def test_dns_blocked_by_an_admin_deny_and_let_through_by_an_admin_accept():
+    (finding,) = lint(_load("tiers.yaml")).findings
+    assert finding.rule == "dns-blocked" and finding.object.kind == "AdminNetworkPolicy"
+    assert "anp/dev-lockdown" in finding.message
+    # A NetworkPolicy isolates dev's egress, but the Admin tier accepts DNS first.
+    assert lint(_load("tiers-accept.yaml")).findings == ()
+
+
+def test_dns_blocked_finds_each_culprit_once():
+    text = open(os.path.join(DATA, "dns.yaml")).read().replace("name: web-egress", "name: web-egress-x").replace(
+        "ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]", "ports: [{port: 54}]"
+    )
+    report = lint(load_text(text, "dns.yaml"))
+    assert sorted(f.object.name for f in report.findings) == ["web-egress-x", "worker-egress"]
+
+
+def test_mistakes_each_rule_fires_once_where_expected():
+    report = lint(_load("mistakes.yaml"), WORKLOADS)
+    found = {(f.rule, f.object.name) for f in report.findings}
+    assert found == {
+        ("selects-nothing", "typo"),
+        ("ignored-rules", "web-ingress"),
+        ("unusable-rule", "from-batch"),
+        ("unknown-named-port", "named-port"),
+    }
+    messages = {f.rule: f for f in report.findings}
+    assert "did you mean 'web'" in messages["selects-nothing"].details[0]
+    assert "did you mean 'http'" in messages["unknown-named-port"].message
+    # The unusable rule's packet is denied by the evaluator, at the source's egress.
+    unusable = messages["unusable-rule"]
+    assert not unusable.decision.allowed and not unusable.decision.egress.allowed
+    # No DNS pods are loaded: dns-blocked says it did not run rather than passing silently.
+    assert [s.rule for s in report.skipped] == ["dns-blocked"]
+
+
+def test_overly_broad_fires_when_a_packet_gets_in_and_not_when_the_proof_says_none_can():
+    # In the 'any' universe a pod of some other namespace reaches shop through each rule:
+    # typo's rule has no 'from' at all, open's admits namespaceSelector: {}.
+    report = lint(_load("mistakes.yaml"))
+    broad = [f for f in report.findings if f.rule == "overly-broad"]
+    assert [f.object.name for f in broad] == ["typo", "open"] and broad[0].severity is Severity.WARNING
+    assert "every namespace" in broad[1].message and "every source" in broad[0].message
+    for finding in broad:
+        assert decide(_load("mistakes.yaml"), finding.packet).allowed
+        assert finding.packet.src.namespace != "shop"
+    # Declared namespaces only: the only other namespace (batch) may send nothing.
+    assert "overly-broad" not in _rules(lint(_load("mistakes.yaml"), WORKLOADS))
+
+
+def test_selects_nothing_and_named_ports_need_the_workloads_universe():
+    report = lint(_load("mistakes.yaml"))
+    assert {"selects-nothing", "unknown-named-port"} <= {s.rule for s in report.skipped}
+    assert "selects-nothing" not in _rules(report) and "unknown-named-port" not in _rules(report)
+
+
+def test_shadowed_and_redundant_run_when_enabled_with_redundants_wording():
+    config = LintConfig(enabled=frozenset({"shadowed", "redundant"}))
+    report = lint(_load("mistakes.yaml"), WORKLOADS, config=config)
+    shadowed = [f for f in report.findings if f.rule == "shadowed"]
+    assert shadowed and all("covered" in f.message for f in shadowed)
+    assert "shadowed" not in _rules(lint(_load("mistakes.yaml"), WORKLOADS))
+
+
+def test_annotation_silences_and_is_counted():
+    text = open(os.path.join(DATA, "mistakes.yaml")).read().replace(
+        "metadata: {name: typo, namespace: shop}", "metadata: {name: typo, namespace: shop, annotations: {npverify.io/ignore: 'selects-nothing'}}"
+    )
+    report = lint(load_text(text, "m.yaml"), WORKLOADS)
+    assert "selects-nothing" not in _rules(report)
+    assert [f.rule for f in report.silenced] == ["selects-nothing"]
+
+
+def test_annotation_with_an_unknown_rule_is_an_error_with_did_you_mean():
+    text = open(os.path.join(DATA, "mistakes.yaml")).read().replace(
+        "metadata: {name: typo, namespace: shop}", "metadata: {name: typo, namespace: shop, annotations: {npverify.io/ignore: 'selects-nothin'}}"
+    )
+    with pytest.raises(InputError) as error:
+        lint(load_text(text, "m.yaml"), WORKLOADS)
+    message = str(error.value.diagnostics[0])
+    assert "m.yaml:" in message and "did you mean 'selects-nothing'" in message
+
+
+def test_lint_section_of_the_invariants_file():
+    spec = parse_invariants(
+        "lint:\n  enable: [shadowed]\n  disable: [overly-broad]\n  failOn: warning\n  rules:\n"
+        "    dns-blocked: {severity: warning, namespace: dns, labels: {app: coredns}}\n"
+        "    overly-broad: {namespaceLabels: {tier: prod}}\n",
+        "inv.yaml",
+    )
+    config = spec.lint
+    assert spec.invariants == ()
+    assert config.runs("shadowed") and not config.runs("overly-broad") and not config.runs("redundant")
+    assert config.fail_on is Severity.WARNING and config.severity("dns-blocked") is Severity.WARNING
+    assert config.dns_namespace == "dns" and dict(config.dns_labels) == {"app": "coredns"}
+    assert dict(config.production_labels) == {"tier": "prod"}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("lint: {enable: [dns-blokced]}\n", "inv.yaml:1:17: error: lint.enable[0]: unknown lint rule 'dns-blokced'; did you mean 'dns-blocked'?"),
+        ("lint: {rules: {overly-brod: {}}}\n", "did you mean 'overly-broad'?"),
+        ("lint: {rules: {dns-blocked: {namespaceLabels: {a: b}}}}\n", "unknown field 'namespaceLabels'"),
+        ("lint: {failOn: warn}\n", "did you mean 'warning'?"),
+    ],
+)
+def test_lint_section_errors(text, expected):
+    with pytest.raises(InputError) as error:
+        parse_invariants(text, "inv.yaml")
+    assert expected in str(error.value.diagnostics[0])
+
+
+def test_a_file_without_lint_still_needs_invariants():
+    with pytest.raises(InputError, match="missing required field 'invariants'"):
+        parse_invariants("universe: {pods: any}\n", "inv.yaml")
+
+
+def _cli(*args):
+    return CliRunner().invoke(main, ["lint", *args], catch_exceptions=False)
+
+
+def test_cli_exit_codes_and_fail_on():
+    path = os.path.join(DATA, "mistakes.yaml")
+    assert _cli(path).exit_code == 1  # ignored-rules is an error in every universe
+    # Left: warnings only (overly-broad, unusable-rule), below the default --fail-on.
+    assert _cli(path, "--disable", "ignored-rules").exit_code == 0
+    assert _cli(path, "--disable", "ignored-rules", "--fail-on", "warning").exit_code == 1
+    assert _cli(path, "--pods", "workloads", "--namespaces", "declared").exit_code == 1
+    assert _cli(path, "--pods", "workloads", "--disable", "ignored-rules,unknown-named-port").exit_code == 0
+
+
+def test_cli_unknown_rule_is_bad_input():
+    result = _cli(os.path.join(DATA, "dns.yaml"), "--enable", "shadowd")
+    assert result.exit_code == 2 and "did you mean 'shadowed'?" in result.output
+
+
+def test_cli_undecided_is_exit_3():
+    # An rlimit of 1 leaves the solver's question undecided: never a pass.
+    result = _cli(os.path.join(DATA, "dns.yaml"), "--rlimit", "1")
+    assert result.exit_code == 3 and "undecided" in result.output
+
+
+def test_json_report_matches_its_schema():
+    result = _cli(os.path.join(DATA, "mistakes.yaml"), "--format", "json", "--pods", "workloads", "--namespaces", "declared")
+    schema = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "specs", "lint.schema.json")))
+    document = json.loads(result.output)
+    jsonschema.validate(document, schema)
+    assert {f["rule"] for f in document["findings"]} >= {"ignored-rules", "selects-nothing"}
+
+
+@pytest.mark.parametrize("output_format", ["text", "json", "sarif", "junit", "github"])
+def test_golden(output_format, golden, monkeypatch):
+    monkeypatch.chdir(os.path.join(DATA, ".."))
+    result = _cli("data/mistakes.yaml", "--format", output_format, "--pods", "workloads", "--namespaces", "declared")
+    text = result.output
+    if output_format == "json":
+        document = json.loads(text)
+        document["seconds"] = 0
+        text = json.dumps(document, indent=2) + "\n"
+    import re
+
+    text = re.sub(r"\d+\.\d+ s\)", "0.00 s)", text)
+    text = re.sub(r'time="[0-9.]+"', 'time="0"', text)
+    text = re.sub(r'"uri": "file://[^"]*"', '"uri": "ROOT"', text)
+    golden(f"lint.{output_format}", text)
