@@ -107,7 +107,7 @@ SIZES = {
     "xxl": (5000, 20, 10),
 }
 PHASES = (
-    "load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns",
+    "load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns", "lint",
     "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved",
     "parse-no-context", "equiv-no-context", "mutation-no-context", "parse", "load-cached",
 )
@@ -132,6 +132,7 @@ CLI = {
     "mutation-first": "npverify equiv{u} --max-diffs 1 {d}/original/k8s {d}/mutation/k8s",
     "redundancy": "npverify redundant{u} {d}/original/k8s",
     "redundancy-1ns": "npverify redundant{u} {d}/original/k8s --policy NS/NAME ... (one --policy per policy of the first namespace)",
+    "lint": "npverify lint{u} {d}/original/k8s",
     "matrix": "npverify matrix{u} {d}/original/k8s",
     "matrix-ns": "npverify matrix{u} --by namespace {d}/original/k8s",
     "matrix-unproved": "npverify matrix{u} --no-proof {d}/original/k8s",
@@ -334,6 +335,12 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
             f"{result.items_checked} items: {len(result.redundant)} redundant, "
             f"{len(result.vacuous)} vacuous, {len(result.undecided)} undecided"
         )
+        ok = not result.undecided
+    elif phase == "lint":
+        from npverify.lint import lint
+
+        result = lint(cluster, options.get("universe"), options.get("semantics"), jobs=workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER))
+        verdict = f"{len(result.rules)} rules: {len(result.findings)} findings, {len(result.undecided)} undecided"
         ok = not result.undecided
     elif phase in MATRIX_PHASES:
         from npverify.errors import UnsupportedError
