@@ -35,6 +35,7 @@ from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, possible_outcomes, scope_matches, universe_problem
 from npverify.tiers import Resolution, overlapping_priorities
 from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
+from npverify.smt.batch import allowed_each
 
 
 class Verifier:
@@ -86,8 +87,8 @@ class Verifier:
                     named.add(self.cluster.workloads[index].key)
         return attrs.evolve(mentions_of(policies, invariants), workloads=frozenset(named))
 
-    def _session_for(self, invariant: Invariant) -> SolverSession:
-        wanted = self._mentions([invariant])
+    def _session_for(self, invariant: Invariant, *more: Invariant) -> SolverSession:
+        wanted = self._mentions([invariant, *more])
         if self._session is None or not self._session.mentions.covers(wanted):
             base = self._mentions(self._invariants, self.cluster.policies + self.cluster.cluster_policies)
             if self._session is not None:
@@ -152,6 +153,30 @@ class Verifier:
         result = self._fail_closed(invariant, result)
         via = service_route(asked, self.cluster, result.packet) if result.packet is not None else ""
         return attrs.evolve(result, invariant=asked, via=via, seconds=time.perf_counter() - started)
+
+    def allowed_each(self, invariants: Sequence[Invariant], limits: Limits | None = None) -> list[Outcome]:
+        """For many ``reachable`` invariants at once: SAT when the solver finds an allowed
+        packet of the invariant's scopes and ports (possibly only under one resolution of
+        what no manifest holds), UNSAT when there is none, UNKNOWN otherwise. One solver
+        holds the cluster for all of them (smt.batch); no packet is decoded or replayed,
+        and unmodelled objects are not consulted: ask ``check`` for a verdict."""
+        if not invariants:
+            return []
+        lowered = [self.lower(i) for i in invariants]
+        if any(i.kind is not InvariantKind.REACHABLE for i in lowered):
+            raise ValueError("allowed_each answers reachable invariants")
+        queries = [
+            PacketQuery(
+                src=i.src,
+                dst=i.dst,
+                ports=i.ports,
+                allowed=True,
+                src_workload=self.resolve_workload(i.src, "reachable.from.workload"),
+                dst_workload=self.resolve_workload(i.dst, "reachable.to.workload"),
+            )
+            for i in lowered
+        ]
+        return allowed_each(self._session_for(*lowered), queries, limits or self.limits)
 
     def _fail_closed(self, invariant: Invariant, result: InvariantResult) -> InvariantResult:
         """UNKNOWN when an object npverify does not model could change the answer."""

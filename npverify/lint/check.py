@@ -9,6 +9,7 @@ universe with the evaluator's own selector and port matching.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import time
 from collections.abc import Iterator
 
@@ -32,8 +33,13 @@ from npverify.model import (
     NAMESPACE_NAME_LABEL,
     Cluster,
     ClusterPolicy,
+    ContainerPort,
     Diagnostic,
     Direction,
+    Endpoint,
+    ExternalEndpoint,
+    IPAddress,
+    IPBlock,
     Labels,
     LabelSelector,
     NetworkPolicy,
@@ -51,7 +57,7 @@ from npverify.model import (
     Workload,
 )
 from npverify.results import Verdict
-from npverify.semantics import Decision, decide, universe_problem
+from npverify.semantics import Decision, decide, possible_outcomes, universe_problem
 from npverify.smt import Limits
 
 #: dns-blocked stops after this many findings: each one is a fix to make first (the next
@@ -387,47 +393,96 @@ class _Run:
     # --- unusable-rule ---------------------------------------------------------------------
 
     def rule_unusable_rule(self) -> None:
-        """A rule none of whose packets is allowed: for each peer, a witness packet allowed
-        by the evaluator (from the loaded workloads) shows the rule usable at once; the
-        others ask the solver whether any packet of the peer's scope is allowed."""
+        """A rule none of whose packets is allowed. Most rules are shown usable by a witness:
+        a packet the rule matches that the reference evaluator allows (_Witnesses). The
+        others are asked of the solver all at once, one question per peer (smt.batch); a
+        rule whose every peer has no allowed packet is asked once more per peer, for the
+        denied example the finding shows (which the evaluator confirms)."""
         witnesses = _Witnesses(self)
+        open_rules = []
         for policy in self.cluster.policies:
-            own = Scope(namespace=policy.namespace, pod=policy.pod_selector)
             for direction in (Direction.INGRESS, Direction.EGRESS):
                 if direction not in policy.policy_types:
                     continue
                 for r, rule in enumerate(policy.rules(direction)):
-                    self._unusable(policy, direction, r, rule, own, witnesses)
+                    affecting = self.coverage.affecting(_rule_namespaces(policy, rule)) if not self.coverage.complete else ()
+                    if affecting:
+                        self.undecided.append(UndecidedRule("unusable-rule", unknown_reason(affecting), rule.location, f"{policy.key} {_rule_path(direction, r)}"))
+                    else:
+                        usable, tried = witnesses.usable(policy, direction, rule)
+                        if not usable:
+                            open_rules.append(((policy, direction, r, rule), tried))
+        if not open_rules:
+            return
+        questions = [(entry, self._unusable_invariant(entry, peer)) for entry, _ in open_rules for peer in entry[3].peers or (None,)]
+        outcomes = self.verifier.allowed_each([invariant for _, invariant in questions])
+        answers: dict[tuple, list] = {}
+        for (entry, invariant), outcome in zip(questions, outcomes):
+            answers.setdefault(entry[:3], []).append((invariant, outcome))
+        for entry, tried in open_rules:
+            self._unusable(entry, answers[entry[:3]], tried)
 
-    def _unusable(self, policy, direction, r, rule, own: Scope, witnesses: _Witnesses) -> None:
-        examples = []
-        for peer in rule.peers or (None,):
-            if witnesses.usable(policy, direction, rule, peer):
+    def _unusable_invariant(self, entry, peer: Peer | None) -> Invariant:
+        policy, direction, _, rule = entry
+        own = Scope(namespace=policy.namespace, pod=policy.pod_selector)
+        other = _peer_scope(peer, policy.namespace)
+        src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
+        return Invariant(f"unusable-rule {policy.key}", InvariantKind.REACHABLE, src, dst, rule.ports)
+
+    def _unusable(self, entry, answers: list, tried: dict[int, Packet]) -> None:
+        from npverify.smt import Status
+
+        policy, direction, r, rule = entry
+        where = f"{policy.key} {_rule_path(direction, r)}"
+        unknown = next((outcome for _, outcome in answers if outcome.status is Status.UNKNOWN), None)
+        if unknown is not None:
+            self.undecided.append(UndecidedRule("unusable-rule", unknown.reason or "undecided", rule.location, where))
+            return
+        allowed = [invariant for invariant, outcome in answers if outcome.status is Status.SAT]
+        if allowed:
+            if not self.cluster.cluster_policies:
                 return
-            other = _peer_scope(peer, policy.namespace)
-            src, dst = (other, own) if direction is Direction.INGRESS else (own, other)
-            result = self.verifier.check(Invariant(f"unusable-rule {policy.key}", InvariantKind.REACHABLE, src, dst, rule.ports))
-            if result.verdict is Verdict.PROVED:
-                return
+            # With Admin or Baseline tiers the solver's packet may be allowed only under one
+            # resolution of what no manifest holds (nodes, domainNames, same-priority order):
+            # the Verifier tells a proof from a possibility.
+            result = self.verifier.check(allowed[0])
             if result.verdict is Verdict.UNKNOWN:
-                self.undecided.append(UndecidedRule("unusable-rule", result.reason or "undecided", rule.location, f"{policy.key} {_rule_path(direction, r)}"))
+                self.undecided.append(UndecidedRule("unusable-rule", result.reason or "undecided", rule.location, where))
+            return
+        # No packet of any peer is allowed. The finding shows one packet per peer is
+        # there to deny (a peer whose scope holds none is selects-nothing's finding): the
+        # witnesses' tries where they found one, else the solver's denied example.
+        examples = []
+        for index, (invariant, _) in enumerate(answers):
+            packet = tried.get(index)
+            if packet is not None:
+                decision = decide(self.cluster, packet, self.semantics)
+                if decision.allowed:
+                    raise InternalError(f"unusable-rule: {where}: the solver finds no allowed packet, the evaluator allows {packet!r}")
+                examples.append((packet, decision))
+                continue
+            result = self.verifier.check(invariant)
+            if result.verdict is Verdict.PROVED:
+                raise InternalError(f"unusable-rule: {where}: the solver found no allowed packet of {invariant.src} -> {invariant.dst} at first, then one")
+            if result.verdict is Verdict.UNKNOWN:
+                self.undecided.append(UndecidedRule("unusable-rule", result.reason or "undecided", rule.location, where))
                 return
             if result.packet is None:
                 return  # the scope holds no packet: selects-nothing's (or vacuity's) finding
-            examples.append(result)
-        first = examples[0]
+            examples.append((result.packet, result.decision))
+        packet, decision = examples[0]
         other_side = "every source it admits is denied egress to the policy's pods" if direction is Direction.INGRESS else "every destination it admits denies ingress from the policy's pods"
-        deciding = first.decision.egress if direction is Direction.INGRESS else first.decision.ingress
+        deciding = decision.egress if direction is Direction.INGRESS else decision.ingress
         if deciding.allowed:
             other_side = "every packet it matches is denied before it applies"
         self._unusable_locations.add(rule.location)
         self.add(
             "unusable-rule",
-            f"{policy.key} {_rule_path(direction, r)} lets nothing through: {other_side}, e.g. {first.packet}",
+            f"{where} lets nothing through: {other_side}, e.g. {packet}",
             rule.location or policy.location,
             policy_ref(policy),
-            first.packet,
-            first.decision,
+            packet,
+            decision,
         )
 
     # --- overly-broad ----------------------------------------------------------------------
@@ -582,69 +637,217 @@ def _broad_sources(rule: Rule, elsewhere: LabelSelector) -> Iterator[tuple[str, 
             yield f"every address (from[{i}] ipBlock {peer.ip_block.cidr})", Scope(kind=EndpointKind.EXTERNAL, ip_block=peer.ip_block), peer.location or rule.location
 
 
-class _Witnesses:
-    """Packets between loaded workloads that the evaluator allows: a rule one of them goes
-    through is usable, with no solver. Finding none proves nothing."""
+def _rule_namespaces(policy: NetworkPolicy, rule: Rule) -> frozenset[str] | None:
+    """The namespaces of the pods a rule's packets can have at either end; None: any."""
+    for peer in rule.peers or (None,):
+        if peer is None or peer.ip_block is not None or peer.namespace_selector is not None:
+            return None
+    return frozenset({policy.namespace})
 
-    PER_SIDE = 2
+
+def _labels_satisfying(selector: LabelSelector | None) -> dict[str, str] | None:
+    """Few labels that ``selector`` matches (a pod or namespace made to match it), or None
+    when the requirements contradict each other."""
+    labels: dict[str, str] = {}
+    if selector is None:
+        return labels
+    for requirement in selector.requirements():
+        if requirement.operator is Operator.IN:
+            if requirement.key not in labels:
+                labels[requirement.key] = requirement.values[0]
+        elif requirement.operator is Operator.EXISTS:
+            labels.setdefault(requirement.key, "npverify-lint")
+    return labels if selector.matches(labels) else None
+
+
+def _address_in_block(block, pod_cidrs) -> IPAddress | None:
+    """An address of ``block`` outside its excepts and the pod CIDRs: an external host's."""
+    cidr = block.cidr
+    candidates = [cidr.network_address + 1 if cidr.num_addresses > 2 else cidr.network_address]
+    candidates += [e.broadcast_address + 1 for e in block.except_ if int(e.broadcast_address) + 1 <= int(cidr.broadcast_address)]
+    candidates += [ipaddress.ip_address(a) for a in ("203.0.113.1", "198.51.100.1", "2001:db8::1")]
+    for ip in candidates:
+        if block.contains(ip) and not any(ip in c for c in pod_cidrs):
+            return ip
+    return None
+
+
+class _Witnesses:
+    """Packets a rule matches that the reference evaluator allows whatever no manifest
+    settles: each shows its rule usable without the solver. Finding none proves nothing.
+
+    Endpoints come from the loaded workloads the policy and the peer select and, where the
+    universe holds pods (and namespaces) that are not loaded, from pods made to match the
+    selectors with as few labels as they require: in the 'any' universe the pod that makes
+    a rule usable is often one no manifest describes (a namespace no policy isolates).
+    """
+
+    #: Loaded workloads tried per side, and packets tried per rule at most: enough to hit
+    #: a rule's traffic in practice, few enough that a rule costs a few evaluations.
+    PER_SIDE = 3
+    MAX_PACKETS = 60
 
     def __init__(self, run: _Run):
         self.run = run
-        networks = list(run.universe.pod_cidrs) or [ipaddress.ip_network("10.244.0.0/16")]
+        self.cluster = run.cluster
+        universe = run.universe
+        self.any_pods = universe.pods == "any"
+        self.any_namespaces = universe.namespaces == "any"
+        self.pod_cidrs = tuple(universe.pod_cidrs)
+        networks = list(universe.pod_cidrs) or [ipaddress.ip_network("10.244.0.0/16")]
         self.network = next((n for n in networks if n.version == 4), networks[0])
-        self._pods: dict[str, PodEndpoint] = {}
+        self.external = _address_in_block(IPBlock(ipaddress.ip_network("0.0.0.0/0")), self.pod_cidrs)
+        taken = set(run._namespace_labels) | {p.namespace for p in self.cluster.policies}
+        self.fresh = next(name for name in (f"npverify-lint-{i}" for i in itertools.count()) if name not in taken)
+        self._loaded: dict[str, PodEndpoint] = {}
+        self._made: dict[tuple, PodEndpoint | None] = {}
+        self._namespaces: dict[LabelSelector, list[str]] = {}
+        self._ports_near: dict[str, list[tuple[Protocol, int]]] = {}
 
-    def _pod(self, w: Workload, side: str) -> PodEndpoint:
-        key = f"{w.key}#{side}"
-        if key not in self._pods:
-            ip = w.ips[0] if w.ips else self.network.network_address + (2 * len(self._pods) + 1) % max(self.network.num_addresses - 2, 1) + 1
-            pod_id = w.key if w.single_pod else key
-            self._pods[key] = PodEndpoint(w.namespace, self.run._namespace_labels[w.namespace], w.labels, ip, w.ports, False, w.key, pod_id)
-        return self._pods[key]
+    def _address(self) -> IPAddress:
+        count = len(self._loaded) + len(self._made)
+        return self.network.network_address + (2 * count + 1) % max(self.network.num_addresses - 2, 1) + 1
 
-    def _matching(self, namespaces, selector: LabelSelector | None) -> list[Workload]:
-        found = []
+    def _pod(self, w: Workload) -> PodEndpoint:
+        pod = self._loaded.get(w.key)
+        if pod is None:
+            ip = w.ips[0] if w.ips else self._address()
+            pod = self._loaded[w.key] = PodEndpoint(w.namespace, self.run._namespace_labels[w.namespace], w.labels, ip, w.ports, False, w.key, w.key + "#lint")
+        return pod
+
+    def _matching_namespaces(self, selector: LabelSelector) -> list[str]:
+        if selector not in self._namespaces:
+            self._namespaces[selector] = [n for n, labels in self.run._namespace_labels.items() if selector.matches(labels)]
+        return self._namespaces[selector]
+
+    def _workloads(self, namespaces, selector: LabelSelector | None) -> list[Workload]:
+        """Up to PER_SIDE workloads ``selector`` matches, one per namespace first."""
+        found: list[Workload] = []
+        rest: list[Workload] = []
         for n in namespaces:
-            for w in self.run._workloads_by_namespace.get(n, ()):
-                if selector is None or selector.matches(w.labels):
-                    found.append(w)
-                    if len(found) >= self.PER_SIDE:
-                        return found
-        return found
+            matching = [w for w in self.run._workloads_by_namespace.get(n, ()) if selector is None or selector.matches(w.labels)]
+            if matching:
+                found.append(matching[0])
+                rest += matching[1:3]
+            if len(found) >= self.PER_SIDE:
+                break
+        return (found + rest)[: self.PER_SIDE]
 
-    def usable(self, policy: NetworkPolicy, direction: Direction, rule: Rule, peer: Peer | None) -> bool:
+    def _made_pod(self, namespace: str | None, namespace_selector: LabelSelector | None, pod_selector: LabelSelector | None, named: tuple) -> PodEndpoint | None:
+        """A pod the selectors match that no manifest describes, with container ports of
+        the ``named`` (name, protocol) pairs; in ``namespace``, else in a namespace
+        ``namespace_selector`` matches (a declared one, or a made one). None when the
+        universe holds no such pod."""
+        key = (namespace, namespace_selector, pod_selector, named)
+        if key in self._made:
+            return self._made[key]
+        pod = None
+        labels = _labels_satisfying(pod_selector) if self.any_pods else None
+        if labels is not None:
+            namespace_labels = self._namespace_for(namespace, namespace_selector)
+            if namespace_labels is not None:
+                ports = tuple(ContainerPort(40000 + i, protocol, name) for i, (name, protocol) in enumerate(named))
+                name = namespace_labels[NAMESPACE_NAME_LABEL]
+                pod = PodEndpoint(name, namespace_labels, Labels.of(labels), self._address(), ports, False, None, f"npverify-lint-pod-{len(self._made)}")
+        self._made[key] = pod
+        return pod
+
+    def _namespace_for(self, namespace: str | None, selector: LabelSelector | None) -> Labels | None:
         run = self.run
-        own = self._matching([policy.namespace], policy.pod_selector)
+        if namespace is not None:
+            if namespace in run._namespace_labels:
+                return run._namespace_labels[namespace]
+            return Labels.of({NAMESPACE_NAME_LABEL: namespace}) if self.any_namespaces else None
+        if self.any_namespaces:
+            labels = _labels_satisfying(selector)
+            if labels is not None:
+                name = labels.setdefault(NAMESPACE_NAME_LABEL, self.fresh)
+                if name not in run._namespace_labels and (selector is None or selector.matches(labels)):
+                    return Labels.of(labels)
+        matching = [n for n in (self._matching_namespaces(selector) if selector is not None else run._namespace_labels)]
+        return run._namespace_labels[matching[0]] if matching else None
+
+    def _own(self, policy: NetworkPolicy, named: tuple) -> list[Endpoint]:
+        pods: list[Endpoint] = [self._pod(w) for w in self._workloads([policy.namespace], policy.pod_selector)]
+        made = self._made_pod(policy.namespace, None, policy.pod_selector, named)
+        return pods + ([made] if made is not None else [])
+
+    def _others(self, policy: NetworkPolicy, peer: Peer | None, named: tuple) -> list[Endpoint]:
+        run = self.run
         if peer is None:
-            others = self._matching([policy.namespace], None) + self._matching([n for n in run._workloads_by_namespace if n != policy.namespace][:2], None)
-        elif peer.ip_block is not None:
-            return False
+            namespaces = [policy.namespace] + [n for n in run._workloads_by_namespace if n != policy.namespace][:2]
+            found: list[Endpoint] = [self._pod(w) for w in self._workloads(namespaces, None)]
+            made = self._made_pod(None, LabelSelector(), None, named)
+            found += [made] if made is not None else []
+            return found + ([ExternalEndpoint(self.external)] if self.external is not None else [])
+        if peer.ip_block is not None:
+            ip = _address_in_block(peer.ip_block, self.pod_cidrs)
+            return [ExternalEndpoint(ip)] if ip is not None else []
+        if peer.namespace_selector is None:
+            namespaces = [policy.namespace]
         else:
-            namespaces = [policy.namespace] if peer.namespace_selector is None else (
-                n for n, labels in run._namespace_labels.items() if peer.namespace_selector.matches(labels)
-            )
-            others = self._matching(namespaces, peer.pod_selector)
-        for a in own:
-            for b in others:
-                src, dst = (self._pod(b, "src"), self._pod(a, "dst")) if direction is Direction.INGRESS else (self._pod(a, "src"), self._pod(b, "dst"))
-                for protocol, port in _ports(rule, dst):
-                    packet = Packet(src, dst, protocol, port)
-                    if packet.is_self or universe_problem(run.cluster, packet, run.universe):
-                        continue
-                    if decide(run.cluster, packet, run.semantics).allowed:
-                        return True
-        return False
+            namespaces = self._matching_namespaces(peer.namespace_selector)
+        found = [self._pod(w) for w in self._workloads(namespaces, peer.pod_selector)]
+        made = self._made_pod(policy.namespace if peer.namespace_selector is None else None, peer.namespace_selector, peer.pod_selector, named)
+        return found + ([made] if made is not None else [])
 
+    def _ports(self, rule: Rule, src: Endpoint, dst: Endpoint) -> list[tuple[Protocol, int]]:
+        """Ports the rule matches, resolved on ``dst``; for a rule of every port, a few the
+        policies of either end name (what their other rules let through)."""
+        dst_ports = dst.ports if isinstance(dst, PodEndpoint) else ()
+        if not rule.ports:
+            found = [(Protocol.TCP, 80)] + [(p.protocol, p.port) for p in dst_ports[:2]]
+            for end in (src, dst):
+                if isinstance(end, PodEndpoint):
+                    found += self._near(end.namespace)
+            return list(dict.fromkeys(found))
+        found = []
+        for entry in rule.ports:
+            if isinstance(entry.port, str):
+                number = next((p.port for p in dst_ports if p.name == entry.port and p.protocol is entry.protocol), None)
+                if number is not None:
+                    found.append((entry.protocol, number))
+            elif entry.port is None:
+                found += [(entry.protocol, 80)] + [(p.protocol, p.port) for p in dst_ports if p.protocol is entry.protocol][:2]
+            else:
+                found.append((entry.protocol, entry.port))
+        return list(dict.fromkeys(found))
 
-def _ports(rule: Rule, dst: PodEndpoint) -> list[tuple[Protocol, int]]:
-    if not rule.ports:
-        return [(Protocol.TCP, 80)]
-    found = []
-    for entry in rule.ports[:2]:
-        if isinstance(entry.port, str):
-            number = next((p.port for p in dst.ports if p.name == entry.port and p.protocol is entry.protocol), None)
-            if number is not None:
-                found.append((entry.protocol, number))
-        else:
-            found.append((entry.protocol, entry.port if entry.port is not None else 80))
-    return found
+    def _near(self, namespace: str) -> list[tuple[Protocol, int]]:
+        """Up to four numbered ports the policies of ``namespace`` name."""
+        if namespace not in self._ports_near:
+            found: dict[tuple[Protocol, int], None] = {}
+            for policy in self.cluster.policies_in(namespace):
+                for rule in policy.ingress + policy.egress:
+                    for entry in rule.ports:
+                        if isinstance(entry.port, int):
+                            found[(entry.protocol, entry.port)] = None
+            self._ports_near[namespace] = list(found)[:4]
+        return self._ports_near[namespace]
+
+    def usable(self, policy: NetworkPolicy, direction: Direction, rule: Rule) -> tuple[bool, dict[int, Packet]]:
+        """Does some packet the rule matches get through, according to the evaluator? If
+        not (as far as the tries went): per peer index, the first packet of the universe
+        tried that the peer matches (an example, should the solver find none allowed)."""
+        named = tuple(dict.fromkeys((e.port, e.protocol) for e in rule.ports if isinstance(e.port, str)))
+        ingress = direction is Direction.INGRESS
+        tried = 0
+        tried_packets: dict[int, Packet] = {}
+        own = self._own(policy, named if ingress else ())
+        for index, peer in enumerate(rule.peers or (None,)):
+            others = self._others(policy, peer, () if ingress else named)
+            for a in own:
+                for b in others:
+                    src, dst = (b, a) if ingress else (a, b)
+                    for protocol, port in self._ports(rule, src, dst):
+                        if tried >= self.MAX_PACKETS:
+                            return False, tried_packets
+                        tried += 1
+                        packet = Packet(src, dst, protocol, port)
+                        if universe_problem(self.cluster, packet, self.run.universe):
+                            continue
+                        tried_packets.setdefault(index, packet)
+                        outcomes = possible_outcomes(self.cluster, packet, self.run.semantics)
+                        if outcomes.determined and outcomes.decisions[0].allowed:
+                            return True, tried_packets
+        return False, tried_packets
