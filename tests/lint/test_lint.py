@@ -206,3 +206,68 @@ def test_golden(output_format, golden, monkeypatch):
     text = re.sub(r'time="[0-9.]+"', 'time="0"', text)
     text = re.sub(r'"uri": "file://[^"]*"', '"uri": "ROOT"', text)
     golden(f"lint.{output_format}", text)
+
+
+def _without_witnesses(monkeypatch):
+    """Every rule asked of the solver: the witnesses only ever save questions."""
+    from npverify.lint import check
+
+    monkeypatch.setattr(check._Witnesses, "usable", lambda self, policy, direction, rule: (False, {}))
+
+
+def _findings(report) -> list[tuple]:
+    return [(f.rule, f.message) for f in report.findings]
+
+
+@pytest.mark.parametrize("name", ["mistakes.yaml", "tiers.yaml", "tiers-accept.yaml", "partner.yaml", "dns.yaml"])
+@pytest.mark.parametrize("universe", [Universe(), WORKLOADS])
+def test_unusable_rule_is_the_same_with_the_solver_alone(name, universe, monkeypatch):
+    config = LintConfig(disabled=frozenset({"dns-blocked", "overly-broad"}))
+    fast = lint(_load(name), universe, config=config)
+    _without_witnesses(monkeypatch)
+    slow = lint(_load(name), universe, config=config)
+    assert [f.rule for f in slow.undecided] == [f.rule for f in fast.undecided]
+    # The same rules are found unusable; the example packet may differ (witness or solver).
+    def rules(report):
+        return [(f.rule, f.message.split(", e.g. ")[0]) for f in report.findings]
+
+    assert rules(slow) == rules(fast)
+
+
+def test_unusable_rule_generated_cluster_the_same_with_the_solver_alone(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    generate = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "generate.py")
+    size = ["--namespaces", "4", "--pods-per-namespace", "6", "--policies-per-namespace", "10", "--seed", "3"]
+    subprocess.run([sys.executable, generate, *size, "--out", str(tmp_path)], check=True, capture_output=True, timeout=60)
+    cluster = load_manifests([str(tmp_path / "k8s")], cache=False)
+    config = LintConfig(enabled=frozenset({"unusable-rule"}), disabled=frozenset({"dns-blocked", "overly-broad", "selects-nothing", "ignored-rules", "unknown-named-port"}))
+    fast = {u: lint(cluster, u, config=config) for u in (Universe(), WORKLOADS)}
+    # In the declared universe some rules admit only pods no workload has: the generator's
+    # cross-namespace rules name teams of other namespaces' sizes.
+    assert any(f.rule == "unusable-rule" for f in fast[WORKLOADS].findings)
+    _without_witnesses(monkeypatch)
+    for universe, report in fast.items():
+        slow = lint(cluster, universe, config=config)
+        assert [f.message.split(", e.g. ")[0] for f in slow.findings] == [f.message.split(", e.g. ")[0] for f in report.findings]
+        assert not slow.undecided and not report.undecided
+        for finding in report.findings:
+            assert not decide(cluster, finding.packet).allowed
+
+
+def test_unusable_rule_made_pod_shows_a_rule_usable_without_the_solver(monkeypatch):
+    from npverify.engine import Verifier
+
+    def no_solver(*args, **kwargs):
+        raise AssertionError("the solver was asked")
+
+    monkeypatch.setattr(Verifier, "allowed_each", no_solver)
+    config = LintConfig(disabled=frozenset({"dns-blocked", "overly-broad"}))
+    # A pod of a namespace labelled team: partner that no manifest holds gets through.
+    assert lint(_load("partner.yaml"), config=config).findings == ()
+    # Declared namespaces only: no such pod, and no packet at all: no finding (the peer
+    # selects nothing, which selects-nothing reports).
+    monkeypatch.undo()
+    report = lint(_load("partner.yaml"), WORKLOADS, config=config)
+    assert _rules(report) == ["selects-nothing"]
