@@ -271,3 +271,15 @@ def test_unusable_rule_made_pod_shows_a_rule_usable_without_the_solver(monkeypat
     monkeypatch.undo()
     report = lint(_load("partner.yaml"), WORKLOADS, config=config)
     assert _rules(report) == ["selects-nothing"]
+
+
+def test_the_invariants_schema_knows_every_rule_and_a_file_with_lint_alone():
+    from npverify.lint import RULE_IDS
+
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    schema = json.load(open(os.path.join(root, "specs", "invariants.schema.json")))
+    assert tuple(schema["$defs"]["lintRuleId"]["enum"]) == RULE_IDS
+    validator = jsonschema.Draft202012Validator(schema)
+    assert not list(validator.iter_errors({"lint": {"enable": ["shadowed"], "rules": {"overly-broad": {"namespaceLabels": {"env": "prod"}}}}}))
+    assert list(validator.iter_errors({"universe": {"pods": "any"}}))  # neither invariants nor lint
+    assert list(validator.iter_errors({"lint": {"rules": {"unusable-rule": {"labels": {}}}}}))
