@@ -79,13 +79,13 @@ def lint(
     Raises InputError for an ``npverify.io/ignore`` annotation naming an unknown rule.
     """
     started = time.perf_counter()
-    ignores = _ignores(cluster)
     run = _Run(cluster, universe, semantics, config, limits, jobs)
     for rule in config.rules:
         run.rule(rule)
     findings = sorted(run.findings, key=_finding_order)
-    shown = tuple(f for f in findings if f.rule not in ignores.get(f.object, ()))
-    silenced = tuple(f for f in findings if f.rule in ignores.get(f.object, ()))
+    ignores = run.ignores
+    shown = tuple(f for f in findings if not _silenced(f, ignores))
+    silenced = tuple(sorted([f for f in findings if _silenced(f, ignores)] + run.silenced, key=_finding_order))
     return LintReport(
         findings=shown,
         silenced=silenced,
@@ -104,6 +104,10 @@ def _finding_order(f: LintFinding) -> tuple:
 
     loc = f.location
     return (RULE_IDS.index(f.rule), loc is None, (loc.file, loc.line, loc.column) if loc else ("", 0, 0), f.message)
+
+
+def _silenced(finding: LintFinding, ignores: dict[ObjectRef, frozenset[str]]) -> bool:
+    return any(finding.rule in ignores.get(ref, ()) for ref in finding.objects)
 
 
 def _ignores(cluster: Cluster) -> dict[ObjectRef, frozenset[str]]:
@@ -152,6 +156,9 @@ class _Run:
         self.limits = limits
         self.jobs = jobs
         self.findings: list[LintFinding] = []
+        #: Findings silenced while a rule ran (dns-blocked asks again without their pods).
+        self.silenced: list[LintFinding] = []
+        self.ignores = _ignores(cluster)
         self.undecided: list[UndecidedRule] = []
         self.skipped: list[SkippedRule] = []
         self.notes: list[str] = []
@@ -171,8 +178,15 @@ class _Run:
     def rule(self, rule: str) -> None:
         getattr(self, "rule_" + rule.replace("-", "_"))()
 
-    def add(self, rule: str, message: str, location, obj: ObjectRef, packet=None, decision=None, details=()) -> None:
-        self.findings.append(LintFinding(rule, self.config.severity(rule), message, location, obj, packet, decision, tuple(details)))
+    def add(self, rule: str, message: str, location, obj: ObjectRef, packet=None, decision=None, details=(), about=()) -> None:
+        self.findings.append(self.finding(rule, message, location, obj, packet, decision, details, about))
+
+    def finding(self, rule: str, message: str, location, obj: ObjectRef, packet=None, decision=None, details=(), about=()) -> LintFinding:
+        """A finding about ``obj`` and the objects ``about``; a NetworkPolicy's is about its namespace too."""
+        if obj.kind == "NetworkPolicy":
+            about = (*about, ObjectRef("Namespace", "", obj.namespace))
+        about = tuple(dict.fromkeys(ref for ref in about if ref != obj))
+        return LintFinding(rule, self.config.severity(rule), message, location, obj, packet, decision, tuple(details), about)
 
     @property
     def verifier(self):
@@ -354,8 +368,14 @@ class _Run:
             return
         cluster = self.cluster
         blamed: set[ObjectRef] = set()
+        #: Namespaces whose annotation silences dns-blocked for the example pod: asked again
+        #: without their pods, so that other pods the same culprit blocks are still found.
+        excluded: set[str] = set()
         while True:
             verifier = self.verifier if cluster is self.cluster else Verifier(cluster, self.universe, self.semantics, limits=self.limits)
+            if excluded:
+                others = LabelSelector(match_expressions=(Requirement(NAMESPACE_NAME_LABEL, Operator.NOT_IN, tuple(sorted(excluded))),))
+                invariant = attrs.evolve(invariant, src=Scope(kind=EndpointKind.POD, namespace=others))
             result = verifier.check(invariant)
             if result.verdict is Verdict.PROVED:
                 return
@@ -370,19 +390,33 @@ class _Run:
                 raise InternalError(f"dns-blocked: the packet {packet!r} is denied with fixes applied but allowed without them")
             culprit = _denier(decision)
             ref = policy_ref(culprit[0])
-            if ref in blamed:
-                raise InternalError(f"dns-blocked: {ref} blamed twice for {packet!r}")
-            blamed.add(ref)
             src = packet.src
             pod = f"pod {_labels_text(src.labels)} in namespace {src.namespace}" if isinstance(src, PodEndpoint) else str(src)
-            self.add(
+            evidence = _pod_refs(cluster, src)
+            finding = self.finding(
                 "dns-blocked",
                 f"{pod} cannot reach DNS ({config.dns_namespace} pods {_labels_text(config.dns_labels)}) on {packet.protocol}/53: {culprit[1]}",
                 culprit[2],
                 ref,
                 packet,
                 decision,
+                about=evidence,
             )
+            silencing = [e for e in evidence if "dns-blocked" in self.ignores.get(e, ())]
+            if silencing:
+                # Silenced by the example pod's namespace or workload: asked again without
+                # those pods (the culprit is not fixed: it may block other pods).
+                self.silenced.append(finding)
+                for e in silencing:
+                    if e.kind == "Namespace":
+                        excluded.add(e.name)
+                    else:
+                        cluster = attrs.evolve(cluster, workloads=tuple(w for w in cluster.workloads if (w.kind, w.namespace, w.name) != (e.kind, e.namespace, e.name)))
+                continue
+            if ref in blamed:
+                raise InternalError(f"dns-blocked: {ref} blamed twice for {packet!r}")
+            blamed.add(ref)
+            self.findings.append(finding)
             if len(blamed) >= MAX_DNS_FINDINGS:
                 self.notes.append(
                     f"dns-blocked: stopped after {MAX_DNS_FINDINGS} findings; more pods may be blocked: fix these and run again"
@@ -581,6 +615,17 @@ def _near_misses(selector: LabelSelector, label_sets: list, what: str) -> tuple[
                 if value not in values[requirement.key]:
                     hints.append(f"no {what} {requirement.key}={value}{did_you_mean(value, sorted(values[requirement.key]))}")
     return tuple(hints)
+
+
+def _pod_refs(cluster: Cluster, endpoint) -> tuple[ObjectRef, ...]:
+    """The namespace of a pod and, if it is a loaded workload's, that workload."""
+    if not isinstance(endpoint, PodEndpoint):
+        return ()
+    refs = [ObjectRef("Namespace", "", endpoint.namespace)]
+    workload = cluster.workload(endpoint.workload)
+    if workload is not None:
+        refs.append(ObjectRef(workload.kind, workload.namespace, workload.name))
+    return tuple(refs)
 
 
 def _denier(decision: Decision):

@@ -174,13 +174,22 @@ class LintFinding:
     severity: Severity
     message: str
     location: SourceLocation | None
-    #: The object the finding is about: its ``npverify.io/ignore`` annotation silences it.
+    #: The object the finding is located at (a policy, mostly).
     object: ObjectRef
     #: A concrete packet that shows it, with the reference evaluator's decision.
     packet: Packet | None = attrs.field(default=None, eq=False)
     decision: Decision | None = attrs.field(default=None, eq=False)
     #: Further lines: the reason wording of ``npverify redundant``, the close label values.
     details: tuple[str, ...] = attrs.field(default=(), eq=False)
+    #: The other objects it is about: a NetworkPolicy's namespace; for dns-blocked, the
+    #: example pod's namespace and workload.
+    about: tuple[ObjectRef, ...] = attrs.field(default=(), eq=False)
+
+    @property
+    def objects(self) -> tuple[ObjectRef, ...]:
+        """Every object the finding is about: an ``npverify.io/ignore`` annotation naming
+        its rule on any of them silences it."""
+        return (self.object, *self.about)
 
 
 @attrs.frozen

@@ -283,3 +283,60 @@ def test_the_invariants_schema_knows_every_rule_and_a_file_with_lint_alone():
     assert not list(validator.iter_errors({"lint": {"enable": ["shadowed"], "rules": {"overly-broad": {"namespaceLabels": {"env": "prod"}}}}}))
     assert list(validator.iter_errors({"universe": {"pods": "any"}}))  # neither invariants nor lint
     assert list(validator.iter_errors({"lint": {"rules": {"unusable-rule": {"labels": {}}}}}))
+
+
+def _dns_text(*replacements) -> str:
+    text = open(os.path.join(DATA, "dns.yaml")).read()
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+# A second workload in batch: worker-egress blocks it too.
+_REPORTER = "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reporter, namespace: batch}\nspec:\n  selector: {matchLabels: {app: reporter}}\n  template:\n    metadata: {labels: {app: reporter}}\n    spec: {containers: [{name: c, image: i}]}\n"
+
+
+def test_dns_blocked_silenced_by_the_example_pods_workload_still_finds_the_other_pods():
+    text = _dns_text(
+        ("metadata: {name: worker, namespace: batch}", "metadata: {name: worker, namespace: batch, annotations: {npverify.io/ignore: dns-blocked}}")
+    ) + _REPORTER
+    report = lint(load_text(text, "dns.yaml"), Universe(pods="workloads"))
+    # worker-egress blocks both workloads: the silenced worker does not hide reporter.
+    (finding,) = report.findings
+    assert finding.rule == "dns-blocked" and finding.packet.src.workload == "batch/Deployment/reporter"
+    (silenced,) = report.silenced
+    assert silenced.packet.src.workload == "batch/Deployment/worker" and silenced.object.name == "worker-egress"
+    # Without the annotation, worker-egress is one culprit: reported once.
+    plain = lint(load_text(_dns_text() + _REPORTER, "dns.yaml"), Universe(pods="workloads"))
+    assert [f.object.name for f in plain.findings] == ["worker-egress"] and plain.silenced == ()
+
+
+def test_dns_blocked_silenced_by_the_example_pods_namespace():
+    text = _dns_text(("metadata: {name: batch}", "metadata: {name: batch, annotations: {npverify.io/ignore: dns-blocked}}"))
+    report = lint(load_text(text, "dns.yaml"))
+    assert report.findings == ()
+    assert [f.object.name for f in report.silenced] == ["worker-egress"]
+    assert {str(ref) for ref in report.silenced[0].objects} >= {"NetworkPolicy batch/worker-egress", "Namespace batch"}
+
+
+def test_a_namespace_annotation_silences_its_policies_findings():
+    text = open(os.path.join(DATA, "mistakes.yaml")).read().replace(
+        "metadata: {name: shop, labels: {environment: production}}",
+        "metadata: {name: shop, labels: {environment: production}, annotations: {npverify.io/ignore: 'ignored-rules,selects-nothing'}}",
+    )
+    report = lint(load_text(text, "m.yaml"), WORKLOADS)
+    assert sorted(f.rule for f in report.silenced) == ["ignored-rules", "selects-nothing"]
+    assert {"ignored-rules", "selects-nothing"}.isdisjoint(_rules(report))
+    # A workload annotation does not silence a finding about a policy that selects it.
+    text = open(os.path.join(DATA, "mistakes.yaml")).read().replace(
+        "metadata: {name: web, namespace: shop}", "metadata: {name: web, namespace: shop, annotations: {npverify.io/ignore: ignored-rules}}"
+    )
+    assert "ignored-rules" in _rules(lint(load_text(text, "m.yaml"), WORKLOADS))
+
+
+def test_annotation_on_a_workload_with_an_unknown_rule_is_an_error():
+    text = _dns_text(("metadata: {name: worker, namespace: batch}", "metadata: {name: worker, namespace: batch, annotations: {npverify.io/ignore: dns-blockd}}"))
+    with pytest.raises(InputError) as error:
+        lint(load_text(text, "dns.yaml"))
+    assert "did you mean 'dns-blocked'" in str(error.value.diagnostics[0])
