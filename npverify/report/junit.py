@@ -193,11 +193,22 @@ def render_redundancy(report: RedundancyReport) -> str:
 
 def render_lint(report: LintReport) -> str:
     """One test case per rule that ran (failing with its findings, erring when undecided),
-    so a clean run shows each rule passed."""
+    so a clean run shows each rule passed. The findings ``npverify.io/ignore`` silenced are
+    counted in the suite's property ``silenced`` and listed in their rule's ``<system-out>``,
+    as is why a rule ran for nothing."""
     suite = _suite()
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", {"name": "silenced", "value": str(len(report.silenced))})
     findings = lint_findings(report)
     for rule in report.rules:
         case = _testcase(suite, "lint", rule)
+        out = [f"did not run: {s.reason}" for s in report.skipped if s.rule == rule]
+        silenced = [f for f in report.silenced if f.rule == rule]
+        if silenced:
+            out.append(f"{len(silenced)} silenced by npverify.io/ignore:")
+            out += [f"{f.location}: {f.message}" if f.location else f.message for f in silenced]
+        if out:
+            ET.SubElement(case, "system-out").text = xml_safe("\n".join(out))
         mine = [f for f in findings if f.check.id == f"lint/{rule}"]
         undecided = [u for u in report.undecided if u.rule == rule]
         if mine:

@@ -340,3 +340,21 @@ def test_annotation_on_a_workload_with_an_unknown_rule_is_an_error():
     with pytest.raises(InputError) as error:
         lint(load_text(text, "dns.yaml"))
     assert "did you mean 'dns-blocked'" in str(error.value.diagnostics[0])
+
+
+def test_junit_counts_and_lists_silenced_findings():
+    import xml.etree.ElementTree as ET
+
+    from npverify.report.junit import render_lint
+
+    text = open(os.path.join(DATA, "mistakes.yaml")).read().replace(
+        "metadata: {name: typo, namespace: shop}", "metadata: {name: typo, namespace: shop, annotations: {npverify.io/ignore: 'selects-nothing'}}"
+    )
+    root = ET.fromstring(render_lint(lint(load_text(text, "m.yaml"), WORKLOADS)))
+    (silenced,) = root.findall("testsuite/properties/property[@name='silenced']")
+    assert silenced.get("value") == "1"
+    (case,) = root.findall("testsuite/testcase[@name='selects-nothing']")
+    assert case.find("failure") is None and "1 silenced by npverify.io/ignore" in case.find("system-out").text
+    assert "shop/typo" in case.find("system-out").text
+    (dns,) = root.findall("testsuite/testcase[@name='dns-blocked']")
+    assert dns.find("system-out").text.startswith("did not run: no loaded pod in namespace kube-system")
