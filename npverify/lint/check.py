@@ -587,6 +587,8 @@ class _Run:
                 continue
             if rule == "redundant" and item.kind == "rule" and self.config.runs("unusable-rule") and self._unusable_known(item):
                 continue  # unusable-rule says it, with its packet
+            if rule == "redundant" and self.config.runs("ignored-rules") and _of_ignored_direction(item):
+                continue  # ignored-rules says it, once for the policy's rules of that direction
             if not self.coverage.complete:
                 self.undecided.append(UndecidedRule(rule, f"{unknown_reason(self.coverage.unmodelled)}; with NetworkPolicies alone: {message}", item.location, str(item)))
                 continue
@@ -596,6 +598,11 @@ class _Run:
         if "unusable-rule" in self.config.rules[: self.config.rules.index("redundant")]:
             return item.location in self._unusable_locations
         return False
+
+
+def _of_ignored_direction(item) -> bool:
+    """A NetworkPolicy's rule (or part of one) of a direction its policyTypes lacks."""
+    return isinstance(item.policy, NetworkPolicy) and item.direction is not None and item.direction not in item.policy.policy_types
 
 
 def _near_misses(selector: LabelSelector, label_sets: list, what: str) -> tuple[str, ...]:

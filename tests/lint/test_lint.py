@@ -358,3 +358,15 @@ def test_junit_counts_and_lists_silenced_findings():
     assert "shop/typo" in case.find("system-out").text
     (dns,) = root.findall("testsuite/testcase[@name='dns-blocked']")
     assert dns.find("system-out").text.startswith("did not run: no loaded pod in namespace kube-system")
+
+
+def test_a_rule_of_an_ignored_direction_is_reported_once_by_ignored_rules():
+    config = LintConfig(enabled=frozenset({"redundant"}))
+    report = lint(_load("mistakes.yaml"), WORKLOADS, config=config)
+    about_web_ingress = [f.rule for f in report.findings if f.object.name == "web-ingress"]
+    assert about_web_ingress == ["ignored-rules"]
+    # Without ignored-rules, redundant says it (vacuous, with redundant's wording).
+    config = LintConfig(enabled=frozenset({"redundant"}), disabled=frozenset({"ignored-rules"}))
+    report = lint(_load("mistakes.yaml"), WORKLOADS, config=config)
+    (finding,) = [f for f in report.findings if f.object.name == "web-ingress"]
+    assert finding.rule == "redundant" and "vacuous: policyTypes does not include Egress" in finding.message
