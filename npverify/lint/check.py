@@ -324,6 +324,43 @@ class _Run:
                             policy_ref(policy),
                         )
 
+        for cp in self.cluster.cluster_policies:
+            for direction in (Direction.INGRESS, Direction.EGRESS):
+                for r, rule in enumerate(cp.rules(direction)):
+                    named = [(i, e) for i, e in enumerate(rule.ports) if e.named is not None]
+                    targets = self._cluster_destinations(cp, direction, rule) if named else []
+                    for i, entry in named:
+                        # A cluster rule's named port matches a container port of that name
+                        # whatever its protocol.
+                        if not targets or any(p.name == entry.named for w in targets for p in w.ports):
+                            continue
+                        hint = did_you_mean(entry.named, sorted({p.name for w in targets for p in w.ports if p.name}))
+                        self.add(
+                            "unknown-named-port",
+                            f"{cp.key} spec.{_rule_path(direction, r)}.ports[{i}]: no pod the rule can reach defines the port {entry.named!r}"
+                            f" ({len(targets)} loaded workload{'s' if len(targets) != 1 else ''} checked){hint}",
+                            entry.location or rule.location,
+                            policy_ref(cp),
+                        )
+
+    def _pod_set_workloads(self, pods) -> list[Workload]:
+        return [
+            w
+            for n, labels in self._namespace_labels.items()
+            if pods.namespace_selector.matches(labels)
+            for w in self._workloads_by_namespace.get(n, ())
+            if pods.pod_selector.matches(w.labels)
+        ]
+
+    def _cluster_destinations(self, policy: ClusterPolicy, direction: Direction, rule) -> list[Workload]:
+        """The workloads a cluster rule's packets can go to: the subject's pods (ingress),
+        or the pods its peers match (egress; a networks peer can reach any pod)."""
+        if direction is Direction.INGRESS:
+            return self._pod_set_workloads(policy.subject)
+        if any(p.networks for p in rule.peers):
+            return [w for ws in self._workloads_by_namespace.values() for w in ws]
+        return [w for p in rule.peers if p.pods is not None for w in self._pod_set_workloads(p.pods)]
+
     def _destinations(self, policy: NetworkPolicy, direction: Direction, rule: Rule) -> list[Workload]:
         """The workloads a rule's packets can go to: the policy's pods (ingress), or those
         its peers match (egress; an ipBlock or no peer at all can reach any pod)."""

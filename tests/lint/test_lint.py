@@ -370,3 +370,14 @@ def test_a_rule_of_an_ignored_direction_is_reported_once_by_ignored_rules():
     report = lint(_load("mistakes.yaml"), WORKLOADS, config=config)
     (finding,) = [f for f in report.findings if f.object.name == "web-ingress"]
     assert finding.rule == "redundant" and "vacuous: policyTypes does not include Egress" in finding.message
+
+
+def test_unknown_named_port_in_a_cluster_rule():
+    report = lint(_load("cluster-ports.yaml"), WORKLOADS, config=LintConfig(disabled=frozenset({"dns-blocked"})))
+    named = [f for f in report.findings if f.rule == "unknown-named-port"]
+    # htps: no shop pod defines it (did you mean https); dns is defined for UDP, which a
+    # cluster rule's named port matches. batch holds no pod: nothing to check there.
+    assert [f.message for f in named] == [
+        "anp/shop-ingress spec.ingress[0].ports[0]: no pod the rule can reach defines the port 'htps' (1 loaded workload checked); did you mean 'https'?"
+    ]
+    assert named[0].object.kind == "AdminNetworkPolicy" and named[0].location.line == 30
