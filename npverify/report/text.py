@@ -351,6 +351,12 @@ def _matrix_grid(matrix) -> list[str] | None:
 # --- lint ------------------------------------------------------------------------------
 
 
+def lint_rules():
+    from npverify.lint.rules import RULES
+
+    return RULES
+
+
 def render_lint(report, color: bool = False) -> str:
     """``file:line:col: severity: rule-id: message``, one per finding (evidence indented),
     then what was undecided or not run, and a summary line."""
@@ -366,6 +372,9 @@ def render_lint(report, color: bool = False) -> str:
         lines.append(f"{where}{paint('undecided', color)}: {u.rule}: {u.subject + ': ' if u.subject else ''}{u.reason}")
     for s in report.skipped:
         lines.append(f"note: {s.rule} not run: {s.reason}")
+    off = [r.id for r in lint_rules() if not r.by_default and r.id not in report.rules]
+    if off:
+        lines.append(f"note: {', '.join(off)} not run: off by default, as they cost what npverify redundant costs; --enable {','.join(off)}")
     lines += [f"note: {w}" for w in report.warnings]
     errors, warnings = (sum(1 for f in report.findings if f.severity.value == level) for level in ("error", "warning"))
     silenced = f", {len(report.silenced)} silenced by npverify.io/ignore" if report.silenced else ""
