@@ -797,11 +797,18 @@ class _Witnesses:
         count = len(self._loaded) + len(self._made)
         return self.network.network_address + (2 * count + 1) % max(self.network.num_addresses - 2, 1) + 1
 
-    def _pod(self, w: Workload) -> PodEndpoint:
-        pod = self._loaded.get(w.key)
+    def _pod(self, w: Workload, side: str) -> PodEndpoint:
+        """A pod of ``w`` as the packet's ``side`` ("src" or "dst"): two pods of a workload
+        of several pods, so that a rule between a workload's own pods has a witness."""
+        key = f"{w.key}#{side}"
+        pod = self._loaded.get(key)
         if pod is None:
-            ip = w.ips[0] if w.ips else self._address()
-            pod = self._loaded[w.key] = PodEndpoint(w.namespace, self.run._namespace_labels[w.namespace], w.labels, ip, w.ports, False, w.key, w.key + "#lint")
+            if w.ips:
+                ip = w.ips[0] if side == "src" or len(w.ips) == 1 else w.ips[1]
+            else:
+                ip = self._address()
+            pod_id = w.key if w.single_pod else key
+            pod = self._loaded[key] = PodEndpoint(w.namespace, self.run._namespace_labels[w.namespace], w.labels, ip, w.ports, False, w.key, pod_id)
         return pod
 
     def _matching_namespaces(self, selector: LabelSelector) -> list[str]:
@@ -856,16 +863,16 @@ class _Witnesses:
         matching = [n for n in (self._matching_namespaces(selector) if selector is not None else run._namespace_labels)]
         return run._namespace_labels[matching[0]] if matching else None
 
-    def _own(self, policy: NetworkPolicy, named: tuple) -> list[Endpoint]:
-        pods: list[Endpoint] = [self._pod(w) for w in self._workloads([policy.namespace], policy.pod_selector)]
+    def _own(self, policy: NetworkPolicy, named: tuple, side: str) -> list[Endpoint]:
+        pods: list[Endpoint] = [self._pod(w, side) for w in self._workloads([policy.namespace], policy.pod_selector)]
         made = self._made_pod(policy.namespace, None, policy.pod_selector, named)
         return pods + ([made] if made is not None else [])
 
-    def _others(self, policy: NetworkPolicy, peer: Peer | None, named: tuple) -> list[Endpoint]:
+    def _others(self, policy: NetworkPolicy, peer: Peer | None, named: tuple, side: str) -> list[Endpoint]:
         run = self.run
         if peer is None:
             namespaces = [policy.namespace] + [n for n in run._workloads_by_namespace if n != policy.namespace][:2]
-            found: list[Endpoint] = [self._pod(w) for w in self._workloads(namespaces, None)]
+            found: list[Endpoint] = [self._pod(w, side) for w in self._workloads(namespaces, None)]
             made = self._made_pod(None, LabelSelector(), None, named)
             found += [made] if made is not None else []
             return found + ([ExternalEndpoint(self.external)] if self.external is not None else [])
@@ -876,7 +883,7 @@ class _Witnesses:
             namespaces = [policy.namespace]
         else:
             namespaces = self._matching_namespaces(peer.namespace_selector)
-        found = [self._pod(w) for w in self._workloads(namespaces, peer.pod_selector)]
+        found = [self._pod(w, side) for w in self._workloads(namespaces, peer.pod_selector)]
         made = self._made_pod(policy.namespace if peer.namespace_selector is None else None, peer.namespace_selector, peer.pod_selector, named)
         return found + ([made] if made is not None else [])
 
@@ -922,9 +929,9 @@ class _Witnesses:
         ingress = direction is Direction.INGRESS
         tried = 0
         tried_packets: dict[int, Packet] = {}
-        own = self._own(policy, named if ingress else ())
+        own = self._own(policy, named if ingress else (), "dst" if ingress else "src")
         for index, peer in enumerate(rule.peers or (None,)):
-            others = self._others(policy, peer, () if ingress else named)
+            others = self._others(policy, peer, () if ingress else named, "src" if ingress else "dst")
             for a in own:
                 for b in others:
                     src, dst = (b, a) if ingress else (a, b)
