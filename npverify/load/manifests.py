@@ -39,6 +39,8 @@ from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.meta import DEFAULT_NAMESPACE, ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
+from npverify.load.node import API_VERSION as NODE_API_VERSION
+from npverify.load.node import parse_node
 from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
 from npverify.load.networkpolicy import parse_network_policy
 from npverify.load.service import API_VERSION as SERVICE_API_VERSION
@@ -51,6 +53,7 @@ from npverify.model import (
     Diagnostic,
     Namespace,
     NetworkPolicy,
+    Node,
     Reach,
     Service,
     Severity,
@@ -66,7 +69,7 @@ STDIN_NAME = "<stdin>"
 #: Files a directory is searched for (recursively). Named files are read whatever their name.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Service, Workload]
+_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Node, Service, Workload]
 _Parser = Callable[[Cursor, list[Diagnostic]], tuple[_Object, ObjectMeta]]
 
 
@@ -108,6 +111,7 @@ _KINDS: dict[str, _Kind] = {
         ADMIN_NETWORK_POLICY_API_VERSION, frozenset({CLUSTER_POLICY_GROUP}), parse_baseline_admin_network_policy
     ),
     "Namespace": _Kind(NAMESPACE_API_VERSION, frozenset({""}), parse_namespace),
+    "Node": _Kind(NODE_API_VERSION, frozenset({""}), parse_node),
     "Service": _Kind(SERVICE_API_VERSION, frozenset({""}), parse_service),
     **{
         name: _Kind(
@@ -238,6 +242,7 @@ class _Loader:
     policies: list[NetworkPolicy] = attrs.field(factory=list)
     cluster_policies: list[ClusterPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
+    nodes: list[Node] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
     services: list[Service] = attrs.field(factory=list)
     skipped: list[SkippedDocument] = attrs.field(factory=list)
@@ -254,6 +259,7 @@ class _Loader:
         if self.errors:
             raise InputError(sorted(self.errors, key=_sort_key))
         warnings = list(self.warnings) + target_port_findings(self.services, self.workloads)
+        warnings += node_address_findings(self.nodes, self.workloads)
         if self.without_namespace and self.default_namespace is None:
             # Plain `helm template` output has no namespaces: kubectl would put the objects in
             # the current context's namespace, which a file does not say.
@@ -277,6 +283,7 @@ class _Loader:
             unmodelled=tuple(self.unmodelled),
             services=tuple(self.services),
             cluster_policies=tuple(self.cluster_policies),
+            nodes=tuple(self.nodes),
         ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
@@ -414,6 +421,9 @@ class _Loader:
         elif isinstance(obj, Namespace):
             self._define(("Namespace", obj.name), f"Namespace {obj.name}", meta, obj.location)
             self.namespaces.append(obj)
+        elif isinstance(obj, Node):
+            self._define(("Node", obj.name), f"Node {obj.name}", meta, obj.location)
+            self.nodes.append(obj)
         elif isinstance(obj, Service):
             self._define(("Service", obj.namespace, obj.name), f"Service {obj.key}", meta, obj.location)
             self.services.append(obj)
@@ -461,6 +471,37 @@ class _Loader:
         if first is not None:
             meta.name_cursor.fail(f"{what} is already defined at {first}")
         self.defined[key] = location or meta.name_cursor.location
+
+
+def node_address_findings(nodes: Sequence[Node], workloads: Sequence[Workload]) -> list[Diagnostic]:
+    """Warnings for Node addresses that contradict other facts: an address two Nodes state
+    (the first Node keeps it), or an ordinary (not hostNetwork) Pod's status IP, which is
+    that pod's and no node's. Both are kept as stated; answers stay sound because a pod IP
+    is never matched by a ``nodes`` peer and one address names one node."""
+    findings: list[Diagnostic] = []
+    owner: dict[object, Node] = {}
+    pod_ips = {ip: w for w in workloads if not w.host_network for ip in w.ips}
+    for node in nodes:
+        for address in node.addresses:
+            first = owner.setdefault(address, node)
+            where = node.addresses_location or node.location
+            if first is not node:
+                findings.append(
+                    Diagnostic(
+                        f"address {address} is also Node {first.name}'s ({first.location}); it is taken as {first.name}'s",
+                        where, "status.addresses", Severity.WARNING,
+                    )
+                )
+            pod = pod_ips.get(address)
+            if pod is not None:
+                findings.append(
+                    Diagnostic(
+                        f"address {address} is the status IP of Pod {pod.namespace}/{pod.name} ({pod.location}), which does not "
+                        "use hostNetwork: packets with this IP are taken as that pod's, and no nodes peer matches them",
+                        where, "status.addresses", Severity.WARNING,
+                    )
+                )
+    return findings
 
 
 #: The fields of a List (metav1.List, and every typed XxxList).
