@@ -442,7 +442,9 @@ def _ip_problem(cluster: Cluster, packet: Packet) -> str | None:
     """
     src, dst = packet.src, packet.dst
     for e in (src, dst):
-        if isinstance(e, ExternalEndpoint) and (e.ip in cluster.status_ips(False) or e.ip in cluster.status_ips(True)):
+        host_ip = e.ip in cluster.status_ips(True) and cluster.node_at(e.ip) is None
+        if isinstance(e, ExternalEndpoint) and (e.ip in cluster.status_ips(False) or host_ip):
+            # A hostNetwork Pod's IP is its node's: a host only when a loaded Node states it.
             return f"external host IP {e.ip} is the status IP of a loaded Pod"
         if isinstance(e, NodeEndpoint) and e.ip in cluster.status_ips(False):
             return f"node IP {e.ip} is the status IP of a loaded (not hostNetwork) Pod"

@@ -890,8 +890,10 @@ class Encoding:
         # Loaded Pods' status IPs are facts: an ordinary pod's IP is no external host's or
         # node's; a hostNetwork pod's (its node's) is no external host's.
         pod_ips, node_ips = self.cluster.status_ips(False), self.cluster.status_ips(True)
-        if pod_ips or node_ips:
-            terms.append(z3.Implies(e.kind == self._bv(EXTERNAL, 2), self.negate(self.ip_in(e, pod_ips | node_ips))))
+        # A loaded Node's address is that node, also as a destination host (semantics._ip_problem).
+        host_only = node_ips - self.cluster.node_addresses()
+        if pod_ips or host_only:
+            terms.append(z3.Implies(e.kind == self._bv(EXTERNAL, 2), self.negate(self.ip_in(e, pod_ips | host_only))))
         if may_be_node and pod_ips:
             terms.append(z3.Implies(e.kind == self._bv(NODE, 2), self.negate(self.ip_in(e, pod_ips))))
         if u.pod_cidrs:
