@@ -65,6 +65,7 @@ def prove(
     progress: Callable[[int, int, str], None] | None = None,
     ignore_kinds: Sequence[str] = (),
     default_namespace: str | None = None,
+    cache: bool = False,
 ) -> ProofReport:
     """Prove every invariant of an invariants file.
 
@@ -77,6 +78,7 @@ def prove(
     ``progress(number, total, name)`` is called as each invariant starts (number from 1).
     ``ignore_kinds`` adds to the file's ``ignoreKinds``: unmodelled policy kinds to answer
     without (npverify.coverage); ``default_namespace`` replaces its ``defaultNamespace``.
+    ``cache`` reads unchanged files from the load cache (docs/cache.md).
     """
     started = time.perf_counter()
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
@@ -86,7 +88,11 @@ def prove(
             check_manifests_exist(spec)
         paths = list(manifests) if manifests is not None else list(spec.manifests)
         cluster = load_manifests(
-            paths, limits=input_limits, ignore_kinds=ignore_kinds, default_namespace=default_namespace or spec.default_namespace
+            paths,
+            limits=input_limits,
+            ignore_kinds=ignore_kinds,
+            default_namespace=default_namespace or spec.default_namespace,
+            cache=cache,
         )
     else:
         cluster = cluster.ignoring(ignore_kinds)

@@ -225,6 +225,7 @@ def input_limit_options(command):
         click.option("--default-namespace", metavar="NS", default=None, help="Namespace of manifests without metadata.namespace (default: 'default', with a warning)."),
         click.option("--cluster", "live_cluster", is_flag=True, default=False, help="Also read the cluster of kubectl's current context (through kubectl get; see docs/sources.md); like paths given here, it replaces an invariants file's manifests."),
         click.option("--kube-context", "kube_context", metavar="NAME", default=None, help="Read the cluster of this kubectl context (implies --cluster)."),
+        click.option("--no-cache", "no_cache", is_flag=True, default=False, help="Read every file afresh: do not use or fill the load cache (also: NPVERIFY_NO_CACHE=1; see docs/cache.md)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -255,7 +256,12 @@ def _reading(options: dict) -> dict:
     default_namespace = options.pop("default_namespace")
     if default_namespace is not None and dns_label_problem(default_namespace):
         raise InputError(Diagnostic(f"--default-namespace {default_namespace}: {dns_label_problem(default_namespace)}"))
-    return {"limits": _input_limits(options), "ignore_kinds": ignore_kinds, "default_namespace": default_namespace}
+    return {
+        "limits": _input_limits(options),
+        "ignore_kinds": ignore_kinds,
+        "default_namespace": default_namespace,
+        "cache": not options.pop("no_cache"),
+    }
 
 
 def _input_limits(options: dict) -> InputLimits:
@@ -808,6 +814,28 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
     output.write(rendered)
     output.flush()
     sys.exit(EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_PROVED)
+
+
+@main.command("cache")
+@click.option("--clear", is_flag=True, default=False, help="Remove every entry.")
+def cache_command(clear: bool) -> None:
+    """Show where the load cache is and what it holds (or --clear it).
+
+    The load cache keeps the documents of manifest files read before, keyed by their
+    content and npverify's own code, so unchanged files are not parsed again; answers are
+    the same with or without it. Its directory: $NPVERIFY_CACHE_DIR, else the user cache
+    directory ($XDG_CACHE_HOME/npverify, ~/.cache/npverify). Turn it off with --no-cache or
+    NPVERIFY_NO_CACHE=1.
+    """
+    from npverify.load.cache import LoadCache, default_directory, disabled_by_environment
+
+    cache = LoadCache(default_directory())
+    if clear:
+        click.echo(f"removed {cache.clear()} entries from {cache.directory}")
+        return
+    count, size = cache.size()
+    state = "off (NPVERIFY_NO_CACHE is set)" if disabled_by_environment() else "on"
+    click.echo(f"load cache: {cache.directory}\nstate: {state}\nentries: {count} ({size / 1024 / 1024:.1f} MiB)")
 
 
 if __name__ == "__main__":  # pragma: no cover
