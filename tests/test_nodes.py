@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -194,3 +195,27 @@ def test_nodes_switch_overrides_the_file_and_rejects_typos(tmp_path) -> None:
     typo = CliRunner().invoke(main, ["prove", str(tmp_path / "inv.yaml")])
     assert typo.exit_code == 2, typo.output
     assert "universe.nodes" in typo.output and "declard" in typo.output
+
+
+MATRIX = Path(__file__).resolve().parent / "data" / "nodes-matrix.yaml"
+
+
+@pytest.mark.parametrize("with_nodes, cell", [(False, "all?"), (True, "-")])
+def test_matrix_decides_nodes_peers_at_loaded_nodes(tmp_path, with_nodes: bool, cell: str) -> None:
+    """A hostNetwork pod at a worker Node's address: the Admin Deny to worker nodes is `?`
+    while no Node is loaded, and decided (nothing allowed) with the Node; the solver's proof
+    of the matrix agrees either way."""
+    text = MATRIX.read_text() + ("---\n" + NODES_YAML if with_nodes else "")
+    (tmp_path / "m.yaml").write_text(text)
+    result = CliRunner().invoke(main, ["matrix", str(tmp_path / "m.yaml"), "--host-network", "--pod-cidr", "10.0.0.0/8"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "a/Pod/client" in line)
+    assert row.split()[-1] == cell, result.output
+    assert "PROVED" in result.output
+
+
+def test_explain_names_the_node(tmp_path) -> None:
+    (tmp_path / "m.yaml").write_text(MATRIX.read_text() + "---\n" + NODES_YAML)
+    result = CliRunner().invoke(main, ["explain", "--manifests", str(tmp_path / "m.yaml"), "--from", "a/client", "--to", "192.0.2.1", "--port", "80"])
+    assert "Node worker-1" in result.output and "labels {role=worker}" in result.output, result.output
+    assert "DENIED" in result.output, result.output
