@@ -359,7 +359,7 @@ class _Loader:
             # PyYAML rejects tab indentation; in valid JSON a tab can only be whitespace
             # (tabs inside strings must be escaped), so spaces read the same.
             text = text.replace("\t", " ")
-        documents = self.read_text(text, name)
+        documents = self.load_text(text, name)
         if key is not None and documents is not None:
             self.cache.put(key, documents)  # type: ignore[union-attr]
 
@@ -401,10 +401,7 @@ class _Loader:
             return
         self.load_text(text, STDIN_NAME)
 
-    def load_text(self, text: str, filename: str) -> None:
-        self.read_text(text, filename)
-
-    def read_text(self, text: str, filename: str) -> tuple[Document, ...] | None:
+    def load_text(self, text: str, filename: str) -> tuple[Document, ...] | None:
         """Read and add the documents of one file; they are returned (to be cached) when
         the file has no error."""
         documents: list[Document] = []
