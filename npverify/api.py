@@ -17,7 +17,7 @@ from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
 from npverify.words import counted
 from npverify.results import InvariantResult, ProofReport
-from npverify.semantics import pod_ip_warnings
+from npverify.semantics import node_warnings, pod_ip_warnings
 from npverify.smt import Limits
 
 
@@ -34,6 +34,7 @@ def summarize(cluster: Cluster) -> str:
         + f"{counted(len(cluster.namespaces), 'Namespace')}, "
         f"{counted(len(cluster.workloads), 'workload')}" + (f" ({detail})" if detail else "")
         + (f", {counted(len(cluster.services), 'Service')}" if cluster.services else "")
+        + (f", {counted(len(cluster.nodes), 'Node')}" if cluster.nodes else "")
     )
 
 
@@ -108,6 +109,7 @@ def prove(
     warnings += tuple(str(w) for w in verifier.scope_warnings(spec.invariants))
     warnings += tuple(str(w) for w in verifier.tier_warnings())
     warnings += tuple(str(w) for w in pod_ip_warnings(cluster, universe))
+    warnings += tuple(str(w) for w in node_warnings(cluster, universe))
     return ProofReport(
         results,
         source=spec.path,

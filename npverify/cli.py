@@ -184,6 +184,13 @@ def universe_switches(command):
         click.option("--pod-cidr", "pod_cidrs", multiple=True, metavar="CIDR", help="Override universe.podCIDRs; repeatable."),
         click.option("--host-network/--no-host-network", default=None, help="Include hostNetwork pods in the universe."),
         click.option("--node-traffic/--no-node-traffic", default=None, help="Include packets that originate on nodes."),
+        click.option(
+            "--nodes",
+            type=click.Choice(["any", "declared"]),
+            default=None,
+            help="Override universe.nodes: 'any' (default) lets nodes exist that no manifest declares; "
+            "'declared' makes the loaded Node objects all the nodes (nodes peers then decide everywhere they can).",
+        ),
         click.option("--self-traffic/--no-self-traffic", default=None, help="Include a pod's packets to itself in scopes."),
         click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect)."),
         click.option(
@@ -282,6 +289,7 @@ def _universe(base: Universe, options: dict) -> Universe:
         "pod_cidrs": _parse_cidrs(options.pop("pod_cidrs")) or None,
         "host_network": options.pop("host_network"),
         "node_traffic": options.pop("node_traffic"),
+        "nodes": options.pop("nodes"),
         "self_traffic": options.pop("self_traffic"),
     }
     return attrs.evolve(base, **{k: v for k, v in overrides.items() if v is not None})

@@ -39,6 +39,8 @@ from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.meta import DEFAULT_NAMESPACE, ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
+from npverify.load.node import API_VERSION as NODE_API_VERSION
+from npverify.load.node import parse_node
 from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
 from npverify.load.networkpolicy import parse_network_policy
 from npverify.load.service import API_VERSION as SERVICE_API_VERSION
@@ -54,6 +56,7 @@ from npverify.model import (
     IgnoreAnnotation,
     Namespace,
     NetworkPolicy,
+    Node,
     Reach,
     Service,
     Severity,
@@ -69,7 +72,7 @@ STDIN_NAME = "<stdin>"
 #: Files a directory is searched for (recursively). Named files are read whatever their name.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Service, Workload]
+_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Node, Service, Workload]
 _Parser = Callable[[Cursor, list[Diagnostic]], tuple[_Object, ObjectMeta]]
 
 
@@ -111,6 +114,7 @@ _KINDS: dict[str, _Kind] = {
         ADMIN_NETWORK_POLICY_API_VERSION, frozenset({CLUSTER_POLICY_GROUP}), parse_baseline_admin_network_policy
     ),
     "Namespace": _Kind(NAMESPACE_API_VERSION, frozenset({""}), parse_namespace),
+    "Node": _Kind(NODE_API_VERSION, frozenset({""}), parse_node),
     "Service": _Kind(SERVICE_API_VERSION, frozenset({""}), parse_service),
     **{
         name: _Kind(
@@ -251,6 +255,7 @@ class _Loader:
     policies: list[NetworkPolicy] = attrs.field(factory=list)
     cluster_policies: list[ClusterPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
+    nodes: list[Node] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
     services: list[Service] = attrs.field(factory=list)
     skipped: list[SkippedDocument] = attrs.field(factory=list)
@@ -268,6 +273,7 @@ class _Loader:
         if self.errors:
             raise InputError(sorted(self.errors, key=_sort_key))
         warnings = list(self.warnings) + target_port_findings(self.services, self.workloads)
+        warnings += node_address_findings(self.nodes, self.workloads)
         if self.cache is not None and self.cache.unusable:
             warnings.append(Diagnostic(f"load cache not used: {self.cache.unusable}", severity=Severity.WARNING))
         if self.without_namespace and self.default_namespace is None:
@@ -294,6 +300,7 @@ class _Loader:
             services=tuple(self.services),
             cluster_policies=tuple(self.cluster_policies),
             ignore_annotations=tuple(self.ignore_annotations),
+            nodes=tuple(self.nodes),
         ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
@@ -356,7 +363,7 @@ class _Loader:
             # PyYAML rejects tab indentation; in valid JSON a tab can only be whitespace
             # (tabs inside strings must be escaped), so spaces read the same.
             text = text.replace("\t", " ")
-        documents = self.read_text(text, name)
+        documents = self.load_text(text, name)
         if key is not None and documents is not None:
             self.cache.put(key, documents)  # type: ignore[union-attr]
 
@@ -398,10 +405,7 @@ class _Loader:
             return
         self.load_text(text, STDIN_NAME)
 
-    def load_text(self, text: str, filename: str) -> None:
-        self.read_text(text, filename)
-
-    def read_text(self, text: str, filename: str) -> tuple[Document, ...] | None:
+    def load_text(self, text: str, filename: str) -> tuple[Document, ...] | None:
         """Read and add the documents of one file; they are returned (to be cached) when
         the file has no error."""
         documents: list[Document] = []
@@ -523,6 +527,8 @@ class _Loader:
             return self.cluster_policies
         if isinstance(obj, Namespace):
             return self.namespaces
+        if isinstance(obj, Node):
+            return self.nodes
         if isinstance(obj, Service):
             return self.services
         return self.workloads
@@ -536,6 +542,8 @@ def _identity(obj: _Object) -> tuple[tuple[str, ...], str]:
         return ("ClusterPolicy", obj.kind, obj.name), f"{obj.kind} {obj.name}"
     if isinstance(obj, Namespace):
         return ("Namespace", obj.name), f"Namespace {obj.name}"
+    if isinstance(obj, Node):
+        return ("Node", obj.name), f"Node {obj.name}"
     if isinstance(obj, Service):
         return ("Service", obj.namespace, obj.name), f"Service {obj.key}"
     return ("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}"
@@ -571,9 +579,41 @@ def _ignore_annotation(fields: dict[str, Cursor], obj: _Object) -> IgnoreAnnotat
     if node is None or not isinstance(node.value, str):
         return None
     rules = tuple(part.strip() for part in node.value.split(","))
-    kind = "NetworkPolicy" if isinstance(obj, NetworkPolicy) else "Namespace" if isinstance(obj, Namespace) else "Service" if isinstance(obj, Service) else obj.kind
-    namespace = "" if isinstance(obj, (ClusterPolicy, Namespace)) else obj.namespace
+    kinds = ((NetworkPolicy, "NetworkPolicy"), (Namespace, "Namespace"), (Node, "Node"), (Service, "Service"))
+    kind = next((name for cls, name in kinds if isinstance(obj, cls)), None) or obj.kind
+    namespace = "" if isinstance(obj, (ClusterPolicy, Namespace, Node)) else obj.namespace
     return IgnoreAnnotation(kind, namespace, obj.name, rules, node.location)
+
+
+def node_address_findings(nodes: Sequence[Node], workloads: Sequence[Workload]) -> list[Diagnostic]:
+    """Warnings for Node addresses that contradict other facts: an address two Nodes state
+    (the first Node keeps it), or an ordinary (not hostNetwork) Pod's status IP, which is
+    that pod's and no node's. Both are kept as stated; answers stay sound because a pod IP
+    is never matched by a ``nodes`` peer and one address names one node."""
+    findings: list[Diagnostic] = []
+    owner: dict[object, Node] = {}
+    pod_ips = {ip: w for w in workloads if not w.host_network for ip in w.ips}
+    for node in nodes:
+        for address in node.addresses:
+            first = owner.setdefault(address, node)
+            where = node.addresses_location or node.location
+            if first is not node:
+                findings.append(
+                    Diagnostic(
+                        f"address {address} is also Node {first.name}'s ({first.location}); it is taken as {first.name}'s",
+                        where, "status.addresses", Severity.WARNING,
+                    )
+                )
+            pod = pod_ips.get(address)
+            if pod is not None:
+                findings.append(
+                    Diagnostic(
+                        f"address {address} is the status IP of Pod {pod.namespace}/{pod.name} ({pod.location}), which does not "
+                        "use hostNetwork: packets with this IP are taken as that pod's, and no nodes peer matches them",
+                        where, "status.addresses", Severity.WARNING,
+                    )
+                )
+    return findings
 
 
 #: The fields of a List (metav1.List, and every typed XxxList).

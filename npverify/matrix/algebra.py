@@ -68,7 +68,7 @@ class _Algebra:
         self.semantics = semantics
         self.mentions = _Mentions(cluster.policies)
         if cluster.tiered:
-            mention_cluster_policies(self.mentions, cluster.cluster_policies)
+            mention_cluster_policies(self.mentions, cluster.cluster_policies, cluster.nodes)
         self.declared = {ns.name: ns for ns in cluster.namespaces}
         self.by_key = {w.key: w for w in cluster.workloads}
         self.notes: list[str] = []

@@ -121,7 +121,7 @@ def _tiered_witness(
         if allowed not in predicted:
             continue
         packet = _packet(a, src, dst, u, v, protocol, port, self_packets)
-        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics)
+        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics, nodes=a.universe.nodes)
         verdicts = outcomes.allowed_values
         # Past MAX_RESOLUTIONS the evaluator stops trying (and says so last): what it
         # found must then be predicted.
@@ -177,13 +177,14 @@ def _local(a: _Algebra, packet: Packet) -> Cluster:
     return Cluster(
         policies=[p for n in sorted(names) for p in a.policies_by_namespace.get(n, [])],
         cluster_policies=a.cluster.cluster_policies,
+        nodes=a.cluster.nodes,
     )
 
 
 def _decision(a: _Algebra, packet: Packet) -> Decision:
     """The reference evaluator's decision on a packet between two pods (for unknowns of
     cluster-scoped policies, under its default resolution)."""
-    return decide(_local(a, packet), packet, a.semantics)
+    return decide(_local(a, packet), packet, a.semantics, nodes=a.universe.nodes)
 
 
 def _decide(a: _Algebra, packet: Packet) -> bool:
@@ -276,7 +277,7 @@ def _disagreement(algebra: _Algebra, builder: _Builder, outcome) -> str:
     else:
         cell = builder.pair_cells.get((i, j), EMPTY_CELL) if i is not None and j is not None else EMPTY_CELL
         kind = "two distinct pods"
-    evaluator = decide(algebra.cluster, packet, algebra.semantics).allowed
+    evaluator = decide(algebra.cluster, packet, algebra.semantics, nodes=algebra.universe.nodes).allowed
     in_may = cell.may.contains(packet.protocol, packet.port)
     in_always = cell.always.contains(packet.protocol, packet.port)
     where = f"{builder.rows[i] if i is not None else '?'} -> {builder.rows[j] if j is not None else '?'}"

@@ -31,13 +31,14 @@ and ``unknown`` = ports possible but not sure for some pair (npverify/matrix/cel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from ipaddress import ip_network
 from typing import TYPE_CHECKING, Optional
 
 from npverify import tiers
 from npverify.errors import UnsupportedError
 from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
 from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
-from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Protocol, Tier
+from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Node, Protocol, Tier
 
 #: More distinct ``nodes`` peers than this in one direction towards a hostNetwork pod: the
 #: walk would be repeated 2**n times; npverify says it cannot answer rather than guess.
@@ -47,10 +48,15 @@ if TYPE_CHECKING:
     from npverify.matrix.algebra import _Algebra
 
 
-def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...]) -> None:
+def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...], nodes: tuple[Node, ...] = ()) -> None:
     """Add what cluster-scoped policies read to ``mentions``: label keys and values of their
-    subjects and pod peers, their namespace selectors, ``networks`` and port names. Classes,
-    IP atoms and namespace label assignments then tell apart what these policies do."""
+    subjects and pod peers, their namespace selectors, ``networks`` and port names, and the
+    addresses of the loaded ``nodes`` when a ``nodes`` peer reads them. Classes, IP atoms and
+    namespace label assignments then tell apart what these policies do."""
+    if any(peer.nodes is not None for policy in policies for r in policy.ingress + policy.egress for peer in r.peers):
+        for node in nodes:
+            for address in node.addresses:
+                mentions.networks[ip_network(address)] = None
     for policy in policies:
         pod_sets = [policy.subject] + [peer.pods for r in policy.ingress + policy.egress for peer in r.peers if peer.pods]
         for pods in pod_sets:
@@ -115,6 +121,8 @@ class _Tiers:
     def __init__(self, algebra: _Algebra) -> None:
         self.a = algebra
         self.by_name = algebra.semantics.same_priority == "name"
+        self.nodes_declared = algebra.universe.nodes == "declared"
+        self._node_masks: dict[int, int] = {}
         self._groups: dict[tuple, Groups] = {}
         self._masks: dict[tuple, int] = {}
         self._ports: dict[tuple, PortSet] = {}
@@ -169,7 +177,9 @@ class _Tiers:
     def peer_mask(self, rule: ClusterRule, other: _Class) -> int:
         """The variants of ``other``'s pods that some peer of ``rule`` matches (as
         tiers.peer_decidable_match: pods peers never match hostNetwork pods; ``networks``
-        match any IP; ``nodes``/``domainNames`` never match a pod)."""
+        match any IP; ``domainNames`` never match a pod; ``nodes`` match a hostNetwork pod at a
+        loaded Node's address by its labels, elsewhere as tiers.nodes_peer_match says when it
+        says: the rest is unknown, see ``_rules_of``)."""
         profile = other.profile
         key = (rule, other.label_id, other.ns_view, id(profile))
         hit = self._masks.get(key)
@@ -191,8 +201,32 @@ class _Tiers:
                     ip = _address(v.family, v.low)
                     if any(n.version == v.family and ip in n for n in peer.networks):
                         mask |= 1 << index
+            elif peer.nodes is not None and other.host_network:
+                for index, v in enumerate(profile.variants):
+                    node = a.cluster.node_at(_address(v.family, v.low)) if v.single is not None else None
+                    if node is not None:
+                        decided = peer.nodes.matches(node.labels)
+                    else:
+                        decided = self.nodes_declared and tiers.selects_all_or_none(peer.nodes, a.cluster) is True
+                    if decided:
+                        mask |= 1 << index
         self._masks[key] = mask
         return mask
+
+    def node_mask(self, other: _Class) -> int:
+        """The variants of a hostNetwork class whose address is a loaded Node's: there every
+        ``nodes`` peer is decided (``peer_mask``), elsewhere some may be unknown."""
+        profile = other.profile
+        hit = self._node_masks.get(id(profile))
+        if hit is None:
+            cluster = self.a.cluster
+            hit = sum(
+                1 << index
+                for index, v in enumerate(profile.variants)
+                if v.single is not None and cluster.node_at(_address(v.family, v.low)) is not None
+            )
+            self._node_masks[id(profile)] = hit
+        return hit
 
     def rule_ports(self, rule: ClusterRule, dst: _Class) -> PortSet:
         """The ports ``rule``'s ``ports``/``protocols`` match on packets to ``dst``'s pods
@@ -323,12 +357,15 @@ class _Tiers:
         nodes_peers: dict[ClusterPeer, int] = {}
         unknown: dict[ClusterRule, int] = {}
         if host_network:
-            # A nodes peer may match a hostNetwork pod, whichever its address: unknown.
+            # A nodes peer may match a hostNetwork pod whose address is no loaded Node's:
+            # unknown, unless every node is declared and the selector picks all or none.
             for rule in rules:
                 if rule.fails_closed:
                     continue  # its peers are not consulted (tiers.rule_matches)
                 for peer in rule.peers:
-                    if peer.nodes is not None:
+                    if peer.nodes is not None and (
+                        not self.nodes_declared or tiers.selects_all_or_none(peer.nodes, self.a.cluster) is None
+                    ):
                         unknown[rule] = unknown.get(rule, 0) | 1 << nodes_peers.setdefault(peer, len(nodes_peers))
             if len(nodes_peers) > MAX_NODES_PEERS:
                 raise UnsupportedError(
@@ -364,10 +401,12 @@ class _Tiers:
             return hit
         rules, nodes_peers, unknown, named = self._rules_of(admin, baseline, other.host_network)
         masks = [self.peer_mask(rule, other) for rule in rules]
+        # At a loaded Node's address no nodes peer is unknown: such variants part from the rest.
+        at_nodes = self.node_mask(other) if nodes_peers else 0
         # The variants no rule's peers and no NetworkPolicy peer tell apart get one outcome:
         # split the variants by every mask, then decide one representative of each part.
         parts = [other.profile.full] if variants else []
-        for mask in masks + ([m for m, _ in np[1]] if np is not None else []):
+        for mask in masks + ([m for m, _ in np[1]] if np is not None else []) + ([at_nodes] if at_nodes else []):
             split = []
             for part in parts:
                 inside, outside = part & mask, part & ~mask
@@ -382,11 +421,13 @@ class _Tiers:
             np_allowed = a.union(np[0], a._over(np[1], bit)) if np is not None else EMPTY
             # The outcome depends on the groups, which rules' peers match, what NetworkPolicy
             # allows (if it isolates), the destination's named ports and the nodes peers.
-            okey = (direction, id(admin), id(baseline), signature, id(np_allowed), isolated, dst.port_id if named else -1, other.host_network)
+            at_node = bool(part & at_nodes)
+            okey = (direction, id(admin), id(baseline), signature, id(np_allowed), isolated, dst.port_id if named else -1, other.host_network, at_node)
             outcome = self._outcomes.get(okey)
             if outcome is None:
+                open_peers, open_rules = ((), {}) if at_node else (nodes_peers, unknown)
                 outcome = self._outcomes[okey] = self._outcome(
-                    admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named
+                    admin, baseline, direction, dst, signature, rules, isolated, np_allowed, open_peers, open_rules, named
                 )
             at = seen.get(id(outcome))
             if at is None:

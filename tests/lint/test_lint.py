@@ -381,3 +381,12 @@ def test_unknown_named_port_in_a_cluster_rule():
         "anp/shop-ingress spec.ingress[0].ports[0]: no pod the rule can reach defines the port 'htps' (1 loaded workload checked); did you mean 'https'?"
     ]
     assert named[0].object.kind == "AdminNetworkPolicy" and named[0].location.line == 30
+
+
+def test_annotations_on_every_kind_of_object_load_and_are_checked():
+    node = "---\napiVersion: v1\nkind: Node\nmetadata: {name: n1, annotations: {npverify.io/ignore: dns-blocked}}\nstatus: {addresses: [{type: InternalIP, address: 192.168.0.9}]}\n"
+    cluster = load_text(_dns_text() + node, "dns.yaml")
+    assert any(a.kind == "Node" and a.namespace == "" and a.name == "n1" for a in cluster.ignore_annotations)
+    assert [f.object.name for f in lint(cluster).findings] == ["worker-egress"]
+    with pytest.raises(InputError, match="did you mean 'dns-blocked'"):
+        lint(load_text(_dns_text() + node.replace("ignore: dns-blocked", "ignore: dns-blocke"), "dns.yaml"))
