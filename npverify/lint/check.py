@@ -30,6 +30,7 @@ from npverify.lint.rules import (
 )
 from npverify.model import (
     IGNORE_ANNOTATION,
+    Action,
     NAMESPACE_NAME_LABEL,
     Cluster,
     ClusterPolicy,
@@ -58,6 +59,7 @@ from npverify.model import (
 )
 from npverify.results import Verdict
 from npverify.semantics import Decision, decide, possible_outcomes, universe_problem
+from npverify.tiers import effective_action
 from npverify.smt import Limits
 
 #: dns-blocked stops after this many findings: each one is a fix to make first (the next
@@ -589,6 +591,48 @@ class _Run:
                         decision,
                     )
                     break
+        for cp in self.cluster.cluster_policies:
+            for r, rule in enumerate(cp.ingress):
+                self._overly_broad_cluster_rule(cp, r, rule, production)
+
+    def _overly_broad_cluster_rule(self, cp: ClusterPolicy, r: int, rule, production: LabelSelector) -> None:
+        """An Admin or Baseline Accept rule admitting every namespace or address into a
+        production namespace its subject covers: reported when the solver's packet from
+        outside that namespace is allowed and this rule is what decided its ingress (a packet
+        an earlier rule decides says nothing about this one: then no finding)."""
+        if effective_action(rule) is not Action.ACCEPT:
+            return
+        ports = _policy_ports(rule.ports)
+        if ports is None:
+            return  # named ports only: their protocol is the pod's, which a PolicyPort cannot leave open
+        where = f"{cp.key} spec.ingress[{r}]"
+        for declared in self.cluster.namespaces:
+            if not production.matches(declared.labels) or not cp.subject.namespace_selector.matches(declared.labels):
+                continue
+            dst = Scope(namespace=declared.name, pod=cp.subject.pod_selector)
+            elsewhere = LabelSelector(match_expressions=(Requirement(NAMESPACE_NAME_LABEL, Operator.NOT_IN, (declared.name,)),))
+            for what, src, location in _broad_cluster_sources(rule, elsewhere):
+                result = self.verifier.check(Invariant(f"overly-broad {cp.key}", InvariantKind.REACHABLE, src, dst, ports))
+                if result.verdict is Verdict.UNKNOWN:
+                    self.undecided.append(UndecidedRule("overly-broad", result.reason or "undecided", location, f"{where} into {declared.name}"))
+                    continue
+                if result.verdict is not Verdict.PROVED or result.packet is None:
+                    continue
+                side = result.decision.ingress
+                outcome = side.admin if cp.tier is Tier.ADMIN else side.baseline
+                if side.decided_by != cp.tier.value or outcome is None or outcome.rule is None or (outcome.rule.policy, outcome.rule.index) != (cp, r):
+                    continue
+                self.add(
+                    "overly-broad",
+                    f"{where}{' (' + rule.name + ')' if rule.name else ''} admits {what} into production namespace {declared.name} "
+                    f"({_labels_text(declared.labels)}), e.g. {result.packet}",
+                    location,
+                    policy_ref(cp),
+                    result.packet,
+                    result.decision,
+                    about=(ObjectRef("Namespace", "", declared.name),),
+                )
+                break
 
     # --- shadowed, redundant ---------------------------------------------------------------
 
@@ -712,6 +756,25 @@ def _peer_scope(peer: Peer | None, namespace: str) -> Scope:
     if peer.ip_block is not None:
         return Scope(ip_block=peer.ip_block)
     return Scope(namespace=peer.namespace_selector if peer.namespace_selector is not None else namespace, pod=peer.pod_selector)
+
+
+def _policy_ports(entries) -> tuple[PolicyPort, ...] | None:
+    """A cluster rule's numbered port entries as a NetworkPolicy's (their packets are a
+    part of the rule's); None when it has entries and none of them is numbered."""
+    found = tuple(
+        PolicyPort(e.protocol, e.start, e.end if e.end != e.start else None) for e in entries if e.named is None and e.protocol is not None
+    )
+    return None if entries and not found else found
+
+
+def _broad_cluster_sources(rule, elsewhere: LabelSelector) -> Iterator[tuple[str, Scope, object]]:
+    """The broad peers of a cluster rule, as (words, sources from outside the namespace, where)."""
+    for i, peer in enumerate(rule.peers):
+        if peer.pods is not None and peer.pods.namespace_selector.is_empty:
+            yield f"every namespace (from[{i}])", Scope(namespace=elsewhere, pod=peer.pods.pod_selector), peer.location or rule.location
+        for network in peer.networks:
+            if network.prefixlen == 0:
+                yield f"every address (from[{i}] networks {network})", Scope(kind=EndpointKind.EXTERNAL, ip_block=IPBlock(network)), peer.location or rule.location
 
 
 def _broad_sources(rule: Rule, elsewhere: LabelSelector) -> Iterator[tuple[str, Scope, object]]:

@@ -390,3 +390,31 @@ def test_annotations_on_every_kind_of_object_load_and_are_checked():
     assert [f.object.name for f in lint(cluster).findings] == ["worker-egress"]
     with pytest.raises(InputError, match="did you mean 'dns-blocked'"):
         lint(load_text(_dns_text() + node.replace("ignore: dns-blocked", "ignore: dns-blocke"), "dns.yaml"))
+
+
+_EARLIER_DENY = """---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: guard}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {environment: production}}}
+  ingress:
+    - name: only-own
+      action: Deny
+      from: [{namespaces: {matchExpressions: [{key: kubernetes.io/metadata.name, operator: NotIn, values: [shop]}]}}]
+"""
+
+
+def test_overly_broad_admin_allow_into_a_production_namespace():
+    report = lint(_load("cluster-broad.yaml"), config=LintConfig(disabled=frozenset({"dns-blocked"})))
+    (finding,) = [f for f in report.findings if f.rule == "overly-broad"]
+    assert finding.object.kind == "AdminNetworkPolicy" and finding.location.line == 19
+    assert finding.message.startswith("anp/open-production spec.ingress[0] (from-anywhere) admits every namespace (from[0]) into production namespace shop")
+    assert decide(_load("cluster-broad.yaml"), finding.packet).allowed and finding.packet.src.namespace != "shop"
+    assert finding.packet.port == 8080
+    # An earlier Admin rule denies every other namespace: the Allow never decides a packet
+    # from outside, so no finding (the solver's packet would be denied anyway).
+    text = open(os.path.join(DATA, "cluster-broad.yaml")).read() + _EARLIER_DENY
+    report = lint(load_text(text, "c.yaml"), config=LintConfig(disabled=frozenset({"dns-blocked"})))
+    assert "overly-broad" not in _rules(report) and not report.undecided
