@@ -33,6 +33,7 @@ from npverify.model import (
     Action,
     NAMESPACE_NAME_LABEL,
     Cluster,
+    ClusterPeer,
     ClusterPolicy,
     ContainerPort,
     Diagnostic,
@@ -406,7 +407,8 @@ class _Run:
             )
             return
         cluster = self.cluster
-        blamed: set[ObjectRef] = set()
+        #: What was blamed: a NetworkPolicy, or one rule of a cluster-scoped policy.
+        blamed: set[tuple] = set()
         #: Namespaces whose annotation silences dns-blocked for the example pod: asked again
         #: without their pods, so that other pods the same culprit blocks are still found.
         excluded: set[str] = set()
@@ -424,9 +426,13 @@ class _Run:
             packet = result.packet
             assert packet is not None
             # The fixes only ever allow more, so a packet denied with them is denied without.
-            decision = decide(self.cluster, packet, self.semantics)
-            if decision.allowed:
+            if decide(self.cluster, packet, self.semantics).allowed:
                 raise InternalError(f"dns-blocked: the packet {packet!r} is denied with fixes applied but allowed without them")
+            # Blamed on what denies it with the earlier findings fixed: the next fix to make
+            # (without them, it may be an earlier finding's rule that matches it first).
+            decision = decide(cluster, packet, self.semantics)
+            if decision.allowed:
+                raise InternalError(f"dns-blocked: the solver's counterexample {packet!r} is allowed by the evaluator")
             culprit = _denier(decision)
             ref = policy_ref(culprit[0])
             src = packet.src
@@ -452,9 +458,10 @@ class _Run:
                     else:
                         cluster = attrs.evolve(cluster, workloads=tuple(w for w in cluster.workloads if (w.kind, w.namespace, w.name) != (e.kind, e.namespace, e.name)))
                 continue
-            if ref in blamed:
-                raise InternalError(f"dns-blocked: {ref} blamed twice for {packet!r}")
-            blamed.add(ref)
+            key = (ref, culprit[3])
+            if key in blamed:
+                raise InternalError(f"dns-blocked: {ref} {culprit[3]} blamed twice for {packet!r}")
+            blamed.add(key)
             self.findings.append(finding)
             if len(blamed) >= MAX_DNS_FINDINGS:
                 self.notes.append(
@@ -734,12 +741,15 @@ def _denier(decision: Decision):
 def _fixed(cluster: Cluster, policy, fix, dns: Scope, ports) -> Cluster:
     """``cluster`` with the culprit made to let DNS through: a NetworkPolicy gains a rule
     allowing DNS (egress to the DNS pods, or ingress from anywhere); a tier's Deny rule is
-    removed. Both only allow more."""
+    made to match nothing (an Accept rule of an unknown peer: the rules keep their indexes,
+    which later findings name). Both only allow more."""
     how, direction, index = fix
     if how == "drop":
-        rules = policy.rules(direction)
-        kept = rules[:index] + rules[index + 1 :]
-        changed = attrs.evolve(policy, **{"ingress" if direction is Direction.INGRESS else "egress": kept})
+        rules = list(policy.rules(direction))
+        rules[index] = attrs.evolve(rules[index], action=Action.ACCEPT, peers=(ClusterPeer(),))
+        if effective_action(rules[index]) is not Action.ACCEPT or not rules[index].fails_closed:
+            raise InternalError(f"dns-blocked: {policy.key} {direction} rule {index} could not be made to match nothing")
+        changed = attrs.evolve(policy, **{"ingress" if direction is Direction.INGRESS else "egress": tuple(rules)})
         return attrs.evolve(cluster, cluster_policies=tuple(changed if p is policy else p for p in cluster.cluster_policies))
     if direction is Direction.EGRESS:
         peer = Peer(pod_selector=dns.pod, namespace_selector=LabelSelector(Labels.of({NAMESPACE_NAME_LABEL: dns.namespace})))

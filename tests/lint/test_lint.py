@@ -418,3 +418,15 @@ def test_overly_broad_admin_allow_into_a_production_namespace():
     text = open(os.path.join(DATA, "cluster-broad.yaml")).read() + _EARLIER_DENY
     report = lint(load_text(text, "c.yaml"), config=LintConfig(disabled=frozenset({"dns-blocked"})))
     assert "overly-broad" not in _rules(report) and not report.undecided
+
+
+def test_dns_blocked_by_two_rules_of_one_admin_policy_reports_each_rule():
+    # A second Deny rule of the same policy also blocks DNS: once the first is fixed (made to
+    # match nothing, in a copy), the second is the next culprit, not the first again.
+    text = open(os.path.join(DATA, "tiers.yaml")).read() + (
+        "    - name: no-dns\n      action: Deny\n      to: [{namespaces: {}}]\n      ports: [{portNumber: {protocol: UDP, port: 53}}, {portNumber: {protocol: TCP, port: 53}}]\n"
+    )
+    report = lint(load_text(text, "tiers.yaml"))
+    assert [f.object.name for f in report.findings] == ["dev-lockdown", "dev-lockdown"]
+    assert sorted(f.location.line for f in report.findings) == [17, 20]
+    assert all(not decide(load_text(text, "tiers.yaml"), f.packet).allowed for f in report.findings)
