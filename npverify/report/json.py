@@ -398,6 +398,7 @@ def _lint_finding_json(f) -> dict[str, Any]:
         "message": f.message,
         "location": location_json(f.location),
         "object": {"kind": f.object.kind, "namespace": f.object.namespace, "name": f.object.name},
+        "about": [{"kind": r.kind, "namespace": r.namespace, "name": r.name} for r in f.about],
         "details": list(f.details),
         "packet": packet_json(f.packet),
         "decision": decision_json(f.decision),

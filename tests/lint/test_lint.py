@@ -430,3 +430,13 @@ def test_dns_blocked_by_two_rules_of_one_admin_policy_reports_each_rule():
     assert [f.object.name for f in report.findings] == ["dev-lockdown", "dev-lockdown"]
     assert sorted(f.location.line for f in report.findings) == [17, 20]
     assert all(not decide(load_text(text, "tiers.yaml"), f.packet).allowed for f in report.findings)
+
+
+def test_json_lists_what_a_silenced_finding_is_about(tmp_path):
+    path = tmp_path / "dns.yaml"
+    path.write_text(_dns_text(("metadata: {name: batch}", "metadata: {name: batch, annotations: {npverify.io/ignore: dns-blocked}}")))
+    document = json.loads(_cli(str(path), "--format", "json").output)
+    schema = json.load(open(os.path.join(os.path.dirname(__file__), "..", "..", "specs", "lint.schema.json")))
+    jsonschema.validate(document, schema)
+    (silenced,) = document["silenced"]
+    assert {"kind": "Namespace", "namespace": "", "name": "batch"} in silenced["about"]
