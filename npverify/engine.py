@@ -154,12 +154,13 @@ class Verifier:
         via = service_route(asked, self.cluster, result.packet) if result.packet is not None else ""
         return attrs.evolve(result, invariant=asked, via=via, seconds=time.perf_counter() - started)
 
-    def allowed_each(self, invariants: Sequence[Invariant], limits: Limits | None = None) -> list[Outcome]:
+    def allowed_each(self, invariants: Sequence[Invariant], limits: Limits | None = None, settle=None) -> list[Outcome]:
         """For many ``reachable`` invariants at once: SAT when the solver finds an allowed
         packet of the invariant's scopes and ports (possibly only under one resolution of
         what no manifest holds), UNSAT when there is none, UNKNOWN otherwise. One solver
         holds the cluster for all of them (smt.batch); no packet is decoded or replayed,
-        and unmodelled objects are not consulted: ask ``check`` for a verdict."""
+        and unmodelled objects are not consulted: ask ``check`` for a verdict. ``settle``
+        as for smt.batch.allowed_each (indexes into ``invariants``)."""
         if not invariants:
             return []
         lowered = [self.lower(i) for i in invariants]
@@ -176,7 +177,7 @@ class Verifier:
             )
             for i in lowered
         ]
-        return allowed_each(self._session_for(*lowered), queries, limits or self.limits)
+        return allowed_each(self._session_for(*lowered), queries, limits or self.limits, settle)
 
     def _fail_closed(self, invariant: Invariant, result: InvariantResult) -> InvariantResult:
         """UNKNOWN when an object npverify does not model could change the answer."""

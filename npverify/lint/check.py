@@ -59,7 +59,7 @@ from npverify.model import (
     Workload,
 )
 from npverify.results import Verdict
-from npverify.semantics import Decision, decide, possible_outcomes, universe_problem
+from npverify.semantics import Decision, decide, ports_match, possible_outcomes, scope_matches, universe_problem
 from npverify.tiers import effective_action
 from npverify.smt import Limits
 
@@ -495,12 +495,26 @@ class _Run:
         if not open_rules:
             return
         questions = [(entry, self._unusable_invariant(entry, peer)) for entry, _ in open_rules for peer in entry[3].peers or (None,)]
-        outcomes = self.verifier.allowed_each([invariant for _, invariant in questions])
+
+        #: Questions the evaluator answered (allowed whatever no manifest settles).
+        proved: set[int] = set()
+
+        def settle(packet: Packet, open_questions: list[int]) -> list[int]:
+            # The solver's packet shows an endpoint that gets through (a pod no manifest
+            # describes, an address some tier lets by): tried at the other end of the
+            # questions still open, most of which it settles at once.
+            found = [i for i in open_questions if witnesses.usable_with(questions[i][0], questions[i][1], packet)]
+            proved.update(found)
+            return found
+
+        outcomes = self.verifier.allowed_each([invariant for _, invariant in questions], settle=settle)
         answers: dict[tuple, list] = {}
-        for (entry, invariant), outcome in zip(questions, outcomes):
+        for i, ((entry, invariant), outcome) in enumerate(zip(questions, outcomes)):
             answers.setdefault(entry[:3], []).append((invariant, outcome))
+        evaluated = {questions[i][0][:3] for i in proved}
         for entry, tried in open_rules:
-            self._unusable(entry, answers[entry[:3]], tried)
+            if entry[:3] not in evaluated:  # else a packet through it is allowed: usable
+                self._unusable(entry, answers[entry[:3]], tried)
 
     def _unusable_invariant(self, entry, peer: Peer | None) -> Invariant:
         policy, direction, _, rule = entry
@@ -951,7 +965,8 @@ class _Witnesses:
             return found + ([ExternalEndpoint(self.external)] if self.external is not None else [])
         if peer.ip_block is not None:
             ip = _address_in_block(peer.ip_block, self.pod_cidrs)
-            return [ExternalEndpoint(ip)] if ip is not None else []
+            found = [ExternalEndpoint(ip)] if ip is not None else []
+            return found + self._pods_in_block(policy, peer.ip_block, side)
         if peer.namespace_selector is None:
             namespaces = [policy.namespace]
         else:
@@ -959,6 +974,36 @@ class _Witnesses:
         found = [self._pod(w, side) for w in self._workloads(namespaces, peer.pod_selector)]
         made = self._made_pod(policy.namespace if peer.namespace_selector is None else None, peer.namespace_selector, peer.pod_selector, named)
         return found + ([made] if made is not None else [])
+
+    def _pods_in_block(self, policy: NetworkPolicy, block: IPBlock, side: str) -> list[Endpoint]:
+        """Pods with an address of ``block``, where ipBlocks match pods: loaded workloads
+        without stated IPs of another namespace and of the policy's, and a pod made in a
+        namespace no policy isolates. Their IPs are any the universe allows them."""
+        if not self.run.semantics.ip_block_matches_pods:
+            return []
+        ip = self._pod_address_in(block)
+        if ip is None:
+            return []
+        namespaces = [n for n in self.run._workloads_by_namespace if n != policy.namespace][:2] + [policy.namespace]
+        found: list[Endpoint] = [
+            attrs.evolve(self._pod(w, side), ip=ip) for w in self._workloads(namespaces, None) if not w.ips
+        ]
+        made = self._made_pod(None, LabelSelector(), None, ())
+        if made is not None:
+            found.append(attrs.evolve(made, ip=ip))
+        return found
+
+    def _pod_address_in(self, block: IPBlock) -> IPAddress | None:
+        """An address of ``block`` (outside its excepts) that a pod may have."""
+        if not self.pod_cidrs:
+            return _address_in_block(block, ())
+        for cidr in self.pod_cidrs:
+            if cidr.version == block.cidr.version and cidr.overlaps(block.cidr):
+                inner = cidr if cidr.subnet_of(block.cidr) else block.cidr
+                ip = _address_in_block(IPBlock(inner, block.except_), ())
+                if ip is not None and ip in cidr and block.contains(ip):
+                    return ip
+        return None
 
     def _ports(self, rule: Rule, src: Endpoint, dst: Endpoint) -> list[tuple[Protocol, int]]:
         """Ports the rule matches, resolved on ``dst``; for a rule of every port, a few the
@@ -993,6 +1038,33 @@ class _Witnesses:
                             found[(entry.protocol, entry.port)] = None
             self._ports_near[namespace] = list(found)[:4]
         return self._ports_near[namespace]
+
+    def usable_with(self, entry, invariant: Invariant, found: Packet) -> bool:
+        """Does a packet between the policy's pods and the other end of ``found`` (a packet
+        the solver found allowed for another question) get through, in ``invariant``'s
+        scopes (a rule's peer)?"""
+        policy, direction, _, rule = entry
+        ingress = direction is Direction.INGRESS
+        other, other_scope = (found.src, invariant.src) if ingress else (found.dst, invariant.dst)
+        if not scope_matches(other_scope, other):
+            return False
+        own_found, own_scope = (found.dst, invariant.dst) if ingress else (found.src, invariant.src)
+        if scope_matches(own_scope, own_found) and ports_match(rule.ports, found.protocol, found.port, found.dst) and self._allowed(found):
+            return True
+        named = tuple(dict.fromkeys((e.port, e.protocol) for e in rule.ports if isinstance(e.port, str)))
+        for own in self._own(policy, named if ingress else (), "dst" if ingress else "src"):
+            src, dst = (other, own) if ingress else (own, other)
+            for protocol, port in self._ports(rule, src, dst)[:4]:
+                if self._allowed(Packet(src, dst, protocol, port)):
+                    return True
+        return False
+
+    def _allowed(self, packet: Packet) -> bool:
+        """In the universe, and allowed by the evaluator whatever no manifest settles."""
+        if universe_problem(self.cluster, packet, self.run.universe):
+            return False
+        outcomes = possible_outcomes(self.cluster, packet, self.run.semantics)
+        return outcomes.determined and outcomes.decisions[0].allowed
 
     def usable(self, policy: NetworkPolicy, direction: Direction, rule: Rule) -> tuple[bool, dict[int, Packet]]:
         """Does some packet the rule matches get through, according to the evaluator? If

@@ -213,6 +213,7 @@ def _without_witnesses(monkeypatch):
     from npverify.lint import check
 
     monkeypatch.setattr(check._Witnesses, "usable", lambda self, policy, direction, rule: (False, {}))
+    monkeypatch.setattr(check._Witnesses, "usable_with", lambda self, entry, invariant, found: False)
 
 
 def _findings(report) -> list[tuple]:
