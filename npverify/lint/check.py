@@ -388,16 +388,18 @@ class _Run:
         """Is every packet from any pod of the universe to a DNS pod on UDP/53 and TCP/53
         allowed? Each counterexample is blamed on what denies it (the policy isolating the
         pod, or a tier's Deny rule); that is fixed in a copy and the question asked again,
-        so the next finding is another culprit."""
+        so the next finding is another culprit. Packets from loaded workloads' pods go
+        through the evaluator first (one workload per namespace): each one denied is a
+        counterexample found without the solver, which then re-encodes the fixed cluster
+        far less often."""
         from npverify.engine import Verifier
 
         config = self.config
         dns = Scope(namespace=config.dns_namespace, pod=LabelSelector(config.dns_labels), kind=EndpointKind.POD)
         ports = (PolicyPort(Protocol.UDP, 53), PolicyPort(Protocol.TCP, 53))
         invariant = Invariant("dns-blocked", InvariantKind.ALLOWED, Scope(kind=EndpointKind.POD), dns, ports)
-        if self.universe.pods == "workloads" and not any(
-            LabelSelector(config.dns_labels).matches(w.labels) for w in self._workloads_by_namespace.get(config.dns_namespace, ())
-        ):
+        dns_workloads = [w for w in self._workloads_by_namespace.get(config.dns_namespace, ()) if LabelSelector(config.dns_labels).matches(w.labels)]
+        if self.universe.pods == "workloads" and not dns_workloads:
             self.skipped.append(
                 SkippedRule(
                     "dns-blocked",
@@ -406,16 +408,31 @@ class _Run:
                 )
             )
             return
-        cluster = self.cluster
-        #: What was blamed: a NetworkPolicy, or one rule of a cluster-scoped policy.
-        blamed: set[tuple] = set()
-        #: Namespaces whose annotation silences dns-blocked for the example pod: asked again
-        #: without their pods, so that other pods the same culprit blocks are still found.
-        excluded: set[str] = set()
-        while True:
+        search = _DnsSearch(self, dns, ports)
+        witnesses = _Witnesses(self)
+        # The DNS pods: a loaded one, and (where the universe holds pods no manifest
+        # describes) one with the DNS labels and no container ports, which rules naming the
+        # DNS ports by name do not match.
+        made = witnesses._made_pod(config.dns_namespace, None, LabelSelector(config.dns_labels), ())
+        targets = [witnesses._pod(w, "dst") for w in dns_workloads[:1]] + ([made] if made is not None else [])
+        # One workload per namespace: a namespace's policies usually isolate its pods
+        # alike, and the solver finds what this misses.
+        for workloads in self._workloads_by_namespace.values():
+            w = workloads[0]
+            for dns_pod, protocol in itertools.product(targets, (Protocol.UDP, Protocol.TCP)):
+                if search.stopped or w.namespace in search.excluded or search.cluster.workload(w.key) is None:
+                    break
+                packet = Packet(witnesses._pod(w, "src"), dns_pod, protocol, 53)
+                if universe_problem(self.cluster, packet, self.universe):
+                    continue
+                outcomes = possible_outcomes(search.cluster, packet, self.semantics)
+                if outcomes.determined and not outcomes.decisions[0].allowed:
+                    search.counterexample(packet)
+        while not search.stopped:
+            cluster = search.cluster
             verifier = self.verifier if cluster is self.cluster else Verifier(cluster, self.universe, self.semantics, limits=self.limits)
-            if excluded:
-                others = LabelSelector(match_expressions=(Requirement(NAMESPACE_NAME_LABEL, Operator.NOT_IN, tuple(sorted(excluded))),))
+            if search.excluded:
+                others = LabelSelector(match_expressions=(Requirement(NAMESPACE_NAME_LABEL, Operator.NOT_IN, tuple(sorted(search.excluded))),))
                 invariant = attrs.evolve(invariant, src=Scope(kind=EndpointKind.POD, namespace=others))
             result = verifier.check(invariant)
             if result.verdict is Verdict.PROVED:
@@ -423,52 +440,8 @@ class _Run:
             if result.verdict is Verdict.UNKNOWN:
                 self.undecided.append(UndecidedRule("dns-blocked", result.reason or "undecided"))
                 return
-            packet = result.packet
-            assert packet is not None
-            # The fixes only ever allow more, so a packet denied with them is denied without.
-            if decide(self.cluster, packet, self.semantics).allowed:
-                raise InternalError(f"dns-blocked: the packet {packet!r} is denied with fixes applied but allowed without them")
-            # Blamed on what denies it with the earlier findings fixed: the next fix to make
-            # (without them, it may be an earlier finding's rule that matches it first).
-            decision = decide(cluster, packet, self.semantics)
-            if decision.allowed:
-                raise InternalError(f"dns-blocked: the solver's counterexample {packet!r} is allowed by the evaluator")
-            culprit = _denier(decision)
-            ref = policy_ref(culprit[0])
-            src = packet.src
-            pod = f"pod {_labels_text(src.labels)} in namespace {src.namespace}" if isinstance(src, PodEndpoint) else str(src)
-            evidence = _pod_refs(cluster, src)
-            finding = self.finding(
-                "dns-blocked",
-                f"{pod} cannot reach DNS ({config.dns_namespace} pods {_labels_text(config.dns_labels)}) on {packet.protocol}/53: {culprit[1]}",
-                culprit[2],
-                ref,
-                packet,
-                decision,
-                about=evidence,
-            )
-            silencing = [e for e in evidence if "dns-blocked" in self.ignores.get(e, ())]
-            if silencing:
-                # Silenced by the example pod's namespace or workload: asked again without
-                # those pods (the culprit is not fixed: it may block other pods).
-                self.silenced.append(finding)
-                for e in silencing:
-                    if e.kind == "Namespace":
-                        excluded.add(e.name)
-                    else:
-                        cluster = attrs.evolve(cluster, workloads=tuple(w for w in cluster.workloads if (w.kind, w.namespace, w.name) != (e.kind, e.namespace, e.name)))
-                continue
-            key = (ref, culprit[3])
-            if key in blamed:
-                raise InternalError(f"dns-blocked: {ref} {culprit[3]} blamed twice for {packet!r}")
-            blamed.add(key)
-            self.findings.append(finding)
-            if len(blamed) >= MAX_DNS_FINDINGS:
-                self.notes.append(
-                    f"dns-blocked: stopped after {MAX_DNS_FINDINGS} findings; more pods may be blocked: fix these and run again"
-                )
-                return
-            cluster = _fixed(cluster, culprit[0], culprit[3], dns, ports)
+            assert result.packet is not None
+            search.counterexample(result.packet)
 
     # --- unusable-rule ---------------------------------------------------------------------
 
@@ -724,6 +697,72 @@ def _near_misses(selector: LabelSelector, label_sets: list, what: str) -> tuple[
                 if value not in values[requirement.key]:
                     hints.append(f"no {what} {requirement.key}={value}{did_you_mean(value, sorted(values[requirement.key]))}")
     return tuple(hints)
+
+
+class _DnsSearch:
+    """dns-blocked's state: the cluster with the findings so far fixed (and silenced
+    workloads removed), the namespaces taken out of the question, and what was blamed."""
+
+    def __init__(self, run: _Run, dns: Scope, ports: tuple[PolicyPort, ...]):
+        self.run = run
+        self.dns = dns
+        self.ports = ports
+        self.cluster = run.cluster
+        #: What was blamed: a NetworkPolicy, or one rule of a cluster-scoped policy.
+        self.blamed: set[tuple] = set()
+        #: Namespaces whose annotation silences dns-blocked for the example pod: asked again
+        #: without their pods, so that other pods the same culprit blocks are still found.
+        self.excluded: set[str] = set()
+        self.stopped = False
+
+    def counterexample(self, packet: Packet) -> None:
+        """A packet to DNS denied in the fixed cluster: a finding (or a silenced one), and
+        the culprit fixed (or the silenced pods taken out)."""
+        run, config = self.run, self.run.config
+        # The fixes only ever allow more, so a packet denied with them is denied without.
+        if decide(run.cluster, packet, run.semantics).allowed:
+            raise InternalError(f"dns-blocked: the packet {packet!r} is denied with fixes applied but allowed without them")
+        # Blamed on what denies it with the earlier findings fixed: the next fix to make
+        # (without them, it may be an earlier finding's rule that matches it first).
+        decision = decide(self.cluster, packet, run.semantics)
+        if decision.allowed:
+            raise InternalError(f"dns-blocked: the counterexample {packet!r} is allowed by the evaluator")
+        culprit = _denier(decision)
+        ref = policy_ref(culprit[0])
+        src = packet.src
+        pod = f"pod {_labels_text(src.labels)} in namespace {src.namespace}" if isinstance(src, PodEndpoint) else str(src)
+        evidence = _pod_refs(self.cluster, src)
+        finding = run.finding(
+            "dns-blocked",
+            f"{pod} cannot reach DNS ({config.dns_namespace} pods {_labels_text(config.dns_labels)}) on {packet.protocol}/53: {culprit[1]}",
+            culprit[2],
+            ref,
+            packet,
+            decision,
+            about=evidence,
+        )
+        silencing = [e for e in evidence if "dns-blocked" in run.ignores.get(e, ())]
+        if silencing:
+            # Silenced by the example pod's namespace or workload: asked again without
+            # those pods (the culprit is not fixed: it may block other pods).
+            run.silenced.append(finding)
+            for e in silencing:
+                if e.kind == "Namespace":
+                    self.excluded.add(e.name)
+                else:
+                    kept = tuple(w for w in self.cluster.workloads if (w.kind, w.namespace, w.name) != (e.kind, e.namespace, e.name))
+                    self.cluster = attrs.evolve(self.cluster, workloads=kept)
+            return
+        key = (ref, culprit[3])
+        if key in self.blamed:
+            raise InternalError(f"dns-blocked: {ref} {culprit[3]} blamed twice for {packet!r}")
+        self.blamed.add(key)
+        run.findings.append(finding)
+        if len(self.blamed) >= MAX_DNS_FINDINGS:
+            run.notes.append(f"dns-blocked: stopped after {MAX_DNS_FINDINGS} findings; more pods may be blocked: fix these and run again")
+            self.stopped = True
+            return
+        self.cluster = _fixed(self.cluster, culprit[0], culprit[3], self.dns, self.ports)
 
 
 def _pod_refs(cluster: Cluster, endpoint) -> tuple[ObjectRef, ...]:

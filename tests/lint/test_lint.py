@@ -177,10 +177,17 @@ def test_cli_unknown_rule_is_bad_input():
     assert result.exit_code == 2 and "did you mean 'shadowed'?" in result.output
 
 
-def test_cli_undecided_is_exit_3():
+def test_cli_undecided_is_exit_3(tmp_path):
     # An rlimit of 1 leaves the solver's question undecided: never a pass.
+    path = tmp_path / "dns.yaml"
+    path.write_text(_dns_text(("ports: [{port: 53, protocol: UDP}]\n", "ports: [{port: 53, protocol: UDP}, {port: 53, protocol: TCP}]\n")))
+    assert _cli(str(path)).exit_code == 0  # DNS allowed for every pod, proved
+    result = _cli(str(path), "--rlimit", "1")
+    assert result.exit_code == 3 and "undecided: dns-blocked" in result.output
+    # The evaluator still finds worker-egress's denied packet without the solver: an
+    # error, and the solver's undecided question besides (exit 1: a finding fails first).
     result = _cli(os.path.join(DATA, "dns.yaml"), "--rlimit", "1")
-    assert result.exit_code == 3 and "undecided" in result.output
+    assert result.exit_code == 1 and "dns-blocked: pod {app=worker}" in result.output and "undecided: dns-blocked" in result.output
 
 
 def test_json_report_matches_its_schema():
