@@ -878,9 +878,10 @@ def _labels_satisfying(selector: LabelSelector | None) -> dict[str, str] | None:
 def _address_in_block(block, pod_cidrs) -> IPAddress | None:
     """An address of ``block`` outside its excepts and the pod CIDRs: an external host's."""
     cidr = block.cidr
-    candidates = [cidr.network_address + 1 if cidr.num_addresses > 2 else cidr.network_address]
+    # Documentation addresses first: they read as what they are in a finding's example.
+    candidates = [ipaddress.ip_address(a) for a in ("203.0.113.1", "198.51.100.1", "2001:db8::1")]
+    candidates += [cidr.network_address + 1 if cidr.num_addresses > 2 else cidr.network_address]
     candidates += [e.broadcast_address + 1 for e in block.except_ if int(e.broadcast_address) + 1 <= int(cidr.broadcast_address)]
-    candidates += [ipaddress.ip_address(a) for a in ("203.0.113.1", "198.51.100.1", "2001:db8::1")]
     for ip in candidates:
         if block.contains(ip) and not any(ip in c for c in pod_cidrs):
             return ip
