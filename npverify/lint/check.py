@@ -389,7 +389,7 @@ class _Run:
         allowed? Each counterexample is blamed on what denies it (the policy isolating the
         pod, or a tier's Deny rule); that is fixed in a copy and the question asked again,
         so the next finding is another culprit. Packets from loaded workloads' pods go
-        through the evaluator first (one workload per namespace): each one denied is a
+        through the evaluator first (see _egress_alike): each one denied is a
         counterexample found without the solver, which then re-encodes the fixed cluster
         far less often."""
         from npverify.engine import Verifier
@@ -415,18 +415,18 @@ class _Run:
         # DNS ports by name do not match.
         made = witnesses._made_pod(config.dns_namespace, None, LabelSelector(config.dns_labels), ())
         targets = [witnesses._pod(w, "dst") for w in dns_workloads[:1]] + ([made] if made is not None else [])
-        # One workload per namespace: a namespace's policies usually isolate its pods
-        # alike, and the solver finds what this misses.
-        for workloads in self._workloads_by_namespace.values():
-            w = workloads[0]
+        for w in self._egress_alike():
             for dns_pod, protocol in itertools.product(targets, (Protocol.UDP, Protocol.TCP)):
                 if search.stopped or w.namespace in search.excluded or search.cluster.workload(w.key) is None:
                     break
                 packet = Packet(witnesses._pod(w, "src"), dns_pod, protocol, 53)
                 if universe_problem(self.cluster, packet, self.universe):
                     continue
-                outcomes = possible_outcomes(search.cluster, packet, self.semantics)
-                if outcomes.determined and not outcomes.decisions[0].allowed:
+                # Until the fixes let it through: each culprit on its way is a finding.
+                while not search.stopped and w.namespace not in search.excluded and search.cluster.workload(w.key) is not None:
+                    outcomes = possible_outcomes(search.cluster, packet, self.semantics)
+                    if not outcomes.determined or outcomes.decisions[0].allowed:
+                        break
                     search.counterexample(packet)
         while not search.stopped:
             cluster = search.cluster
@@ -442,6 +442,23 @@ class _Run:
                 return
             assert result.packet is not None
             search.counterexample(result.packet)
+
+    def _egress_alike(self) -> Iterator[Workload]:
+        """Per namespace, one loaded workload for each set of policies selecting it for
+        egress (its NetworkPolicies, the cluster policies whose subject it is in): the
+        candidates a namespace's DNS verdicts most likely differ by. The solver finds what
+        they miss."""
+        egress = [cp for cp in self.cluster.cluster_policies if cp.egress]
+        for namespace, workloads in self._workloads_by_namespace.items():
+            labels = self._namespace_labels[namespace]
+            subjects = [cp.subject.pod_selector for cp in egress if cp.subject.namespace_selector.matches(labels)]
+            selectors = subjects + [p.pod_selector for p in self.cluster.policies_in(namespace) if Direction.EGRESS in p.policy_types]
+            seen: set[tuple[bool, ...]] = set()
+            for w in workloads:
+                signature = tuple(selector.matches(w.labels) for selector in selectors)
+                if signature not in seen:
+                    seen.add(signature)
+                    yield w
 
     # --- unusable-rule ---------------------------------------------------------------------
 
