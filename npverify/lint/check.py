@@ -413,13 +413,13 @@ class _Run:
         # The DNS pods: a loaded one, and (where the universe holds pods no manifest
         # describes) one with the DNS labels and no container ports, which rules naming the
         # DNS ports by name do not match.
-        made = witnesses._made_pod(config.dns_namespace, None, LabelSelector(config.dns_labels), ())
-        targets = [witnesses._pod(w, "dst") for w in dns_workloads[:1]] + ([made] if made is not None else [])
+        made = witnesses.made_pod(config.dns_namespace, None, LabelSelector(config.dns_labels), ())
+        targets = [witnesses.pod(w, "dst") for w in dns_workloads[:1]] + ([made] if made is not None else [])
         for w in self._egress_alike():
             for dns_pod, protocol in itertools.product(targets, (Protocol.UDP, Protocol.TCP)):
                 if search.stopped or w.namespace in search.excluded or search.cluster.workload(w.key) is None:
                     break
-                packet = Packet(witnesses._pod(w, "src"), dns_pod, protocol, 53)
+                packet = Packet(witnesses.pod(w, "src"), dns_pod, protocol, 53)
                 if universe_problem(self.cluster, packet, self.universe):
                     continue
                 # Until the fixes let it through: each culprit on its way is a finding.
@@ -941,7 +941,7 @@ class _Witnesses:
         count = len(self._loaded) + len(self._made)
         return self.network.network_address + (2 * count + 1) % max(self.network.num_addresses - 2, 1) + 1
 
-    def _pod(self, w: Workload, side: str) -> PodEndpoint:
+    def pod(self, w: Workload, side: str) -> PodEndpoint:
         """A pod of ``w`` as the packet's ``side`` ("src" or "dst"): two pods of a workload
         of several pods, so that a rule between a workload's own pods has a witness."""
         key = f"{w.key}#{side}"
@@ -973,7 +973,7 @@ class _Witnesses:
                 break
         return (found + rest)[: self.PER_SIDE]
 
-    def _made_pod(self, namespace: str | None, namespace_selector: LabelSelector | None, pod_selector: LabelSelector | None, named: tuple) -> PodEndpoint | None:
+    def made_pod(self, namespace: str | None, namespace_selector: LabelSelector | None, pod_selector: LabelSelector | None, named: tuple) -> PodEndpoint | None:
         """A pod the selectors match that no manifest describes, with container ports of
         the ``named`` (name, protocol) pairs; in ``namespace``, else in a namespace
         ``namespace_selector`` matches (a declared one, or a made one). None when the
@@ -1008,16 +1008,16 @@ class _Witnesses:
         return run._namespace_labels[matching[0]] if matching else None
 
     def _own(self, policy: NetworkPolicy, named: tuple, side: str) -> list[Endpoint]:
-        pods: list[Endpoint] = [self._pod(w, side) for w in self._workloads([policy.namespace], policy.pod_selector)]
-        made = self._made_pod(policy.namespace, None, policy.pod_selector, named)
+        pods: list[Endpoint] = [self.pod(w, side) for w in self._workloads([policy.namespace], policy.pod_selector)]
+        made = self.made_pod(policy.namespace, None, policy.pod_selector, named)
         return pods + ([made] if made is not None else [])
 
     def _others(self, policy: NetworkPolicy, peer: Peer | None, named: tuple, side: str) -> list[Endpoint]:
         run = self.run
         if peer is None:
             namespaces = [policy.namespace] + [n for n in run._workloads_by_namespace if n != policy.namespace][:2]
-            found: list[Endpoint] = [self._pod(w, side) for w in self._workloads(namespaces, None)]
-            made = self._made_pod(None, LabelSelector(), None, named)
+            found: list[Endpoint] = [self.pod(w, side) for w in self._workloads(namespaces, None)]
+            made = self.made_pod(None, LabelSelector(), None, named)
             found += [made] if made is not None else []
             return found + ([ExternalEndpoint(self.external)] if self.external is not None else [])
         if peer.ip_block is not None:
@@ -1028,8 +1028,8 @@ class _Witnesses:
             namespaces = [policy.namespace]
         else:
             namespaces = self._matching_namespaces(peer.namespace_selector)
-        found = [self._pod(w, side) for w in self._workloads(namespaces, peer.pod_selector)]
-        made = self._made_pod(policy.namespace if peer.namespace_selector is None else None, peer.namespace_selector, peer.pod_selector, named)
+        found = [self.pod(w, side) for w in self._workloads(namespaces, peer.pod_selector)]
+        made = self.made_pod(policy.namespace if peer.namespace_selector is None else None, peer.namespace_selector, peer.pod_selector, named)
         return found + ([made] if made is not None else [])
 
     def _pods_in_block(self, policy: NetworkPolicy, block: IPBlock, side: str) -> list[Endpoint]:
@@ -1043,9 +1043,9 @@ class _Witnesses:
             return []
         namespaces = [n for n in self.run._workloads_by_namespace if n != policy.namespace][:2] + [policy.namespace]
         found: list[Endpoint] = [
-            attrs.evolve(self._pod(w, side), ip=ip) for w in self._workloads(namespaces, None) if not w.ips
+            attrs.evolve(self.pod(w, side), ip=ip) for w in self._workloads(namespaces, None) if not w.ips
         ]
-        made = self._made_pod(None, LabelSelector(), None, ())
+        made = self.made_pod(None, LabelSelector(), None, ())
         if made is not None:
             found.append(attrs.evolve(made, ip=ip))
         return found
