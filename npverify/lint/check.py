@@ -168,6 +168,8 @@ class _Run:
         self.coverage = Coverage.of(cluster)
         self._verifier = None
         self._unusable_locations: set = set()
+        #: Where selects-nothing reported a selector: redundant does not repeat it as vacuous.
+        self._nothing_locations: set = set()
         self._workloads_by_namespace: dict[str, list[Workload]] = {}
         for w in cluster.workloads:
             if not w.host_network:
@@ -258,6 +260,12 @@ class _Run:
     def _nothing(self, own_namespace, namespace_selector, pod_selector, what, location, ref) -> None:
         """A finding when no namespace (declared universe) or no workload pod (workloads
         universe) matches; the message names close label values."""
+        found = len(self.findings)
+        self._nothing_found(own_namespace, namespace_selector, pod_selector, what, location, ref)
+        if len(self.findings) > found:
+            self._nothing_locations.add(location)
+
+    def _nothing_found(self, own_namespace, namespace_selector, pod_selector, what, location, ref) -> None:
         if namespace_selector is None:
             namespaces = [own_namespace]
         else:
@@ -674,6 +682,7 @@ class _Run:
             found.append((rule, f"{entry.item.kind} {entry.item} is redundant: {lines[0] if lines else 'removing it changes nothing'}", entry.item, tuple(lines[1:]), entry.example))
         for v in report.vacuous:
             found.append(("redundant", f"{v.item.kind} {v.item} is vacuous: {v.reason}", v.item, (), None))
+        vacuous = {v.item for v in report.vacuous}
         for rule, message, item, details, example in found:
             if not self.config.runs(rule):
                 continue
@@ -681,6 +690,8 @@ class _Run:
                 continue  # unusable-rule says it, with its packet
             if rule == "redundant" and self.config.runs("ignored-rules") and _of_ignored_direction(item):
                 continue  # ignored-rules says it, once for the policy's rules of that direction
+            if item in vacuous and item.location is not None and item.location in self._nothing_locations:
+                continue  # vacuous because a selector matches nothing: selects-nothing says which
             if not self.coverage.complete:
                 self.undecided.append(UndecidedRule(rule, f"{unknown_reason(self.coverage.unmodelled)}; with NetworkPolicies alone: {message}", item.location, str(item)))
                 continue

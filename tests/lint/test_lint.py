@@ -448,3 +448,13 @@ def test_json_lists_what_a_silenced_finding_is_about(tmp_path):
     jsonschema.validate(document, schema)
     (silenced,) = document["silenced"]
     assert {"kind": "Namespace", "namespace": "", "name": "batch"} in silenced["about"]
+
+
+def test_a_policy_selecting_nothing_is_reported_once_by_selects_nothing():
+    config = LintConfig(enabled=frozenset({"redundant"}))
+    report = lint(_load("mistakes.yaml"), WORKLOADS, config=config)
+    assert [f.rule for f in report.findings if f.object.name == "typo"] == ["selects-nothing"]
+    # Without selects-nothing, redundant says it is vacuous.
+    config = LintConfig(enabled=frozenset({"redundant"}), disabled=frozenset({"selects-nothing"}))
+    report = lint(_load("mistakes.yaml"), WORKLOADS, config=config)
+    assert [f.message for f in report.findings if f.object.name == "typo"] == ["policy shop/typo is vacuous: it selects no pod"]
