@@ -242,12 +242,13 @@ def test_unusable_rule_is_the_same_with_the_solver_alone(name, universe, monkeyp
     assert rules(slow) == rules(fast)
 
 
-def test_unusable_rule_generated_cluster_the_same_with_the_solver_alone(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tiers", [(), ("--cluster-policies",)], ids=["networkpolicies", "tiers"])
+def test_unusable_rule_generated_cluster_the_same_with_the_solver_alone(tmp_path, monkeypatch, tiers):
     import subprocess
     import sys
 
     generate = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "generate.py")
-    size = ["--namespaces", "4", "--pods-per-namespace", "6", "--policies-per-namespace", "10", "--seed", "3"]
+    size = ["--namespaces", "4", "--pods-per-namespace", "6", "--policies-per-namespace", "10", "--seed", "3", *tiers]
     subprocess.run([sys.executable, generate, *size, "--out", str(tmp_path)], check=True, capture_output=True, timeout=60)
     cluster = load_manifests([str(tmp_path / "k8s")], cache=False)
     config = LintConfig(enabled=frozenset({"unusable-rule"}), disabled=frozenset({"dns-blocked", "overly-broad", "selects-nothing", "ignored-rules", "unknown-named-port"}))
