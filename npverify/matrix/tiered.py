@@ -37,7 +37,7 @@ from npverify import tiers
 from npverify.errors import UnsupportedError
 from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
 from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
-from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Protocol, Tier
+from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Peer, Protocol, Rule, Tier
 
 #: More distinct ``nodes`` peers than this in one direction towards a hostNetwork pod: the
 #: walk would be repeated 2**n times; npverify says it cannot answer rather than guess.
@@ -82,6 +82,8 @@ class _Outcome:
         #: (ports, fact): same-priority groups whose pick changes the verdict on these ports.
         self.facts = facts
 
+
+_OPPOSITE = {Direction.EGRESS: Direction.INGRESS, Direction.INGRESS: Direction.EGRESS}
 
 #: A direction no policy can touch (a hostNetwork pod's own direction): every port, surely.
 _UNMANAGED = _Outcome(ALL, ALL, ALL, (), ())
@@ -131,12 +133,17 @@ class _Tiers:
         #: Per unit (source class, destination class, a pod to itself) with unknown ports:
         #: the facts they depend on, in words.
         self.facts: dict[tuple[int, int, bool], tuple[str, ...]] = {}
+        #: For the candidates: per direction, class -> its Admin Accept bounds (``_bound``).
+        self._bounds: Optional[dict[Direction, dict[int, list]]] = None
+        self._np_bounds: dict[tuple, list] = {}
+        self._peer_classes: dict[tuple, frozenset[int]] = {}
+        self._any: dict[tuple, PortSet] = {}
 
     def forget_identities(self) -> None:
         """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
         caches = (
             self._directions, self._cells, self._masks, self._rule_sets, self._outcomes, self._results, self._pairs,
-            self._walks, self._composed, self._alpha_masks,
+            self._walks, self._composed, self._alpha_masks, self._np_bounds,
         )
         for cache in caches:
             cache.clear()
@@ -574,34 +581,141 @@ class _Tiers:
         A direction allows at most what the Admin tier's Accept rules match, plus what
         NetworkPolicy allows where it isolates the pod (the Admin tier may pass to it) or
         every port where it does not (the Baseline tier and the default decide). So a
-        non-empty cell needs both directions' NetworkPolicy bounds to meet, which the
-        NetworkPolicy candidates cover (a direction no policy isolates is "wide" there),
-        or an Admin Accept rule whose subject may hold one end and whose peers may match
-        the other."""
+        non-empty cell needs the two directions' bounds to meet: both NetworkPolicy
+        bounds, which the NetworkPolicy candidates cover (a direction no policy isolates
+        is "wide" there), or an Admin Accept rule of one direction and the other
+        direction's bound (``_bound``: its NetworkPolicy rules' peers, or every class
+        where no policy isolates it, and the Admin Accept rules whose subject may hold
+        its pod), on some common port. An Accept rule meets the other end's bound class
+        set by class set: looking at every pair an Accept rule names would cost as much
+        as every pair of classes (a ``networks`` peer matches every pod of unknown IP)."""
         a = self.a
         classes = a.classes
         n = len(classes)
         pairs = {s * n + d for s, d in type(a).candidates(a)}
+        accepts = self._accepts()
+        self._bounds = self._admin_bounds(accepts)
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            for rule, subjects, others in accepts[direction]:
+                for o in others:
+                    other = classes[o]
+                    # Egress: ``other`` is the destination, whose ports the rule names; ingress:
+                    # the destination is a subject, any of them.
+                    ports = self.rule_ports(rule, other) if direction is Direction.EGRESS else self._any_ports(rule)
+                    for members, allowed in self._bound(other, _OPPOSITE[direction]):
+                        if a.meet(allowed, ports) is EMPTY:
+                            continue
+                        ends = subjects if members is None else subjects & members
+                        if direction is Direction.EGRESS:
+                            pairs.update(s * n + o for s in ends)
+                        else:
+                            pairs.update(o * n + d for d in ends)
+                        if members is None:
+                            break
+        for code in sorted(pairs):
+            yield divmod(code, n)
+
+    def _accepts(self) -> dict[Direction, list[tuple[ClusterRule, frozenset[int], frozenset[int]]]]:
+        """Per direction, the Admin Accept rules that can accept something: (rule, the
+        classes its subject may hold, the classes its peers may match)."""
+        a = self.a
+        classes = a.classes
+        out: dict[Direction, list[tuple[ClusterRule, frozenset[int], frozenset[int]]]] = {Direction.EGRESS: [], Direction.INGRESS: []}
         for policy in a.cluster.cluster_policies:
             if policy.tier is not Tier.ADMIN:
                 continue
-            subjects: Optional[list[int]] = None
+            subjects: Optional[frozenset[int]] = None
             for direction in (Direction.EGRESS, Direction.INGRESS):
                 for rule in policy.rules(direction):
                     if rule.fails_closed or rule.action is not Action.ACCEPT:
                         continue  # such a rule accepts nothing (tiers.effective_action)
                     if subjects is None:
-                        subjects = [c.index for c in classes if self._may_hold(policy, c)]
+                        subjects = frozenset(c.index for c in classes if self._may_hold(policy, c))
                     if not subjects:
                         break
                     nodes = any(peer.nodes is not None for peer in rule.peers)
-                    others = [c.index for c in classes if self.peer_mask(rule, c) or (nodes and c.host_network)]
-                    if direction is Direction.EGRESS:
-                        pairs.update(s * n + d for s in subjects for d in others)
-                    else:
-                        pairs.update(s * n + d for s in others for d in subjects)
-        for code in sorted(pairs):
-            yield divmod(code, n)
+                    others = frozenset(c.index for c in classes if self.peer_mask(rule, c) or (nodes and c.host_network))
+                    if others:
+                        out[direction].append((rule, subjects, others))
+        return out
+
+    def _bound(self, own: _Class, direction: Direction) -> list[tuple[Optional[frozenset[int]], PortSet]]:
+        """What ``own``'s ``direction`` may allow at most, as (classes at the other end,
+        None for every class; ports): its NetworkPolicy rules' peers where a policy
+        isolates it (every class and port where none does, or for a hostNetwork pod,
+        whose own direction is no policy's), and the Admin Accept rules whose subject may
+        hold it. Egress ports are those on any destination (named ports resolve there)."""
+        assert self._bounds is not None
+        return self._np_bound(own, direction) + self._bounds[direction].get(own.index, [])
+
+    def _admin_bounds(self, accepts: dict) -> dict[Direction, dict[int, list[tuple[frozenset[int], PortSet]]]]:
+        """Per direction and class, the Admin Accept rules whose subject may hold it: (the
+        classes their peers may match, their ports). Ingress ports are on the subject."""
+        out: dict[Direction, dict[int, list[tuple[frozenset[int], PortSet]]]] = {}
+        for direction, entries in accepts.items():
+            table = out[direction] = {}
+            for rule, subjects, others in entries:
+                for c in subjects:
+                    ports = self.rule_ports(rule, self.a.classes[c]) if direction is Direction.INGRESS else self._any_ports(rule)
+                    table.setdefault(c, []).append((others, ports))
+        return out
+
+    def _np_bound(self, own: _Class, direction: Direction) -> list[tuple[Optional[frozenset[int]], PortSet]]:
+        """The NetworkPolicy part of ``_bound``."""
+        a = self.a
+        rules = own.in_rules if direction is Direction.INGRESS else own.out_rules
+        if own.host_network or rules is None:
+            return [(None, ALL)]
+        prog = own.in_prog if direction is Direction.INGRESS else own.out_prog
+        key = (direction, id(prog), own.port_id if direction is Direction.INGRESS else -1)
+        hit = self._np_bounds.get(key)
+        if hit is not None:
+            return hit
+        out: list[tuple[Optional[frozenset[int]], PortSet]] = []
+        for namespace, rule in rules:
+            ports = a.ports(rule.ports, own) if direction is Direction.INGRESS else a.any_ports(rule.ports)
+            if ports is EMPTY:
+                continue
+            if not rule.peers:
+                out.append((None, ports))
+                continue
+            for peer in rule.peers:
+                members = self._np_peer_classes(peer, namespace)
+                if members:
+                    out.append((members, ports))
+        self._np_bounds[key] = out
+        return out
+
+    def _np_peer_classes(self, peer: Peer, namespace: str) -> frozenset[int]:
+        """The classes some variant of which a NetworkPolicy peer (of a policy in ``namespace``) matches."""
+        a = self.a
+        key = (peer, namespace if peer.ip_block is not None or peer.namespace_selector is None else None)
+        hit = self._peer_classes.get(key)
+        if hit is None:
+            if peer.ip_block is not None:
+                compiled = a._compile([(namespace, Rule(peers=(peer,)))])
+                assert compiled is not None
+                hit = frozenset(c.index for c in a.classes if a._peers_mask(compiled[0][0], c))
+            else:
+                hit = frozenset(c.index for members in a._peer_classes(peer, namespace).values() for c in members)
+            self._peer_classes[key] = hit
+        return hit
+
+    def _any_ports(self, rule: ClusterRule) -> PortSet:
+        """The ports ``rule`` may match on a packet to any pod of the matrix (named ports
+        resolve on the destination)."""
+        if not rule.ports:
+            return ALL
+        hit = self._any.get(rule.ports)
+        if hit is None:
+            seen: set[int] = set()
+            hit = EMPTY
+            for cls in self.a.classes:
+                if cls.port_id not in seen:
+                    seen.add(cls.port_id)
+                    hit = self.a.union(hit, self.rule_ports(rule, cls))
+            self._any[rule.ports] = hit
+        return hit
 
     def _may_hold(self, policy: ClusterPolicy, cls: _Class) -> bool:
         """Whether ``policy``'s subject holds the pods of ``cls`` in some namespace label assignment."""
