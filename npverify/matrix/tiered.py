@@ -110,6 +110,23 @@ Groups = tuple[tuple[int, tuple[tuple[ClusterPolicy, tuple[tuple[int, ClusterRul
 DirectionResult = tuple[tuple[_Outcome, ...], tuple[int, ...], tuple[int, ...]]
 
 
+class _View:
+    """What the tiers' rules see of the pods at the other end of one direction, for one
+    own end's groups: the parts of the other end's variants that no rule's peers tell
+    apart, each with its signature (a bit per rule whose peers match it). Independent of
+    NetworkPolicy, so that one view serves every pair whose own end has those groups."""
+
+    __slots__ = ("direction", "admin", "baseline", "rules", "dst", "parts", "variants", "walk_key")
+
+    def __init__(self, direction, admin, baseline, rules, dst, host_network, parts, variants, key) -> None:
+        self.direction, self.admin, self.baseline, self.rules, self.dst = direction, admin, baseline, rules, dst
+        self.parts = parts
+        self.variants = variants
+        #: What an outcome depends on besides the signature and NetworkPolicy: the groups,
+        #: the destination's named ports (when some rule names one) and the nodes peers.
+        self.walk_key = (direction, id(admin), id(baseline), key[-1], host_network)
+
+
 class _Tiers:
     """The tiered side of one matrix computation: directions and cells with cluster-scoped
     policies, over the classes and variants of ``algebra``."""
@@ -121,6 +138,11 @@ class _Tiers:
         self._masks: dict[tuple, int] = {}
         self._ports: dict[tuple, PortSet] = {}
         self._directions: dict[tuple, DirectionResult] = {}
+        self._own: dict[tuple, tuple[Groups, Groups]] = {}
+        self._group_values: dict[tuple, Groups] = {}
+        self._named_ports: dict[tuple, int] = {}
+        self._resolutions: dict[tuple, int] = {}
+        self._views: dict[tuple, _View] = {}
         self._rule_sets: dict[tuple, tuple] = {}
         #: Outcomes and direction results, one object per value, kept for the whole run.
         self._outcomes: dict[tuple, _Outcome] = {}
@@ -143,7 +165,8 @@ class _Tiers:
         """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
         caches = (
             self._directions, self._cells, self._masks, self._rule_sets, self._outcomes, self._results, self._pairs,
-            self._walks, self._composed, self._alpha_masks, self._np_bounds,
+            self._walks, self._composed, self._alpha_masks, self._np_bounds, self._views, self._own, self._group_values,
+            self._named_ports, self._resolutions,
         )
         for cache in caches:
             cache.clear()
@@ -170,7 +193,10 @@ class _Tiers:
             )
             if chosen:
                 out.append((priority, chosen))
-        hit = self._groups[key] = tuple(out)
+        # Equal groups are one object (most pods' labels pick the same policies), so that
+        # what is cached by the groups' identity is shared.
+        value = tuple((priority, tuple(id(p) for p, _ in chosen)) for priority, chosen in out)
+        hit = self._groups[key] = self._group_values.setdefault((tier, direction, value), tuple(out))
         return hit
 
     def peer_mask(self, rule: ClusterRule, other: _Class) -> int:
@@ -351,49 +377,97 @@ class _Tiers:
         """``own``'s ``direction`` (its egress to ``other``'s pods, or its ingress from them),
         for its pods in namespace label assignment ``assignment``: distinct outcomes, and
         per variant of ``other`` the index of its outcome. Equal results are one object."""
-        variants = len(other.profile.variants)
         if own.host_network:
-            return self._interned_result((_UNMANAGED,), (0,) * variants)
+            return self._interned_result((_UNMANAGED,), (0,) * len(other.profile.variants))
         a = self.a
-        admin = self.groups(own, assignment, Tier.ADMIN, direction)
-        baseline = self.groups(own, assignment, Tier.BASELINE, direction)
+        own_key = (own.index, assignment, direction)
+        both = self._own.get(own_key)
+        if both is None:
+            both = self._own[own_key] = (
+                self.groups(own, assignment, Tier.ADMIN, direction),
+                self.groups(own, assignment, Tier.BASELINE, direction),
+            )
         if direction is Direction.EGRESS:
-            dst, isolated = other, own.out_prog is not None
-            np = a.egress(own, other) if isolated else None
+            np = a.egress(own, other) if own.out_prog is not None else None
+            view = self._view(direction, both, other, other)
         else:
-            dst, isolated = own, own.in_prog is not None
-            np = a.ingress(own, other) if isolated else None
-        # Group results, NetworkPolicy results and profiles are kept for the whole run, so
-        # their identities name them.
-        key = (direction, id(admin), id(baseline), id(np), other.label_id, other.ns_view, id(other.profile), dst.port_id)
+            np = a.ingress(own, other) if own.in_prog is not None else None
+            view = self._view(direction, both, other, own)
+        # Views and NetworkPolicy results are kept for the whole run, so their identities
+        # name them: the direction depends on nothing else.
+        key = (id(view), id(np))
         hit = self._directions.get(key)
-        if hit is not None:
-            return hit
-        rules, nodes_peers, unknown, named = self._rules_of(admin, baseline, other.host_network)
-        masks = [self.peer_mask(rule, other) for rule in rules]
-        # The variants no rule's peers and no NetworkPolicy peer tell apart get one outcome:
-        # split the variants by every mask, then decide one representative of each part.
-        parts = [other.profile.full] if variants else []
-        for mask in masks + ([m for m, _ in np[1]] if np is not None else []):
-            split = []
+        if hit is None:
+            hit = self._directions[key] = self._direction(view, np)
+        return hit
+
+    def _view(self, direction: Direction, both: tuple[Groups, Groups], other: _Class, dst: _Class) -> _View:
+        """What the tiers' rules see of ``other``'s variants for one own end's groups (see _View)."""
+        admin, baseline = both
+        rules = self._rules_of(admin, baseline, other.host_network)
+        key = (direction, id(admin), id(baseline), other.label_id, other.ns_view, id(other.profile), self._named_key(rules, dst))
+        hit = self._views.get(key)
+        if hit is None:
+            masks = [self.peer_mask(rule, other) for rule in rules[0]]
+            # The variants no rule's peers tell apart get one walk: split the variants by
+            # every mask, then give each part the rules whose peers match it.
+            parts = [other.profile.full] if other.profile.variants else []
+            for mask in masks:
+                split = []
+                for part in parts:
+                    inside, outside = part & mask, part & ~mask
+                    split += [x for x in (inside, outside) if x]
+                parts = split
+            signed = []
             for part in parts:
-                inside, outside = part & mask, part & ~mask
-                split += [x for x in (inside, outside) if x]
-            parts = split
+                bit = part & -part
+                signed.append((part, sum(1 << k for k, mask in enumerate(masks) if mask & bit)))
+            hit = self._views[key] = _View(
+                direction, admin, baseline, rules, dst, other.host_network, tuple(signed), len(other.profile.variants), key
+            )
+        return hit
+
+    def _named_key(self, rules: tuple, dst: _Class) -> int:
+        """A small integer naming what the named ports of ``rules`` resolve to on ``dst``'s
+        pods (-1: no rule names a port, so no rule's ports depend on the destination):
+        destinations with other container ports but the same resolution share walks."""
+        if not rules[3]:
+            return -1
+        key = (id(rules), dst.port_id)
+        hit = self._named_ports.get(key)
+        if hit is None:
+            value = (id(rules),) + tuple(
+                id(self.rule_ports(rule, dst)) for rule in rules[0] if any(e.named is not None for e in rule.ports)
+            )
+            hit = self._named_ports[key] = self._resolutions.setdefault(value, len(self._resolutions))
+        return hit
+
+    def _direction(self, view: _View, np: Optional[tuple]) -> DirectionResult:
+        """The direction of ``view`` where NetworkPolicy allows ``np`` (None: no policy isolates the pod)."""
+        a = self.a
+        isolated = np is not None
+        parts = view.parts
+        if np is not None and np[1]:
+            # NetworkPolicy's peers tell variants apart too: split the parts by their masks.
+            for mask, _ in np[1]:
+                split = []
+                for part, signature in parts:
+                    inside, outside = part & mask, part & ~mask
+                    split += [(x, signature) for x in (inside, outside) if x]
+                parts = split
+        rules, nodes_peers, unknown, named = view.rules
         outcomes: list[_Outcome] = []
         seen: dict[int, int] = {}
-        index = [0] * variants
-        for part in parts:
-            bit = part & -part
-            signature = sum(1 << k for k, mask in enumerate(masks) if mask & bit)
-            np_allowed = a.union(np[0], a._over(np[1], bit)) if np is not None else EMPTY
+        index = [0] * view.variants
+        for part, signature in parts:
+            np_allowed = (a.union(np[0], a._over(np[1], part & -part)) if np[1] else np[0]) if np is not None else EMPTY
             # The outcome depends on the groups, which rules' peers match, what NetworkPolicy
             # allows (if it isolates), the destination's named ports and the nodes peers.
-            okey = (direction, id(admin), id(baseline), signature, id(np_allowed), isolated, dst.port_id if named else -1, other.host_network)
+            okey = (view.walk_key, signature, id(np_allowed), isolated)
             outcome = self._outcomes.get(okey)
             if outcome is None:
                 outcome = self._outcomes[okey] = self._outcome(
-                    admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named
+                    view.admin, view.baseline, view.direction, view.dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, view.walk_key[3]
                 )
             at = seen.get(id(outcome))
             if at is None:
@@ -401,8 +475,7 @@ class _Tiers:
                 outcomes.append(outcome)
             for v in _bits(part):
                 index[v] = at
-        hit = self._directions[key] = self._interned_result(tuple(outcomes), tuple(index))
-        return hit
+        return self._interned_result(tuple(outcomes), tuple(index))
 
     def _interned_result(self, outcomes: tuple[_Outcome, ...], index: tuple[int, ...]) -> DirectionResult:
         """One object per direction result (outcomes are one object per value already), so
@@ -420,12 +493,12 @@ class _Tiers:
     def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named) -> _Outcome:
         """The outcome for one kind of other end: ``signature`` has a bit per rule whose
         peers match it; ``unknown`` per rule the ``nodes_peers`` (bits) that may; ``named``:
-        some rule names a container port (its ports depend on the destination's)."""
+        what the rules' named ports resolve to on the destination's pods (_named_key)."""
 
         def walked(matching: int) -> _Outcome:
             """The outcome when the nodes peers in ``matching`` (bits) match."""
             # The two tiers' walks do not depend on NetworkPolicy: many outcomes share them.
-            wkey = (direction, id(admin), id(baseline), signature, dst.port_id if named else -1, matching)
+            wkey = (direction, id(admin), id(baseline), signature, named, matching)
             walks = self._walks.get(wkey)
             if walks is None:
 
