@@ -139,6 +139,8 @@ class _Tiers:
         self._ports: dict[tuple, PortSet] = {}
         self._directions: dict[tuple, DirectionResult] = {}
         self._own: dict[tuple, tuple[Groups, Groups]] = {}
+        self._both: dict[tuple, tuple[Groups, Groups]] = {}
+        self._by_ends: dict[tuple, DirectionResult] = {}
         self._group_values: dict[tuple, Groups] = {}
         self._named_ports: dict[tuple, int] = {}
         self._resolutions: dict[tuple, int] = {}
@@ -160,12 +162,14 @@ class _Tiers:
         self._np_bounds: dict[tuple, list] = {}
         self._peer_classes: dict[tuple, frozenset[int]] = {}
         self._any: dict[tuple, PortSet] = {}
+        self._profiles: Optional[dict[int, list[_Class]]] = None
 
     def forget_identities(self) -> None:
         """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
         caches = (
             self._directions, self._cells, self._masks, self._rule_sets, self._outcomes, self._results, self._pairs,
             self._walks, self._composed, self._alpha_masks, self._np_bounds, self._views, self._own, self._group_values,
+            self._both, self._by_ends,
             self._named_ports, self._resolutions,
         )
         for cache in caches:
@@ -380,25 +384,33 @@ class _Tiers:
         if own.host_network:
             return self._interned_result((_UNMANAGED,), (0,) * len(other.profile.variants))
         a = self.a
-        own_key = (own.index, assignment, direction)
+        # Enum members hash in Python: keys on the hot path hold a bool instead.
+        own_key = (own.index, assignment, direction is Direction.EGRESS)
         both = self._own.get(own_key)
         if both is None:
-            both = self._own[own_key] = (
-                self.groups(own, assignment, Tier.ADMIN, direction),
-                self.groups(own, assignment, Tier.BASELINE, direction),
-            )
+            admin = self.groups(own, assignment, Tier.ADMIN, direction)
+            baseline = self.groups(own, assignment, Tier.BASELINE, direction)
+            both = self._own[own_key] = self._both.setdefault((direction, id(admin), id(baseline)), (admin, baseline))
         if direction is Direction.EGRESS:
             np = a.egress(own, other) if own.out_prog is not None else None
-            view = self._view(direction, both, other, other)
+            dst = other
         else:
             np = a.ingress(own, other) if own.in_prog is not None else None
-            view = self._view(direction, both, other, own)
-        # Views and NetworkPolicy results are kept for the whole run, so their identities
-        # name them: the direction depends on nothing else.
-        key = (id(view), id(np))
-        hit = self._directions.get(key)
+            dst = own
+        # The groups (one object per direction and value), what the other end's pods look
+        # like to the rules (labels, namespace labels, variants), the destination's ports
+        # and NetworkPolicy's result: the direction depends on nothing else. Groups, profiles and results are kept for
+        # the whole run, so their identities name them.
+        key = (id(both), other.label_id, other.ns_view, id(other.profile), dst.port_id, id(np))
+        hit = self._by_ends.get(key)
         if hit is None:
-            hit = self._directions[key] = self._direction(view, np)
+            view = self._view(direction, both, other, dst)
+            # Views are fewer: they leave out NetworkPolicy and the ports no rule names.
+            vkey = (id(view), id(np))
+            hit = self._directions.get(vkey)
+            if hit is None:
+                hit = self._directions[vkey] = self._direction(view, np)
+            self._by_ends[key] = hit
         return hit
 
     def _view(self, direction: Direction, both: tuple[Groups, Groups], other: _Class, dst: _Class) -> _View:
@@ -565,6 +577,9 @@ class _Tiers:
     def _sides(self, src: _Class, dst: _Class) -> tuple[tuple, tuple]:
         """The source's egress results towards ``dst`` and the destination's ingress results
         from ``src``, per namespace label assignment of the end whose direction it is."""
+        a = self.a
+        if src.namespace in a.declared and dst.namespace in a.declared:  # one assignment each
+            return (self.direction(src, 0, dst, Direction.EGRESS),), (self.direction(dst, 0, src, Direction.INGRESS),)
         egress = tuple(self.direction(src, alpha, dst, Direction.EGRESS) for alpha in self._assignments(src))
         ingress = tuple(self.direction(dst, alpha, src, Direction.INGRESS) for alpha in self._assignments(dst))
         return egress, ingress
@@ -618,7 +633,11 @@ class _Tiers:
         # The cell depends on the variant pairs (keys) and the two ends' direction results
         # (one object per value, kept for the run): pairs that share them share the cell.
         sides = self._sides(src, dst)
-        memo_key = (id(keys), tuple(map(id, sides[0])), tuple(map(id, sides[1])))
+        egress, ingress = sides
+        if len(egress) == 1 and len(ingress) == 1:  # declared namespaces: no tuples to build
+            memo_key = (id(keys), id(egress[0]), id(ingress[0]))
+        else:
+            memo_key = (id(keys), tuple(map(id, egress)), tuple(map(id, ingress)))
         hit = self._pairs.get(memo_key)
         if hit is None:
             acc = _Accumulator(self.a)
@@ -768,11 +787,25 @@ class _Tiers:
             if peer.ip_block is not None:
                 compiled = a._compile([(namespace, Rule(peers=(peer,)))])
                 assert compiled is not None
-                hit = frozenset(c.index for c in a.classes if a._peers_mask(compiled[0][0], c))
+                # An ipBlock sees a pod's addresses alone: classes of one profile are alike.
+                hit = frozenset(
+                    c.index
+                    for members in self._by_profile().values()
+                    if a._peers_mask(compiled[0][0], members[0])
+                    for c in members
+                )
             else:
                 hit = frozenset(c.index for members in a._peer_classes(peer, namespace).values() for c in members)
             self._peer_classes[key] = hit
         return hit
+
+    def _by_profile(self) -> dict[int, list[_Class]]:
+        """The classes by profile (the same variants, hostNetwork flag included)."""
+        if self._profiles is None:
+            self._profiles = {}
+            for c in self.a.classes:
+                self._profiles.setdefault(id(c.profile), []).append(c)
+        return self._profiles
 
     def _any_ports(self, rule: ClusterRule) -> PortSet:
         """The ports ``rule`` may match on a packet to any pod of the matrix (named ports
