@@ -90,6 +90,8 @@ class _Algebra:
         self._results: dict[tuple, tuple] = {}
         self._pair_memo: dict[tuple[int, int, int], Optional[Cell]] = {}
         self._ns_views: dict[str, int] = {}
+        #: The witnesses' small clusters (npverify/matrix/proof.py), by namespaces and workloads.
+        self.local_clusters: dict[tuple, Cluster] = {}
         self._view_ids: dict[tuple, int] = {}
         self.atoms = _atoms(self.mentions.networks, universe.pod_cidrs)
         self.policies_by_namespace: dict[str, list[NetworkPolicy]] = {}
