@@ -39,6 +39,9 @@ from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
 from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
 from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Peer, Protocol, Rule, Tier
 
+#: Entries above which the direction cache keyed by the ends starts over (as the algebra's).
+CACHE_ENTRIES = 1_000_000
+
 #: More distinct ``nodes`` peers than this in one direction towards a hostNetwork pod: the
 #: walk would be repeated 2**n times; npverify says it cannot answer rather than guess.
 MAX_NODES_PEERS = 10
@@ -163,6 +166,7 @@ class _Tiers:
         self._peer_classes: dict[tuple, frozenset[int]] = {}
         self._any: dict[tuple, PortSet] = {}
         self._profiles: Optional[dict[int, list[_Class]]] = None
+        self._look_groups: Optional[list[list[_Class]]] = None
 
     def forget_identities(self) -> None:
         """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
@@ -181,11 +185,13 @@ class _Tiers:
         """The policies of ``tier`` whose subject holds ``own``'s pods (in namespace label
         assignment ``assignment``), with their rules for ``direction``."""
         a = self.a
-        namespace_labels = a._namespace_labels(own.namespace)[assignment]
-        key = (tier, direction, own.labels, namespace_labels)
+        # Classes alike to every selector (label_id; ns_view, with the assignment for an
+        # undeclared namespace) have the same groups.
+        key = (tier is Tier.ADMIN, direction is Direction.EGRESS, own.label_id, own.ns_view, assignment)
         hit = self._groups.get(key)
         if hit is not None:
             return hit
+        namespace_labels = a._namespace_labels(own.namespace)[assignment]
         out = []
         for priority, policies in a.cluster.tier_groups(tier):
             chosen = tuple(
@@ -208,7 +214,9 @@ class _Tiers:
         tiers.peer_decidable_match: pods peers never match hostNetwork pods; ``networks``
         match any IP; ``nodes``/``domainNames`` never match a pod)."""
         profile = other.profile
-        key = (rule, other.label_id, other.ns_view, id(profile))
+        # Rules are kept by the cluster: their identities are cheaper keys than their
+        # values (equal rules of different policies compare field by field).
+        key = (id(rule), other.label_id, other.ns_view, id(profile))
         hit = self._masks.get(key)
         if hit is not None:
             return hit
@@ -383,33 +391,36 @@ class _Tiers:
         per variant of ``other`` the index of its outcome. Equal results are one object."""
         if own.host_network:
             return self._interned_result((_UNMANAGED,), (0,) * len(other.profile.variants))
-        a = self.a
         # Enum members hash in Python: keys on the hot path hold a bool instead.
-        own_key = (own.index, assignment, direction is Direction.EGRESS)
+        egress = direction is Direction.EGRESS
+        own_key = (own.index, assignment, egress)
         both = self._own.get(own_key)
         if both is None:
             admin = self.groups(own, assignment, Tier.ADMIN, direction)
             baseline = self.groups(own, assignment, Tier.BASELINE, direction)
-            both = self._own[own_key] = self._both.setdefault((direction, id(admin), id(baseline)), (admin, baseline))
-        if direction is Direction.EGRESS:
-            np = a.egress(own, other) if own.out_prog is not None else None
-            dst = other
-        else:
-            np = a.ingress(own, other) if own.in_prog is not None else None
-            dst = own
-        # The groups (one object per direction and value), what the other end's pods look
-        # like to the rules (labels, namespace labels, variants), the destination's ports
-        # and NetworkPolicy's result: the direction depends on nothing else. Groups, profiles and results are kept for
-        # the whole run, so their identities name them.
-        key = (id(both), other.label_id, other.ns_view, id(other.profile), dst.port_id, id(np))
+            both = self._own[own_key] = self._both.setdefault((egress, id(admin), id(baseline)), (admin, baseline))
+        prog, dst = (own.out_prog, other) if egress else (own.in_prog, own)
+        # The groups (one object per direction and value), the own end's NetworkPolicy
+        # program, what the other end's pods look like to the rules and to NetworkPolicy's
+        # peers (labels, namespace, namespace labels, variants) and the destination's ports:
+        # the direction depends on nothing else (the program and these are the key of
+        # NetworkPolicy's result, _Algebra.egress and ingress). Groups, programs and
+        # profiles are kept for the whole run, so their identities name them.
+        key = (id(both), id(prog), other.label_id, other.namespace == own.namespace, other.ns_view, id(other.profile), dst.port_id)
         hit = self._by_ends.get(key)
         if hit is None:
+            a = self.a
+            np = None if prog is None else a.egress(own, other) if egress else a.ingress(own, other)
             view = self._view(direction, both, other, dst)
             # Views are fewer: they leave out NetworkPolicy and the ports no rule names.
             vkey = (id(view), id(np))
             hit = self._directions.get(vkey)
             if hit is None:
                 hit = self._directions[vkey] = self._direction(view, np)
+            if len(self._by_ends) > CACHE_ENTRIES:
+                # Pairs come source by source: few entries are met again (see
+                # _Algebra.pair_cells); results stay interned, so identities stay valid.
+                self._by_ends.clear()
             self._by_ends[key] = hit
         return hit
 
@@ -711,7 +722,6 @@ class _Tiers:
         """Per direction, the Admin Accept rules that can accept something: (rule, the
         classes its subject may hold, the classes its peers may match)."""
         a = self.a
-        classes = a.classes
         out: dict[Direction, list[tuple[ClusterRule, frozenset[int], frozenset[int]]]] = {Direction.EGRESS: [], Direction.INGRESS: []}
         for policy in a.cluster.cluster_policies:
             if policy.tier is not Tier.ADMIN:
@@ -722,11 +732,16 @@ class _Tiers:
                     if rule.fails_closed or rule.action is not Action.ACCEPT:
                         continue  # such a rule accepts nothing (tiers.effective_action)
                     if subjects is None:
-                        subjects = frozenset(c.index for c in classes if self._may_hold(policy, c))
+                        subjects = frozenset(c.index for look in self._looks() if self._may_hold(policy, look[0]) for c in look)
                     if not subjects:
                         break
                     nodes = any(peer.nodes is not None for peer in rule.peers)
-                    others = frozenset(c.index for c in classes if self.peer_mask(rule, c) or (nodes and c.host_network))
+                    others = frozenset(
+                        c.index
+                        for look in self._looks()
+                        if self.peer_mask(rule, look[0]) or (nodes and look[0].host_network)
+                        for c in look
+                    )
                     if others:
                         out[direction].append((rule, subjects, others))
         return out
@@ -781,7 +796,8 @@ class _Tiers:
     def _np_peer_classes(self, peer: Peer, namespace: str) -> frozenset[int]:
         """The classes some variant of which a NetworkPolicy peer (of a policy in ``namespace``) matches."""
         a = self.a
-        key = (peer, namespace if peer.ip_block is not None or peer.namespace_selector is None else None)
+        # Only a selector peer without namespaceSelector reads the policy's namespace.
+        key = (peer, namespace if peer.ip_block is None and peer.namespace_selector is None else None)
         hit = self._peer_classes.get(key)
         if hit is None:
             if peer.ip_block is not None:
@@ -798,6 +814,16 @@ class _Tiers:
                 hit = frozenset(c.index for members in a._peer_classes(peer, namespace).values() for c in members)
             self._peer_classes[key] = hit
         return hit
+
+    def _looks(self) -> list[list[_Class]]:
+        """The classes grouped by how they look to subjects and peers: labels and namespace
+        labels as selectors see them, and variants (hostNetwork flag included)."""
+        if self._look_groups is None:
+            groups: dict[tuple, list[_Class]] = {}
+            for c in self.a.classes:
+                groups.setdefault((c.label_id, c.ns_view, id(c.profile)), []).append(c)
+            self._look_groups = list(groups.values())
+        return self._look_groups
 
     def _by_profile(self) -> dict[int, list[_Class]]:
         """The classes by profile (the same variants, hostNetwork flag included)."""
