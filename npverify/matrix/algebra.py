@@ -677,7 +677,14 @@ class _Algebra:
         return out
 
     def candidates(self) -> Iterator[tuple[int, int]]:
-        """Class pairs (source, destination) whose cell may be non-empty.
+        """Class pairs (source, destination) whose cell may be non-empty, in order (see
+        ``_candidate_codes``)."""
+        n = len(self.classes)
+        for code in sorted(self._candidate_codes()):
+            yield divmod(code, n)
+
+    def _candidate_codes(self) -> set[int]:
+        """Class pairs whose cell may be non-empty, coded source * classes + destination.
 
         A non-empty cell needs an egress rule of the source (or no egress isolation) and an
         ingress rule of the destination (or none) that match and share a port. Rules that
@@ -755,8 +762,7 @@ class _Algebra:
             for in_ports, destinations in by_in.values():
                 if meet(out_ports, in_ports) is not EMPTY:
                     pairs.update(s * n + d for s in sources for d in destinations)
-        for code in sorted(pairs):
-            yield divmod(code, n)
+        return pairs
 
     def _wide_ports(self, rules: Optional[list[tuple[str, Rule]]], dst: Optional[_Class]) -> PortSet:
         """Ports the wide rules allow: on ``dst``'s pods, or (None) on any destination."""

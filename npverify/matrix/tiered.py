@@ -588,9 +588,6 @@ class _Tiers:
     def _sides(self, src: _Class, dst: _Class) -> tuple[tuple, tuple]:
         """The source's egress results towards ``dst`` and the destination's ingress results
         from ``src``, per namespace label assignment of the end whose direction it is."""
-        a = self.a
-        if src.namespace in a.declared and dst.namespace in a.declared:  # one assignment each
-            return (self.direction(src, 0, dst, Direction.EGRESS),), (self.direction(dst, 0, src, Direction.INGRESS),)
         egress = tuple(self.direction(src, alpha, dst, Direction.EGRESS) for alpha in self._assignments(src))
         ingress = tuple(self.direction(dst, alpha, src, Direction.INGRESS) for alpha in self._assignments(dst))
         return egress, ingress
@@ -638,17 +635,19 @@ class _Tiers:
 
     def pair(self, src: _Class, dst: _Class) -> Optional[Cell]:
         """The cell between two distinct pods of ``src`` and ``dst`` (None: no such pair)."""
-        keys = self.a._keys(src, dst)
+        a = self.a
+        keys = a._keys(src, dst)
         if not keys:
             return None
         # The cell depends on the variant pairs (keys) and the two ends' direction results
         # (one object per value, kept for the run): pairs that share them share the cell.
-        sides = self._sides(src, dst)
-        egress, ingress = sides
-        if len(egress) == 1 and len(ingress) == 1:  # declared namespaces: no tuples to build
-            memo_key = (id(keys), id(egress[0]), id(ingress[0]))
+        if src.namespace in a.declared and dst.namespace in a.declared:  # one assignment each
+            e, i = self.direction(src, 0, dst, Direction.EGRESS), self.direction(dst, 0, src, Direction.INGRESS)
+            sides = ((e,), (i,))
+            memo_key: tuple = (id(keys), id(e), id(i))
         else:
-            memo_key = (id(keys), tuple(map(id, egress)), tuple(map(id, ingress)))
+            sides = self._sides(src, dst)
+            memo_key = (id(keys), tuple(map(id, sides[0])), tuple(map(id, sides[1])))
         hit = self._pairs.get(memo_key)
         if hit is None:
             acc = _Accumulator(self.a)
@@ -695,7 +694,7 @@ class _Tiers:
         a = self.a
         classes = a.classes
         n = len(classes)
-        pairs = {s * n + d for s, d in type(a).candidates(a)}
+        pairs = a._candidate_codes()
         accepts = self._accepts()
         self._bounds = self._admin_bounds(accepts)
         for direction in (Direction.EGRESS, Direction.INGRESS):
