@@ -160,6 +160,19 @@ class _Tiers:
         #: Per unit (source class, destination class, a pod to itself) with unknown ports:
         #: the facts they depend on, in words.
         self.facts: dict[tuple[int, int, bool], tuple[str, ...]] = {}
+        #: Per class, a small integer naming its labels and its namespace's labels as the
+        #: cluster-scoped policies' selectors see them (the algebra's label_id and ns_view
+        #: tell apart what NetworkPolicies' selectors read too: nearly every class).
+        #: An undeclared namespace is a look of its own (its variants are its label
+        #: assignments, which every selector reads).
+        tier_mentions = _Mentions(())
+        mention_cluster_policies(tier_mentions, algebra.cluster.cluster_policies)
+        looks: dict[tuple, int] = {}
+        self._look: list[int] = []
+        for c in algebra.classes:
+            ns = algebra.declared.get(c.namespace)
+            ns_key = ("declared", tier_mentions.namespace_label_key(ns.labels)) if ns is not None else ("undeclared", c.namespace)
+            self._look.append(looks.setdefault((tier_mentions.label_key(c.labels), ns_key), len(looks)))
         #: For the candidates: per direction, class -> its Admin Accept bounds (``_bound``).
         self._bounds: Optional[dict[Direction, dict[int, list]]] = None
         self._np_bounds: dict[tuple, list] = {}
@@ -185,9 +198,9 @@ class _Tiers:
         """The policies of ``tier`` whose subject holds ``own``'s pods (in namespace label
         assignment ``assignment``), with their rules for ``direction``."""
         a = self.a
-        # Classes alike to every selector (label_id; ns_view, with the assignment for an
-        # undeclared namespace) have the same groups.
-        key = (tier is Tier.ADMIN, direction is Direction.EGRESS, own.label_id, own.ns_view, assignment)
+        # Classes alike to the cluster-scoped policies' selectors (see _look), with the
+        # assignment for an undeclared namespace, have the same groups.
+        key = (tier is Tier.ADMIN, direction is Direction.EGRESS, self._look[own.index], assignment)
         hit = self._groups.get(key)
         if hit is not None:
             return hit
@@ -216,7 +229,7 @@ class _Tiers:
         profile = other.profile
         # Rules are kept by the cluster: their identities are cheaper keys than their
         # values (equal rules of different policies compare field by field).
-        key = (id(rule), other.label_id, other.ns_view, id(profile))
+        key = (id(rule), self._look[other.index], id(profile))
         hit = self._masks.get(key)
         if hit is not None:
             return hit
@@ -428,7 +441,7 @@ class _Tiers:
         """What the tiers' rules see of ``other``'s variants for one own end's groups (see _View)."""
         admin, baseline = both
         rules = self._rules_of(admin, baseline, other.host_network)
-        key = (direction, id(admin), id(baseline), other.label_id, other.ns_view, id(other.profile), self._named_key(rules, dst))
+        key = (direction, id(admin), id(baseline), self._look[other.index], id(other.profile), self._named_key(rules, dst))
         hit = self._views.get(key)
         if hit is None:
             masks = [self.peer_mask(rule, other) for rule in rules[0]]
@@ -820,7 +833,7 @@ class _Tiers:
         if self._look_groups is None:
             groups: dict[tuple, list[_Class]] = {}
             for c in self.a.classes:
-                groups.setdefault((c.label_id, c.ns_view, id(c.profile)), []).append(c)
+                groups.setdefault((self._look[c.index], id(c.profile)), []).append(c)
             self._look_groups = list(groups.values())
         return self._look_groups
 
