@@ -181,6 +181,13 @@ def universe_switches(command):
         click.option("--pod-cidr", "pod_cidrs", multiple=True, metavar="CIDR", help="Override universe.podCIDRs; repeatable."),
         click.option("--host-network/--no-host-network", default=None, help="Include hostNetwork pods in the universe."),
         click.option("--node-traffic/--no-node-traffic", default=None, help="Include packets that originate on nodes."),
+        click.option(
+            "--nodes",
+            type=click.Choice(["any", "declared"]),
+            default=None,
+            help="Override universe.nodes: 'any' (default) lets nodes exist that no manifest declares; "
+            "'declared' makes the loaded Node objects all the nodes (nodes peers then decide everywhere they can).",
+        ),
         click.option("--self-traffic/--no-self-traffic", default=None, help="Include a pod's packets to itself in scopes."),
         click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect)."),
         click.option(
@@ -218,6 +225,7 @@ def input_limit_options(command):
         click.option("--default-namespace", metavar="NS", default=None, help="Namespace of manifests without metadata.namespace (default: 'default', with a warning)."),
         click.option("--cluster", "live_cluster", is_flag=True, default=False, help="Also read the cluster of kubectl's current context (through kubectl get; see docs/sources.md); like paths given here, it replaces an invariants file's manifests."),
         click.option("--kube-context", "kube_context", metavar="NAME", default=None, help="Read the cluster of this kubectl context (implies --cluster)."),
+        click.option("--no-cache", "no_cache", is_flag=True, default=False, help="Read every file afresh: do not use or fill the load cache (also: NPVERIFY_NO_CACHE=1; see docs/cache.md)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -248,7 +256,12 @@ def _reading(options: dict) -> dict:
     default_namespace = options.pop("default_namespace")
     if default_namespace is not None and dns_label_problem(default_namespace):
         raise InputError(Diagnostic(f"--default-namespace {default_namespace}: {dns_label_problem(default_namespace)}"))
-    return {"limits": _input_limits(options), "ignore_kinds": ignore_kinds, "default_namespace": default_namespace}
+    return {
+        "limits": _input_limits(options),
+        "ignore_kinds": ignore_kinds,
+        "default_namespace": default_namespace,
+        "cache": not options.pop("no_cache"),
+    }
 
 
 def _input_limits(options: dict) -> InputLimits:
@@ -273,6 +286,7 @@ def _universe(base: Universe, options: dict) -> Universe:
         "pod_cidrs": _parse_cidrs(options.pop("pod_cidrs")) or None,
         "host_network": options.pop("host_network"),
         "node_traffic": options.pop("node_traffic"),
+        "nodes": options.pop("nodes"),
         "self_traffic": options.pop("self_traffic"),
     }
     return attrs.evolve(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -800,6 +814,28 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
     output.write(rendered)
     output.flush()
     sys.exit(EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_PROVED)
+
+
+@main.command("cache")
+@click.option("--clear", is_flag=True, default=False, help="Remove every entry.")
+def cache_command(clear: bool) -> None:
+    """Show where the load cache is and what it holds (or --clear it).
+
+    The load cache keeps the documents of manifest files read before, keyed by their
+    content and npverify's own code, so unchanged files are not parsed again; answers are
+    the same with or without it. Its directory: $NPVERIFY_CACHE_DIR, else the user cache
+    directory ($XDG_CACHE_HOME/npverify, ~/.cache/npverify). Turn it off with --no-cache or
+    NPVERIFY_NO_CACHE=1.
+    """
+    from npverify.load.cache import LoadCache, default_directory, disabled_by_environment
+
+    cache = LoadCache(default_directory())
+    if clear:
+        click.echo(f"removed {cache.clear()} entries from {cache.directory}")
+        return
+    count, size = cache.size()
+    state = "off (NPVERIFY_NO_CACHE is set)" if disabled_by_environment() else "on"
+    click.echo(f"load cache: {cache.directory}\nstate: {state}\nentries: {count} ({size / 1024 / 1024:.1f} MiB)")
 
 
 if __name__ == "__main__":  # pragma: no cover

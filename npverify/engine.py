@@ -328,7 +328,7 @@ class Verifier:
         for packet in packets:
             problems = self._placement_problems(packet, query, None if only else src_key, dst_key)
             in_src = scope_matches(invariant.src, packet.src, src_key)
-            allowed = decide(self.cluster, packet, self.semantics).allowed
+            allowed = decide(self.cluster, packet, self.semantics, nodes=self.universe.nodes).allowed
             if kind is InvariantKind.ISOLATED and allowed:
                 problems.append("the invariant is proved isolated, the reference evaluator allows the packet")
             elif kind is InvariantKind.ALLOWED and not allowed:
@@ -429,8 +429,8 @@ class Verifier:
         assert outcome.packet is not None
         resolution = outcome.resolution or Resolution()
         with_cluster, without_cluster = (_holding(self.cluster, ps) for ps in (with_policy, under))
-        with_decision = decide(with_cluster, outcome.packet, self.semantics, resolution)
-        without_decision = decide(without_cluster, outcome.packet, self.semantics, resolution)
+        with_decision = decide(with_cluster, outcome.packet, self.semantics, resolution, nodes=self.universe.nodes)
+        without_decision = decide(without_cluster, outcome.packet, self.semantics, resolution, nodes=self.universe.nodes)
         if with_decision.allowed == without_decision.allowed or universe_problem(self.cluster, outcome.packet, self.universe):
             raise InternalError(f"the SMT encoding and the reference evaluator disagree on {outcome.packet!r}: {policy.key} changes nothing there")
         change = "allows" if with_decision.allowed else "denies"
@@ -503,7 +503,7 @@ class Verifier:
 
     def _undetermined(self, packet: Packet) -> str:
         """What the packet's verdict depends on that no manifest settles ("" if nothing)."""
-        outcomes = possible_outcomes(self.cluster, packet, self.semantics)
+        outcomes = possible_outcomes(self.cluster, packet, self.semantics, nodes=self.universe.nodes)
         return "" if outcomes.determined else "; ".join(outcomes.depends_on)
 
     def _workload_key(self, index: int | None) -> str | None:
@@ -536,7 +536,7 @@ class Verifier:
         """Check the solver's packet with the reference evaluator, under the solver's
         resolution of what no manifest holds; raise on disagreement."""
         problems = self._placement_problems(packet, query, self._workload_key(src_workload), self._workload_key(dst_workload))
-        decision = decide(self.cluster, packet, self.semantics, resolution or Resolution())
+        decision = decide(self.cluster, packet, self.semantics, resolution or Resolution(), nodes=self.universe.nodes)
         if decision.allowed != query.allowed:
             problems.append(
                 f"the solver says the packet is {'allowed' if query.allowed else 'denied'}, "

@@ -250,7 +250,7 @@ def _resolve_path(item: Cursor, context: _Context) -> str:
     return resolved
 
 
-_UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffic", "selfTraffic")
+_UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffic", "selfTraffic", "nodes")
 _UNIVERSE_FLAGS = (("hostNetwork", "host_network"), ("nodeTraffic", "node_traffic"), ("selfTraffic", "self_traffic"))
 
 
@@ -263,6 +263,8 @@ def _parse_universe(cursor: Cursor, context: _Context) -> Universe:
         options["namespaces"] = _choice(found["namespaces"], ("any", "declared"))
     if "pods" in found:
         options["pods"] = _choice(found["pods"], ("any", "workloads"))
+    if "nodes" in found:
+        options["nodes"] = _choice(found["nodes"], ("any", "declared"))
     if "podCIDRs" in found:
         options["pod_cidrs"] = tuple(
             fields.parse_cidr(item, context.warnings) for item in _list(found["podCIDRs"], "[10.244.0.0/16]")

@@ -122,7 +122,7 @@ def _tiered_witness(
         if allowed not in predicted:
             continue
         packet = _packet(a, src, dst, u, v, protocol, port, self_packets)
-        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics)
+        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics, nodes=a.universe.nodes)
         verdicts = outcomes.allowed_values
         # Past MAX_RESOLUTIONS the evaluator stops trying (and says so last): what it
         # found must then be predicted.
@@ -190,6 +190,7 @@ def _local(a: _Algebra, packet: Packet) -> Cluster:
         hit = _local_clusters(a)[key] = Cluster(
             policies=[p for n in names for p in a.policies_by_namespace.get(n, [])],
             cluster_policies=kept,
+            nodes=a.cluster.nodes,
         )
     return hit
 
@@ -223,7 +224,7 @@ def _local_clusters(a: _Algebra) -> dict[tuple, Cluster]:
 def _decision(a: _Algebra, packet: Packet) -> Decision:
     """The reference evaluator's decision on a packet between two pods (for unknowns of
     cluster-scoped policies, under its default resolution)."""
-    return decide(_local(a, packet), packet, a.semantics)
+    return decide(_local(a, packet), packet, a.semantics, nodes=a.universe.nodes)
 
 
 def _decide(a: _Algebra, packet: Packet) -> bool:
@@ -318,7 +319,7 @@ def _disagreement(algebra: _Algebra, builder: _Builder, outcome) -> str:
     else:
         cell = builder.pair_cells.get((i, j), EMPTY_CELL) if i is not None and j is not None else EMPTY_CELL
         kind = "two distinct pods"
-    evaluator = decide(algebra.cluster, packet, algebra.semantics).allowed
+    evaluator = decide(algebra.cluster, packet, algebra.semantics, nodes=algebra.universe.nodes).allowed
     in_may = cell.may.contains(packet.protocol, packet.port)
     in_always = cell.always.contains(packet.protocol, packet.port)
     where = f"{builder.rows[i] if i is not None else '?'} -> {builder.rows[j] if j is not None else '?'}"

@@ -31,13 +31,14 @@ and ``unknown`` = ports possible but not sure for some pair (npverify/matrix/cel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from ipaddress import ip_network
 from typing import TYPE_CHECKING, Optional
 
 from npverify import tiers
 from npverify.errors import UnsupportedError
 from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
-from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
-from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Peer, Protocol, Rule, Tier
+from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile, pairs_of
+from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Node, Peer, Protocol, Rule, Tier
 
 #: Entries above which the direction cache keyed by the ends starts over (as the algebra's).
 CACHE_ENTRIES = 1_000_000
@@ -50,10 +51,15 @@ if TYPE_CHECKING:
     from npverify.matrix.algebra import _Algebra
 
 
-def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...]) -> None:
+def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...], nodes: tuple[Node, ...] = ()) -> None:
     """Add what cluster-scoped policies read to ``mentions``: label keys and values of their
-    subjects and pod peers, their namespace selectors, ``networks`` and port names. Classes,
-    IP atoms and namespace label assignments then tell apart what these policies do."""
+    subjects and pod peers, their namespace selectors, ``networks`` and port names, and the
+    addresses of the loaded ``nodes`` when a ``nodes`` peer reads them. Classes, IP atoms and
+    namespace label assignments then tell apart what these policies do."""
+    if any(peer.nodes is not None for policy in policies for r in policy.ingress + policy.egress for peer in r.peers):
+        for node in nodes:
+            for address in node.addresses:
+                mentions.networks[ip_network(address)] = None
     for policy in policies:
         pod_sets = [policy.subject] + [peer.pods for r in policy.ingress + policy.egress for peer in r.peers if peer.pods]
         for pods in pod_sets:
@@ -116,7 +122,8 @@ DirectionResult = tuple[tuple[_Outcome, ...], tuple[int, ...], tuple[int, ...]]
 class _View:
     """What the tiers' rules see of the pods at the other end of one direction, for one
     own end's groups: the parts of the other end's variants that no rule's peers tell
-    apart, each with its signature (a bit per rule whose peers match it). Independent of
+    apart, each with its signature (a bit per rule whose peers match it) and whether its
+    address is a loaded Node's (where no nodes peer is unknown). Independent of
     NetworkPolicy, so that one view serves every pair whose own end has those groups."""
 
     __slots__ = ("direction", "admin", "baseline", "rules", "dst", "parts", "variants", "walk_key")
@@ -137,6 +144,8 @@ class _Tiers:
     def __init__(self, algebra: _Algebra) -> None:
         self.a = algebra
         self.by_name = algebra.semantics.same_priority == "name"
+        self.nodes_declared = algebra.universe.nodes == "declared"
+        self._node_masks: dict[int, int] = {}
         self._groups: dict[tuple, Groups] = {}
         self._masks: dict[tuple, int] = {}
         self._ports: dict[tuple, PortSet] = {}
@@ -166,7 +175,7 @@ class _Tiers:
         #: An undeclared namespace is a look of its own (its variants are its label
         #: assignments, which every selector reads).
         tier_mentions = _Mentions(())
-        mention_cluster_policies(tier_mentions, algebra.cluster.cluster_policies)
+        mention_cluster_policies(tier_mentions, algebra.cluster.cluster_policies, algebra.cluster.nodes)
         looks: dict[tuple, int] = {}
         self._look: list[int] = []
         for c in algebra.classes:
@@ -225,7 +234,9 @@ class _Tiers:
     def peer_mask(self, rule: ClusterRule, other: _Class) -> int:
         """The variants of ``other``'s pods that some peer of ``rule`` matches (as
         tiers.peer_decidable_match: pods peers never match hostNetwork pods; ``networks``
-        match any IP; ``nodes``/``domainNames`` never match a pod)."""
+        match any IP; ``domainNames`` never match a pod; ``nodes`` match a hostNetwork pod at a
+        loaded Node's address by its labels, elsewhere as tiers.nodes_peer_match says when it
+        says: the rest is unknown, see ``_rules_of``)."""
         profile = other.profile
         # Rules are kept by the cluster: their identities are cheaper keys than their
         # values (equal rules of different policies compare field by field).
@@ -249,8 +260,32 @@ class _Tiers:
                     ip = _address(v.family, v.low)
                     if any(n.version == v.family and ip in n for n in peer.networks):
                         mask |= 1 << index
+            elif peer.nodes is not None and other.host_network:
+                for index, v in enumerate(profile.variants):
+                    node = a.cluster.node_at(_address(v.family, v.low)) if v.single is not None else None
+                    if node is not None:
+                        decided = peer.nodes.matches(node.labels)
+                    else:
+                        decided = self.nodes_declared and tiers.selects_all_or_none(peer.nodes, a.cluster) is True
+                    if decided:
+                        mask |= 1 << index
         self._masks[key] = mask
         return mask
+
+    def node_mask(self, other: _Class) -> int:
+        """The variants of a hostNetwork class whose address is a loaded Node's: there every
+        ``nodes`` peer is decided (``peer_mask``), elsewhere some may be unknown."""
+        profile = other.profile
+        hit = self._node_masks.get(id(profile))
+        if hit is None:
+            cluster = self.a.cluster
+            hit = sum(
+                1 << index
+                for index, v in enumerate(profile.variants)
+                if v.single is not None and cluster.node_at(_address(v.family, v.low)) is not None
+            )
+            self._node_masks[id(profile)] = hit
+        return hit
 
     def rule_ports(self, rule: ClusterRule, dst: _Class) -> PortSet:
         """The ports ``rule``'s ``ports``/``protocols`` match on packets to ``dst``'s pods
@@ -381,12 +416,15 @@ class _Tiers:
         nodes_peers: dict[ClusterPeer, int] = {}
         unknown: dict[ClusterRule, int] = {}
         if host_network:
-            # A nodes peer may match a hostNetwork pod, whichever its address: unknown.
+            # A nodes peer may match a hostNetwork pod whose address is no loaded Node's:
+            # unknown, unless every node is declared and the selector picks all or none.
             for rule in rules:
                 if rule.fails_closed:
                     continue  # its peers are not consulted (tiers.rule_matches)
                 for peer in rule.peers:
-                    if peer.nodes is not None:
+                    if peer.nodes is not None and (
+                        not self.nodes_declared or tiers.selects_all_or_none(peer.nodes, self.a.cluster) is None
+                    ):
                         unknown[rule] = unknown.get(rule, 0) | 1 << nodes_peers.setdefault(peer, len(nodes_peers))
             if len(nodes_peers) > MAX_NODES_PEERS:
                 raise UnsupportedError(
@@ -445,10 +483,12 @@ class _Tiers:
         hit = self._views.get(key)
         if hit is None:
             masks = [self.peer_mask(rule, other) for rule in rules[0]]
+            # At a loaded Node's address no nodes peer is unknown: such variants part from the rest.
+            at_nodes = self.node_mask(other) if rules[1] else 0
             # The variants no rule's peers tell apart get one walk: split the variants by
             # every mask, then give each part the rules whose peers match it.
             parts = [other.profile.full] if other.profile.variants else []
-            for mask in masks:
+            for mask in masks + ([at_nodes] if at_nodes else []):
                 split = []
                 for part in parts:
                     inside, outside = part & mask, part & ~mask
@@ -457,7 +497,7 @@ class _Tiers:
             signed = []
             for part in parts:
                 bit = part & -part
-                signed.append((part, sum(1 << k for k, mask in enumerate(masks) if mask & bit)))
+                signed.append((part, sum(1 << k for k, mask in enumerate(masks) if mask & bit), bool(part & at_nodes)))
             hit = self._views[key] = _View(
                 direction, admin, baseline, rules, dst, other.host_network, tuple(signed), len(other.profile.variants), key
             )
@@ -487,23 +527,25 @@ class _Tiers:
             # NetworkPolicy's peers tell variants apart too: split the parts by their masks.
             for mask, _ in np[1]:
                 split = []
-                for part, signature in parts:
+                for part, signature, at_node in parts:
                     inside, outside = part & mask, part & ~mask
-                    split += [(x, signature) for x in (inside, outside) if x]
+                    split += [(x, signature, at_node) for x in (inside, outside) if x]
                 parts = split
         rules, nodes_peers, unknown, named = view.rules
         outcomes: list[_Outcome] = []
         seen: dict[int, int] = {}
         index = [0] * view.variants
-        for part, signature in parts:
+        for part, signature, at_node in parts:
             np_allowed = (a.union(np[0], a._over(np[1], part & -part)) if np[1] else np[0]) if np is not None else EMPTY
             # The outcome depends on the groups, which rules' peers match, what NetworkPolicy
             # allows (if it isolates), the destination's named ports and the nodes peers.
-            okey = (view.walk_key, signature, id(np_allowed), isolated)
+            okey = (view.walk_key, signature, id(np_allowed), isolated, at_node)
             outcome = self._outcomes.get(okey)
             if outcome is None:
+                open_peers, open_rules = ((), {}) if at_node else (nodes_peers, unknown)
                 outcome = self._outcomes[okey] = self._outcome(
-                    view.admin, view.baseline, view.direction, view.dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, view.walk_key[3]
+                    view.admin, view.baseline, view.direction, view.dst, signature, rules, isolated, np_allowed, open_peers, open_rules,
+                    view.walk_key[3],
                 )
             at = seen.get(id(outcome))
             if at is None:
@@ -706,8 +748,9 @@ class _Tiers:
         as every pair of classes (a ``networks`` peer matches every pod of unknown IP)."""
         a = self.a
         classes = a.classes
-        n = len(classes)
-        pairs = a._candidate_codes()
+        meets = a._meets()
+        # An egress Accept rule gives a destination many sources: gathered per source.
+        destinations: dict[int, set[int]] = {}
         accepts = self._accepts()
         self._bounds = self._admin_bounds(accepts)
         for direction in (Direction.EGRESS, Direction.INGRESS):
@@ -722,13 +765,15 @@ class _Tiers:
                             continue
                         ends = subjects if members is None else subjects & members
                         if direction is Direction.EGRESS:
-                            pairs.update(s * n + o for s in ends)
-                        else:
-                            pairs.update(o * n + d for d in ends)
+                            for s in ends:
+                                destinations.setdefault(s, set()).add(o)
+                        elif ends:
+                            meets.setdefault(o, []).append(ends)
                         if members is None:
                             break
-        for code in sorted(pairs):
-            yield divmod(code, n)
+        for s, ds in destinations.items():
+            meets.setdefault(s, []).append(ds)
+        return pairs_of(meets)
 
     def _accepts(self) -> dict[Direction, list[tuple[ClusterRule, frozenset[int], frozenset[int]]]]:
         """Per direction, the Admin Accept rules that can accept something: (rule, the
