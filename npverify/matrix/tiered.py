@@ -195,8 +195,7 @@ class _Tiers:
         caches = (
             self._directions, self._cells, self._masks, self._rule_sets, self._outcomes, self._results, self._pairs,
             self._walks, self._composed, self._alpha_masks, self._np_bounds, self._views, self._own, self._group_values,
-            self._both, self._by_ends,
-            self._named_ports, self._resolutions,
+            self._both, self._by_ends, self._named_ports, self._resolutions, self._groups, self._node_masks,
         )
         for cache in caches:
             cache.clear()
