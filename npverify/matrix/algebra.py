@@ -23,6 +23,7 @@ from npverify.matrix.variants import (
     _Class,
     _Mentions,
     _namespace_assignments,
+    pairs_of,
     _Profile,
     _Variant,
 )
@@ -90,6 +91,8 @@ class _Algebra:
         self._results: dict[tuple, tuple] = {}
         self._pair_memo: dict[tuple[int, int, int], Optional[Cell]] = {}
         self._ns_views: dict[str, int] = {}
+        #: The witnesses' small clusters (npverify/matrix/proof.py), by namespaces and workloads.
+        self.local_clusters: dict[tuple, Cluster] = {}
         self._view_ids: dict[tuple, int] = {}
         self.atoms = _atoms(self.mentions.networks, universe.pod_cidrs)
         self.policies_by_namespace: dict[str, list[NetworkPolicy]] = {}
@@ -675,7 +678,12 @@ class _Algebra:
         return out
 
     def candidates(self) -> Iterator[tuple[int, int]]:
-        """Class pairs (source, destination) whose cell may be non-empty.
+        """Class pairs (source, destination) whose cell may be non-empty, in order (see
+        ``_meets``)."""
+        return pairs_of(self._meets())
+
+    def _meets(self) -> dict[int, list]:
+        """Per source class, lists of destination classes whose cell with it may be non-empty.
 
         A non-empty cell needs an egress rule of the source (or no egress isolation) and an
         ingress rule of the destination (or none) that match and share a port. Rules that
@@ -758,12 +766,7 @@ class _Algebra:
             for in_ports, destinations in by_in.values():
                 if meet(out_ports, in_ports) is not EMPTY:
                     add(sources, destinations)
-        for s in sorted(meets):
-            destinations = set()
-            for group in meets.pop(s):
-                destinations.update(group)
-            for d in sorted(destinations):
-                yield s, d
+        return meets
 
     def _wide_ports(self, rules: Optional[list[tuple[str, Rule]]], dst: Optional[_Class]) -> PortSet:
         """Ports the wide rules allow: on ``dst``'s pods, or (None) on any destination."""
