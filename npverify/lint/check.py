@@ -423,6 +423,10 @@ class _Run:
         # DNS ports by name do not match.
         made = witnesses.made_pod(config.dns_namespace, None, LabelSelector(config.dns_labels), ())
         targets = [witnesses.pod(w, "dst") for w in dns_workloads[:1]] + ([made] if made is not None else [])
+        if not self.universe.pod_cidrs:
+            # Pod IPs are unconstrained: the DNS pods may have a public address too, which
+            # tier rules about networks (cluster-internal ranges, the internet) tell apart.
+            targets += [attrs.evolve(t, ip=ipaddress.ip_address("203.0.113.53")) for t in targets if t.ip.version == 4]
         for w in self._egress_alike():
             for dns_pod, protocol in itertools.product(targets, (Protocol.UDP, Protocol.TCP)):
                 if search.stopped or w.namespace in search.excluded or search.cluster.workload(w.key) is None:
