@@ -19,6 +19,9 @@ process (so the memory peak belongs to that run alone), under ``--timeout`` seco
     matrix-ns    the same by namespace
     matrix-unproved, matrix-ns-unproved  the same without the proof (--no-proof): the set
                  algebra alone, what network-config-analyzer's connectivity map computes
+    parse        PyYAML's C loader merely parsing original/k8s: the yardstick of the next
+    load-cached  load with every file in the load cache (a CI re-run on unchanged files;
+                 the cache is filled before the timed span, in a folder of its own)
     parse-no-context  the baseline of the next two: PyYAML's C loader merely parsing
                  original/k8s/policies and rewrite/k8s/policies (issue 13.1's yardstick)
     equiv-no-context  equivalence of original/k8s/policies and rewrite/k8s/policies
@@ -68,6 +71,7 @@ is not repeated.
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -75,6 +79,7 @@ import platform
 import re
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -102,13 +107,15 @@ SIZES = {
     "xxl": (5000, 20, 10),
 }
 PHASES = (
-    "load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns",
+    "load", "prove", "equiv", "mutation", "mutation-first", "redundancy", "redundancy-1ns", "lint",
     "matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved",
-    "parse-no-context", "equiv-no-context", "mutation-no-context",
+    "parse-no-context", "equiv-no-context", "mutation-no-context", "parse", "load-cached",
 )
 #: Phases that compare the policy folders alone (no Namespaces, no workloads: every
 #: namespace undeclared), as a CI check of a pull request touching only policies does.
 NO_CONTEXT_PHASES = ("equiv-no-context", "mutation-no-context")
+#: Phases that only read their inputs (no encoding, no solving).
+READING_PHASES = ("load", "load-cached", "parse", "parse-no-context")
 MATRIX_PHASES = ("matrix", "matrix-ns", "matrix-unproved", "matrix-ns-unproved")
 #: npverify phases compared with an NCA query besides the one nca_runner.QUERIES names.
 ALSO_BESIDE_NCA = {"connectivity": ("matrix-unproved",)}
@@ -117,12 +124,15 @@ PARTS = ("load", "encode", "solve", "report")
 #: The CLI command each phase corresponds to ({d} is the size's data folder, {u} the universe flags).
 CLI = {
     "load": "part of every command",
+    "parse": "yaml.load_all(f, Loader=yaml.CSafeLoader) over every file of {d}/original/k8s",
+    "load-cached": "part of every command, run again on unchanged files",
     "prove": "npverify prove {d}/original/invariants.yaml",
     "equiv": "npverify equiv{u} {d}/original/k8s {d}/rewrite/k8s",
     "mutation": "npverify equiv{u} {d}/original/k8s {d}/mutation/k8s",
     "mutation-first": "npverify equiv{u} --max-diffs 1 {d}/original/k8s {d}/mutation/k8s",
     "redundancy": "npverify redundant{u} {d}/original/k8s",
     "redundancy-1ns": "npverify redundant{u} {d}/original/k8s --policy NS/NAME ... (one --policy per policy of the first namespace)",
+    "lint": "npverify lint{u} {d}/original/k8s",
     "matrix": "npverify matrix{u} {d}/original/k8s",
     "matrix-ns": "npverify matrix{u} --by namespace {d}/original/k8s",
     "matrix-unproved": "npverify matrix{u} --no-proof {d}/original/k8s",
@@ -259,12 +269,26 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     base_rss = _status_kib("VmRSS") or 0
     load_average = _loadavg()
 
+    cache = None
+    if phase == "load-cached":
+        import tempfile
+
+        from npverify.load import cache as load_cache
+
+        cache = load_cache.LoadCache(tempfile.mkdtemp(prefix="npverify-bench-cache-"))
+        atexit.register(shutil.rmtree, cache.directory, True)
+        npverify.load_manifests(manifests, cache=cache)
+        load_cache._code_fingerprint = None  # computed again inside the span, as a new process does
+        cache.hits = cache.misses = 0
+
     cpu_started = time.process_time()
     started = time.perf_counter()
     if phase == "parse-no-context":
         documents = _parse_with_libyaml(manifests + _policy_files(os.path.join(data, "rewrite")))
+    elif phase == "parse":
+        documents = _parse_with_libyaml(manifests)
     else:
-        cluster = npverify.load_manifests(manifests)
+        cluster = npverify.load_manifests(manifests, cache=cache)
     spec = other = None
     if phase == "prove":
         spec = npverify.load_invariants(os.path.join(original, "invariants.yaml"))
@@ -279,7 +303,9 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     unsupported = False
     if phase == "load":
         verdict, ok = npverify.summarize(cluster), True
-    elif phase == "parse-no-context":
+    elif phase == "load-cached":
+        verdict, ok = f"{cache.hits} files from the cache, {cache.misses} read", cache.misses == 0
+    elif phase in ("parse", "parse-no-context"):
         verdict, ok = f"{documents} documents parsed", True
     elif phase == "prove":
         # Like for like: the invariants the NetworkPolicy-only file has, on either cluster.
@@ -309,6 +335,12 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
             f"{result.items_checked} items: {len(result.redundant)} redundant, "
             f"{len(result.vacuous)} vacuous, {len(result.undecided)} undecided"
         )
+        ok = not result.undecided
+    elif phase == "lint":
+        from npverify.lint import lint
+
+        result = lint(cluster, options.get("universe"), options.get("semantics"), jobs=workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER))
+        verdict = f"{len(result.rules)} rules: {len(result.findings)} findings, {len(result.undecided)} undecided"
         ok = not result.undecided
     elif phase in MATRIX_PHASES:
         from npverify.errors import UnsupportedError
@@ -361,8 +393,8 @@ def child(phase: str, data: str, max_diffs: int, universe_name: str = "any", job
     return {
         "phase": phase,
         "load_seconds": loaded - started,
-        "encode_seconds": None if phase in ("load", "parse-no-context") else encode,
-        "solve_seconds": None if phase in ("load", "parse-no-context") else call - (encode or 0.0),
+        "encode_seconds": None if phase in READING_PHASES else encode,
+        "solve_seconds": None if phase in READING_PHASES else call - (encode or 0.0),
         "report_seconds": report_seconds,
         "seconds": finished - started,
         "cpu_seconds": cpu_seconds,

@@ -17,7 +17,7 @@ from npverify.load.limits import InputLimits
 from npverify.model import Cluster, Semantics, Universe
 from npverify.words import counted
 from npverify.results import InvariantResult, ProofReport
-from npverify.semantics import pod_ip_warnings
+from npverify.semantics import node_warnings, pod_ip_warnings
 from npverify.smt import Limits
 
 
@@ -34,6 +34,7 @@ def summarize(cluster: Cluster) -> str:
         + f"{counted(len(cluster.namespaces), 'Namespace')}, "
         f"{counted(len(cluster.workloads), 'workload')}" + (f" ({detail})" if detail else "")
         + (f", {counted(len(cluster.services), 'Service')}" if cluster.services else "")
+        + (f", {counted(len(cluster.nodes), 'Node')}" if cluster.nodes else "")
     )
 
 
@@ -64,6 +65,7 @@ def prove(
     progress: Callable[[int, int, str], None] | None = None,
     ignore_kinds: Sequence[str] = (),
     default_namespace: str | None = None,
+    cache: bool = False,
 ) -> ProofReport:
     """Prove every invariant of an invariants file.
 
@@ -76,6 +78,7 @@ def prove(
     ``progress(number, total, name)`` is called as each invariant starts (number from 1).
     ``ignore_kinds`` adds to the file's ``ignoreKinds``: unmodelled policy kinds to answer
     without (npverify.coverage); ``default_namespace`` replaces its ``defaultNamespace``.
+    ``cache`` reads unchanged files from the load cache (docs/cache.md).
     """
     started = time.perf_counter()
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(invariants, limits=input_limits)
@@ -85,7 +88,11 @@ def prove(
             check_manifests_exist(spec)
         paths = list(manifests) if manifests is not None else list(spec.manifests)
         cluster = load_manifests(
-            paths, limits=input_limits, ignore_kinds=ignore_kinds, default_namespace=default_namespace or spec.default_namespace
+            paths,
+            limits=input_limits,
+            ignore_kinds=ignore_kinds,
+            default_namespace=default_namespace or spec.default_namespace,
+            cache=cache,
         )
     else:
         cluster = cluster.ignoring(ignore_kinds)
@@ -102,6 +109,7 @@ def prove(
     warnings += tuple(str(w) for w in verifier.scope_warnings(spec.invariants))
     warnings += tuple(str(w) for w in verifier.tier_warnings())
     warnings += tuple(str(w) for w in pod_ip_warnings(cluster, universe))
+    warnings += tuple(str(w) for w in node_warnings(cluster, universe))
     return ProofReport(
         results,
         source=spec.path,

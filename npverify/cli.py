@@ -50,7 +50,7 @@ FORMAT_RENDERERS = {
 }
 #: The renderers of a proof report (prove), a comparison (equiv, contains) and a redundancy
 #: report (redundant), in every module of FORMAT_RENDERERS.
-RENDERER_NAMES = ("render_report", "render_comparison", "render_redundancy")
+RENDERER_NAMES = ("render_report", "render_comparison", "render_redundancy", "render_lint")
 FORMAT_HELP = (
     "Output format: text (coloured on a terminal unless NO_COLOR is set), json (versioned; "
     "JSON Schemas in specs/), sarif (SARIF 2.1.0, for code scanning), junit (JUnit XML), "
@@ -83,10 +83,13 @@ def _render(output_format: str, value, output) -> str:
     The renderers are pure; what depends on where the output goes is decided here: colour
     for a terminal, and the working directory that SARIF and annotation paths are relative to.
     """
+    from npverify.lint.rules import LintReport
     from npverify.results import ProofReport
 
     if isinstance(value, ProofReport):  # prove need not import what equiv and redundant use
         index = 0
+    elif isinstance(value, LintReport):
+        index = 3
     else:
         from npverify.compare import Comparison
 
@@ -181,6 +184,13 @@ def universe_switches(command):
         click.option("--pod-cidr", "pod_cidrs", multiple=True, metavar="CIDR", help="Override universe.podCIDRs; repeatable."),
         click.option("--host-network/--no-host-network", default=None, help="Include hostNetwork pods in the universe."),
         click.option("--node-traffic/--no-node-traffic", default=None, help="Include packets that originate on nodes."),
+        click.option(
+            "--nodes",
+            type=click.Choice(["any", "declared"]),
+            default=None,
+            help="Override universe.nodes: 'any' (default) lets nodes exist that no manifest declares; "
+            "'declared' makes the loaded Node objects all the nodes (nodes peers then decide everywhere they can).",
+        ),
         click.option("--self-traffic/--no-self-traffic", default=None, help="Include a pod's packets to itself in scopes."),
         click.option("--ipblock-matches-pods/--no-ipblock-matches-pods", default=None, help="Whether ipBlock peers match pod IPs (default: yes, as the upstream conformance tests expect)."),
         click.option(
@@ -218,6 +228,7 @@ def input_limit_options(command):
         click.option("--default-namespace", metavar="NS", default=None, help="Namespace of manifests without metadata.namespace (default: 'default', with a warning)."),
         click.option("--cluster", "live_cluster", is_flag=True, default=False, help="Also read the cluster of kubectl's current context (through kubectl get; see docs/sources.md); like paths given here, it replaces an invariants file's manifests."),
         click.option("--kube-context", "kube_context", metavar="NAME", default=None, help="Read the cluster of this kubectl context (implies --cluster)."),
+        click.option("--no-cache", "no_cache", is_flag=True, default=False, help="Read every file afresh: do not use or fill the load cache (also: NPVERIFY_NO_CACHE=1; see docs/cache.md)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -248,7 +259,12 @@ def _reading(options: dict) -> dict:
     default_namespace = options.pop("default_namespace")
     if default_namespace is not None and dns_label_problem(default_namespace):
         raise InputError(Diagnostic(f"--default-namespace {default_namespace}: {dns_label_problem(default_namespace)}"))
-    return {"limits": _input_limits(options), "ignore_kinds": ignore_kinds, "default_namespace": default_namespace}
+    return {
+        "limits": _input_limits(options),
+        "ignore_kinds": ignore_kinds,
+        "default_namespace": default_namespace,
+        "cache": not options.pop("no_cache"),
+    }
 
 
 def _input_limits(options: dict) -> InputLimits:
@@ -273,6 +289,7 @@ def _universe(base: Universe, options: dict) -> Universe:
         "pod_cidrs": _parse_cidrs(options.pop("pod_cidrs")) or None,
         "host_network": options.pop("host_network"),
         "node_traffic": options.pop("node_traffic"),
+        "nodes": options.pop("nodes"),
         "self_traffic": options.pop("self_traffic"),
     }
     return attrs.evolve(base, **{k: v for k, v in overrides.items() if v is not None})
@@ -653,6 +670,91 @@ def redundant(paths: tuple[str, ...], output_format: str, policies: tuple[str, .
     sys.exit({True: EXIT_PROVED, False: EXIT_REFUTED, None: EXIT_UNKNOWN}[clean])
 
 
+LINT_EXIT_HELP = """\b
+Exit codes:
+  0  no finding at or above --fail-on (findings below it are still reported)
+  1  a finding at or above --fail-on (default: error)
+  2  bad usage or bad input, including an unknown rule id (in --enable, --disable, the
+     invariants file's lint section or an npverify.io/ignore annotation)
+  3  a rule could not be decided (timeout, solver limit, or an object of a policy kind
+     npverify does not model: see --ignore-kind), or an internal error
+
+\b
+Rules (docs/lint.md): dns-blocked, selects-nothing, ignored-rules, unusable-rule,
+unknown-named-port, overly-broad; shadowed and redundant when enabled. An object's
+annotation npverify.io/ignore: RULE,RULE silences those rules for it (the report counts them).
+"""
+
+
+def _rule_list(values: tuple[str, ...], option: str) -> frozenset[str]:
+    """Rule ids of repeated, comma-separated ``--enable``/``--disable`` values."""
+    from npverify.lint.rules import check_rule_ids
+
+    names = [part.strip() for value in values for part in value.split(",")]
+    return frozenset(check_rule_ids(names, option))
+
+
+@main.command("lint", epilog=LINT_EXIT_HELP)
+@click.argument("paths", nargs=-1)
+@format_option
+@click.option("--enable", "enable", multiple=True, metavar="RULE[,RULE]", help="Also run these rules (e.g. shadowed,redundant); repeatable.")
+@click.option("--disable", "disable", multiple=True, metavar="RULE[,RULE]", help="Do not run these rules; repeatable.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["error", "warning"]), default=None, help="Exit 1 when a finding of at least this severity exists (default: error, or the invariants file's lint.failOn).")
+@invariants_option
+@universe_options
+@input_limit_options
+@click.option("-o", "--output", type=click.File("w"), default="-", help="Write the report here instead of stdout.")
+@jobs_option
+def lint_command(paths: tuple[str, ...], output_format: str, enable, disable, fail_on, invariants_file, output, jobs: int, **options) -> None:
+    """Find the usual NetworkPolicy mistakes in PATHS, each proved over the universe.
+
+    Each finding has a rule id, a severity, file:line:col, a message and, where it helps, a
+    packet or pod as evidence, confirmed by the reference evaluator. Rules and their options
+    come from the --invariants file's lint section, then --enable/--disable; PATHS default to
+    its manifests, and the universe and semantics are prove's.
+    """
+    import attrs
+
+    from npverify.errors import InputError
+    from npverify.lint import LintConfig, lint
+    from npverify.load import load_manifests
+    from npverify.model import Diagnostic, Severity
+    from npverify.redundancy import POLICIES_PER_WORKER
+    from npverify.workers import workers_for
+
+    with _failures_to_exit_codes():
+        enabled, disabled = _rule_list(enable, "--enable"), _rule_list(disable, "--disable")
+        both = enabled & disabled
+        if both:
+            raise InputError(Diagnostic(f"{', '.join(sorted(both))} both enabled and disabled", path="--disable"))
+        config = LintConfig()
+        if invariants_file is not None:
+            from npverify.invariants import load_invariants
+
+            config = load_invariants(invariants_file).lint or config
+        config = attrs.evolve(
+            config,
+            enabled=(config.enabled - disabled) | enabled,
+            disabled=(config.disabled - enabled) | disabled,
+            fail_on=Severity(fail_on) if fail_on else config.fail_on,
+        )
+        reading, universe, semantics, manifests = _invariants_question(invariants_file, paths, options)
+        limits = _limits(options)
+        if not manifests:
+            raise InputError(Diagnostic("no manifests: give PATHS, or --invariants FILE with a 'manifests' list", path="PATHS"))
+        cluster = load_manifests(manifests, stdin=sys.stdin, **reading)
+        _echo_warnings(cluster)
+        if not cluster.policies and not cluster.cluster_policies and not cluster.unmodelled:
+            # Nothing to lint is not "no finding": a wrong path must not pass a hook.
+            raise InputError(Diagnostic(f"no NetworkPolicy found in {', '.join(manifests)}"))
+        report = lint(cluster, universe, semantics, config, limits, jobs=workers_for(jobs, len(cluster.policies), POLICIES_PER_WORKER))
+    output.write(_render(output_format, report, output))
+    output.flush()
+    if report.failed:
+        sys.exit(EXIT_REFUTED)
+    sys.exit(EXIT_UNKNOWN if report.undecided or not report.coverage.complete else EXIT_PROVED)
+
+
 EXPLAIN_EXIT_HELP = """\b
 Exit codes:
   0  the packet is allowed
@@ -800,6 +902,28 @@ def matrix(paths: tuple[str, ...], by: str, output_format: str, only_namespaces:
     output.write(rendered)
     output.flush()
     sys.exit(EXIT_UNKNOWN if result.verdict is Verdict.UNKNOWN else EXIT_PROVED)
+
+
+@main.command("cache")
+@click.option("--clear", is_flag=True, default=False, help="Remove every entry.")
+def cache_command(clear: bool) -> None:
+    """Show where the load cache is and what it holds (or --clear it).
+
+    The load cache keeps the documents of manifest files read before, keyed by their
+    content and npverify's own code, so unchanged files are not parsed again; answers are
+    the same with or without it. Its directory: $NPVERIFY_CACHE_DIR, else the user cache
+    directory ($XDG_CACHE_HOME/npverify, ~/.cache/npverify). Turn it off with --no-cache or
+    NPVERIFY_NO_CACHE=1.
+    """
+    from npverify.load.cache import LoadCache, default_directory, disabled_by_environment
+
+    cache = LoadCache(default_directory())
+    if clear:
+        click.echo(f"removed {cache.clear()} entries from {cache.directory}")
+        return
+    count, size = cache.size()
+    state = "off (NPVERIFY_NO_CACHE is set)" if disabled_by_environment() else "on"
+    click.echo(f"load cache: {cache.directory}\nstate: {state}\nentries: {count} ({size / 1024 / 1024:.1f} MiB)")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -190,7 +190,7 @@ def compare(
         for region in _distinct(found.regions):
             resolution = resolution_of.get(id(region))
             diff = _replayed(region, resolution, left_cluster, right_cluster, direction, universe, semantics)
-            depends = _undetermined(diff.region.packet, left_cluster, right_cluster, semantics)
+            depends = _undetermined(diff.region.packet, left_cluster, right_cluster, semantics, universe.nodes)
             if depends:
                 complete = False
                 reasons.append(f"whether {diff.region.packet} differs depends on {depends}, which no manifest settles")
@@ -246,7 +246,8 @@ def _replayed(
 ) -> Difference:
     packet = region.packet
     resolution = resolution or Resolution()
-    left_decision, right_decision = decide(left, packet, semantics, resolution), decide(right, packet, semantics, resolution)
+    left_decision = decide(left, packet, semantics, resolution, nodes=universe.nodes)
+    right_decision = decide(right, packet, semantics, resolution, nodes=universe.nodes)
     problem = universe_problem(left, packet, universe)
     expected = (True, False) if direction == "left" else (False, True)
     if problem or (left_decision.allowed, right_decision.allowed) != expected:
@@ -259,11 +260,11 @@ def _replayed(
     return Difference(region, left_decision, right_decision)
 
 
-def _undetermined(packet: Packet, left: Cluster, right: Cluster, semantics: Semantics) -> str:
+def _undetermined(packet: Packet, left: Cluster, right: Cluster, semantics: Semantics, nodes: str = "any") -> str:
     """What either side's verdict on ``packet`` depends on that no manifest settles."""
     found = []
     for side in (left, right):
-        outcomes = possible_outcomes(side, packet, semantics)
+        outcomes = possible_outcomes(side, packet, semantics, nodes=nodes)
         if not outcomes.determined:
             found += [d for d in outcomes.depends_on if d not in found]
     return "; ".join(found)

@@ -35,6 +35,7 @@ from npverify.results import InvariantResult, Verdict
 from npverify.semantics import decide, ports_match, possible_outcomes, scope_matches, universe_problem
 from npverify.tiers import Resolution, overlapping_priorities
 from npverify.smt import Limits, Mentions, Outcome, PacketQuery, SolverSession, Status, mentions_of
+from npverify.smt.batch import allowed_each
 
 
 class Verifier:
@@ -86,8 +87,8 @@ class Verifier:
                     named.add(self.cluster.workloads[index].key)
         return attrs.evolve(mentions_of(policies, invariants), workloads=frozenset(named))
 
-    def _session_for(self, invariant: Invariant) -> SolverSession:
-        wanted = self._mentions([invariant])
+    def _session_for(self, invariant: Invariant, *more: Invariant) -> SolverSession:
+        wanted = self._mentions([invariant, *more])
         if self._session is None or not self._session.mentions.covers(wanted):
             base = self._mentions(self._invariants, self.cluster.policies + self.cluster.cluster_policies)
             if self._session is not None:
@@ -152,6 +153,31 @@ class Verifier:
         result = self._fail_closed(invariant, result)
         via = service_route(asked, self.cluster, result.packet) if result.packet is not None else ""
         return attrs.evolve(result, invariant=asked, via=via, seconds=time.perf_counter() - started)
+
+    def allowed_each(self, invariants: Sequence[Invariant], limits: Limits | None = None, settle=None) -> list[Outcome]:
+        """For many ``reachable`` invariants at once: SAT when the solver finds an allowed
+        packet of the invariant's scopes and ports (possibly only under one resolution of
+        what no manifest holds), UNSAT when there is none, UNKNOWN otherwise. One solver
+        holds the cluster for all of them (smt.batch); no packet is decoded or replayed,
+        and unmodelled objects are not consulted: ask ``check`` for a verdict. ``settle``
+        as for smt.batch.allowed_each (indexes into ``invariants``)."""
+        if not invariants:
+            return []
+        lowered = [self.lower(i) for i in invariants]
+        if any(i.kind is not InvariantKind.REACHABLE for i in lowered):
+            raise ValueError("allowed_each answers reachable invariants")
+        queries = [
+            PacketQuery(
+                src=i.src,
+                dst=i.dst,
+                ports=i.ports,
+                allowed=True,
+                src_workload=self.resolve_workload(i.src, "reachable.from.workload"),
+                dst_workload=self.resolve_workload(i.dst, "reachable.to.workload"),
+            )
+            for i in lowered
+        ]
+        return allowed_each(self._session_for(*lowered), queries, limits or self.limits, settle)
 
     def _fail_closed(self, invariant: Invariant, result: InvariantResult) -> InvariantResult:
         """UNKNOWN when an object npverify does not model could change the answer."""
@@ -328,7 +354,7 @@ class Verifier:
         for packet in packets:
             problems = self._placement_problems(packet, query, None if only else src_key, dst_key)
             in_src = scope_matches(invariant.src, packet.src, src_key)
-            allowed = decide(self.cluster, packet, self.semantics).allowed
+            allowed = decide(self.cluster, packet, self.semantics, nodes=self.universe.nodes).allowed
             if kind is InvariantKind.ISOLATED and allowed:
                 problems.append("the invariant is proved isolated, the reference evaluator allows the packet")
             elif kind is InvariantKind.ALLOWED and not allowed:
@@ -429,8 +455,8 @@ class Verifier:
         assert outcome.packet is not None
         resolution = outcome.resolution or Resolution()
         with_cluster, without_cluster = (_holding(self.cluster, ps) for ps in (with_policy, under))
-        with_decision = decide(with_cluster, outcome.packet, self.semantics, resolution)
-        without_decision = decide(without_cluster, outcome.packet, self.semantics, resolution)
+        with_decision = decide(with_cluster, outcome.packet, self.semantics, resolution, nodes=self.universe.nodes)
+        without_decision = decide(without_cluster, outcome.packet, self.semantics, resolution, nodes=self.universe.nodes)
         if with_decision.allowed == without_decision.allowed or universe_problem(self.cluster, outcome.packet, self.universe):
             raise InternalError(f"the SMT encoding and the reference evaluator disagree on {outcome.packet!r}: {policy.key} changes nothing there")
         change = "allows" if with_decision.allowed else "denies"
@@ -503,7 +529,7 @@ class Verifier:
 
     def _undetermined(self, packet: Packet) -> str:
         """What the packet's verdict depends on that no manifest settles ("" if nothing)."""
-        outcomes = possible_outcomes(self.cluster, packet, self.semantics)
+        outcomes = possible_outcomes(self.cluster, packet, self.semantics, nodes=self.universe.nodes)
         return "" if outcomes.determined else "; ".join(outcomes.depends_on)
 
     def _workload_key(self, index: int | None) -> str | None:
@@ -536,7 +562,7 @@ class Verifier:
         """Check the solver's packet with the reference evaluator, under the solver's
         resolution of what no manifest holds; raise on disagreement."""
         problems = self._placement_problems(packet, query, self._workload_key(src_workload), self._workload_key(dst_workload))
-        decision = decide(self.cluster, packet, self.semantics, resolution or Resolution())
+        decision = decide(self.cluster, packet, self.semantics, resolution or Resolution(), nodes=self.universe.nodes)
         if decision.allowed != query.allowed:
             problems.append(
                 f"the solver says the packet is {'allowed' if query.allowed else 'denied'}, "

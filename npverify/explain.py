@@ -36,6 +36,7 @@ from npverify.model import (
     LabelSelector,
     Labels,
     NetworkPolicy,
+    Node,
     NodeEndpoint,
     Operator,
     Packet,
@@ -409,10 +410,15 @@ def _rule_outcome(
 def _endpoint_sentence(cluster: Cluster, endpoint: Endpoint, role: str, assumed: str, to_pod: bool = False) -> Sentence:
     """``to_pod``: the packet goes to a pod, whose node a node or hostNetwork source may be."""
     title = role.capitalize()
+    node = cluster.node_at(endpoint.ip) if not (isinstance(endpoint, PodEndpoint) and not endpoint.host_network) else None
     if isinstance(endpoint, ExternalEndpoint):
+        if node is not None:
+            return Sentence(role, f"{title}: {_node_text(node, endpoint.ip)}, outside the cluster's pods.", location=node.location)
         return Sentence(role, f"{title}: external host {endpoint.ip}, outside the cluster's pods.")
     if isinstance(endpoint, NodeEndpoint):
         which = "the node the destination pod runs on" if endpoint.own_node else "a node other than the destination pod's"
+        if node is not None:
+            return Sentence(role, f"{title}: {_node_text(node, endpoint.ip)}, {which}.", location=node.location)
         return Sentence(role, f"{title}: node {endpoint.ip}, {which}.")
     assert isinstance(endpoint, PodEndpoint)
     workload = next((w for w in cluster.workloads if w.key == endpoint.workload), None)
@@ -431,6 +437,8 @@ def _endpoint_sentence(cluster: Cluster, endpoint: Endpoint, role: str, assumed:
         text += f", on the host network of {which} (hostNetwork: true)"
     elif endpoint.host_network:
         text += ", on the host network (hostNetwork: true)"
+    if node is not None:
+        text += f", so on {_node_text(node, endpoint.ip)}"
     namespace = cluster.namespace(endpoint.namespace)
     ns_labels = _labels_text(endpoint.namespace_labels, hide=(NAMESPACE_NAME_LABEL,))
     if namespace is not None:
@@ -443,6 +451,11 @@ def _endpoint_sentence(cluster: Cluster, endpoint: Endpoint, role: str, assumed:
     else:
         text += f". Namespace {endpoint.namespace} is not declared; it is taken to have labels {ns_labels}."
     return Sentence(role, text, location=location)
+
+
+def _node_text(node: Node, ip) -> str:
+    """``Node worker-1 (nodes.yaml:3:1) with labels {role=worker}, address 10.0.0.5``."""
+    return f"Node {node.name}{_at(node.location)} with labels {_labels_text(node.labels)}, address {ip}"
 
 
 def _policies_phrase(policies: Sequence[NetworkPolicy]) -> str:
@@ -542,7 +555,8 @@ def explain_packet(
     that sentences relying on them say so. With ``universe``, a packet outside it is said
     to be so (prove and matrix, asked about that universe, never consider it).
     """
-    decision = decide(cluster, packet, semantics)
+    nodes = universe.nodes if universe is not None else "any"
+    decision = decide(cluster, packet, semantics, nodes=nodes)
     outside = universe_problem(cluster, packet, universe) if universe is not None else None
     assumed = {role: " (assumed)" for role in assumed_ip}
     sentences = [
@@ -586,7 +600,7 @@ def explain_packet(
     undecided_by = coverage.affecting(
         frozenset(e.namespace for e in (packet.src, packet.dst) if isinstance(e, PodEndpoint) and not e.host_network)
     )
-    outcomes_ = possible_outcomes(cluster, packet, semantics)
+    outcomes_ = possible_outcomes(cluster, packet, semantics, nodes=nodes)
     if not outcomes_.determined:
         verdict = (
             f"Verdict: UNKNOWN. Taking what no manifest holds as above, it is {'ALLOWED' if decision.allowed else 'DENIED'} "

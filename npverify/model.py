@@ -438,6 +438,19 @@ class ServicePort:
 
 
 @attrs.frozen
+class Node:
+    """A ``v1`` Node: its labels (what ``nodes`` peers select) and its IP addresses
+    (``status.addresses`` of type InternalIP or ExternalIP), by which those peers match it."""
+
+    name: str
+    labels: Labels = attrs.field(default=Labels(), converter=_freeze_labels)
+    addresses: tuple[IPAddress, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+    #: Where ``addresses`` are stated, for messages about them.
+    addresses_location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
 class Service:
     """A ``v1`` Service: the pods it selects and its ports.
 
@@ -513,6 +526,25 @@ class UnmodelledObject:
         return f"{self.qualified_kind} {name}" + (f" ({self.location})" if self.location else "")
 
 
+#: The annotation that silences lint rules for the object it is on:
+#: ``npverify.io/ignore: dns-blocked,overly-broad``.
+IGNORE_ANNOTATION = "npverify.io/ignore"
+
+
+@attrs.frozen
+class IgnoreAnnotation:
+    """An object's ``npverify.io/ignore`` annotation: the lint rules it silences for that
+    object, as written (npverify.lint checks the ids, so a typo is an error, not a no-op)."""
+
+    #: The object's kind (NetworkPolicy, AdminNetworkPolicy, Deployment, ...), namespace
+    #: ("" when cluster-scoped) and name.
+    kind: str
+    namespace: str
+    name: str
+    rules: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    location: SourceLocation | None = attrs.field(default=None, eq=False)
+
+
 @attrs.frozen
 class Cluster:
     """Everything loaded from manifests: policies, declared namespaces and workloads."""
@@ -531,6 +563,11 @@ class Cluster:
     services: tuple[Service, ...] = attrs.field(default=(), converter=tuple, eq=False)
     #: Cluster-scoped policies of the Admin and Baseline tiers, in load order.
     cluster_policies: tuple[ClusterPolicy, ...] = attrs.field(default=(), converter=tuple)
+    #: ``npverify.io/ignore`` annotations of the loaded objects (for ``npverify lint``).
+    ignore_annotations: tuple[IgnoreAnnotation, ...] = attrs.field(default=(), converter=tuple, eq=False)
+    #: Declared Nodes: their addresses are theirs, so ``nodes`` peers decide on them
+    #: (Universe.nodes says whether other nodes may exist).
+    nodes: tuple[Node, ...] = attrs.field(default=(), converter=tuple)
     #: Policies by namespace, in order, and declared namespaces by name: built once, since
     #: the evaluator asks for them per packet.
     _policies_by_namespace: dict[str, tuple[NetworkPolicy, ...]] = attrs.field(init=False, eq=False, repr=False)
@@ -541,6 +578,7 @@ class Cluster:
     _tier_groups: dict[Tier, tuple[tuple[int, tuple[ClusterPolicy, ...]], ...]] = attrs.field(
         init=False, eq=False, repr=False
     )
+    _nodes_by_address: dict[IPAddress, Node] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         tiers: dict[Tier, dict[int, list[ClusterPolicy]]] = {tier: {} for tier in Tier}
@@ -569,6 +607,19 @@ class Cluster:
         for w in self.workloads:
             status_ips[w.host_network].update(w.ips)
         object.__setattr__(self, "_status_ips", {k: frozenset(v) for k, v in status_ips.items()})
+        by_address: dict[IPAddress, Node] = {}
+        for node in self.nodes:
+            for address in node.addresses:
+                by_address.setdefault(address, node)  # a second claim is a load warning
+        object.__setattr__(self, "_nodes_by_address", by_address)
+
+    def node_at(self, ip: IPAddress) -> Node | None:
+        """The loaded Node with address ``ip``, or None."""
+        return self._nodes_by_address.get(ip)
+
+    def node_addresses(self) -> frozenset[IPAddress]:
+        """Every address of a loaded Node."""
+        return frozenset(self._nodes_by_address)
 
     def tier_groups(self, tier: Tier) -> tuple[tuple[int, tuple[ClusterPolicy, ...]], ...]:
         """The tier's policies grouped by priority (lower first), each group by name."""
@@ -762,6 +813,9 @@ class Universe:
     node_traffic: bool = False
     #: Include a pod's packets to itself in invariant scopes.
     self_traffic: bool = False
+    #: "any": nodes may exist that no manifest declares; "declared": the loaded Nodes are
+    #: all the nodes (docs/semantics.md, "Nodes"). Either way a loaded Node's address is that node.
+    nodes: str = "any"
 
 
 # --- parts of policies -----------------------------------------------------------------

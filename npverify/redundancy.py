@@ -382,7 +382,7 @@ class _Scanner:
         changed = self.cluster.with_policies(
             tuple(p for p in self.cluster.policies if p.namespace != namespace) + after
         )
-        old, new = decide(self.cluster, packet, semantics), decide(changed, packet, semantics)
+        old, new = decide(self.cluster, packet, semantics, nodes=self.witnesses.universe.nodes), decide(changed, packet, semantics, nodes=self.witnesses.universe.nodes)
         if old.allowed != new.allowed:
             raise InternalError(
                 f"the solver proved an item redundant, but the reference evaluator decides {packet!r} "

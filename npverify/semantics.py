@@ -270,8 +270,10 @@ def decide_direction(
     direction: Direction,
     semantics: Semantics,
     resolution: tiers.Resolution = tiers.DEFAULT_RESOLUTION,
+    nodes: str = "any",
 ) -> DirectionDecision:
-    """Decide the source's egress (EGRESS) or the destination's ingress (INGRESS)."""
+    """Decide the source's egress (EGRESS) or the destination's ingress (INGRESS).
+    ``nodes`` is Universe.nodes (tiers.nodes_peer_match)."""
     endpoint, other = (packet.src, packet.dst) if direction is Direction.EGRESS else (packet.dst, packet.src)
     if isinstance(endpoint, ExternalEndpoint):
         return DirectionDecision(direction, (), (), "external host")
@@ -302,10 +304,10 @@ def decide_direction(
     if cluster.tiered:
         by_name = semantics.same_priority == "name"
         admin = tiers.first_match(
-            cluster, Tier.ADMIN, direction, endpoint, other, packet.protocol, packet.port, packet.dst, resolution, by_name
+            cluster, Tier.ADMIN, direction, endpoint, other, packet.protocol, packet.port, packet.dst, resolution, by_name, nodes
         )
         baseline = tiers.first_match(
-            cluster, Tier.BASELINE, direction, endpoint, other, packet.protocol, packet.port, packet.dst, resolution, by_name
+            cluster, Tier.BASELINE, direction, endpoint, other, packet.protocol, packet.port, packet.dst, resolution, by_name, nodes
         )
     return DirectionDecision(direction, tuple(isolating), tuple(matches), None, admin, baseline)
 
@@ -322,14 +324,17 @@ def decide(
     packet: Packet,
     semantics: Semantics = Semantics(),
     resolution: tiers.Resolution = tiers.DEFAULT_RESOLUTION,
+    *,
+    nodes: str = "any",
 ) -> Decision:
     """Is ``packet`` allowed by the cluster's policies? With the deciding rules.
 
     ``resolution`` fixes what no manifest says (``nodes``/``domainNames`` peers, the order of
-    same-priority policies); ``possible_outcomes`` tries each that matters.
+    same-priority policies); ``possible_outcomes`` tries each that matters. ``nodes`` is
+    Universe.nodes: whether nodes no manifest declares may exist (tiers.nodes_peer_match).
     """
-    egress = decide_direction(cluster, packet, Direction.EGRESS, semantics, resolution)
-    ingress = decide_direction(cluster, packet, Direction.INGRESS, semantics, resolution)
+    egress = decide_direction(cluster, packet, Direction.EGRESS, semantics, resolution, nodes)
+    ingress = decide_direction(cluster, packet, Direction.INGRESS, semantics, resolution, nodes)
     if packet.is_self and semantics.self_traffic_allowed:
         return Decision(packet, True, egress, ingress, "a pod may always send to itself")
     if from_own_node(packet.src) and isinstance(packet.dst, PodEndpoint) and semantics.own_node_traffic_allowed:
@@ -370,10 +375,11 @@ def _selector_words(selector: LabelSelector) -> str:
     return " and ".join(parts) or "{}"
 
 
-def possible_outcomes(cluster: Cluster, packet: Packet, semantics: Semantics = Semantics()) -> Outcomes:
+def possible_outcomes(cluster: Cluster, packet: Packet, semantics: Semantics = Semantics(), *, nodes: str = "any") -> Outcomes:
     """The packet's decisions under every resolution of what no manifest holds that its
-    verdict consults: a proof or counterexample must hold under each of them."""
-    first = decide(cluster, packet, semantics)
+    verdict consults: a proof or counterexample must hold under each of them. ``nodes`` is
+    Universe.nodes."""
+    first = decide(cluster, packet, semantics, nodes=nodes)
     if not cluster.tiered:
         return Outcomes((first,))
     seen = {tiers.DEFAULT_RESOLUTION}
@@ -382,7 +388,7 @@ def possible_outcomes(cluster: Cluster, packet: Packet, semantics: Semantics = S
     facts: dict[str, None] = {}
     while queue:
         resolution = queue.pop()
-        decision = first if resolution == tiers.DEFAULT_RESOLUTION else decide(cluster, packet, semantics, resolution)
+        decision = first if resolution == tiers.DEFAULT_RESOLUTION else decide(cluster, packet, semantics, resolution, nodes=nodes)
         decisions.append(decision)
         alternatives = []
         for side in (decision.egress, decision.ingress):
@@ -421,6 +427,8 @@ def from_own_node(src: Endpoint) -> bool:
 def _ip_stated(cluster: Cluster, endpoint: Endpoint) -> bool:
     """Does a loaded Pod state this IP for an endpoint of this kind (an ordinary pod's IP for
     an ordinary pod; a hostNetwork pod's, that is its node's, for a node or hostNetwork pod)?"""
+    if not is_policy_pod(endpoint) and cluster.node_at(endpoint.ip) is not None:
+        return True  # a loaded Node's address: that node (as a destination, an external host)
     if isinstance(endpoint, ExternalEndpoint):
         return False
     return endpoint.ip in cluster.status_ips(host_network=not is_policy_pod(endpoint))
@@ -434,7 +442,9 @@ def _ip_problem(cluster: Cluster, packet: Packet) -> str | None:
     """
     src, dst = packet.src, packet.dst
     for e in (src, dst):
-        if isinstance(e, ExternalEndpoint) and (e.ip in cluster.status_ips(False) or e.ip in cluster.status_ips(True)):
+        host_ip = e.ip in cluster.status_ips(True) and cluster.node_at(e.ip) is None
+        if isinstance(e, ExternalEndpoint) and (e.ip in cluster.status_ips(False) or host_ip):
+            # A hostNetwork Pod's IP is its node's: a host only when a loaded Node states it.
             return f"external host IP {e.ip} is the status IP of a loaded Pod"
         if isinstance(e, NodeEndpoint) and e.ip in cluster.status_ips(False):
             return f"node IP {e.ip} is the status IP of a loaded (not hostNetwork) Pod"
@@ -472,6 +482,30 @@ def pod_ip_warnings(cluster: Cluster, universe: Universe) -> tuple[Diagnostic, .
                 continue
             message = f"{problem}; the Pod is kept with this IP, since the manifest states it"
             warnings.append(Diagnostic(message, w.ips_location or w.location, "status.podIP", Severity.WARNING))
+    return tuple(warnings)
+
+
+def node_warnings(cluster: Cluster, universe: Universe) -> tuple[Diagnostic, ...]:
+    """What the universe's nodes make of the loaded Nodes: none loaded while
+    ``universe.nodes`` is "declared" (then there is no node: ``nodes`` peers match nothing),
+    and Node addresses inside ``universe.podCIDRs`` (kept as the Node's, since the manifest
+    states them, as pod_ip_warnings keeps Pods' IPs)."""
+    warnings = []
+    if universe.nodes == "declared" and not cluster.nodes:
+        warnings.append(
+            Diagnostic(
+                "universe.nodes is 'declared' but no Node is loaded: the universe has no node, so nodes peers match "
+                "nothing; load the Node objects (kubectl get nodes -o yaml) or use nodes: any",
+                severity=Severity.WARNING,
+            )
+        )
+    if universe.pod_cidrs:
+        cidrs = ", ".join(str(c) for c in universe.pod_cidrs)
+        for node in cluster.nodes:
+            for ip in node.addresses:
+                if any(ip in c for c in universe.pod_cidrs):
+                    message = f"address {ip} of Node {node.name} lies inside universe.podCIDRs ({cidrs}); it is kept as the node's, since the manifest states it"
+                    warnings.append(Diagnostic(message, node.addresses_location or node.location, "status.addresses", Severity.WARNING))
     return tuple(warnings)
 
 

@@ -10,7 +10,8 @@ This module is the plain-Python meaning of the cluster-scoped tiers, shared by t
 reference evaluator (npverify.semantics) and explain. The SMT encoding (npverify.smt) and
 the matrix algebra interpret the same model values and are tested against it.
 
-Two things no manifest settles: which IPs a ``nodes`` or ``domainNames`` peer matches, and
+Two things no manifest settles: which IPs a ``domainNames`` peer matches (and a ``nodes``
+peer, beyond the loaded Nodes' addresses and what Universe.nodes says), and
 which of two policies of one tier with the same priority an implementation applies first.
 A ``Resolution`` fixes them for one packet; ``possible_outcomes`` in npverify.semantics
 tries every resolution that matters, and a verdict that depends on one is UNKNOWN.
@@ -30,6 +31,7 @@ from npverify.model import (
     Direction,
     Endpoint,
     ExternalEndpoint,
+    LabelSelector,
     NodeEndpoint,
     PodEndpoint,
     PodSet,
@@ -51,14 +53,16 @@ def pod_set_matches(pods: PodSet, endpoint: Endpoint) -> bool:
     return pods.namespace_selector.matches(endpoint.namespace_labels) and pods.pod_selector.matches(endpoint.labels)
 
 
-def peer_decidable_match(peer: ClusterPeer, endpoint: Endpoint) -> bool | None:
-    """Does ``peer`` match ``endpoint``? None when no manifest can tell (nodes, domainNames).
+def peer_decidable_match(
+    peer: ClusterPeer, endpoint: Endpoint, cluster: Cluster | None = None, nodes: str = "any"
+) -> bool | None:
+    """Does ``peer`` match ``endpoint``? None when no manifest can tell.
 
     ``networks`` match any IP in them, pods' included (the API says cluster traffic is
-    checked against them too). Whether a ``nodes`` peer matches a host whose address may be a
-    node's (an external host, a node, a hostNetwork pod, which has its node's address) is
-    unknown; ``domainNames`` may match an external host only. An ordinary pod is matched
-    only through pod peers or its IP.
+    checked against them too). ``nodes`` peers: see ``nodes_peer_match`` (``cluster`` gives
+    the loaded Nodes, ``nodes`` is Universe.nodes). ``domainNames`` may match an external
+    host only, which no manifest can tell. An ordinary pod is matched only through pod
+    peers or its IP.
     """
     if peer.pods is not None:
         return pod_set_matches(peer.pods, endpoint)
@@ -66,12 +70,47 @@ def peer_decidable_match(peer: ClusterPeer, endpoint: Endpoint) -> bool | None:
         ip = endpoint.ip
         return any(ip.version == n.version and ip in n for n in peer.networks)
     if peer.nodes is not None:
-        # A node's address: an external host's may be one, a hostNetwork pod's is one.
-        host = isinstance(endpoint, PodEndpoint) and endpoint.host_network
-        return None if isinstance(endpoint, (ExternalEndpoint, NodeEndpoint)) or host else False
+        return nodes_peer_match(peer.nodes, endpoint, cluster, nodes)
     if peer.domain_names:
         return None if isinstance(endpoint, ExternalEndpoint) else False
     return False
+
+
+def carries_node_address(endpoint: Endpoint) -> bool:
+    """Is ``endpoint`` a node's address (a node, or a hostNetwork pod, which has its node's)?"""
+    return isinstance(endpoint, NodeEndpoint) or (isinstance(endpoint, PodEndpoint) and endpoint.host_network)
+
+
+def nodes_peer_match(selector: LabelSelector, endpoint: Endpoint, cluster: Cluster | None, nodes: str = "any") -> bool | None:
+    """Does a ``nodes`` peer with ``selector`` match ``endpoint``? None: no manifest says.
+
+    An IP that is a loaded Node's address is that node: the selector decides on its labels.
+    An ordinary pod is no node. Otherwise, with ``nodes == "any"`` (nodes no manifest
+    declares may exist) an external host, a node or a hostNetwork pod may be a node the
+    selector picks: unknown. With ``"declared"`` (the loaded Nodes are all the nodes) an
+    external host is no node; a node or hostNetwork pod is one of the loaded Nodes, which
+    one no manifest says: matched if the selector picks every loaded Node, not if it picks
+    none (also when none is loaded), unknown otherwise.
+    """
+    if not (isinstance(endpoint, ExternalEndpoint) or carries_node_address(endpoint)):
+        return False
+    node = cluster.node_at(endpoint.ip) if cluster is not None else None
+    if node is not None:
+        return selector.matches(node.labels)
+    if nodes != "declared":
+        return None
+    if isinstance(endpoint, ExternalEndpoint) or cluster is None:
+        return False
+    return selects_all_or_none(selector, cluster)
+
+
+def selects_all_or_none(selector: LabelSelector, cluster: Cluster) -> bool | None:
+    """True if ``selector`` picks every loaded Node, False if it picks none (or none is
+    loaded), None if it picks some."""
+    picked = sum(1 for n in cluster.nodes if selector.matches(n.labels))
+    if picked == 0:
+        return False
+    return True if picked == len(cluster.nodes) else None
 
 
 def port_matches(entry: ClusterPort, protocol: Protocol, port: int, dst: Endpoint) -> bool:
@@ -196,15 +235,18 @@ def rule_matches(
     dst: Endpoint,
     resolution: Resolution,
     consulted: list[ClusterPeer],
+    cluster: Cluster | None = None,
+    nodes: str = "any",
 ) -> bool:
     """Does ``rule`` match a packet whose other end is ``other``? Unknown peer matches come
-    from ``resolution`` and are recorded in ``consulted``."""
+    from ``resolution`` and are recorded in ``consulted``; ``cluster`` and ``nodes``
+    (Universe.nodes) decide ``nodes`` peers where the loaded Nodes do."""
     if rule.fails_closed:
         return rule.action is not Action.ACCEPT
     if not ports_match(rule.ports, protocol, port, dst):
         return False
     for peer in rule.peers:
-        known = peer_decidable_match(peer, other)
+        known = peer_decidable_match(peer, other, cluster, nodes)
         if known is None:
             consulted.append(peer)
             known = peer in resolution.matching_peers
@@ -224,11 +266,12 @@ def first_match(
     dst: Endpoint,
     resolution: Resolution = DEFAULT_RESOLUTION,
     by_name: bool = False,
+    nodes: str = "any",
 ) -> TierOutcome:
     """The first rule of ``tier`` matching the packet for ``endpoint``'s ``direction``.
 
     ``by_name``: same-priority policies apply by name (the documented tie-break), so their
-    order is no unknown.
+    order is no unknown. ``nodes``: Universe.nodes (see ``nodes_peer_match``).
     """
     consulted: list[ClusterPeer] = []
     ambiguous: list[tuple[GroupKey, tuple[RuleRef, ...]]] = []
@@ -238,7 +281,7 @@ def first_match(
             if not pod_set_matches(policy.subject, endpoint):
                 continue
             for index, rule in enumerate(policy.rules(direction)):
-                if rule_matches(rule, other, protocol, port, dst, resolution, consulted):
+                if rule_matches(rule, other, protocol, port, dst, resolution, consulted, cluster, nodes):
                     hits.append(RuleRef(policy, direction, index))
                     break
         if not hits:

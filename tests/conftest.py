@@ -26,3 +26,21 @@ def golden(request):
         assert actual == path.read_text(), f"output differs from {path}; if intended, run pytest --update-goldens"
 
     return check
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_load_cache(tmp_path_factory):
+    """Commands run by the tests keep their load cache in a directory of this run, never
+    in the user's: so every run starts cold, and the warm reads of later tests go through
+    the cache as users' runs do."""
+    import os
+
+    from npverify.load.cache import DIRECTORY_VARIABLE
+
+    before = os.environ.get(DIRECTORY_VARIABLE)
+    os.environ[DIRECTORY_VARIABLE] = str(tmp_path_factory.mktemp("load-cache"))
+    yield
+    if before is None:
+        del os.environ[DIRECTORY_VARIABLE]
+    else:
+        os.environ[DIRECTORY_VARIABLE] = before

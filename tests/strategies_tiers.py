@@ -24,7 +24,10 @@ from npverify.model import (
     ClusterPolicy,
     ClusterPort,
     ClusterRule,
+    Endpoint,
     LabelSelector,
+    Node,
+    PodEndpoint,
     PodSet,
     Protocol,
     Tier,
@@ -146,3 +149,42 @@ def tiered_worlds(draw, worlds: st.SearchStrategy[s.World], min_policies: int = 
     if draw(st.integers(0, 3)) == 0:
         policies.append(draw(baseline_admin_network_policies(cluster.workloads, world)))
     return attrs.evolve(world, cluster=attrs.evolve(cluster, cluster_policies=tuple(policies)))
+
+
+# --- nodes ----------------------------------------------------------------------------------
+
+
+@st.composite
+def with_nodes(draw, world: s.World, endpoints: Sequence[Endpoint] = ()) -> s.World:
+    """The world with 0..3 Nodes (labels drawn as pods' are, which ``nodes`` selectors read),
+    each holding some of the addresses of ``endpoints`` that may be a node's (external hosts,
+    nodes, hostNetwork pods) and now and then another; and one more Admin
+    policy (three times in four) with an egress rule to a ``nodes`` peer, so that such peers meet these addresses."""
+    candidates = sorted(
+        {e.ip for e in endpoints if not (isinstance(e, PodEndpoint) and not e.host_network)}, key=lambda ip: (ip.version, int(ip))
+    )
+    count = draw(st.sampled_from((0, 1, 1, 2, 2, 3)))
+    owned: list[list] = [[] for _ in range(count)]
+    if count:
+        for ip in candidates:
+            if draw(st.integers(0, 3)):
+                owned[draw(st.integers(0, count - 1))].append(ip)
+        for addresses in owned:
+            if draw(st.integers(0, 3)) == 0:
+                addresses.append(draw(s.external_ip_addresses(draw(s.families()))))
+    taken: set = set()
+    nodes = []
+    for i, addresses in enumerate(owned):
+        mine = tuple(ip for ip in dict.fromkeys(addresses) if ip not in taken)  # one address, one node
+        taken.update(mine)
+        nodes.append(Node(f"node-{i}", draw(s.pod_labels()), mine))
+    tiered = world.cluster.cluster_policies
+    if draw(st.integers(0, 3)):
+        rule = ClusterRule(
+            draw(st.sampled_from(tuple(Action))),
+            # The empty selector picks every node: the case universe.nodes=declared decides.
+            (ClusterPeer(nodes=draw(st.one_of(st.just(LabelSelector()), s.label_selectors()))),),
+            draw(st.lists(cluster_ports(), max_size=1)),
+        )
+        tiered += (ClusterPolicy("AdminNetworkPolicy", "to-nodes", Tier.ADMIN, draw(st.sampled_from(PRIORITIES)), PodSet(), egress=(rule,)),)
+    return attrs.evolve(world, cluster=attrs.evolve(world.cluster, nodes=tuple(nodes), cluster_policies=tiered))

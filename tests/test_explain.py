@@ -453,8 +453,8 @@ def test_the_verdict_is_the_evaluators(cluster):
 def test_a_disagreement_with_the_evaluator_is_an_internal_error(cluster, monkeypatch):
     real = explain_module.decide
 
-    def forgetful(cluster, packet, semantics):
-        decision = real(cluster, packet, semantics)
+    def forgetful(cluster, packet, semantics, *args, **kwargs):
+        decision = real(cluster, packet, semantics, *args, **kwargs)
         return attrs.evolve(decision, ingress=attrs.evolve(decision.ingress, matches=()))
 
     monkeypatch.setattr(explain_module, "decide", forgetful)

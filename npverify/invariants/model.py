@@ -150,3 +150,5 @@ class InvariantsFile:
     ignore_kinds: tuple[str, ...] = attrs.field(default=(), converter=tuple)
     #: Where manifests without metadata.namespace go (``defaultNamespace``); None: ``default``.
     default_namespace: str | None = None
+    #: The ``lint`` section (an npverify.lint.LintConfig), None when the file has none.
+    lint: object = None

@@ -96,9 +96,10 @@ def parse_invariants(
     semantics = _parse_semantics(top["semantics"]) if "semantics" in top else Semantics()
     ignore_kinds = _parse_ignore_kinds(top["ignoreKinds"]) if "ignoreKinds" in top else ()
     default_namespace = _parse_default_namespace(top["defaultNamespace"]) if "defaultNamespace" in top else None
-    if "invariants" not in top:
+    lint = _parse_lint(top["lint"]) if "lint" in top else None
+    if "invariants" not in top and lint is None:
         root.fail("missing required field 'invariants'")
-    invariants = _parse_invariant_list(top["invariants"], context)
+    invariants = _parse_invariant_list(top["invariants"], context) if "invariants" in top else ()
     return InvariantsFile(
         path=filename,
         manifests=manifests,
@@ -109,6 +110,7 @@ def parse_invariants(
         warnings=tuple(context.warnings),
         ignore_kinds=ignore_kinds,
         default_namespace=default_namespace,
+        lint=lint,
     )
 
 
@@ -183,7 +185,7 @@ def _list(cursor: Cursor, example: str) -> list[Cursor]:
 
 # --- top level -------------------------------------------------------------------------
 
-_TOP_FIELDS = ("manifests", "universe", "semantics", "ignoreKinds", "defaultNamespace", "invariants")
+_TOP_FIELDS = ("manifests", "universe", "semantics", "ignoreKinds", "defaultNamespace", "invariants", "lint")
 
 
 def _parse_ignore_kinds(cursor: Cursor) -> tuple[str, ...]:
@@ -250,7 +252,7 @@ def _resolve_path(item: Cursor, context: _Context) -> str:
     return resolved
 
 
-_UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffic", "selfTraffic")
+_UNIVERSE_FIELDS = ("namespaces", "pods", "podCIDRs", "hostNetwork", "nodeTraffic", "selfTraffic", "nodes")
 _UNIVERSE_FLAGS = (("hostNetwork", "host_network"), ("nodeTraffic", "node_traffic"), ("selfTraffic", "self_traffic"))
 
 
@@ -263,6 +265,8 @@ def _parse_universe(cursor: Cursor, context: _Context) -> Universe:
         options["namespaces"] = _choice(found["namespaces"], ("any", "declared"))
     if "pods" in found:
         options["pods"] = _choice(found["pods"], ("any", "workloads"))
+    if "nodes" in found:
+        options["nodes"] = _choice(found["nodes"], ("any", "declared"))
     if "podCIDRs" in found:
         options["pod_cidrs"] = tuple(
             fields.parse_cidr(item, context.warnings) for item in _list(found["podCIDRs"], "[10.244.0.0/16]")
@@ -295,6 +299,70 @@ def _parse_semantics(cursor: Cursor) -> Semantics:
             found["samePriority"].fail(f"must be one of {', '.join(_SAME_PRIORITY_CHOICES)} (got {value!r})")
         options["same_priority"] = value
     return Semantics(**options)
+
+
+# --- lint ------------------------------------------------------------------------------
+
+_LINT_FIELDS = ("enable", "disable", "failOn", "rules")
+#: The options each lint rule takes under ``lint.rules.RULE`` besides ``severity``.
+_LINT_RULE_OPTIONS = {"dns-blocked": ("namespace", "labels"), "overly-broad": ("namespaceLabels",)}
+
+
+def _lint_rule_id(cursor: Cursor, name: str | None = None) -> str:
+    from npverify.lint.rules import unknown_rule_problem
+
+    name = cursor.string() if name is None else name
+    problem = unknown_rule_problem(name)
+    if problem:
+        cursor.fail(problem)
+    return name
+
+
+def _parse_lint(cursor: Cursor):
+    """The ``lint`` section: which rules run (``enable``/``disable``), ``failOn`` and
+    per-rule options (npverify.lint.LintConfig; docs/lint.md)."""
+    from npverify.lint.rules import LintConfig
+    from npverify.model import Labels, Severity
+
+    if cursor.value is None:
+        return LintConfig()
+    found = _mapping(cursor, _LINT_FIELDS)
+    chosen: dict[str, frozenset[str]] = {}
+    for key in ("enable", "disable"):
+        items = _list(found[key], "[dns-blocked, overly-broad]") if key in found else []
+        chosen[key] = frozenset(_lint_rule_id(item) for item in items)
+    both = chosen["enable"] & chosen["disable"]
+    if both:
+        found["disable"].fail(f"{', '.join(sorted(both))} both enabled and disabled")
+    options: dict[str, Any] = {"enabled": chosen["enable"], "disabled": chosen["disable"]}
+    if "failOn" in found:
+        options["fail_on"] = Severity(_choice(found["failOn"], ("error", "warning")))
+    severities = []
+    if "rules" in found and found["rules"].value is not None:
+        rules = _mapping(found["rules"], tuple(found["rules"].value) if isinstance(found["rules"].value, dict) else ())
+        for name, body in rules.items():
+            location = found["rules"].node.key_locations.get(name, body.location)
+            from npverify.lint.rules import unknown_rule_problem
+
+            problem = unknown_rule_problem(name)
+            if problem:
+                raise InputError(Diagnostic(problem, location, body.path))
+            if body.value is None:
+                continue
+            fields_ = _mapping(body, ("severity", *_LINT_RULE_OPTIONS.get(name, ())))
+            if "severity" in fields_:
+                severities.append((name, Severity(_choice(fields_["severity"], ("error", "warning")))))
+            if "namespace" in fields_:
+                options["dns_namespace"] = fields_["namespace"].string()
+                problem = fields.dns_label_problem(options["dns_namespace"])
+                if problem:
+                    fields_["namespace"].fail(problem)
+            if "labels" in fields_:
+                options["dns_labels"] = Labels.of(fields.parse_labels(fields_["labels"]))
+            if "namespaceLabels" in fields_:
+                options["production_labels"] = Labels.of(fields.parse_labels(fields_["namespaceLabels"]))
+    options["severities"] = tuple(severities)
+    return LintConfig(**options)
 
 
 # --- invariants ------------------------------------------------------------------------

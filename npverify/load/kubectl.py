@@ -41,6 +41,7 @@ KUBECTL_TIMEOUT = 300
 #: The resource types npverify reads, as ``kubectl api-resources -o name`` writes them.
 READ_RESOURCES = (
     "namespaces",
+    "nodes",
     "networkpolicies.networking.k8s.io",
     "clusternetworkpolicies.policy.networking.k8s.io",
     "adminnetworkpolicies.policy.networking.k8s.io",

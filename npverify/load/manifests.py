@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, TextIO, Union
 
 import attrs
@@ -39,18 +39,24 @@ from npverify.load.limits import DEFAULT_LIMITS, InputLimits
 from npverify.load.meta import DEFAULT_NAMESPACE, ObjectMeta, api_group
 from npverify.load.namespace import API_VERSION as NAMESPACE_API_VERSION
 from npverify.load.namespace import parse_namespace
+from npverify.load.node import API_VERSION as NODE_API_VERSION
+from npverify.load.node import parse_node
 from npverify.load.networkpolicy import API_VERSION as NETWORK_POLICY_API_VERSION
 from npverify.load.networkpolicy import parse_network_policy
 from npverify.load.service import API_VERSION as SERVICE_API_VERSION
 from npverify.load.service import parse_service, target_port_findings
 from npverify.load.workloads import WORKLOAD_KINDS, WorkloadKind, parse_workload
-from npverify.load.yamlnodes import Cursor, check_size, parse_documents
+from npverify.load.cache import LoadCache
+from npverify.load.yamlnodes import Cursor, check_size, located, parse_documents
 from npverify.model import (
     Cluster,
     ClusterPolicy,
     Diagnostic,
+    IGNORE_ANNOTATION,
+    IgnoreAnnotation,
     Namespace,
     NetworkPolicy,
+    Node,
     Reach,
     Service,
     Severity,
@@ -66,7 +72,7 @@ STDIN_NAME = "<stdin>"
 #: Files a directory is searched for (recursively). Named files are read whatever their name.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
-_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Service, Workload]
+_Object = Union[NetworkPolicy, ClusterPolicy, Namespace, Node, Service, Workload]
 _Parser = Callable[[Cursor, list[Diagnostic]], tuple[_Object, ObjectMeta]]
 
 
@@ -108,6 +114,7 @@ _KINDS: dict[str, _Kind] = {
         ADMIN_NETWORK_POLICY_API_VERSION, frozenset({CLUSTER_POLICY_GROUP}), parse_baseline_admin_network_policy
     ),
     "Namespace": _Kind(NAMESPACE_API_VERSION, frozenset({""}), parse_namespace),
+    "Node": _Kind(NODE_API_VERSION, frozenset({""}), parse_node),
     "Service": _Kind(SERVICE_API_VERSION, frozenset({""}), parse_service),
     **{
         name: _Kind(
@@ -127,6 +134,7 @@ def load_manifests(
     limits: InputLimits = DEFAULT_LIMITS,
     ignore_kinds: Sequence[str] = (),
     default_namespace: str | None = None,
+    cache: LoadCache | bool | None = None,
 ) -> Cluster:
     """Load manifests from files, directories (recursively), ``-`` (``stdin``, else
     sys.stdin), git revisions (``REV:path``) and live clusters (``cluster:`` for kubectl's
@@ -141,10 +149,17 @@ def load_manifests(
     those unmodelled kinds to ``Cluster.ignored``. Namespaced objects without
     ``metadata.namespace`` go to ``default_namespace``; when it is not given they go to
     ``default`` (as the API server does) with a warning.
+
+    ``cache`` keeps the documents of files (and git revisions' files) read before
+    (npverify.load.cache; docs/cache.md): True for the default cache (unless
+    ``$NPVERIFY_NO_CACHE`` is set), a LoadCache, or None/False for none. Answers are the
+    same either way.
     """
     if isinstance(paths, (str, bytes, os.PathLike)):
         paths = [paths]  # one path, not a sequence of one-character paths
-    loader = _Loader(limits, check_ignore_kinds(ignore_kinds), default_namespace)
+    if cache is True:
+        cache = LoadCache.default()
+    loader = _Loader(limits, check_ignore_kinds(ignore_kinds), default_namespace, cache or None)
     seen: set[str] = set()
     for path in paths:
         name = os.fsdecode(path)
@@ -235,14 +250,18 @@ class _Loader:
     ignore_kinds: tuple[str, ...] = ()
     #: Where namespaced objects without ``metadata.namespace`` go; None: ``default``, with a warning.
     default_namespace: str | None = None
+    #: Where the documents of files read before are kept (None: read every file).
+    cache: LoadCache | None = None
     policies: list[NetworkPolicy] = attrs.field(factory=list)
     cluster_policies: list[ClusterPolicy] = attrs.field(factory=list)
     namespaces: list[Namespace] = attrs.field(factory=list)
+    nodes: list[Node] = attrs.field(factory=list)
     workloads: list[Workload] = attrs.field(factory=list)
     services: list[Service] = attrs.field(factory=list)
     skipped: list[SkippedDocument] = attrs.field(factory=list)
     unmodelled: list[UnmodelledObject] = attrs.field(factory=list)
     warnings: list[Diagnostic] = attrs.field(factory=list)
+    ignore_annotations: list[IgnoreAnnotation] = attrs.field(factory=list)
     #: Where the first namespaced object without ``metadata.namespace`` is, and how many there are.
     first_without_namespace: SourceLocation | None = None
     without_namespace: int = 0
@@ -254,6 +273,9 @@ class _Loader:
         if self.errors:
             raise InputError(sorted(self.errors, key=_sort_key))
         warnings = list(self.warnings) + target_port_findings(self.services, self.workloads)
+        warnings += node_address_findings(self.nodes, self.workloads)
+        if self.cache is not None and self.cache.unusable:
+            warnings.append(Diagnostic(f"load cache not used: {self.cache.unusable}", severity=Severity.WARNING))
         if self.without_namespace and self.default_namespace is None:
             # Plain `helm template` output has no namespaces: kubectl would put the objects in
             # the current context's namespace, which a file does not say.
@@ -277,6 +299,8 @@ class _Loader:
             unmodelled=tuple(self.unmodelled),
             services=tuple(self.services),
             cluster_policies=tuple(self.cluster_policies),
+            ignore_annotations=tuple(self.ignore_annotations),
+            nodes=tuple(self.nodes),
         ).ignoring(self.ignore_kinds)
 
     # --- inputs ----------------------------------------------------------------------
@@ -311,25 +335,43 @@ class _Loader:
         try:
             with open(path, "rb") as file:
                 data = _read_bounded(file, path, self.limits)
-            text = _decode(data, path)
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
             return
         except OSError as exc:
             self.errors.append(Diagnostic(f"cannot read {path}: {exc.strerror or exc}"))
             return
-        if path.lower().endswith(".json"):
+        self.load_data(data, path)
+
+    def load_data(self, data: bytes, name: str) -> None:
+        """The documents of a file's bytes: from the cache when it holds them."""
+        key = None
+        if self.cache is not None:
+            # What the documents depend on: the name (locations show it), the bytes and
+            # the options that change what is read from them.
+            key = self.cache.key(name, data, (self.limits, self.default_namespace))
+            cached = self.cache.get(key)
+            if cached is not None:
+                self.add(cached)
+                return
+        try:
+            text = _decode(data, name)
+        except InputError as exc:
+            self.errors.extend(exc.diagnostics)
+            return
+        if name.lower().endswith(".json"):
             # PyYAML rejects tab indentation; in valid JSON a tab can only be whitespace
             # (tabs inside strings must be escaped), so spaces read the same.
             text = text.replace("\t", " ")
-        self.load_text(text, path)
+        documents = self.load_text(text, name)
+        if key is not None and documents is not None:
+            self.cache.put(key, documents)  # type: ignore[union-attr]
 
     def load_revision(self, spec: str) -> None:
         """The manifests at ``REV:path`` of the git repository around the current folder."""
         try:
             for name, data in read_revision(spec):
-                text = _decode(data, name)
-                self.load_text(text.replace("\t", " ") if name.lower().endswith(".json") else text, name)
+                self.load_data(data, name)
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
 
@@ -363,87 +405,82 @@ class _Loader:
             return
         self.load_text(text, STDIN_NAME)
 
-    def load_text(self, text: str, filename: str) -> None:
+    def load_text(self, text: str, filename: str) -> tuple[Document, ...] | None:
+        """Read and add the documents of one file; they are returned (to be cached) when
+        the file has no error."""
+        documents: list[Document] = []
+        clean = True
         try:
             for node in parse_documents(text, filename, self.limits):
-                self.document(Cursor(node))
+                clean = self.document(Cursor(node), documents) and clean
         except InputError as exc:
             # A YAML error ends the file; the documents before it were read.
             self.errors.extend(exc.diagnostics)
+            clean = False
+        self.add(documents)
+        return tuple(documents) if clean else None
 
     # --- documents -------------------------------------------------------------------
 
-    def document(self, doc: Cursor, inherited: tuple[str, str] | None = None) -> None:
-        """One object (or List), keeping its first error and, if none, its warnings."""
-        warnings: list[Diagnostic] = []
+    def document(self, doc: Cursor, out: list[Document], inherited: tuple[str, str] | None = None) -> bool:
+        """Read one object (or List) into ``out``; False (and its first error kept) when it
+        has an error."""
         try:
-            self._object(doc, inherited, warnings)
+            self._object(doc, inherited, out)
         except InputError as exc:
             self.errors.extend(exc.diagnostics)
-        else:
-            self.warnings.extend(warnings)
+            return False
+        return True
 
-    def _object(self, doc: Cursor, inherited: tuple[str, str] | None, warnings: list[Diagnostic]) -> None:
+    def _object(self, doc: Cursor, inherited: tuple[str, str] | None, out: list[Document]) -> None:
         fields = doc.mapping(what=" (a Kubernetes object with apiVersion and kind)")
         kind = _type_field(doc, fields, "kind", inherited[0] if inherited else None)
         api_version = _type_field(doc, fields, "apiVersion", inherited[1] if inherited else None)
 
         if kind == "List" or (kind.endswith("List") and ("items" in fields or kind[: -len("List")] in _KINDS)):
-            self._list(doc, kind, api_version)
+            self._list(doc, kind, api_version, out)
             return
         known = _KINDS.get(kind)
         group = api_group(api_version)
         if known is None or group not in known.groups:
-            self._not_read(doc, fields, kind, group)
+            out.append(self._not_read(doc, fields, kind, group))
             return
         if api_version != known.api_version:
             where = fields.get("apiVersion", doc)
             where.fail(f"unsupported apiVersion {api_version!r} for {kind}; npverify reads {known.api_version}")
 
+        warnings: list[Diagnostic] = []
         obj, meta = known.parse(doc, warnings)
+        without_namespace = None
         if meta.namespace and not _namespace_given(fields):
-            self._note_without_namespace(doc)
+            without_namespace = doc.location
             if self.default_namespace is not None:
                 obj = attrs.evolve(obj, namespace=self.default_namespace)
-        if isinstance(obj, NetworkPolicy):
-            self._define(("NetworkPolicy", obj.namespace, obj.name), f"NetworkPolicy {obj.key}", meta, obj.location)
-            self.policies.append(obj)
-        elif isinstance(obj, ClusterPolicy):
-            self._define(("ClusterPolicy", obj.kind, obj.name), f"{obj.kind} {obj.name}", meta, obj.location)
-            self.cluster_policies.append(obj)
-        elif isinstance(obj, Namespace):
-            self._define(("Namespace", obj.name), f"Namespace {obj.name}", meta, obj.location)
-            self.namespaces.append(obj)
-        elif isinstance(obj, Service):
-            self._define(("Service", obj.namespace, obj.name), f"Service {obj.key}", meta, obj.location)
-            self.services.append(obj)
-        else:
-            self._define(("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}", meta, obj.location)
-            self.workloads.append(obj)
+        identity, what = _identity(obj)
+        name = meta.name_cursor
+        ignore = _ignore_annotation(fields, obj)
+        out.append(Document(obj, identity, what, (name.location, name.path), tuple(warnings), None, without_namespace, ignore))
 
-    def _not_read(self, doc: Cursor, fields: dict[str, Cursor], kind: str, group: str) -> None:
+    def _not_read(self, doc: Cursor, fields: dict[str, Cursor], kind: str, group: str) -> Document:
         """A document of a kind npverify does not read: unmodelled when the kind changes which
         packets flow, else skipped (with a note when npverify knows why it changes nothing)."""
         name = _name_of(fields)
         entry = unmodelled_kind(group, kind)
         if entry is None:
-            self.skipped.append(SkippedDocument(kind, name, doc.location, SECONDARY_NETWORK_NOTES.get((group, kind), "")))
-            return
+            return Document(not_read=SkippedDocument(kind, name, doc.location, SECONDARY_NETWORK_NOTES.get((group, kind), "")))
         namespace = ""
+        without_namespace = None
         if entry.reach is Reach.NAMESPACE:
             namespace = _string_field(fields, "namespace")
             if not namespace:
-                self._note_without_namespace(doc)
+                without_namespace = doc.location
                 namespace = self.default_namespace or DEFAULT_NAMESPACE
-        self.unmodelled.append(UnmodelledObject(kind, group, namespace, name, entry.reach, doc.location))
+        return Document(
+            not_read=UnmodelledObject(kind, group, namespace, name, entry.reach, doc.location), without_namespace=without_namespace
+        )
 
-    def _note_without_namespace(self, doc: Cursor) -> None:
-        self.without_namespace += 1
-        if self.first_without_namespace is None:
-            self.first_without_namespace = doc.location
-
-    def _list(self, doc: Cursor, kind: str, api_version: str) -> None:
-        """A ``kind: List`` or ``kind: XxxList``: each item is loaded as a document.
+    def _list(self, doc: Cursor, kind: str, api_version: str, out: list[Document]) -> None:
+        """A ``kind: List`` or ``kind: XxxList``: each item is read as a document.
 
         Its own fields are checked, so that a misspelt ``items`` is an error rather than an
         empty list.
@@ -454,13 +491,129 @@ class _Loader:
         # API responses do; they take them from the list.
         inherited = (kind[: -len("List")], api_version) if kind != "List" else None
         for item in [] if items is None else items.optional_sequence():
-            self.document(item, inherited)
+            self.document(item, out, inherited)
 
-    def _define(self, key: tuple[str, ...], what: str, meta: ObjectMeta, location: SourceLocation | None) -> None:
-        first = self.defined.get(key)
-        if first is not None:
-            meta.name_cursor.fail(f"{what} is already defined at {first}")
-        self.defined[key] = location or meta.name_cursor.location
+    def add(self, documents: Iterable[Document]) -> None:
+        """Add documents read from one file, with the checks across files: an object
+        defined twice is an error at its second ``metadata.name`` (and that document adds
+        nothing else)."""
+        for document in documents:
+            if document.without_namespace is not None:
+                self.without_namespace += 1
+                if self.first_without_namespace is None:
+                    self.first_without_namespace = document.without_namespace
+            if isinstance(document.not_read, SkippedDocument):
+                self.skipped.append(document.not_read)
+                continue
+            if isinstance(document.not_read, UnmodelledObject):
+                self.unmodelled.append(document.not_read)
+                continue
+            obj = document.obj
+            location, path = document.name_at  # type: ignore[misc]
+            first = self.defined.get(document.identity)
+            if first is not None:
+                self.errors.append(located(f"{document.what} is already defined at {first}", location, path))
+                continue
+            self.defined[document.identity] = obj.location or location  # type: ignore[union-attr]
+            self.warnings.extend(document.warnings)
+            self._collection(obj).append(obj)
+            if document.ignore is not None:
+                self.ignore_annotations.append(document.ignore)
+
+    def _collection(self, obj: _Object) -> list:
+        if isinstance(obj, NetworkPolicy):
+            return self.policies
+        if isinstance(obj, ClusterPolicy):
+            return self.cluster_policies
+        if isinstance(obj, Namespace):
+            return self.namespaces
+        if isinstance(obj, Node):
+            return self.nodes
+        if isinstance(obj, Service):
+            return self.services
+        return self.workloads
+
+
+def _identity(obj: _Object) -> tuple[tuple[str, ...], str]:
+    """What makes an object the same object twice (kind, namespace and name), and how to name it."""
+    if isinstance(obj, NetworkPolicy):
+        return ("NetworkPolicy", obj.namespace, obj.name), f"NetworkPolicy {obj.key}"
+    if isinstance(obj, ClusterPolicy):
+        return ("ClusterPolicy", obj.kind, obj.name), f"{obj.kind} {obj.name}"
+    if isinstance(obj, Namespace):
+        return ("Namespace", obj.name), f"Namespace {obj.name}"
+    if isinstance(obj, Node):
+        return ("Node", obj.name), f"Node {obj.name}"
+    if isinstance(obj, Service):
+        return ("Service", obj.namespace, obj.name), f"Service {obj.key}"
+    return ("Workload", obj.kind, obj.namespace, obj.name), f"{obj.kind} {obj.namespace}/{obj.name}"
+
+
+@attrs.frozen
+class Document:
+    """What one document (or List item) read without error adds to a load. The check across
+    documents (an object defined twice) is made when it is added (``_Loader.add``), so the
+    documents of a file can be kept in the load cache and added again in another load."""
+
+    obj: _Object | None = None
+    identity: tuple[str, ...] = ()
+    what: str = ""
+    #: Where ``metadata.name`` is, and its field path: what "defined twice" points at.
+    name_at: tuple[SourceLocation, str] | None = None
+    warnings: tuple[Diagnostic, ...] = ()
+    #: A document of a kind npverify does not read.
+    not_read: SkippedDocument | UnmodelledObject | None = None
+    #: Where the document is, when it is namespaced but says no namespace.
+    without_namespace: SourceLocation | None = None
+    #: Its ``npverify.io/ignore`` annotation, if it has one.
+    ignore: IgnoreAnnotation | None = None
+
+
+def _ignore_annotation(fields: dict[str, Cursor], obj: _Object) -> IgnoreAnnotation | None:
+    """The object's ``npverify.io/ignore`` annotation (``rule-id,rule-id``), as written."""
+    meta = fields.get("metadata")
+    annotations = meta.value.get("annotations") if meta is not None and isinstance(meta.value, dict) else None
+    if annotations is None or not isinstance(annotations.value, dict):
+        return None
+    node = annotations.value.get(IGNORE_ANNOTATION)
+    if node is None or not isinstance(node.value, str):
+        return None
+    rules = tuple(part.strip() for part in node.value.split(","))
+    kinds = ((NetworkPolicy, "NetworkPolicy"), (Namespace, "Namespace"), (Node, "Node"), (Service, "Service"))
+    kind = next((name for cls, name in kinds if isinstance(obj, cls)), None) or obj.kind
+    namespace = "" if isinstance(obj, (ClusterPolicy, Namespace, Node)) else obj.namespace
+    return IgnoreAnnotation(kind, namespace, obj.name, rules, node.location)
+
+
+def node_address_findings(nodes: Sequence[Node], workloads: Sequence[Workload]) -> list[Diagnostic]:
+    """Warnings for Node addresses that contradict other facts: an address two Nodes state
+    (the first Node keeps it), or an ordinary (not hostNetwork) Pod's status IP, which is
+    that pod's and no node's. Both are kept as stated; answers stay sound because a pod IP
+    is never matched by a ``nodes`` peer and one address names one node."""
+    findings: list[Diagnostic] = []
+    owner: dict[object, Node] = {}
+    pod_ips = {ip: w for w in workloads if not w.host_network for ip in w.ips}
+    for node in nodes:
+        for address in node.addresses:
+            first = owner.setdefault(address, node)
+            where = node.addresses_location or node.location
+            if first is not node:
+                findings.append(
+                    Diagnostic(
+                        f"address {address} is also Node {first.name}'s ({first.location}); it is taken as {first.name}'s",
+                        where, "status.addresses", Severity.WARNING,
+                    )
+                )
+            pod = pod_ips.get(address)
+            if pod is not None:
+                findings.append(
+                    Diagnostic(
+                        f"address {address} is the status IP of Pod {pod.namespace}/{pod.name} ({pod.location}), which does not "
+                        "use hostNetwork: packets with this IP are taken as that pod's, and no nodes peer matches them",
+                        where, "status.addresses", Severity.WARNING,
+                    )
+                )
+    return findings
 
 
 #: The fields of a List (metav1.List, and every typed XxxList).

@@ -709,8 +709,11 @@ def _clip(text: str) -> str:
     return f"{text[:keep]}... ({len(text) - 2 * keep:,} characters left out) ...{text[-keep:]}"
 
 
-def _diagnostic(message: str, location: SourceLocation, path: str, severity: Severity = Severity.ERROR) -> Diagnostic:
+def located(message: str, location: SourceLocation, path: str, severity: Severity = Severity.ERROR) -> Diagnostic:
+    """A diagnostic at ``location`` and field ``path``, as a cursor's ``fail`` raises it."""
     return Diagnostic(_clip(message), location, _clip(path), severity)
+
+
 
 
 class Cursor:
@@ -747,15 +750,15 @@ class Cursor:
         return self.node.value
 
     def fail(self, message: str) -> NoReturn:
-        raise InputError(_diagnostic(message, self.location, self.path))
+        raise InputError(located(message, self.location, self.path))
 
     def fail_at_key(self, key: str, message: str) -> NoReturn:
         """Raise a located error about the mapping key ``key`` itself (e.g. a misplaced field)."""
         location = self.node.key_locations.get(key, self.location)
-        raise InputError(_diagnostic(message, location, self._child_path(key)))
+        raise InputError(located(message, location, self._child_path(key)))
 
     def warning(self, message: str) -> Diagnostic:
-        return _diagnostic(message, self.location, self.path, Severity.WARNING)
+        return located(message, self.location, self.path, Severity.WARNING)
 
     def _child_path(self, key: str | int) -> str:
         if isinstance(key, int):
@@ -772,7 +775,7 @@ class Cursor:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"; did you mean {close[0]!r}?" if close else f"; known fields: {', '.join(allowed)}"
                 location = self.node.key_locations.get(key, self.location)
-                raise InputError(_diagnostic(f"unknown field {shorten(key)!r}{hint}", location, self._child_path(key)))
+                raise InputError(located(f"unknown field {shorten(key)!r}{hint}", location, self._child_path(key)))
             result[key] = Cursor(child, parent=self, key=key)
         return result
 

@@ -23,6 +23,7 @@ from npverify.matrix.variants import (
     _Class,
     _Mentions,
     _namespace_assignments,
+    pairs_of,
     _Profile,
     _Variant,
 )
@@ -68,7 +69,7 @@ class _Algebra:
         self.semantics = semantics
         self.mentions = _Mentions(cluster.policies)
         if cluster.tiered:
-            mention_cluster_policies(self.mentions, cluster.cluster_policies)
+            mention_cluster_policies(self.mentions, cluster.cluster_policies, cluster.nodes)
         self.declared = {ns.name: ns for ns in cluster.namespaces}
         self.by_key = {w.key: w for w in cluster.workloads}
         self.notes: list[str] = []
@@ -90,6 +91,8 @@ class _Algebra:
         self._results: dict[tuple, tuple] = {}
         self._pair_memo: dict[tuple[int, int, int], Optional[Cell]] = {}
         self._ns_views: dict[str, int] = {}
+        #: The witnesses' small clusters (npverify/matrix/proof.py), by namespaces and workloads.
+        self.local_clusters: dict[tuple, Cluster] = {}
         self._view_ids: dict[tuple, int] = {}
         self.atoms = _atoms(self.mentions.networks, universe.pod_cidrs)
         self.policies_by_namespace: dict[str, list[NetworkPolicy]] = {}
@@ -675,7 +678,12 @@ class _Algebra:
         return out
 
     def candidates(self) -> Iterator[tuple[int, int]]:
-        """Class pairs (source, destination) whose cell may be non-empty.
+        """Class pairs (source, destination) whose cell may be non-empty, in order (see
+        ``_meets``)."""
+        return pairs_of(self._meets())
+
+    def _meets(self) -> dict[int, list]:
+        """Per source class, lists of destination classes whose cell with it may be non-empty.
 
         A non-empty cell needs an egress rule of the source (or no egress isolation) and an
         ingress rule of the destination (or none) that match and share a port. Rules that
@@ -683,9 +691,17 @@ class _Algebra:
         ("wide": ipBlock peers, empty peer lists, no isolation) through port overlap.
         """
         classes = self.classes
-        n = len(classes)
-        # Pairs are coded s * n + d: a million pairs as ints take half the memory of tuples.
-        pairs: set[int] = set()
+        # Per source, the lists of destinations it meets: a product of sources and
+        # destinations is kept as one shared list, not as its pairs (at 100,000 pods the
+        # pairs, tens of millions, took gigabytes); a source's pairs are made when it is
+        # its turn.
+        meets: dict[int, list[list[int]]] = {}
+
+        def add(sources: Iterable[int], destinations: list[int]) -> None:
+            if destinations:
+                for s in sources:
+                    meets.setdefault(s, []).append(destinations)
+
         sel_in: dict[int, list[int]] = {}
         sel_out: dict[int, list[int]] = {}
         for policy in self.cluster.policies:
@@ -717,8 +733,7 @@ class _Algebra:
                         ports = wide_out_ports[s]
                         by_ports.setdefault(id(ports), (ports, []))[1].append(s)
                     for ports, group in by_ports.values():
-                        ds = [d for d in selected if meet(self.ports(rule.ports, classes[d]), ports) is not EMPTY]
-                        pairs.update(s * n + d for s in group for d in ds)
+                        add(group, [d for d in selected if meet(self.ports(rule.ports, classes[d]), ports) is not EMPTY])
         for policy in self.cluster.policies:
             selected = sel_out.get(id(policy))
             if not selected:
@@ -727,9 +742,7 @@ class _Algebra:
             for rule in policy.egress:
                 for ns, members in self._specific_targets(rule, policy.namespace).items():
                     # Specific egress meets wide ingress (or none) at the destination.
-                    for d in members & wide_in:
-                        if meet(self.ports(rule.ports, classes[d]), wide_in_ports[d]) is not EMPTY:
-                            pairs.update(s * n + d for s in selected)
+                    add(selected, [d for d in members & wide_in if meet(self.ports(rule.ports, classes[d]), wide_in_ports[d]) is not EMPTY])
                     # Specific egress meets specific ingress.
                     for in_rule, sources, in_selected in ingress_index.get((policy.namespace, ns), ()):
                         ss = selected_set & sources
@@ -741,7 +754,7 @@ class _Algebra:
                             if d in members
                             and meet(self.ports(rule.ports, classes[d]), self.ports(in_rule.ports, classes[d])) is not EMPTY
                         ]
-                        pairs.update(s * n + d for s in ss for d in ds)
+                        add(ss, ds)
         # Wide meets wide.
         by_out: dict[int, tuple[PortSet, list[int]]] = {}
         for s in wide_out:
@@ -752,9 +765,8 @@ class _Algebra:
         for out_ports, sources in by_out.values():
             for in_ports, destinations in by_in.values():
                 if meet(out_ports, in_ports) is not EMPTY:
-                    pairs.update(s * n + d for s in sources for d in destinations)
-        for code in sorted(pairs):
-            yield divmod(code, n)
+                    add(sources, destinations)
+        return meets
 
     def _wide_ports(self, rules: Optional[list[tuple[str, Rule]]], dst: Optional[_Class]) -> PortSet:
         """Ports the wide rules allow: on ``dst``'s pods, or (None) on any destination."""

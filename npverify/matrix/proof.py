@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Optional
 
+from npverify import tiers
 from npverify.errors import InternalError
 from npverify.matrix.cells import EMPTY_CELL, PROTOCOLS, Cell, Intervals
 from npverify.matrix.variants import _address, _bits, _Class
@@ -121,7 +122,7 @@ def _tiered_witness(
         if allowed not in predicted:
             continue
         packet = _packet(a, src, dst, u, v, protocol, port, self_packets)
-        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics)
+        outcomes = possible_outcomes(_local(a, packet), packet, a.semantics, nodes=a.universe.nodes)
         verdicts = outcomes.allowed_values
         # Past MAX_RESOLUTIONS the evaluator stops trying (and says so last): what it
         # found must then be predicted.
@@ -172,18 +173,58 @@ def _packet(a: _Algebra, src: _Class, dst: _Class, u: int, v: int, protocol: Pro
 
 def _local(a: _Algebra, packet: Packet) -> Cluster:
     """The policies that can decide a packet between two pods: the NetworkPolicies of the
-    two ends' namespaces, and every cluster-scoped policy."""
-    names = {packet.src.namespace, packet.dst.namespace}  # type: ignore[union-attr]
-    return Cluster(
-        policies=[p for n in sorted(names) for p in a.policies_by_namespace.get(n, [])],
-        cluster_policies=a.cluster.cluster_policies,
-    )
+    two ends' namespaces, and the cluster-scoped policies whose subject holds one of the
+    two pods (tiers.pod_set_matches: the evaluator passes over the others, in every tier
+    and group, before anything else; at 20,000 pods there are a hundred of them)."""
+    names = tuple(sorted({packet.src.namespace, packet.dst.namespace}))  # type: ignore[union-attr]
+    everyone = a.cluster.cluster_policies
+    held = _subject_of(a, packet.src) | _subject_of(a, packet.dst)
+    # None holding either pod: keep them all, so that the cluster stays tiered (a trace
+    # then still walks the tiers) at the old cost.
+    kept = tuple(p for i, p in enumerate(everyone) if i in held) if held else everyone
+    key = (names, held)
+    # One per pair of namespaces and subjects: every witness between them needs the same
+    # (building a cluster sorts the cluster-scoped policies into tier groups).
+    hit = _local_clusters(a).get(key)
+    if hit is None:
+        hit = _local_clusters(a)[key] = Cluster(
+            policies=[p for n in names for p in a.policies_by_namespace.get(n, [])],
+            cluster_policies=kept,
+            nodes=a.cluster.nodes,
+        )
+    return hit
+
+
+def _subject_of(a: _Algebra, endpoint) -> frozenset[int]:
+    """The indexes of the cluster-scoped policies whose subject holds ``endpoint``."""
+    if not a.cluster.cluster_policies:
+        return frozenset()
+    key = ("subject", endpoint.labels, endpoint.namespace_labels, endpoint.host_network)
+    hit = _local_clusters(a).get(key)
+    if hit is None:
+        hit = _local_clusters(a)[key] = frozenset(
+            i for i, p in enumerate(a.cluster.cluster_policies) if tiers.pod_set_matches(p.subject, endpoint)
+        )
+    return hit
+
+
+#: Local clusters kept per algebra above which the cache starts over (at 20,000 pods a
+#: million pairs of namespaces can hold witnesses; the witnesses come cell by cell).
+LOCAL_CLUSTERS = 10_000
+
+
+def _local_clusters(a: _Algebra) -> dict[tuple, Cluster]:
+    """The algebra's cache of ``_local`` and ``_universe_problem`` clusters."""
+    cache = a.local_clusters
+    if len(cache) > LOCAL_CLUSTERS:
+        cache.clear()
+    return cache
 
 
 def _decision(a: _Algebra, packet: Packet) -> Decision:
     """The reference evaluator's decision on a packet between two pods (for unknowns of
     cluster-scoped policies, under its default resolution)."""
-    return decide(_local(a, packet), packet, a.semantics)
+    return decide(_local(a, packet), packet, a.semantics, nodes=a.universe.nodes)
 
 
 def _decide(a: _Algebra, packet: Packet) -> bool:
@@ -193,12 +234,14 @@ def _decide(a: _Algebra, packet: Packet) -> bool:
 
 def _universe_problem(a: _Algebra, packet: Packet) -> Optional[str]:
     """Why a witness packet lies outside the universe (None: it does not)."""
-    names = {packet.src.namespace, packet.dst.namespace}  # type: ignore[union-attr]
-    keys = {packet.src.workload, packet.dst.workload}  # type: ignore[union-attr]
-    local = Cluster(
-        namespaces=[a.declared[n] for n in sorted(names) if n in a.declared],
-        workloads=[a.by_key[k] for k in sorted(keys) if k in a.by_key],  # type: ignore[type-var]
-    )
+    names = tuple(sorted({packet.src.namespace, packet.dst.namespace}))  # type: ignore[union-attr]
+    keys = tuple(sorted({packet.src.workload, packet.dst.workload}))  # type: ignore[union-attr,type-var]
+    local = _local_clusters(a).get((names, keys))
+    if local is None:
+        local = _local_clusters(a)[(names, keys)] = Cluster(
+            namespaces=[a.declared[n] for n in names if n in a.declared],
+            workloads=[a.by_key[k] for k in keys if k in a.by_key],  # type: ignore[index]
+        )
     return universe_problem(local, packet, a.universe)
 
 
@@ -276,7 +319,7 @@ def _disagreement(algebra: _Algebra, builder: _Builder, outcome) -> str:
     else:
         cell = builder.pair_cells.get((i, j), EMPTY_CELL) if i is not None and j is not None else EMPTY_CELL
         kind = "two distinct pods"
-    evaluator = decide(algebra.cluster, packet, algebra.semantics).allowed
+    evaluator = decide(algebra.cluster, packet, algebra.semantics, nodes=algebra.universe.nodes).allowed
     in_may = cell.may.contains(packet.protocol, packet.port)
     in_always = cell.always.contains(packet.protocol, packet.port)
     where = f"{builder.rows[i] if i is not None else '?'} -> {builder.rows[j] if j is not None else '?'}"

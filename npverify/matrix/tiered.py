@@ -31,13 +31,17 @@ and ``unknown`` = ports possible but not sure for some pair (npverify/matrix/cel
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from ipaddress import ip_network
 from typing import TYPE_CHECKING, Optional
 
 from npverify import tiers
 from npverify.errors import UnsupportedError
 from npverify.matrix.cells import ALL, EMPTY, Cell, PortSet
-from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile
-from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Protocol, Tier
+from npverify.matrix.variants import _address, _bits, _Class, _Mentions, _Profile, pairs_of
+from npverify.model import Action, ClusterPeer, ClusterPolicy, ClusterRule, Direction, LabelSelector, Node, Peer, Protocol, Rule, Tier
+
+#: Entries above which the direction cache keyed by the ends starts over (as the algebra's).
+CACHE_ENTRIES = 1_000_000
 
 #: More distinct ``nodes`` peers than this in one direction towards a hostNetwork pod: the
 #: walk would be repeated 2**n times; npverify says it cannot answer rather than guess.
@@ -47,10 +51,15 @@ if TYPE_CHECKING:
     from npverify.matrix.algebra import _Algebra
 
 
-def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...]) -> None:
+def mention_cluster_policies(mentions: _Mentions, policies: tuple[ClusterPolicy, ...], nodes: tuple[Node, ...] = ()) -> None:
     """Add what cluster-scoped policies read to ``mentions``: label keys and values of their
-    subjects and pod peers, their namespace selectors, ``networks`` and port names. Classes,
-    IP atoms and namespace label assignments then tell apart what these policies do."""
+    subjects and pod peers, their namespace selectors, ``networks`` and port names, and the
+    addresses of the loaded ``nodes`` when a ``nodes`` peer reads them. Classes, IP atoms and
+    namespace label assignments then tell apart what these policies do."""
+    if any(peer.nodes is not None for policy in policies for r in policy.ingress + policy.egress for peer in r.peers):
+        for node in nodes:
+            for address in node.addresses:
+                mentions.networks[ip_network(address)] = None
     for policy in policies:
         pod_sets = [policy.subject] + [peer.pods for r in policy.ingress + policy.egress for peer in r.peers if peer.pods]
         for pods in pod_sets:
@@ -83,6 +92,8 @@ class _Outcome:
         self.facts = facts
 
 
+_OPPOSITE = {Direction.EGRESS: Direction.INGRESS, Direction.INGRESS: Direction.EGRESS}
+
 #: A direction no policy can touch (a hostNetwork pod's own direction): every port, surely.
 _UNMANAGED = _Outcome(ALL, ALL, ALL, (), ())
 
@@ -108,6 +119,24 @@ Groups = tuple[tuple[int, tuple[tuple[ClusterPolicy, tuple[tuple[int, ClusterRul
 DirectionResult = tuple[tuple[_Outcome, ...], tuple[int, ...], tuple[int, ...]]
 
 
+class _View:
+    """What the tiers' rules see of the pods at the other end of one direction, for one
+    own end's groups: the parts of the other end's variants that no rule's peers tell
+    apart, each with its signature (a bit per rule whose peers match it) and whether its
+    address is a loaded Node's (where no nodes peer is unknown). Independent of
+    NetworkPolicy, so that one view serves every pair whose own end has those groups."""
+
+    __slots__ = ("direction", "admin", "baseline", "rules", "dst", "parts", "variants", "walk_key")
+
+    def __init__(self, direction, admin, baseline, rules, dst, host_network, parts, variants, key) -> None:
+        self.direction, self.admin, self.baseline, self.rules, self.dst = direction, admin, baseline, rules, dst
+        self.parts = parts
+        self.variants = variants
+        #: What an outcome depends on besides the signature and NetworkPolicy: the groups,
+        #: the destination's named ports (when some rule names one) and the nodes peers.
+        self.walk_key = (direction, id(admin), id(baseline), key[-1], host_network)
+
+
 class _Tiers:
     """The tiered side of one matrix computation: directions and cells with cluster-scoped
     policies, over the classes and variants of ``algebra``."""
@@ -115,10 +144,19 @@ class _Tiers:
     def __init__(self, algebra: _Algebra) -> None:
         self.a = algebra
         self.by_name = algebra.semantics.same_priority == "name"
+        self.nodes_declared = algebra.universe.nodes == "declared"
+        self._node_masks: dict[int, int] = {}
         self._groups: dict[tuple, Groups] = {}
         self._masks: dict[tuple, int] = {}
         self._ports: dict[tuple, PortSet] = {}
         self._directions: dict[tuple, DirectionResult] = {}
+        self._own: dict[tuple, tuple[Groups, Groups]] = {}
+        self._both: dict[tuple, tuple[Groups, Groups]] = {}
+        self._by_ends: dict[tuple, DirectionResult] = {}
+        self._group_values: dict[tuple, Groups] = {}
+        self._named_ports: dict[tuple, int] = {}
+        self._resolutions: dict[tuple, int] = {}
+        self._views: dict[tuple, _View] = {}
         self._rule_sets: dict[tuple, tuple] = {}
         #: Outcomes and direction results, one object per value, kept for the whole run.
         self._outcomes: dict[tuple, _Outcome] = {}
@@ -131,12 +169,33 @@ class _Tiers:
         #: Per unit (source class, destination class, a pod to itself) with unknown ports:
         #: the facts they depend on, in words.
         self.facts: dict[tuple[int, int, bool], tuple[str, ...]] = {}
+        #: Per class, a small integer naming its labels and its namespace's labels as the
+        #: cluster-scoped policies' selectors see them (the algebra's label_id and ns_view
+        #: tell apart what NetworkPolicies' selectors read too: nearly every class).
+        #: An undeclared namespace is a look of its own (its variants are its label
+        #: assignments, which every selector reads).
+        tier_mentions = _Mentions(())
+        mention_cluster_policies(tier_mentions, algebra.cluster.cluster_policies, algebra.cluster.nodes)
+        looks: dict[tuple, int] = {}
+        self._look: list[int] = []
+        for c in algebra.classes:
+            ns = algebra.declared.get(c.namespace)
+            ns_key = ("declared", tier_mentions.namespace_label_key(ns.labels)) if ns is not None else ("undeclared", c.namespace)
+            self._look.append(looks.setdefault((tier_mentions.label_key(c.labels), ns_key), len(looks)))
+        #: For the candidates: per direction, class -> its Admin Accept bounds (``_bound``).
+        self._bounds: Optional[dict[Direction, dict[int, list]]] = None
+        self._np_bounds: dict[tuple, list] = {}
+        self._peer_classes: dict[tuple, frozenset[int]] = {}
+        self._any: dict[tuple, PortSet] = {}
+        self._profiles: Optional[dict[int, list[_Class]]] = None
+        self._look_groups: Optional[list[list[_Class]]] = None
 
     def forget_identities(self) -> None:
         """Drop the caches keyed by object identity (see _Algebra.forget_identities)."""
         caches = (
             self._directions, self._cells, self._masks, self._rule_sets, self._outcomes, self._results, self._pairs,
-            self._walks, self._composed, self._alpha_masks,
+            self._walks, self._composed, self._alpha_masks, self._np_bounds, self._views, self._own, self._group_values,
+            self._both, self._by_ends, self._named_ports, self._resolutions, self._groups, self._node_masks,
         )
         for cache in caches:
             cache.clear()
@@ -147,11 +206,13 @@ class _Tiers:
         """The policies of ``tier`` whose subject holds ``own``'s pods (in namespace label
         assignment ``assignment``), with their rules for ``direction``."""
         a = self.a
-        namespace_labels = a._namespace_labels(own.namespace)[assignment]
-        key = (tier, direction, own.labels, namespace_labels)
+        # Classes alike to the cluster-scoped policies' selectors (see _look), with the
+        # assignment for an undeclared namespace, have the same groups.
+        key = (tier is Tier.ADMIN, direction is Direction.EGRESS, self._look[own.index], assignment)
         hit = self._groups.get(key)
         if hit is not None:
             return hit
+        namespace_labels = a._namespace_labels(own.namespace)[assignment]
         out = []
         for priority, policies in a.cluster.tier_groups(tier):
             chosen = tuple(
@@ -163,15 +224,22 @@ class _Tiers:
             )
             if chosen:
                 out.append((priority, chosen))
-        hit = self._groups[key] = tuple(out)
+        # Equal groups are one object (most pods' labels pick the same policies), so that
+        # what is cached by the groups' identity is shared.
+        value = tuple((priority, tuple(id(p) for p, _ in chosen)) for priority, chosen in out)
+        hit = self._groups[key] = self._group_values.setdefault((tier, direction, value), tuple(out))
         return hit
 
     def peer_mask(self, rule: ClusterRule, other: _Class) -> int:
         """The variants of ``other``'s pods that some peer of ``rule`` matches (as
         tiers.peer_decidable_match: pods peers never match hostNetwork pods; ``networks``
-        match any IP; ``nodes``/``domainNames`` never match a pod)."""
+        match any IP; ``domainNames`` never match a pod; ``nodes`` match a hostNetwork pod at a
+        loaded Node's address by its labels, elsewhere as tiers.nodes_peer_match says when it
+        says: the rest is unknown, see ``_rules_of``)."""
         profile = other.profile
-        key = (rule, other.label_id, other.ns_view, id(profile))
+        # Rules are kept by the cluster: their identities are cheaper keys than their
+        # values (equal rules of different policies compare field by field).
+        key = (id(rule), self._look[other.index], id(profile))
         hit = self._masks.get(key)
         if hit is not None:
             return hit
@@ -191,8 +259,32 @@ class _Tiers:
                     ip = _address(v.family, v.low)
                     if any(n.version == v.family and ip in n for n in peer.networks):
                         mask |= 1 << index
+            elif peer.nodes is not None and other.host_network:
+                for index, v in enumerate(profile.variants):
+                    node = a.cluster.node_at(_address(v.family, v.low)) if v.single is not None else None
+                    if node is not None:
+                        decided = peer.nodes.matches(node.labels)
+                    else:
+                        decided = self.nodes_declared and tiers.selects_all_or_none(peer.nodes, a.cluster) is True
+                    if decided:
+                        mask |= 1 << index
         self._masks[key] = mask
         return mask
+
+    def node_mask(self, other: _Class) -> int:
+        """The variants of a hostNetwork class whose address is a loaded Node's: there every
+        ``nodes`` peer is decided (``peer_mask``), elsewhere some may be unknown."""
+        profile = other.profile
+        hit = self._node_masks.get(id(profile))
+        if hit is None:
+            cluster = self.a.cluster
+            hit = sum(
+                1 << index
+                for index, v in enumerate(profile.variants)
+                if v.single is not None and cluster.node_at(_address(v.family, v.low)) is not None
+            )
+            self._node_masks[id(profile)] = hit
+        return hit
 
     def rule_ports(self, rule: ClusterRule, dst: _Class) -> PortSet:
         """The ports ``rule``'s ``ports``/``protocols`` match on packets to ``dst``'s pods
@@ -323,12 +415,15 @@ class _Tiers:
         nodes_peers: dict[ClusterPeer, int] = {}
         unknown: dict[ClusterRule, int] = {}
         if host_network:
-            # A nodes peer may match a hostNetwork pod, whichever its address: unknown.
+            # A nodes peer may match a hostNetwork pod whose address is no loaded Node's:
+            # unknown, unless every node is declared and the selector picks all or none.
             for rule in rules:
                 if rule.fails_closed:
                     continue  # its peers are not consulted (tiers.rule_matches)
                 for peer in rule.peers:
-                    if peer.nodes is not None:
+                    if peer.nodes is not None and (
+                        not self.nodes_declared or tiers.selects_all_or_none(peer.nodes, self.a.cluster) is None
+                    ):
                         unknown[rule] = unknown.get(rule, 0) | 1 << nodes_peers.setdefault(peer, len(nodes_peers))
             if len(nodes_peers) > MAX_NODES_PEERS:
                 raise UnsupportedError(
@@ -344,49 +439,112 @@ class _Tiers:
         """``own``'s ``direction`` (its egress to ``other``'s pods, or its ingress from them),
         for its pods in namespace label assignment ``assignment``: distinct outcomes, and
         per variant of ``other`` the index of its outcome. Equal results are one object."""
-        variants = len(other.profile.variants)
         if own.host_network:
-            return self._interned_result((_UNMANAGED,), (0,) * variants)
-        a = self.a
-        admin = self.groups(own, assignment, Tier.ADMIN, direction)
-        baseline = self.groups(own, assignment, Tier.BASELINE, direction)
-        if direction is Direction.EGRESS:
-            dst, isolated = other, own.out_prog is not None
-            np = a.egress(own, other) if isolated else None
-        else:
-            dst, isolated = own, own.in_prog is not None
-            np = a.ingress(own, other) if isolated else None
-        # Group results, NetworkPolicy results and profiles are kept for the whole run, so
-        # their identities name them.
-        key = (direction, id(admin), id(baseline), id(np), other.label_id, other.ns_view, id(other.profile), dst.port_id)
-        hit = self._directions.get(key)
-        if hit is not None:
-            return hit
-        rules, nodes_peers, unknown, named = self._rules_of(admin, baseline, other.host_network)
-        masks = [self.peer_mask(rule, other) for rule in rules]
-        # The variants no rule's peers and no NetworkPolicy peer tell apart get one outcome:
-        # split the variants by every mask, then decide one representative of each part.
-        parts = [other.profile.full] if variants else []
-        for mask in masks + ([m for m, _ in np[1]] if np is not None else []):
-            split = []
+            return self._interned_result((_UNMANAGED,), (0,) * len(other.profile.variants))
+        # Enum members hash in Python: keys on the hot path hold a bool instead.
+        egress = direction is Direction.EGRESS
+        own_key = (own.index, assignment, egress)
+        both = self._own.get(own_key)
+        if both is None:
+            admin = self.groups(own, assignment, Tier.ADMIN, direction)
+            baseline = self.groups(own, assignment, Tier.BASELINE, direction)
+            both = self._own[own_key] = self._both.setdefault((egress, id(admin), id(baseline)), (admin, baseline))
+        prog, dst = (own.out_prog, other) if egress else (own.in_prog, own)
+        # The groups (one object per direction and value), the own end's NetworkPolicy
+        # program, what the other end's pods look like to the rules and to NetworkPolicy's
+        # peers (labels, namespace, namespace labels, variants) and the destination's ports:
+        # the direction depends on nothing else (the program and these are the key of
+        # NetworkPolicy's result, _Algebra.egress and ingress). Groups, programs and
+        # profiles are kept for the whole run, so their identities name them.
+        key = (id(both), id(prog), other.label_id, other.namespace == own.namespace, other.ns_view, id(other.profile), dst.port_id)
+        hit = self._by_ends.get(key)
+        if hit is None:
+            a = self.a
+            np = None if prog is None else a.egress(own, other) if egress else a.ingress(own, other)
+            view = self._view(direction, both, other, dst)
+            # Views are fewer: they leave out NetworkPolicy and the ports no rule names.
+            vkey = (id(view), id(np))
+            hit = self._directions.get(vkey)
+            if hit is None:
+                hit = self._directions[vkey] = self._direction(view, np)
+            if len(self._by_ends) > CACHE_ENTRIES:
+                # Pairs come source by source: few entries are met again (see
+                # _Algebra.pair_cells); results stay interned, so identities stay valid.
+                self._by_ends.clear()
+            self._by_ends[key] = hit
+        return hit
+
+    def _view(self, direction: Direction, both: tuple[Groups, Groups], other: _Class, dst: _Class) -> _View:
+        """What the tiers' rules see of ``other``'s variants for one own end's groups (see _View)."""
+        admin, baseline = both
+        rules = self._rules_of(admin, baseline, other.host_network)
+        key = (direction, id(admin), id(baseline), self._look[other.index], id(other.profile), self._named_key(rules, dst))
+        hit = self._views.get(key)
+        if hit is None:
+            masks = [self.peer_mask(rule, other) for rule in rules[0]]
+            # At a loaded Node's address no nodes peer is unknown: such variants part from the rest.
+            at_nodes = self.node_mask(other) if rules[1] else 0
+            # The variants no rule's peers tell apart get one walk: split the variants by
+            # every mask, then give each part the rules whose peers match it.
+            parts = [other.profile.full] if other.profile.variants else []
+            for mask in masks + ([at_nodes] if at_nodes else []):
+                split = []
+                for part in parts:
+                    inside, outside = part & mask, part & ~mask
+                    split += [x for x in (inside, outside) if x]
+                parts = split
+            signed = []
             for part in parts:
-                inside, outside = part & mask, part & ~mask
-                split += [x for x in (inside, outside) if x]
-            parts = split
+                bit = part & -part
+                signed.append((part, sum(1 << k for k, mask in enumerate(masks) if mask & bit), bool(part & at_nodes)))
+            hit = self._views[key] = _View(
+                direction, admin, baseline, rules, dst, other.host_network, tuple(signed), len(other.profile.variants), key
+            )
+        return hit
+
+    def _named_key(self, rules: tuple, dst: _Class) -> int:
+        """A small integer naming what the named ports of ``rules`` resolve to on ``dst``'s
+        pods (-1: no rule names a port, so no rule's ports depend on the destination):
+        destinations with other container ports but the same resolution share walks."""
+        if not rules[3]:
+            return -1
+        key = (id(rules), dst.port_id)
+        hit = self._named_ports.get(key)
+        if hit is None:
+            value = (id(rules),) + tuple(
+                id(self.rule_ports(rule, dst)) for rule in rules[0] if any(e.named is not None for e in rule.ports)
+            )
+            hit = self._named_ports[key] = self._resolutions.setdefault(value, len(self._resolutions))
+        return hit
+
+    def _direction(self, view: _View, np: Optional[tuple]) -> DirectionResult:
+        """The direction of ``view`` where NetworkPolicy allows ``np`` (None: no policy isolates the pod)."""
+        a = self.a
+        isolated = np is not None
+        parts = view.parts
+        if np is not None and np[1]:
+            # NetworkPolicy's peers tell variants apart too: split the parts by their masks.
+            for mask, _ in np[1]:
+                split = []
+                for part, signature, at_node in parts:
+                    inside, outside = part & mask, part & ~mask
+                    split += [(x, signature, at_node) for x in (inside, outside) if x]
+                parts = split
+        rules, nodes_peers, unknown, named = view.rules
         outcomes: list[_Outcome] = []
         seen: dict[int, int] = {}
-        index = [0] * variants
-        for part in parts:
-            bit = part & -part
-            signature = sum(1 << k for k, mask in enumerate(masks) if mask & bit)
-            np_allowed = a.union(np[0], a._over(np[1], bit)) if np is not None else EMPTY
+        index = [0] * view.variants
+        for part, signature, at_node in parts:
+            np_allowed = (a.union(np[0], a._over(np[1], part & -part)) if np[1] else np[0]) if np is not None else EMPTY
             # The outcome depends on the groups, which rules' peers match, what NetworkPolicy
             # allows (if it isolates), the destination's named ports and the nodes peers.
-            okey = (direction, id(admin), id(baseline), signature, id(np_allowed), isolated, dst.port_id if named else -1, other.host_network)
+            okey = (view.walk_key, signature, id(np_allowed), isolated, at_node)
             outcome = self._outcomes.get(okey)
             if outcome is None:
+                open_peers, open_rules = ((), {}) if at_node else (nodes_peers, unknown)
                 outcome = self._outcomes[okey] = self._outcome(
-                    admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named
+                    view.admin, view.baseline, view.direction, view.dst, signature, rules, isolated, np_allowed, open_peers, open_rules,
+                    view.walk_key[3],
                 )
             at = seen.get(id(outcome))
             if at is None:
@@ -394,8 +552,7 @@ class _Tiers:
                 outcomes.append(outcome)
             for v in _bits(part):
                 index[v] = at
-        hit = self._directions[key] = self._interned_result(tuple(outcomes), tuple(index))
-        return hit
+        return self._interned_result(tuple(outcomes), tuple(index))
 
     def _interned_result(self, outcomes: tuple[_Outcome, ...], index: tuple[int, ...]) -> DirectionResult:
         """One object per direction result (outcomes are one object per value already), so
@@ -413,12 +570,12 @@ class _Tiers:
     def _outcome(self, admin, baseline, direction, dst, signature, rules, isolated, np_allowed, nodes_peers, unknown, named) -> _Outcome:
         """The outcome for one kind of other end: ``signature`` has a bit per rule whose
         peers match it; ``unknown`` per rule the ``nodes_peers`` (bits) that may; ``named``:
-        some rule names a container port (its ports depend on the destination's)."""
+        what the rules' named ports resolve to on the destination's pods (_named_key)."""
 
         def walked(matching: int) -> _Outcome:
             """The outcome when the nodes peers in ``matching`` (bits) match."""
             # The two tiers' walks do not depend on NetworkPolicy: many outcomes share them.
-            wkey = (direction, id(admin), id(baseline), signature, dst.port_id if named else -1, matching)
+            wkey = (direction, id(admin), id(baseline), signature, named, matching)
             walks = self._walks.get(wkey)
             if walks is None:
 
@@ -532,13 +689,19 @@ class _Tiers:
 
     def pair(self, src: _Class, dst: _Class) -> Optional[Cell]:
         """The cell between two distinct pods of ``src`` and ``dst`` (None: no such pair)."""
-        keys = self.a._keys(src, dst)
+        a = self.a
+        keys = a._keys(src, dst)
         if not keys:
             return None
         # The cell depends on the variant pairs (keys) and the two ends' direction results
         # (one object per value, kept for the run): pairs that share them share the cell.
-        sides = self._sides(src, dst)
-        memo_key = (id(keys), tuple(map(id, sides[0])), tuple(map(id, sides[1])))
+        if src.namespace in a.declared and dst.namespace in a.declared:  # one assignment each
+            e, i = self.direction(src, 0, dst, Direction.EGRESS), self.direction(dst, 0, src, Direction.INGRESS)
+            sides = ((e,), (i,))
+            memo_key: tuple = (id(keys), id(e), id(i))
+        else:
+            sides = self._sides(src, dst)
+            memo_key = (id(keys), tuple(map(id, sides[0])), tuple(map(id, sides[1])))
         hit = self._pairs.get(memo_key)
         if hit is None:
             acc = _Accumulator(self.a)
@@ -574,34 +737,173 @@ class _Tiers:
         A direction allows at most what the Admin tier's Accept rules match, plus what
         NetworkPolicy allows where it isolates the pod (the Admin tier may pass to it) or
         every port where it does not (the Baseline tier and the default decide). So a
-        non-empty cell needs both directions' NetworkPolicy bounds to meet, which the
-        NetworkPolicy candidates cover (a direction no policy isolates is "wide" there),
-        or an Admin Accept rule whose subject may hold one end and whose peers may match
-        the other."""
+        non-empty cell needs the two directions' bounds to meet: both NetworkPolicy
+        bounds, which the NetworkPolicy candidates cover (a direction no policy isolates
+        is "wide" there), or an Admin Accept rule of one direction and the other
+        direction's bound (``_bound``: its NetworkPolicy rules' peers, or every class
+        where no policy isolates it, and the Admin Accept rules whose subject may hold
+        its pod), on some common port. An Accept rule meets the other end's bound class
+        set by class set: looking at every pair an Accept rule names would cost as much
+        as every pair of classes (a ``networks`` peer matches every pod of unknown IP)."""
         a = self.a
         classes = a.classes
-        n = len(classes)
-        pairs = {s * n + d for s, d in type(a).candidates(a)}
+        meets = a._meets()
+        # An egress Accept rule gives a destination many sources: gathered per source.
+        destinations: dict[int, set[int]] = {}
+        accepts = self._accepts()
+        self._bounds = self._admin_bounds(accepts)
+        for direction in (Direction.EGRESS, Direction.INGRESS):
+            for rule, subjects, others in accepts[direction]:
+                for o in others:
+                    other = classes[o]
+                    # Egress: ``other`` is the destination, whose ports the rule names; ingress:
+                    # the destination is a subject, any of them.
+                    ports = self.rule_ports(rule, other) if direction is Direction.EGRESS else self._any_ports(rule)
+                    for members, allowed in self._bound(other, _OPPOSITE[direction]):
+                        if a.meet(allowed, ports) is EMPTY:
+                            continue
+                        ends = subjects if members is None else subjects & members
+                        if direction is Direction.EGRESS:
+                            for s in ends:
+                                destinations.setdefault(s, set()).add(o)
+                        elif ends:
+                            meets.setdefault(o, []).append(ends)
+                        if members is None:
+                            break
+        for s, ds in destinations.items():
+            meets.setdefault(s, []).append(ds)
+        return pairs_of(meets)
+
+    def _accepts(self) -> dict[Direction, list[tuple[ClusterRule, frozenset[int], frozenset[int]]]]:
+        """Per direction, the Admin Accept rules that can accept something: (rule, the
+        classes its subject may hold, the classes its peers may match)."""
+        a = self.a
+        out: dict[Direction, list[tuple[ClusterRule, frozenset[int], frozenset[int]]]] = {Direction.EGRESS: [], Direction.INGRESS: []}
         for policy in a.cluster.cluster_policies:
             if policy.tier is not Tier.ADMIN:
                 continue
-            subjects: Optional[list[int]] = None
+            subjects: Optional[frozenset[int]] = None
             for direction in (Direction.EGRESS, Direction.INGRESS):
                 for rule in policy.rules(direction):
                     if rule.fails_closed or rule.action is not Action.ACCEPT:
                         continue  # such a rule accepts nothing (tiers.effective_action)
                     if subjects is None:
-                        subjects = [c.index for c in classes if self._may_hold(policy, c)]
+                        subjects = frozenset(c.index for look in self._looks() if self._may_hold(policy, look[0]) for c in look)
                     if not subjects:
                         break
                     nodes = any(peer.nodes is not None for peer in rule.peers)
-                    others = [c.index for c in classes if self.peer_mask(rule, c) or (nodes and c.host_network)]
-                    if direction is Direction.EGRESS:
-                        pairs.update(s * n + d for s in subjects for d in others)
-                    else:
-                        pairs.update(s * n + d for s in others for d in subjects)
-        for code in sorted(pairs):
-            yield divmod(code, n)
+                    others = frozenset(
+                        c.index
+                        for look in self._looks()
+                        if self.peer_mask(rule, look[0]) or (nodes and look[0].host_network)
+                        for c in look
+                    )
+                    if others:
+                        out[direction].append((rule, subjects, others))
+        return out
+
+    def _bound(self, own: _Class, direction: Direction) -> list[tuple[Optional[frozenset[int]], PortSet]]:
+        """What ``own``'s ``direction`` may allow at most, as (classes at the other end,
+        None for every class; ports): its NetworkPolicy rules' peers where a policy
+        isolates it (every class and port where none does, or for a hostNetwork pod,
+        whose own direction is no policy's), and the Admin Accept rules whose subject may
+        hold it. Egress ports are those on any destination (named ports resolve there)."""
+        assert self._bounds is not None
+        return self._np_bound(own, direction) + self._bounds[direction].get(own.index, [])
+
+    def _admin_bounds(self, accepts: dict) -> dict[Direction, dict[int, list[tuple[frozenset[int], PortSet]]]]:
+        """Per direction and class, the Admin Accept rules whose subject may hold it: (the
+        classes their peers may match, their ports). Ingress ports are on the subject."""
+        out: dict[Direction, dict[int, list[tuple[frozenset[int], PortSet]]]] = {}
+        for direction, entries in accepts.items():
+            table = out[direction] = {}
+            for rule, subjects, others in entries:
+                for c in subjects:
+                    ports = self.rule_ports(rule, self.a.classes[c]) if direction is Direction.INGRESS else self._any_ports(rule)
+                    table.setdefault(c, []).append((others, ports))
+        return out
+
+    def _np_bound(self, own: _Class, direction: Direction) -> list[tuple[Optional[frozenset[int]], PortSet]]:
+        """The NetworkPolicy part of ``_bound``."""
+        a = self.a
+        rules = own.in_rules if direction is Direction.INGRESS else own.out_rules
+        if own.host_network or rules is None:
+            return [(None, ALL)]
+        prog = own.in_prog if direction is Direction.INGRESS else own.out_prog
+        key = (direction, id(prog), own.port_id if direction is Direction.INGRESS else -1)
+        hit = self._np_bounds.get(key)
+        if hit is not None:
+            return hit
+        out: list[tuple[Optional[frozenset[int]], PortSet]] = []
+        for namespace, rule in rules:
+            ports = a.ports(rule.ports, own) if direction is Direction.INGRESS else a.any_ports(rule.ports)
+            if ports is EMPTY:
+                continue
+            if not rule.peers:
+                out.append((None, ports))
+                continue
+            for peer in rule.peers:
+                members = self._np_peer_classes(peer, namespace)
+                if members:
+                    out.append((members, ports))
+        self._np_bounds[key] = out
+        return out
+
+    def _np_peer_classes(self, peer: Peer, namespace: str) -> frozenset[int]:
+        """The classes some variant of which a NetworkPolicy peer (of a policy in ``namespace``) matches."""
+        a = self.a
+        # Only a selector peer without namespaceSelector reads the policy's namespace.
+        key = (peer, namespace if peer.ip_block is None and peer.namespace_selector is None else None)
+        hit = self._peer_classes.get(key)
+        if hit is None:
+            if peer.ip_block is not None:
+                compiled = a._compile([(namespace, Rule(peers=(peer,)))])
+                assert compiled is not None
+                # An ipBlock sees a pod's addresses alone: classes of one profile are alike.
+                hit = frozenset(
+                    c.index
+                    for members in self._by_profile().values()
+                    if a._peers_mask(compiled[0][0], members[0])
+                    for c in members
+                )
+            else:
+                hit = frozenset(c.index for members in a._peer_classes(peer, namespace).values() for c in members)
+            self._peer_classes[key] = hit
+        return hit
+
+    def _looks(self) -> list[list[_Class]]:
+        """The classes grouped by how they look to subjects and peers: labels and namespace
+        labels as selectors see them, and variants (hostNetwork flag included)."""
+        if self._look_groups is None:
+            groups: dict[tuple, list[_Class]] = {}
+            for c in self.a.classes:
+                groups.setdefault((self._look[c.index], id(c.profile)), []).append(c)
+            self._look_groups = list(groups.values())
+        return self._look_groups
+
+    def _by_profile(self) -> dict[int, list[_Class]]:
+        """The classes by profile (the same variants, hostNetwork flag included)."""
+        if self._profiles is None:
+            self._profiles = {}
+            for c in self.a.classes:
+                self._profiles.setdefault(id(c.profile), []).append(c)
+        return self._profiles
+
+    def _any_ports(self, rule: ClusterRule) -> PortSet:
+        """The ports ``rule`` may match on a packet to any pod of the matrix (named ports
+        resolve on the destination)."""
+        if not rule.ports:
+            return ALL
+        hit = self._any.get(rule.ports)
+        if hit is None:
+            seen: set[int] = set()
+            hit = EMPTY
+            for cls in self.a.classes:
+                if cls.port_id not in seen:
+                    seen.add(cls.port_id)
+                    hit = self.a.union(hit, self.rule_ports(rule, cls))
+            self._any[rule.ports] = hit
+        return hit
 
     def _may_hold(self, policy: ClusterPolicy, cls: _Class) -> bool:
         """Whether ``policy``'s subject holds the pods of ``cls`` in some namespace label assignment."""

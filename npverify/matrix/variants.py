@@ -112,6 +112,17 @@ def _bits(mask: int) -> Iterator[int]:
         mask ^= low
 
 
+def pairs_of(meets: dict[int, list]) -> Iterator[tuple[int, int]]:
+    """The class pairs (source, destination) of ``meets`` (per source, collections of
+    destinations), in order; each source's entry is dropped once its pairs are made."""
+    for s in sorted(meets):
+        destinations: set[int] = set()
+        for group in meets.pop(s):
+            destinations.update(group)
+        for d in sorted(destinations):
+            yield s, d
+
+
 # --- classes ---------------------------------------------------------------------------------
 
 

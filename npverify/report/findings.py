@@ -24,6 +24,7 @@ from npverify.semantics import Decision, DirectionDecision, RuleMatch
 
 if TYPE_CHECKING:
     from npverify.compare import Comparison, Difference
+    from npverify.lint import LintReport
     from npverify.redundancy import RedundancyReport
 
 
@@ -74,6 +75,8 @@ class Finding:
     verdict: str = ""
     #: Worth a look even when passed: "holds vacuously: nothing reaches ...".
     note: str = ""
+    #: "warning" for a failed finding of a warning-severity lint rule ("" : by outcome).
+    level: str = ""
 
     @property
     def message(self) -> str:
@@ -520,3 +523,63 @@ def redundancy_findings(report: RedundancyReport) -> list[Finding]:
             )
         )
     return _undecided_unless_covered(findings, report.coverage)
+
+
+# --- lint --------------------------------------------------------------------------------
+
+_HELP_LINT = "Run `npverify lint` to see the finding with its evidence; docs/lint.md explains every rule. "
+
+UNDECIDED_LINT = Check(
+    "lint/undecided",
+    "UndecidedLintRule",
+    "The solver could not decide a lint rule.",
+    "A lint rule's question was not decided within the solver's limits, or an object of a "
+    "policy kind npverify does not model could change it. Undecided is not a pass.",
+    "Raise --timeout or --rlimit, or see --ignore-kind, and run `npverify lint` again.",
+)
+
+
+def lint_checks() -> tuple[Check, ...]:
+    """One check per lint rule (``npverify/lint/<rule id>``), then undecided and unmodelled."""
+    from npverify.lint import RULES
+
+    checks = [Check(f"lint/{r.id}", "".join(w.capitalize() for w in r.id.split("-")), r.summary, r.summary, _HELP_LINT + r.help) for r in RULES]
+    return (*checks, UNDECIDED_LINT, UNMODELLED_OBJECT)
+
+
+def lint_findings(report: LintReport) -> list[Finding]:
+    """One finding per lint finding (failed; level by severity) and per undecided rule."""
+    from npverify.model import Severity
+
+    checks = {c.id: c for c in lint_checks()}
+    findings = []
+    for f in report.findings:
+        details = list(f.details)
+        if f.packet is not None:
+            details += [f"e.g. {line}" if i == 0 else line for i, line in enumerate(describe_packet(f.packet))]
+        findings.append(
+            Finding(
+                checks[f"lint/{f.rule}"],
+                Outcome.FAILED,
+                str(f.object),
+                f"{f.rule}: {f.message}",
+                tuple(details),
+                f.location,
+                decision_related(f.decision),
+                verdict=f.severity.value,
+                level="warning" if f.severity is Severity.WARNING else "",
+            )
+        )
+    for u in report.undecided:
+        findings.append(
+            Finding(
+                UNDECIDED_LINT,
+                Outcome.UNKNOWN,
+                u.subject or u.rule,
+                f"{u.rule} undecided{' for ' + u.subject if u.subject else ''}: {u.reason}",
+                (),
+                u.location,
+                verdict="undecided",
+            )
+        )
+    return findings + coverage_findings(report.coverage)

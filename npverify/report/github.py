@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from npverify.report import text as text_report
 from npverify.report.findings import (
+    lint_findings,
     Finding,
     Outcome,
     comparison_findings,
@@ -29,6 +30,7 @@ from npverify.results import ProofReport
 if TYPE_CHECKING:
     from npverify.compare import Comparison
     from npverify.coverage import Coverage
+    from npverify.lint import LintReport
     from npverify.redundancy import RedundancyReport
 
 _COMMANDS = {Outcome.FAILED: "error", Outcome.UNKNOWN: "warning"}
@@ -60,7 +62,7 @@ def annotation(finding: Finding, root: str | None = None) -> str:
     shown = "\n".join(lines)
     lines += [f"{r.text} ({r.location})" for r in finding.related if str(r.location) not in shown]
     return command(
-        _COMMANDS[finding.outcome],
+        finding.level or _COMMANDS[finding.outcome],
         "\n".join(lines) or finding.headline,
         file=relative_path(where.file, root) if where else None,
         line=where.line if where else None,
@@ -110,3 +112,7 @@ def render_comparison(comparison: Comparison, root: str | None = None) -> str:
 
 def render_redundancy(report: RedundancyReport, root: str | None = None) -> str:
     return _render(redundancy_findings(report), _last_line(text_report.render_redundancy(report)), root, report.coverage)
+
+
+def render_lint(report: LintReport, root: str | None = None) -> str:
+    return _render(lint_findings(report), _last_line(text_report.render_lint(report)), root, report.coverage, report.warnings)

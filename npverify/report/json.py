@@ -386,3 +386,42 @@ def matrix_json(matrix) -> dict[str, Any]:
 
 def render_matrix_json(matrix) -> str:
     return json.dumps(matrix_json(matrix), indent=2) + "\n"
+
+
+# --- lint (specs/lint.schema.json) -----------------------------------------------------
+
+
+def _lint_finding_json(f) -> dict[str, Any]:
+    return {
+        "rule": f.rule,
+        "severity": f.severity.value,
+        "message": f.message,
+        "location": location_json(f.location),
+        "object": {"kind": f.object.kind, "namespace": f.object.namespace, "name": f.object.name},
+        "about": [{"kind": r.kind, "namespace": r.namespace, "name": r.name} for r in f.about],
+        "details": list(f.details),
+        "packet": packet_json(f.packet),
+        "decision": decision_json(f.decision),
+    }
+
+
+def lint_json(report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "rules": list(report.rules),
+        "fail_on": report.fail_on.value,
+        "failed": report.failed,
+        "findings": [_lint_finding_json(f) for f in report.findings],
+        "silenced": [_lint_finding_json(f) for f in report.silenced],
+        "undecided": [
+            {"rule": u.rule, "reason": u.reason, "location": location_json(u.location), "subject": u.subject} for u in report.undecided
+        ],
+        "skipped": [{"rule": s.rule, "reason": s.reason} for s in report.skipped],
+        "warnings": list(report.warnings),
+        "seconds": round(report.seconds, 6),
+        "coverage": coverage_json(report.coverage),
+    }
+
+
+def render_lint(report) -> str:
+    return json.dumps(lint_json(report), indent=2) + "\n"

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING
 
 from npverify.report.findings import (
+    lint_findings,
     Finding,
     UNMODELLED_OBJECT,
     Outcome,
@@ -30,6 +31,7 @@ from npverify.results import ProofReport
 if TYPE_CHECKING:
     from npverify.compare import Comparison
     from npverify.coverage import Coverage
+    from npverify.lint import LintReport
     from npverify.redundancy import RedundancyReport
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -186,4 +188,33 @@ def render_redundancy(report: RedundancyReport) -> str:
         _outcome(case, finding.outcome, finding.verdict, finding.headline, _body(finding))
     if not findings:
         _testcase(suite, "redundant", f"no redundant or vacuous item among {report.items_checked} checked")
+    return _document(suite, report.seconds, report.coverage)
+
+
+def render_lint(report: LintReport) -> str:
+    """One test case per rule that ran (failing with its findings, erring when undecided),
+    so a clean run shows each rule passed. The findings ``npverify.io/ignore`` silenced are
+    counted in the suite's property ``silenced`` and listed in their rule's ``<system-out>``,
+    as is why a rule ran for nothing."""
+    suite = _suite()
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", {"name": "silenced", "value": str(len(report.silenced))})
+    findings = lint_findings(report)
+    for rule in report.rules:
+        case = _testcase(suite, "lint", rule)
+        out = [f"did not run: {s.reason}" for s in report.skipped if s.rule == rule]
+        silenced = [f for f in report.silenced if f.rule == rule]
+        if silenced:
+            out.append(f"{len(silenced)} silenced by npverify.io/ignore:")
+            out += [f"{f.location}: {f.message}" if f.location else f.message for f in silenced]
+        if out:
+            ET.SubElement(case, "system-out").text = xml_safe("\n".join(out))
+        mine = [f for f in findings if f.check.id == f"lint/{rule}"]
+        undecided = [u for u in report.undecided if u.rule == rule]
+        if mine:
+            body = "\n\n".join("\n".join((f"{f.location}: {f.headline}" if f.location else f.headline, *f.details)) for f in mine)
+            _outcome(case, Outcome.FAILED, "lint", f"{len(mine)} finding{'s' if len(mine) != 1 else ''}: {mine[0].headline}", body)
+        elif undecided:
+            _outcome(case, Outcome.UNKNOWN, "", f"{rule} undecided: {undecided[0].reason}", "\n".join(u.reason for u in undecided))
+    _unmodelled_cases(suite, [f for f in findings if f.check == UNMODELLED_OBJECT])
     return _document(suite, report.seconds, report.coverage)

@@ -32,6 +32,8 @@ from npverify.report.findings import (
     Outcome,
     Related,
     comparison_findings,
+    lint_checks,
+    lint_findings,
     is_containment,
     is_working_tree_file,
     proof_findings,
@@ -43,6 +45,7 @@ from npverify.results import ProofReport
 if TYPE_CHECKING:
     from npverify.compare import Comparison
     from npverify.coverage import Coverage
+    from npverify.lint import LintReport
     from npverify.redundancy import RedundancyReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -54,6 +57,17 @@ INFORMATION_URI: str | None = None
 SRCROOT = "%SRCROOT%"
 
 _LEVELS = {Outcome.FAILED: "error", Outcome.UNKNOWN: "warning"}
+
+
+def _warning_rules() -> frozenset[str]:
+    from npverify.lint.rules import RULES
+    from npverify.model import Severity
+
+    return frozenset(f"lint/{r.id}" for r in RULES if r.severity is Severity.WARNING)
+
+
+#: Lint rules whose findings are warnings by default (their SARIF defaultConfiguration).
+_WARNING_RULES = _warning_rules()
 
 
 def artifact_uri(file: str, root: str | None) -> tuple[str, bool]:
@@ -81,7 +95,7 @@ def _physical(location: SourceLocation, root: str | None) -> dict[str, Any]:
 
 
 def _rule(check: Check) -> dict[str, Any]:
-    undecided = check.id.endswith("undecided") or check.id == "unmodelled"
+    undecided = check.id.endswith("undecided") or check.id == "unmodelled" or check.id in _WARNING_RULES
     return {
         "id": f"npverify/{check.id}",
         "name": check.name,
@@ -111,7 +125,7 @@ def _result(finding: Finding, rule_index: int, root: str | None) -> dict[str, An
     result: dict[str, Any] = {
         "ruleId": f"npverify/{finding.check.id}",
         "ruleIndex": rule_index,
-        "level": _LEVELS[finding.outcome],
+        "level": finding.level or _LEVELS[finding.outcome],
         "message": _message("\n".join(lines)),
         "locations": [],
         "properties": {"verdict": finding.verdict.lower(), "outcome": finding.outcome.value, "subject": finding.name},
@@ -225,3 +239,16 @@ def redundancy_sarif(report: RedundancyReport, root: str | None = None) -> dict[
 
 def render_redundancy(report: RedundancyReport, root: str | None = None) -> str:
     return _dumps(redundancy_sarif(report, root))
+
+
+def lint_sarif(report: LintReport, root: str | None = None) -> dict[str, Any]:
+    notifications = [_notification("warning", w) for w in report.warnings]
+    notifications += [_notification("note", f"{s.rule} not run: {s.reason}") for s in report.skipped]
+    if report.silenced:
+        notifications.append(_notification("note", f"{len(report.silenced)} finding(s) silenced by npverify.io/ignore annotations"))
+    notifications += _coverage_notifications(report.coverage)
+    return _log("lint", lint_checks(), lint_findings(report), notifications, root)
+
+
+def render_lint(report: LintReport, root: str | None = None) -> str:
+    return _dumps(lint_sarif(report, root))

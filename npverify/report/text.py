@@ -346,3 +346,40 @@ def _matrix_grid(matrix) -> list[str] | None:
         for i in range(n)
     ]
     return [head.rstrip()] + [r.rstrip() for r in rows]
+
+
+# --- lint ------------------------------------------------------------------------------
+
+
+def lint_rules():
+    from npverify.lint.rules import RULES
+
+    return RULES
+
+
+def render_lint(report, color: bool = False) -> str:
+    """``file:line:col: severity: rule-id: message``, one per finding (evidence indented),
+    then what was undecided or not run, and a summary line."""
+    lines = list(report.coverage.details())
+    for f in report.findings:
+        where = f"{f.location}: " if f.location else ""
+        lines.append(f"{where}{paint(f.severity.value, color)}: {f.rule}: {f.message}")
+        lines += [f"    {d}" for d in f.details]
+        if f.decision is not None:
+            lines += [f"    {d}" for d in f.decision.describe()]
+    for u in report.undecided:
+        where = f"{u.location}: " if u.location else ""
+        lines.append(f"{where}{paint('undecided', color)}: {u.rule}: {u.subject + ': ' if u.subject else ''}{u.reason}")
+    for s in report.skipped:
+        lines.append(f"note: {s.rule} not run: {s.reason}")
+    off = [r.id for r in lint_rules() if not r.by_default and r.id not in report.rules]
+    if off:
+        lines.append(f"note: {', '.join(off)} not run: off by default, as they cost what npverify redundant costs; --enable {','.join(off)}")
+    lines += [f"note: {w}" for w in report.warnings]
+    errors, warnings = (sum(1 for f in report.findings if f.severity.value == level) for level in ("error", "warning"))
+    silenced = f", {len(report.silenced)} silenced by npverify.io/ignore" if report.silenced else ""
+    undecided = f", {len(report.undecided)} undecided" if report.undecided else ""
+    lines.append(
+        f"npverify lint: {counted(len(report.rules), 'rule')} run, {counted(errors, 'error')}, {counted(warnings, 'warning')}{silenced}{undecided} ({report.seconds:.2f} s)"
+    )
+    return "\n".join(lines) + "\n"

@@ -49,7 +49,7 @@ from npverify.model import (
     Workload,
 )
 from npverify.smt.domains import Domains, LabelDomain
-from npverify.tiers import GroupKey, Resolution, effective_action
+from npverify.tiers import GroupKey, Resolution, effective_action, selects_all_or_none
 
 Term = Union[z3.BoolRef, bool]
 
@@ -683,16 +683,32 @@ class Encoding:
             elif peer.networks:
                 term = self.disj(self.in_network(other, n) for n in peer.networks)
             elif peer.nodes is not None:
-                node_address = self.disj(
-                    [self._eq(other.kind, self._bv(EXTERNAL, 2)), self._eq(other.kind, self._bv(NODE, 2)), self.conj([self.is_pod(other), other.host_network])]
-                )
-                term = self.conj([node_address, self.unknown_peer(peer)])
+                term = self.nodes_peer(peer, other)
             elif peer.domain_names:
                 term = self.conj([self._eq(other.kind, self._bv(EXTERNAL, 2)), self.unknown_peer(peer)])
             else:
                 term = self._false
             self._cache[key] = term
         return self._cache[key]
+
+    def nodes_peer(self, peer: ClusterPeer, other: EndpointVars) -> z3.BoolRef:
+        """A ``nodes`` peer matches ``other`` (tiers.nodes_peer_match): a loaded Node's
+        address by that Node's labels; another address of an external host, node or
+        hostNetwork pod as Universe.nodes says, the free variable where it is unknown."""
+        assert peer.nodes is not None
+        external = self._eq(other.kind, self._bv(EXTERNAL, 2))
+        host = self.disj([self._eq(other.kind, self._bv(NODE, 2)), self.conj([self.is_pod(other), other.host_network])])
+        loaded = self.cluster.node_addresses()
+        picked = frozenset(ip for ip in loaded if peer.nodes.matches(self.cluster.node_at(ip).labels))
+        unloaded: Term = self.negate(self.ip_in(other, loaded)) if loaded else True
+        if self.universe.nodes != "declared":
+            elsewhere: Term = self.conj([self.disj([external, host]), unloaded, self.unknown_peer(peer)])
+        else:
+            # An external host is no node; a node or hostNetwork pod is one of the loaded Nodes.
+            each = selects_all_or_none(peer.nodes, self.cluster)
+            on_one: Term = self.unknown_peer(peer) if each is None else self._true if each else self._false
+            elsewhere = self.conj([host, unloaded, on_one])
+        return self.disj([self.conj([self.disj([external, host]), self.ip_in(other, picked)]), elsewhere])
 
     def cluster_port(self, entry: ClusterPort) -> z3.BoolRef:
         key = ("cport", entry)
@@ -988,8 +1004,10 @@ class Encoding:
         # Loaded Pods' status IPs are facts: an ordinary pod's IP is no external host's or
         # node's; a hostNetwork pod's (its node's) is no external host's.
         pod_ips, node_ips = self.cluster.status_ips(False), self.cluster.status_ips(True)
-        if pod_ips or node_ips:
-            terms.append(z3.Implies(e.kind == self._bv(EXTERNAL, 2), self.negate(self.ip_in(e, pod_ips | node_ips))))
+        # A loaded Node's address is that node, also as a destination host (semantics._ip_problem).
+        host_only = node_ips - self.cluster.node_addresses()
+        if pod_ips or host_only:
+            terms.append(z3.Implies(e.kind == self._bv(EXTERNAL, 2), self.negate(self.ip_in(e, pod_ips | host_only))))
         if may_be_node and pod_ips:
             terms.append(z3.Implies(e.kind == self._bv(NODE, 2), self.negate(self.ip_in(e, pod_ips))))
         if u.pod_cidrs:
@@ -999,7 +1017,9 @@ class Encoding:
             stated_inside = self.ip_in(e, frozenset(ip for ip in node_ips if any(ip in c for c in u.pod_cidrs)))
             terms.append(z3.Implies(self.is_policy_pod(e), self.disj([inside, stated_outside])))
             host_stated = self.conj([e.kind != self._bv(EXTERNAL, 2), stated_inside])
-            terms.append(z3.Implies(z3.Not(self.is_policy_pod(e)), self.disj([z3.Not(inside), host_stated])))
+            # A loaded Node's address inside them stays the node's (semantics.node_warnings).
+            node_inside = self.ip_in(e, frozenset(ip for ip in self.cluster.node_addresses() if any(ip in c for c in u.pod_cidrs)))
+            terms.append(z3.Implies(z3.Not(self.is_policy_pod(e)), self.disj([z3.Not(inside), host_stated, node_inside])))
         return terms
 
     def ip_in(self, e: EndpointVars, ips: frozenset) -> Term:

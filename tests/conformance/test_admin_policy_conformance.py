@@ -401,3 +401,36 @@ def test_node_probes_as_host_network_pods() -> None:
             if probe.allowed not in outcomes.allowed_values:
                 problems.append(f"{probe}: possible outcomes {sorted(map(verdict_text, outcomes.allowed_values))}")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("nodes", ["any", "declared"])
+def test_node_probes_with_nodes_loaded(nodes: str) -> None:
+    """With the cluster's Node objects loaded (base/nodes.yaml: the nodes the hostNetwork
+    pods run on, labelled as kind labels them), a node probe's address is a loaded Node's:
+    the nodes peers decide on its labels, in either universe.nodes mode. The evaluator and
+    the solver then give upstream's verdict, determined, for the node as a destination host
+    and for the hostNetwork pod on it."""
+    from npverify.engine import Verifier
+
+    universe = attrs.evolve(UNIVERSE, nodes=nodes, host_network=True)
+    problems = []
+    for step in NODE_STEPS:
+        cluster = cluster_of(step, ("base/nodes.yaml", "base/hostnetwork-pods.yaml"))
+        assert len(cluster.nodes) == 2
+        verifier = Verifier(cluster, universe=universe, semantics=SEMANTICS)
+        for probe in step.probes:
+            host = pod_endpoint(cluster, probe.dst.removeprefix(NODE))
+            for packet in (packet_of(cluster, probe), attrs.evolve(packet_of(cluster, probe), dst=host)):
+                outcomes = possible_outcomes(cluster, packet, SEMANTICS, nodes=nodes)
+                if not outcomes.determined or outcomes.allowed_values != {probe.allowed}:
+                    problems.append(f"{probe} to {packet.dst}: {sorted(map(verdict_text, outcomes.allowed_values))} {outcomes.depends_on}")
+            for claimed in (True, False):
+                result = verifier.check(_invariant(probe, claimed))
+                if claimed is probe.allowed and result.verdict is not Verdict.PROVED:
+                    problems.append(f"{probe}: not proved: {result.verdict} {result.packet} {result.reason}")
+                elif claimed is not probe.allowed:
+                    if result.verdict is not Verdict.REFUTED or result.packet is None:
+                        problems.append(f"{probe}: the opposite claim was not refuted: {result.verdict} {result.reason}")
+                    elif decide(cluster, result.packet, SEMANTICS, nodes=nodes).allowed is not probe.allowed:
+                        problems.append(f"{probe}: the counterexample {result.packet} is decided the other way")
+    assert not problems, "\n".join(problems)

@@ -521,7 +521,7 @@ I = "invariants:\n  - name: x\n"  # the start of a file with one invariant; its 
         # top level
         ("manifests: [k8s]\n", "1:1: error: missing required field 'invariants'"),
         ("invariant: []\n", "1:1: error: invariant: unknown field 'invariant'; did you mean 'invariants'?"),
-        ("invariants: []\nchecks: []\n", "2:1: error: checks: unknown field 'checks'; known fields: manifests, universe, semantics, ignoreKinds, defaultNamespace, invariants"),
+        ("invariants: []\nchecks: []\n", "2:1: error: checks: unknown field 'checks'; known fields: manifests, universe, semantics, ignoreKinds, defaultNamespace, invariants, lint"),
         ("invariants: {name: x}\n", "1:13: error: invariants: must be a list such as [{name: ..., isolated: {from: ..., to: ...}}], got a mapping"),
         # manifests
         ("manifests: 3\ninvariants: []\n", "1:12: error: manifests: must be a path or a list of paths, got integer 3"),
