@@ -93,8 +93,8 @@ def test_a_lying_evaluator_turns_a_proof_into_an_internal_error(tmp_path, monkey
     path = proved_only_file(tmp_path)
     assert run("prove", str(path), "--check").exit_code == 0
 
-    def lying_decide(cluster, packet, semantics=npverify.engine.Semantics()):
-        truth = decide(cluster, packet, semantics)
+    def lying_decide(cluster, packet, semantics=npverify.engine.Semantics(), **options):
+        truth = decide(cluster, packet, semantics, **options)
         return attrs.evolve(truth, allowed=not truth.allowed)
 
     monkeypatch.setattr(npverify.engine, "decide", lying_decide)
