@@ -24,6 +24,7 @@ from npverify.smt import SolverSession, Status, mentions_of
 
 from tests import strategies as s
 from tests.test_differential_redundancy import EXAMPLES
+from tests.test_differential_tiers import _tiered_worlds
 
 CONFIGS = ("default", "wide-all-flipped", "pod-cidrs", "declared", "workloads")
 
@@ -42,16 +43,7 @@ def _doubled(draw, policy, name: str):
 
 @st.composite
 def _clusters(draw, universe):
-    world = draw(
-        s.worlds(
-            max_policies=3,
-            max_cluster_policies=4,
-            single_pods=False,
-            host_network=universe.host_network,
-            pod_cidrs=universe.pod_cidrs,
-            min_workloads=2 if universe.pods == "workloads" else 0,
-        )
-    )
+    world = draw(_tiered_worlds(universe))
     cluster = world.cluster
     policies, tiered = list(cluster.policies), list(cluster.cluster_policies)
     for pool, suffix in ((policies, "-copy"), (tiered, "copy")):

@@ -330,7 +330,7 @@ class _Run:
                         self.add(
                             "unknown-named-port",
                             f"{policy.key} {_rule_path(direction, r)}.ports[{i}]: no pod the rule can reach defines the {entry.protocol} port {entry.port!r}"
-                            f" ({len(targets)} loaded workload{'s' if len(targets) != 1 else ''} checked){hint}",
+                            f" ({_checked(targets)}){hint}",
                             entry.location or rule.location,
                             policy_ref(policy),
                         )
@@ -349,7 +349,7 @@ class _Run:
                         self.add(
                             "unknown-named-port",
                             f"{cp.key} spec.{_rule_path(direction, r)}.ports[{i}]: no pod the rule can reach defines the port {entry.named!r}"
-                            f" ({len(targets)} loaded workload{'s' if len(targets) != 1 else ''} checked){hint}",
+                            f" ({_checked(targets)}){hint}",
                             entry.location or rule.location,
                             policy_ref(cp),
                         )
@@ -1164,3 +1164,8 @@ class _Witnesses:
                         if outcomes.determined and outcomes.decisions[0].allowed:
                             return True, tried_packets
         return False, tried_packets
+
+
+def _checked(workloads: list) -> str:
+    """How many loaded workloads a named-port finding looked at, in words."""
+    return f"{len(workloads)} loaded workload{'s' if len(workloads) != 1 else ''} checked"
