@@ -769,11 +769,14 @@ class _Witnesses:
         # those whose subject can select either end, the same on both sides.
         tiers = self._tiers_for(packet)
         original = self.cluster if len(tiers) == len(self.cluster.cluster_policies) else self._with_tiers(tiers)
+        # The loaded Nodes stay: they decide nodes peers at their addresses.
         changed = Cluster(
             policies=[p for ns in sorted(ends) for p in (after if ns == namespace else self.cluster.policies_in(ns))],
             cluster_policies=tiers,
+            nodes=self.cluster.nodes,
         )
-        return decide(original, packet, self.semantics).allowed != decide(changed, packet, self.semantics).allowed
+        nodes = self.universe.nodes
+        return decide(original, packet, self.semantics, nodes=nodes).allowed != decide(changed, packet, self.semantics, nodes=nodes).allowed
 
     def _tiers_for(self, packet: Packet) -> tuple[ClusterPolicy, ...]:
         """The cluster-scoped policies whose subject's namespace selector matches a pod end

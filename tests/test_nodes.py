@@ -219,3 +219,87 @@ def test_explain_names_the_node(tmp_path) -> None:
     result = CliRunner().invoke(main, ["explain", "--manifests", str(tmp_path / "m.yaml"), "--from", "a/client", "--to", "192.0.2.1", "--port", "80"])
     assert "Node worker-1" in result.output and "labels {role=worker}" in result.output, result.output
     assert "DENIED" in result.output, result.output
+
+
+def _hostnetwork_accept_cluster():
+    """web's egress is isolated by a NetworkPolicy that allows nothing; an Admin Accept
+    lets it reach every node (``nodes: {}``). The hostNetwork agent's address is no loaded
+    Node's, so only ``universe.nodes`` decides whether the peer matches it."""
+    text = NODES_YAML + """\
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: agents}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.5}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: agent, namespace: agents, labels: {app: agent}}
+spec: {hostNetwork: true, containers: [{name: c, image: x}]}
+status: {podIP: 192.0.2.9}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: no-egress, namespace: app}
+spec: {podSelector: {}, policyTypes: [Egress]}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: to-nodes}
+spec:
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: app}}}
+  egress:
+    - {name: nodes, action: Allow, to: [{nodes: {}}]}
+"""
+    cluster = load_text(text, "c.yaml")
+    web = next(w for w in cluster.workloads if w.name == "web")
+    agent = next(w for w in cluster.workloads if w.name == "agent")
+    src = PodEndpoint("app", Labels.of({"kubernetes.io/metadata.name": "app"}), web.labels, ipaddress.ip_address("10.0.0.5"), pod_id="web")
+    dst = PodEndpoint(
+        "agents", Labels.of({"kubernetes.io/metadata.name": "agents"}), agent.labels, ipaddress.ip_address("192.0.2.9"),
+        host_network=True, pod_id="agent",
+    )
+    return cluster, Packet(src, dst, Protocol.TCP, 80)
+
+
+def test_lint_evaluator_pass_decides_nodes_peers_with_the_universes_nodes():
+    """lint's evaluator pass must read nodes peers as the solver does: with nodes
+    'declared' the Accept surely matches the hostNetwork pod (it is on one of the loaded
+    Nodes, and the selector picks them all); with 'any' it may not."""
+    from npverify.lint.check import _Run, _Witnesses
+    from npverify.lint.rules import LintConfig
+    from npverify.smt.solve import Limits
+
+    cluster, packet = _hostnetwork_accept_cluster()
+    allowed = {}
+    for nodes in ("any", "declared"):
+        universe = Universe(host_network=True, nodes=nodes)
+        assert possible_outcomes(cluster, packet, nodes=nodes).determined is (nodes == "declared")
+        run = _Run(cluster, universe, Semantics(), LintConfig(), Limits(), 1)
+        allowed[nodes] = _Witnesses(run)._allowed(packet)
+    assert allowed == {"any": False, "declared": True}
+
+
+def test_redundancy_witnesses_decide_nodes_peers_with_the_universes_nodes():
+    """Removing the NetworkPolicy changes the packet's verdict only where the Admin Accept
+    may not match the agent: with nodes 'any' (unknown, read as no match by the default
+    resolution), not with 'declared' (it matches)."""
+    from npverify.redundancy import _IPBlockPeers, _Witnesses
+
+    cluster, packet = _hostnetwork_accept_cluster()
+    changes = {}
+    for nodes in ("any", "declared"):
+        universe = Universe(host_network=True, nodes=nodes)
+        witnesses = _Witnesses(cluster, universe, Semantics(), _IPBlockPeers())
+        changes[nodes] = witnesses.changes(packet, "app", ())
+    assert changes == {"any": True, "declared": False}

@@ -436,7 +436,7 @@ class _Run:
                     continue
                 # Until the fixes let it through: each culprit on its way is a finding.
                 while not search.stopped and w.namespace not in search.excluded and search.cluster.workload(w.key) is not None:
-                    outcomes = possible_outcomes(search.cluster, packet, self.semantics)
+                    outcomes = possible_outcomes(search.cluster, packet, self.semantics, nodes=self.universe.nodes)
                     if not outcomes.determined or outcomes.decisions[0].allowed:
                         break
                     search.counterexample(packet)
@@ -552,7 +552,7 @@ class _Run:
         for index, (invariant, _) in enumerate(answers):
             packet = tried.get(index)
             if packet is not None:
-                decision = decide(self.cluster, packet, self.semantics)
+                decision = decide(self.cluster, packet, self.semantics, nodes=self.universe.nodes)
                 if decision.allowed:
                     raise InternalError(f"unusable-rule: {where}: the solver finds no allowed packet, the evaluator allows {packet!r}")
                 examples.append((packet, decision))
@@ -752,11 +752,11 @@ class _DnsSearch:
         the culprit fixed (or the silenced pods taken out)."""
         run, config = self.run, self.run.config
         # The fixes only ever allow more, so a packet denied with them is denied without.
-        if decide(run.cluster, packet, run.semantics).allowed:
+        if decide(run.cluster, packet, run.semantics, nodes=run.universe.nodes).allowed:
             raise InternalError(f"dns-blocked: the packet {packet!r} is denied with fixes applied but allowed without them")
         # Blamed on what denies it with the earlier findings fixed: the next fix to make
         # (without them, it may be an earlier finding's rule that matches it first).
-        decision = decide(self.cluster, packet, run.semantics)
+        decision = decide(self.cluster, packet, run.semantics, nodes=run.universe.nodes)
         if decision.allowed:
             raise InternalError(f"dns-blocked: the counterexample {packet!r} is allowed by the evaluator")
         culprit = _denier(decision)
@@ -1135,7 +1135,7 @@ class _Witnesses:
         """In the universe, and allowed by the evaluator whatever no manifest settles."""
         if universe_problem(self.cluster, packet, self.run.universe):
             return False
-        outcomes = possible_outcomes(self.cluster, packet, self.run.semantics)
+        outcomes = possible_outcomes(self.cluster, packet, self.run.semantics, nodes=self.run.universe.nodes)
         return outcomes.determined and outcomes.decisions[0].allowed
 
     def usable(self, policy: NetworkPolicy, direction: Direction, rule: Rule) -> tuple[bool, dict[int, Packet]]:
@@ -1160,7 +1160,7 @@ class _Witnesses:
                         if universe_problem(self.cluster, packet, self.run.universe):
                             continue
                         tried_packets.setdefault(index, packet)
-                        outcomes = possible_outcomes(self.cluster, packet, self.run.semantics)
+                        outcomes = possible_outcomes(self.cluster, packet, self.run.semantics, nodes=self.run.universe.nodes)
                         if outcomes.determined and outcomes.decisions[0].allowed:
                             return True, tried_packets
         return False, tried_packets
