@@ -98,9 +98,15 @@ def test_port_set_algebra_by_hand():
 ANY_V4, ANY_V6 = ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")
 
 
+def _cluster_rules(cluster: Cluster):
+    return [r for cp in cluster.cluster_policies for r in cp.ingress + cp.egress]
+
+
 def _networks(cluster: Cluster, universe: Universe) -> list:
     blocks = [peer.ip_block for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.ip_block]
-    return [n for b in blocks for n in (b.cidr, *b.except_)] + list(universe.pod_cidrs)
+    nets = [n for b in blocks for n in (b.cidr, *b.except_)]
+    nets += [n for r in _cluster_rules(cluster) for peer in r.peers for n in peer.networks]
+    return nets + list(universe.pod_cidrs)
 
 
 def _ip_classes(networks: list) -> list[list]:
@@ -114,14 +120,21 @@ def _ip_classes(networks: list) -> list[list]:
     return list(classes.values())
 
 
+def _namespace_selectors(cluster: Cluster) -> list[LabelSelector]:
+    out = [peer.namespace_selector for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.namespace_selector]
+    for cp in cluster.cluster_policies:
+        out.append(cp.subject.namespace_selector)
+        out += [peer.pods.namespace_selector for r in cp.ingress + cp.egress for peer in r.peers if peer.pods]
+    return out
+
+
 def _namespace_label_sets(cluster: Cluster, name: str) -> list[Labels]:
-    """The labels of a namespace: its declaration's, or (undeclared: arbitrary labels) one
-    label set per way the cluster's namespace selectors can see it: every combination of
-    absent, each value a selector names, and a value none names, on every key they read."""
+    """A declared namespace's labels; for an undeclared one, one label set per way the
+    namespace selectors (of NetworkPolicy peers, subjects and pods peers) can see it."""
     declared = cluster.namespace(name)
     if declared is not None:
         return [declared.labels]
-    selectors = [peer.namespace_selector for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.namespace_selector]
+    selectors = _namespace_selectors(cluster)
     values: dict[str, set] = {}
     for sel in selectors:
         for req in sel.requirements():
@@ -135,13 +148,9 @@ def _namespace_label_sets(cluster: Cluster, name: str) -> list[Labels]:
     return list(seen.values())
 
 
-def _representatives(cluster: Cluster, universe: Universe, w: Workload, classes: list[list]) -> list[tuple[Labels, list]]:
-    """(namespace labels, addresses of one IP class) for every kind of pod of ``w``."""
+def _representatives(cluster: Cluster, universe: Universe, w: Workload, classes: list[list]):
     policy_pod = not w.host_network
-    if w.ips:
-        places = [[ip] for ip in w.ips]
-    else:
-        places = classes
+    places = [[ip] for ip in w.ips] if w.ips else classes
     if universe.pod_cidrs:
         places = [[ip for ip in p if any(ip in c for c in universe.pod_cidrs) == policy_pod] for p in places]
     places = [p for p in places if p]
@@ -153,7 +162,7 @@ def _pod(w: Workload, ns_labels: Labels, ip, pod_id: str) -> PodEndpoint:
 
 
 def _endpoint_pairs(cluster: Cluster, universe: Universe, src: Workload, dst: Workload, classes):
-    """Every kind of packet endpoints from a pod of ``src`` to a pod of ``dst``."""
+    """Every kind of packet ends from a pod of ``src`` to a pod of ``dst``."""
     shared_labels = src.namespace == dst.namespace
     distinct_ips = not (src.host_network and dst.host_network)
     same = src.key == dst.key
@@ -164,9 +173,8 @@ def _endpoint_pairs(cluster: Cluster, universe: Universe, src: Workload, dst: Wo
             if p1[0].version != p2[0].version or (shared_labels and l1 != l2):
                 continue
             ips = next(((a, b) for a in p1 for b in p2 if a != b or not distinct_ips), None)
-            if ips is None:
-                continue
-            yield _pod(src, l1, ips[0], f"{src.key}#a"), _pod(dst, l2, ips[1], f"{dst.key}#b")
+            if ips is not None:
+                yield _pod(src, l1, ips[0], f"{src.key}#a"), _pod(dst, l2, ips[1], f"{dst.key}#b")
     if same and universe.self_traffic:
         for labels, places in _representatives(cluster, universe, src, classes):
             pod = _pod(src, labels, places[0], src.key)
@@ -174,14 +182,20 @@ def _endpoint_pairs(cluster: Cluster, universe: Universe, src: Workload, dst: Wo
 
 
 def _check_ports(cluster: Cluster, cell: Cell) -> list[int]:
-    """Ports where a decision or the cell can change: the policies' port boundaries, the
-    container ports, and both ends of every interval of the cell (with neighbours)."""
+    """Ports where a decision or the cell can change: the NetworkPolicies' and the
+    cluster-scoped rules' port boundaries, container ports, and the cell's interval ends."""
     ports = set(s.boundary_ports(cluster))
-    for part in (cell.may, cell.always):
+    for rule in _cluster_rules(cluster):
+        for entry in rule.ports:
+            if entry.start is not None:
+                for value in (entry.start, entry.end if entry.end is not None else entry.start):
+                    ports.update((value - 1, value, value + 1))
+    for part in (cell.may, cell.always, cell.unknown):
         for protocol in PROTOCOLS:
             for lo, hi in part.intervals(protocol):
                 ports.update((lo - 1, lo, hi, hi + 1))
     return sorted(p for p in ports if 1 <= p <= 65535)
+
 
 
 def assert_matrix_matches_evaluator(cluster: Cluster, universe: Universe, semantics: Semantics, matrix: ConnectivityMatrix) -> int:

@@ -28,7 +28,6 @@ from hypothesis import strategies as st
 
 from npverify.matrix import PROTOCOLS, Cell, ConnectivityMatrix, PortSet, connectivity_matrix
 from npverify.model import (
-    NAMESPACE_NAME_LABEL,
     Action,
     Cluster,
     ClusterPeer,
@@ -37,12 +36,10 @@ from npverify.model import (
     ClusterRule,
     ContainerPort,
     Direction,
-    Labels,
     LabelSelector,
     Namespace,
     NetworkPolicy,
     Packet,
-    PodEndpoint,
     PodSet,
     PolicyPort,
     Protocol,
@@ -55,115 +52,16 @@ from npverify.model import (
 from npverify.report.json import render_matrix_json
 from npverify.report.text import render_matrix
 from npverify.results import Verdict
-from npverify.semantics import possible_outcomes, selector_matches
+from npverify.semantics import possible_outcomes
 from tests import strategies as s
 from tests import strategies_tiers as t
-from tests.test_matrix import SCHEMA, busy_worlds
+from tests.test_matrix import SCHEMA, _check_ports, _endpoint_pairs, _ip_classes, _networks, busy_worlds
 
 TCP, UDP, SCTP = Protocol.TCP, Protocol.UDP, Protocol.SCTP
 ANY_V4, ANY_V6 = ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")
 
 
 # --- the brute force -------------------------------------------------------------------------
-
-
-def _cluster_rules(cluster: Cluster):
-    return [r for cp in cluster.cluster_policies for r in cp.ingress + cp.egress]
-
-
-def _networks(cluster: Cluster, universe: Universe) -> list:
-    blocks = [peer.ip_block for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.ip_block]
-    nets = [n for b in blocks for n in (b.cidr, *b.except_)]
-    nets += [n for r in _cluster_rules(cluster) for peer in r.peers for n in peer.networks]
-    return nets + list(universe.pod_cidrs)
-
-
-def _ip_classes(networks: list) -> list[list]:
-    """Per class of addresses that no network tells apart, up to two of its addresses (two
-    distinct pods may share a class, never an address)."""
-    classes: dict[tuple, list] = {}
-    for ip in s.boundary_addresses(networks + [ANY_V4, ANY_V6]):
-        members = classes.setdefault((ip.version,) + tuple(ip in n for n in networks), [])
-        if len(members) < 2:
-            members.append(ip)
-    return list(classes.values())
-
-
-def _namespace_selectors(cluster: Cluster) -> list[LabelSelector]:
-    out = [peer.namespace_selector for p in cluster.policies for r in p.ingress + p.egress for peer in r.peers if peer.namespace_selector]
-    for cp in cluster.cluster_policies:
-        out.append(cp.subject.namespace_selector)
-        out += [peer.pods.namespace_selector for r in cp.ingress + cp.egress for peer in r.peers if peer.pods]
-    return out
-
-
-def _namespace_label_sets(cluster: Cluster, name: str) -> list[Labels]:
-    """A declared namespace's labels; for an undeclared one, one label set per way the
-    namespace selectors (of NetworkPolicy peers, subjects and pods peers) can see it."""
-    declared = cluster.namespace(name)
-    if declared is not None:
-        return [declared.labels]
-    selectors = _namespace_selectors(cluster)
-    values: dict[str, set] = {}
-    for sel in selectors:
-        for req in sel.requirements():
-            if req.key != NAMESPACE_NAME_LABEL:
-                values.setdefault(req.key, {None, "unnamed-value"}).update(req.values)
-    keys = sorted(values)
-    seen: dict[tuple, Labels] = {}
-    for combo in itertools.product(*[sorted(values[k], key=str) for k in keys]):
-        labels = Labels.of({k: v for k, v in zip(keys, combo) if v is not None}, **{NAMESPACE_NAME_LABEL: name})
-        seen.setdefault(tuple(selector_matches(sel, labels) for sel in selectors), labels)
-    return list(seen.values())
-
-
-def _representatives(cluster: Cluster, universe: Universe, w: Workload, classes: list[list]):
-    policy_pod = not w.host_network
-    places = [[ip] for ip in w.ips] if w.ips else classes
-    if universe.pod_cidrs:
-        places = [[ip for ip in p if any(ip in c for c in universe.pod_cidrs) == policy_pod] for p in places]
-    places = [p for p in places if p]
-    return [(labels, p) for labels in _namespace_label_sets(cluster, w.namespace) for p in places]
-
-
-def _pod(w: Workload, ns_labels: Labels, ip, pod_id: str) -> PodEndpoint:
-    return PodEndpoint(w.namespace, ns_labels, w.labels, ip, w.ports, w.host_network, w.key, pod_id)
-
-
-def _endpoint_pairs(cluster: Cluster, universe: Universe, src: Workload, dst: Workload, classes):
-    """Every kind of packet ends from a pod of ``src`` to a pod of ``dst``."""
-    shared_labels = src.namespace == dst.namespace
-    distinct_ips = not (src.host_network and dst.host_network)
-    same = src.key == dst.key
-    if not same or not src.single_pod:
-        for (l1, p1), (l2, p2) in itertools.product(
-            _representatives(cluster, universe, src, classes), _representatives(cluster, universe, dst, classes)
-        ):
-            if p1[0].version != p2[0].version or (shared_labels and l1 != l2):
-                continue
-            ips = next(((a, b) for a in p1 for b in p2 if a != b or not distinct_ips), None)
-            if ips is not None:
-                yield _pod(src, l1, ips[0], f"{src.key}#a"), _pod(dst, l2, ips[1], f"{dst.key}#b")
-    if same and universe.self_traffic:
-        for labels, places in _representatives(cluster, universe, src, classes):
-            pod = _pod(src, labels, places[0], src.key)
-            yield pod, pod
-
-
-def _check_ports(cluster: Cluster, cell: Cell) -> list[int]:
-    """Ports where a decision or the cell can change: the NetworkPolicies' and the
-    cluster-scoped rules' port boundaries, container ports, and the cell's interval ends."""
-    ports = set(s.boundary_ports(cluster))
-    for rule in _cluster_rules(cluster):
-        for entry in rule.ports:
-            if entry.start is not None:
-                for value in (entry.start, entry.end if entry.end is not None else entry.start):
-                    ports.update((value - 1, value, value + 1))
-    for part in (cell.may, cell.always, cell.unknown):
-        for protocol in PROTOCOLS:
-            for lo, hi in part.intervals(protocol):
-                ports.update((lo - 1, lo, hi, hi + 1))
-    return sorted(p for p in ports if 1 <= p <= 65535)
 
 
 def verdicts(cluster: Cluster, packet: Packet, semantics: Semantics) -> frozenset[bool]:
